@@ -1,0 +1,222 @@
+"""``flask --app app …`` commands for operators and automation."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from portal import store
+from portal.extensions import db
+from surveys.definition import DefinitionError, available_templates, load_template
+
+MIN_GROUP_FLOOR = 3
+
+
+def register(app: Flask) -> None:
+    """Add the commands to the app's CLI."""
+    for command in (init_db, create_survey, open_survey, close_survey, translate):
+        app.cli.add_command(command)
+
+
+def _survey_or_fail(slug: str):
+    survey = store.get_survey(slug)
+    if survey is None:
+        raise click.ClickException(f"no survey with slug {slug!r}")
+    return survey
+
+
+def survey_link(slug: str) -> str:
+    """The address staff open to answer."""
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/s/{slug}"
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create the database tables (safe to run again)."""
+    with db.connection_context():
+        store.create_tables()
+    click.echo("Database ready.")
+
+
+@click.command("create-survey")
+@with_appcontext
+@click.option("--template", "template_key", required=True, help="Template key, e.g. staff_threats.")
+@click.option("--title", required=True, help="Title (both languages unless --title-en is given).")
+@click.option("--title-en", default=None, help="English title, when different.")
+@click.option("--access", type=click.Choice(["link", "codes"]), required=True)
+@click.option(
+    "--codes",
+    "code_count",
+    type=click.IntRange(1, 100_000),
+    default=None,
+    help="Number of single-use codes to generate (access=codes).",
+)
+@click.option(
+    "--codes-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV file to write the codes to (header: code).",
+)
+@click.option(
+    "--min-group",
+    type=click.IntRange(MIN_GROUP_FLOOR, 100),
+    default=5,
+    show_default=True,
+    help="Minimum group size k for reporting.",
+)
+def create_survey(template_key, title, title_en, access, code_count, codes_out, min_group) -> None:
+    """Create a draft survey from a template and print its link."""
+    if template_key not in available_templates():
+        raise click.BadParameter(
+            f"unknown template; choose one of {', '.join(available_templates())}",
+            param_hint="--template",
+        )
+    if access == "codes" and (code_count is None or codes_out is None):
+        raise click.UsageError("--access codes needs --codes N and --codes-out FILE.csv")
+    if access == "link" and (code_count is not None or codes_out is not None):
+        raise click.UsageError("--codes and --codes-out are only for --access codes")
+    if codes_out is not None and codes_out.exists():
+        raise click.UsageError(f"{codes_out} exists already; codes are never overwritten")
+    try:
+        definition = load_template(template_key)
+    except DefinitionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with db.connection_context():
+        survey = store.create_survey(
+            definition,
+            title_sv=title,
+            title_en=title_en or title,
+            access=access,
+            min_group=min_group,
+        )
+        if access == "codes":
+            codes = store.generate_codes(survey, code_count, current_app.config["SECRET_KEY"])
+            _write_codes(codes_out, codes)
+    click.echo(f"Created draft survey {survey.slug}")
+    click.echo(f"Link: {survey_link(survey.slug)}")
+    if access == "codes":
+        click.echo(f"{len(codes)} codes written to {codes_out}; only their hashes are stored.")
+    click.echo(f"Open it with: flask --app app open-survey {survey.slug}")
+
+
+def _write_codes(path: Path, codes: list[str]) -> None:
+    with open(path, "x", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["code"])
+        writer.writerows([c] for c in codes)
+    path.chmod(0o600)
+
+
+@click.command("open-survey")
+@with_appcontext
+@click.argument("slug")
+def open_survey(slug: str) -> None:
+    """Open a draft survey for answers."""
+    with db.connection_context():
+        survey = _survey_or_fail(slug)
+        if survey.status != "draft":
+            raise click.ClickException(f"the survey is {survey.status}; only a draft can be opened")
+        store.set_status(survey, "open")
+    click.echo(f"Survey {slug} is open: {survey_link(slug)}")
+
+
+@click.command("close-survey")
+@with_appcontext
+@click.argument("slug")
+def close_survey(slug: str) -> None:
+    """Close an open survey; its access codes are deleted."""
+    with db.connection_context():
+        survey = _survey_or_fail(slug)
+        if survey.status != "open":
+            raise click.ClickException(
+                f"the survey is {survey.status}; only an open one can be closed"
+            )
+        store.set_status(survey, "closed")
+        count = store.response_count(survey)
+    click.echo(f"Survey {slug} is closed with {count} responses.")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "translations"
+
+
+def _pybabel(*args: str) -> None:
+    # pybabel is Babel's own CLI; run with this interpreter so the venv's Babel is used.
+    command = [sys.executable, "-m", "babel.messages.frontend", *args]
+    if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:  # noqa: S603
+        raise click.ClickException("pybabel failed")
+
+
+@click.group()
+def translate() -> None:
+    """Translation workflow: extract, update and compile the catalogs."""
+
+
+@translate.command("extract")
+def translate_extract() -> None:
+    """Extract messages into translations/messages.pot."""
+    _pybabel(
+        "extract",
+        "-F",
+        str(TRANSLATIONS / "babel.cfg"),
+        "-k",
+        "_l",
+        "-k",
+        "N_",
+        "--add-comments=Translators:",
+        "--sort-by-file",
+        "--no-wrap",
+        "--project=Värna",
+        "-o",
+        str(TRANSLATIONS / "messages.pot"),
+        "portal",
+        "surveys",
+    )
+
+
+@translate.command("update")
+def translate_update() -> None:
+    """Extract, then merge new messages into the sv and en catalogs."""
+    translate_extract.callback()
+    _pybabel(
+        "update",
+        "-i",
+        str(TRANSLATIONS / "messages.pot"),
+        "-d",
+        str(TRANSLATIONS),
+        "--no-wrap",
+        "--ignore-obsolete",
+    )
+    filled = fill_source_catalog(TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po")
+    click.echo(f"en: {filled} new messages copied from their English msgid")
+    click.echo("Now translate the empty and fuzzy messages in translations/sv, then compile.")
+
+
+def fill_source_catalog(path: Path) -> int:
+    """Messages are written in English, so the en catalog is the msgid itself."""
+    from babel.messages.pofile import read_po, write_po
+
+    with open(path, "rb") as fh:
+        catalog = read_po(fh)
+    filled = 0
+    for message in catalog:
+        if message.id and (not message.string or message.fuzzy):
+            message.string = message.id
+            message.flags.discard("fuzzy")
+            filled += 1
+    with open(path, "wb") as fh:
+        write_po(fh, catalog, width=0, sort_by_file=True, ignore_obsolete=True)
+    return filled
+
+
+@translate.command("compile")
+def translate_compile() -> None:
+    """Compile the catalogs to .mo files."""
+    _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")

@@ -1,0 +1,71 @@
+"""Configuration: defaults, then ``VARNA_*`` environment variables, then test overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "VARNA_"
+
+DEFAULTS: dict[str, Any] = {
+    # Respondent forms are small; anything bigger is refused with 413.
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+    "MAX_FORM_PARTS": 500,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "varna",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the browser session
+    "BABEL_DEFAULT_LOCALE": "sv",
+    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+    "LANGUAGES": ("sv", "en"),
+    "BASE_URL": "http://127.0.0.1:5000",
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+}
+
+# Environment variable (without prefix) → config key and converter.
+ENVIRONMENT: dict[str, tuple[str, Any]] = {
+    "DATABASE_URL": ("DATABASE_URL", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "BASE_URL": ("BASE_URL", str),
+    "SQLITE_BUSY_TIMEOUT_MS": ("SQLITE_BUSY_TIMEOUT_MS", int),
+    "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
+}
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Read the ``VARNA_*`` variables that are set."""
+    environ = os.environ if environ is None else environ
+    config = {}
+    for name, (key, convert) in ENVIRONMENT.items():
+        value = environ.get(ENV_PREFIX + name)
+        if value:
+            try:
+                config[key] = convert(value)
+            except ValueError:
+                raise SystemExit(f"{ENV_PREFIX}{name} must be a {convert.__name__}") from None
+    return config
+
+
+def default_database_url(instance_path: str) -> str:
+    """The embedded SQLite database in the instance folder."""
+    return f"sqlite:///{Path(instance_path) / 'varna.sqlite3'}"
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The secret key kept in the instance folder, created once with mode 0600."""
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    # O_EXCL: when two workers start at once, one writes and the other reads.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

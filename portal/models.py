@@ -1,0 +1,126 @@
+"""peewee models. Queries live in ``portal/store.py``; nothing here knows about requests.
+
+The respondent tables (Response, Answer, Comment, AccessCode, FormToken) carry
+no time stamp, no address, no user agent and no session id, and nothing links
+a code or form token to the response it admitted. In SQLite they are created
+``WITHOUT ROWID`` (see ``store.create_tables``), so that their storage order
+is the order of their random keys, not of insertion.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from peewee import (
+    BooleanField,
+    CharField,
+    CompositeKey,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from portal.extensions import db
+from surveys.definition import Definition, from_data
+
+STATUSES = ("draft", "open", "closed", "published")
+ACCESS_MODES = ("link", "codes")
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class Survey(BaseModel):
+    """A survey: a frozen definition and its lifecycle."""
+
+    slug = CharField(max_length=64, unique=True)
+    template = CharField(max_length=64)
+    kind = CharField(max_length=16)
+    title_sv = TextField()
+    title_en = TextField()
+    definition_json = TextField()
+    status = CharField(max_length=16, default="draft")
+    access = CharField(max_length=16)
+    min_group = IntegerField(default=5)
+    opens_on = DateField(null=True)
+    closes_on = DateField(null=True)
+    created_at = DateTimeField()
+
+    def definition(self) -> Definition:
+        """The frozen definition, validated as it is read."""
+        return from_data(json.loads(self.definition_json), source=f"survey {self.slug}")
+
+    def title(self, lang: str) -> str:
+        """The title in ``lang``."""
+        return self.title_en if lang == "en" else self.title_sv
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    def set_definition(self, data: dict[str, Any]) -> None:
+        self.definition_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+class AccessCode(BaseModel):
+    """A single-use code, kept only as a keyed hash: no time, no link to a response."""
+
+    code_hash = CharField(max_length=64, primary_key=True)
+    survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="codes")
+    used = BooleanField(default=False)
+
+
+class FormToken(BaseModel):
+    """A link-mode form token that has been used, so one form cannot be submitted twice."""
+
+    token_hash = CharField(max_length=64, primary_key=True)
+    survey = ForeignKeyField(Survey, on_delete="CASCADE")
+
+
+class Response(BaseModel):
+    """One submitted questionnaire: a random UUIDv4 and, for exit surveys, the month."""
+
+    id = CharField(max_length=36, primary_key=True)
+    survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="responses")
+    period = CharField(max_length=7, null=True)
+
+
+class Answer(BaseModel):
+    """One chosen option (or number) of one item.
+
+    The response's breakdown values (role, unit, years) are copied onto each
+    row, so that every breakdown is one indexed scan with GROUP BY, with no
+    join; they add nothing that the response's own answers do not already say.
+    """
+
+    response = ForeignKeyField(Response, on_delete="CASCADE", backref="answers")
+    survey = ForeignKeyField(Survey, on_delete="CASCADE")
+    question = CharField(max_length=64)
+    value = CharField(max_length=64)
+    role = CharField(max_length=64, null=True)
+    unit = CharField(max_length=64, null=True)
+    years = CharField(max_length=64, null=True)
+
+    class Meta:
+        primary_key = CompositeKey("response", "question", "value")
+        indexes = ((("survey", "question", "value", "role", "unit", "years"), False),)
+
+
+class Comment(BaseModel):
+    """A free-text answer, redacted, deliberately not linked to its response."""
+
+    id = CharField(max_length=36, primary_key=True)
+    survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="comments")
+    question = CharField(max_length=64)
+    text = TextField()
+
+
+RESPONDENT_TABLES = (AccessCode, FormToken, Response, Answer, Comment)
+ALL_MODELS = (Survey, *RESPONDENT_TABLES)

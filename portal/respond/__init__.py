@@ -1,0 +1,211 @@
+"""Staff-facing pages: the survey form, code entry, thank-you, and what is stored.
+
+Nothing here records who answered: no address, user agent, time or session
+identifier is stored or logged. Codes arrive only in POST bodies.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from portal import current_language, store
+from portal.errors import error_page
+from portal.models import Survey
+from surveys.answers import InvalidAnswers, raw_values, validate
+
+bp = Blueprint("respond", __name__, template_folder="templates")
+
+
+@bp.get("/")
+def index():
+    """The portal's front page."""
+    return render_template("respond/index.html")
+
+
+@bp.get("/privacy")
+def privacy():
+    """What the portal stores about respondents, in plain language."""
+    return render_template("respond/privacy.html")
+
+
+@bp.get("/s/<slug>")
+def survey_page(slug: str):
+    """The survey (link mode) or the code entry page (codes mode)."""
+    survey = _open_survey_or_page(slug)
+    if not isinstance(survey, Survey):
+        return survey
+    if survey.access == "codes":
+        return render_template("respond/code.html", survey=survey)
+    return _render_form(survey, admission={"form_token": _new_form_token()})
+
+
+@bp.post("/s/<slug>")
+def survey_post(slug: str):
+    """Code entry, language switch, or submission of the answers."""
+    action = request.form.get("action", "")
+    survey = _open_survey_or_page(slug, submitted=action == "submit")
+    if not isinstance(survey, Survey):
+        return survey
+    admission = _admission_fields(survey)
+    if action == "code" and survey.access == "codes":
+        return _check_code(survey, admission["code"])
+    if survey.access == "codes" and not admission["code"]:
+        return render_template("respond/code.html", survey=survey), 400
+    if action == "language":
+        if request.form.get("lang") in current_app.config["LANGUAGES"]:
+            session["lang"] = request.form["lang"]
+        return _render_form(survey, admission, values=_submitted_values(survey))
+    if action != "submit":
+        abort(400)
+    return _submit(survey, admission)
+
+
+@bp.get("/s/<slug>/thanks")
+def thanks(slug: str):
+    """Shown after a response was committed; reloading it creates nothing."""
+    survey = store.get_survey(slug)
+    if survey is None:
+        return error_page(404)
+    return render_template("respond/thanks.html", survey=survey)
+
+
+def _submit(survey: Survey, admission: dict[str, str]):
+    definition = survey.definition()
+    form = request.form.to_dict(flat=False)
+    # Werkzeug decodes invalid UTF-8 as U+FFFD; such a form is refused, not stored garbled.
+    if any("\ufffd" in value for values in form.values() for value in values):
+        return error_page(
+            400,
+            _("The form could not be read"),
+            _(
+                "Some characters in what was sent could not be read. Go back, check your "
+                "answers and send again."
+            ),
+        )
+    try:
+        answers = validate(definition, form)
+    except InvalidAnswers as exc:
+        return _render_form(
+            survey, admission, values=raw_values(form, definition), errors=exc.errors, status=400
+        )
+    if survey.access == "codes":
+        ticket = store.Admission("code", admission["code"])
+    else:
+        token = _verified_form_token(admission["form_token"])
+        if token is None:
+            return error_page(400)
+        ticket = store.Admission("token", token)
+    try:
+        store.submit_response(survey, definition, answers, ticket, current_app.config["SECRET_KEY"])
+    except store.SurveyNotOpen:
+        return _closed_page(survey, submitted=True)
+    except store.CodeRejected:
+        return render_template("respond/code_used.html", survey=survey), 409
+    except store.AlreadySubmitted:
+        return render_template("respond/already.html", survey=survey), 409
+    except store.DatabaseBusy:
+        return _render_form(
+            survey, admission, values=raw_values(form, definition), busy=True, status=503
+        )
+    return redirect(url_for(".thanks", slug=survey.slug), code=303)
+
+
+def _check_code(survey: Survey, code: str):
+    if store.code_is_valid(survey, code, current_app.config["SECRET_KEY"]):
+        return _render_form(survey, {"code": code})
+    error = (
+        _("Please enter your code.")
+        if not code.strip()
+        else _(
+            "The code is not valid for this survey, or it has already been used. Check that "
+            "you typed it as printed."
+        )
+    )
+    return render_template("respond/code.html", survey=survey, error=error), 400
+
+
+def _render_form(
+    survey: Survey,
+    admission: dict[str, str],
+    values: dict[str, Any] | None = None,
+    errors: tuple = (),
+    busy: bool = False,
+    status: int = 200,
+):
+    return (
+        render_template(
+            "respond/form.html",
+            survey=survey,
+            definition=survey.definition(),
+            lang=current_language(),
+            values=values or {},
+            errors=errors,
+            errors_by_item={e.item: e for e in errors},
+            admission=admission,
+            busy=busy,
+        ),
+        status,
+    )
+
+
+def _submitted_values(survey: Survey) -> dict[str, Any]:
+    return raw_values(request.form.to_dict(flat=False), survey.definition())
+
+
+def _admission_fields(survey: Survey) -> dict[str, str]:
+    """The hidden admission field to carry through re-rendered forms."""
+    if survey.access == "codes":
+        return {"code": request.form.get("code", "")[:64]}
+    token = request.form.get("form_token", "")[:200]
+    return {"form_token": token or _new_form_token()}
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="form-token")
+
+
+def _new_form_token() -> str:
+    """A one-time token for a link-mode form, signed so only issued tokens count."""
+    return _serializer().dumps(secrets.token_urlsafe(16))
+
+
+def _verified_form_token(token: str) -> str | None:
+    try:
+        value = _serializer().loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _open_survey_or_page(slug: str, submitted: bool = False):
+    """The survey when it accepts answers, otherwise the page to show instead."""
+    survey = store.get_survey(slug)
+    if survey is None:
+        return error_page(
+            404,
+            _("Survey not found"),
+            _("There is no survey at this address. Check the link you were given."),
+        )
+    if survey.status == "draft":
+        return render_template("respond/not_open.html", survey=survey), 403
+    if survey.status != "open":
+        return _closed_page(survey, submitted=submitted)
+    return survey
+
+
+def _closed_page(survey: Survey, submitted: bool = False):
+    return render_template("respond/closed.html", survey=survey, submitted=submitted), 410

@@ -1,0 +1,330 @@
+"""Persistence: the only module with queries.
+
+Every write that must be all-or-nothing goes through ``write_transaction``:
+on SQLite it takes the write lock at BEGIN (``BEGIN IMMEDIATE``), so that
+concurrent submissions wait for the busy timeout instead of failing half-way
+with "database is locked".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from peewee import (
+    Database,
+    IntegrityError,
+    OperationalError,
+    SqliteDatabase,
+)
+
+from portal.extensions import db
+from portal.models import (
+    ALL_MODELS,
+    RESPONDENT_TABLES,
+    AccessCode,
+    Answer,
+    Comment,
+    FormToken,
+    Response,
+    Survey,
+)
+from surveys.answers import Answers
+from surveys.definition import Definition
+
+# Crockford's base32 without the look-alikes I, L, O and U: 32 symbols, 5 bits each.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10  # 50 bits: far beyond guessing under the code-entry rate limit
+SLUG_BYTES = 16  # 128 bits
+
+
+class StoreError(Exception):
+    """A domain refusal from the store; views turn it into a message."""
+
+
+class SurveyNotOpen(StoreError):
+    """The survey is not (or no longer) accepting answers."""
+
+
+class CodeRejected(StoreError):
+    """The access code is unknown or has been used."""
+
+
+class AlreadySubmitted(StoreError):
+    """This form (link mode) has already been submitted."""
+
+
+class DatabaseBusy(StoreError):
+    """The database stayed locked beyond the busy timeout; nothing was written."""
+
+
+# -- connection ------------------------------------------------------------------------
+
+
+def open_database(url: str, busy_timeout_ms: int = 5000) -> Database:
+    """Create (not connect) the database for a ``sqlite:///path`` or ``postgresql://`` URL."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy spells them.
+        path = unquote(parsed.path)[1:]
+        return SqliteDatabase(
+            path or ":memory:",
+            timeout=busy_timeout_ms / 1000,
+            pragmas={
+                "journal_mode": "wal",
+                # With NORMAL a committed response may vanish after a power loss.
+                "synchronous": "full",
+                "foreign_keys": 1,
+                "busy_timeout": busy_timeout_ms,
+                "secure_delete": "on",
+            },
+        )
+    if parsed.scheme in ("postgresql", "postgres"):
+        from playhouse.pool import PooledPostgresqlDatabase
+
+        return PooledPostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")),
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname,
+            port=parsed.port,
+            max_connections=20,
+            stale_timeout=300,
+            timeout=10,
+        )
+    raise ValueError(f"unsupported database URL scheme {parsed.scheme!r}")
+
+
+def is_sqlite() -> bool:
+    return isinstance(db.obj, SqliteDatabase)
+
+
+@contextmanager
+def write_transaction():
+    """One all-or-nothing write; a lock held beyond the busy timeout raises DatabaseBusy."""
+    try:
+        with db.atomic("IMMEDIATE") if is_sqlite() else db.atomic():
+            yield
+    except OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise DatabaseBusy() from exc
+        raise
+
+
+def create_tables() -> None:
+    """Create missing tables (idempotent). Respondent tables are WITHOUT ROWID in SQLite."""
+    sqlite = is_sqlite()
+    for model in RESPONDENT_TABLES:
+        model._meta.without_rowid = sqlite
+    db.create_tables(ALL_MODELS, safe=True)
+
+
+# -- surveys ---------------------------------------------------------------------------
+
+
+def new_slug() -> str:
+    """An unguessable URL slug."""
+    return secrets.token_urlsafe(SLUG_BYTES)
+
+
+def create_survey(
+    definition: Definition,
+    *,
+    title_sv: str,
+    title_en: str,
+    access: str,
+    min_group: int = 5,
+    opens_on: dt.date | None = None,
+    closes_on: dt.date | None = None,
+) -> Survey:
+    """Create a draft survey with a frozen copy of ``definition``."""
+    survey = Survey(
+        slug=new_slug(),
+        template=definition.key,
+        kind=definition.kind,
+        title_sv=title_sv,
+        title_en=title_en,
+        status="draft",
+        access=access,
+        min_group=min_group,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+    )
+    survey.set_definition(definition.to_data())
+    with write_transaction():
+        survey.save()
+    return survey
+
+
+def get_survey(slug: str) -> Survey | None:
+    """The survey with ``slug``, or None."""
+    if not isinstance(slug, str) or len(slug) > 64:
+        return None
+    return Survey.get_or_none(Survey.slug == slug)
+
+
+def set_status(survey: Survey, status: str) -> None:
+    """Change the status. Closing deletes the code hashes: they are no longer needed."""
+    with write_transaction():
+        Survey.update(status=status).where(Survey.id == survey.id).execute()
+        if status in ("closed", "published"):
+            AccessCode.delete().where(AccessCode.survey == survey.id).execute()
+            FormToken.delete().where(FormToken.survey == survey.id).execute()
+    survey.status = status
+
+
+def response_count(survey: Survey) -> int:
+    """The number of responses (the only figure shown while a survey is open)."""
+    return Response.select().where(Response.survey == survey.id).count()
+
+
+# -- access codes and form tokens --------------------------------------------------------
+
+
+def normalise_code(code: str) -> str:
+    """Upper-case, without spaces and dashes, with look-alikes mapped (O→0, I/L→1)."""
+    cleaned = "".join(c for c in code.upper() if c not in " -\t\u00a0\u2010\u2011\u2013")
+    return cleaned.translate(str.maketrans("OIL", "011"))
+
+
+def keyed_hash(secret_key: str, kind: str, value: str) -> str:
+    """HMAC-SHA256, so a stolen database does not let anyone test guesses offline."""
+    return hmac.new(secret_key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def format_code(code: str) -> str:
+    """Show a code in two groups for reading aloud and typing: ``ABCDE-FGHJK``."""
+    return f"{code[:5]}-{code[5:]}"
+
+
+def generate_codes(survey: Survey, count: int, secret_key: str) -> list[str]:
+    """Create ``count`` new single-use codes; only their hashes are stored."""
+    codes = set()
+    while len(codes) < count:
+        codes.add("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
+    ordered = sorted(codes)
+    rows = [
+        {"code_hash": keyed_hash(secret_key, "code", c), "survey": survey.id, "used": False}
+        for c in ordered
+    ]
+    with write_transaction():
+        for start in range(0, len(rows), 500):
+            AccessCode.insert_many(rows[start : start + 500]).execute()
+    return [format_code(c) for c in ordered]
+
+
+def code_is_valid(survey: Survey, code: str, secret_key: str) -> bool:
+    """Whether ``code`` admits to ``survey`` (known and unused); it is not claimed."""
+    normalised = normalise_code(code)
+    if len(normalised) != CODE_LENGTH:
+        return False
+    digest = keyed_hash(secret_key, "code", normalised)
+    return (
+        AccessCode.select()
+        .where(
+            AccessCode.code_hash == digest,
+            AccessCode.survey == survey.id,
+            AccessCode.used == False,  # noqa: E712 - peewee expression
+        )
+        .exists()
+    )
+
+
+# -- submitting ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What admits a submission: a code (codes mode) or a one-time form token (link mode)."""
+
+    kind: str  # "code" or "token"
+    value: str
+
+
+def submit_response(
+    survey: Survey,
+    definition: Definition,
+    answers: Answers,
+    admission: Admission,
+    secret_key: str,
+    today: dt.date | None = None,
+) -> None:
+    """Store one response with its answers and comments, and spend its admission, atomically.
+
+    Raises SurveyNotOpen, CodeRejected, AlreadySubmitted or DatabaseBusy; in
+    every case nothing is written.
+    """
+    try:
+        with write_transaction():
+            # Re-read the status inside the transaction: the survey may have closed meanwhile.
+            status = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
+            if status != "open":
+                raise SurveyNotOpen()
+            _spend_admission(survey, admission, secret_key)
+            response_id = str(uuid.uuid4())
+            period = None
+            if survey.kind == "exit":
+                period = (today or dt.date.today()).strftime("%Y-%m")
+            Response.insert(id=response_id, survey=survey.id, period=period).execute()
+            rows = list(_answer_rows(survey, definition, answers, response_id))
+            for start in range(0, len(rows), 200):
+                Answer.insert_many(rows[start : start + 200]).execute()
+            comments = [
+                {"id": str(uuid.uuid4()), "survey": survey.id, "question": key, "text": text}
+                for key, text in answers.texts.items()
+            ]
+            if comments:
+                Comment.insert_many(comments).execute()
+    except IntegrityError as exc:
+        # Two submissions of one form token race to the same primary key.
+        raise AlreadySubmitted() from exc
+
+
+def _spend_admission(survey: Survey, admission: Admission, secret_key: str) -> None:
+    if admission.kind == "code":
+        digest = keyed_hash(secret_key, "code", normalise_code(admission.value))
+        claimed = (
+            AccessCode.update(used=True)
+            .where(
+                AccessCode.code_hash == digest,
+                AccessCode.survey == survey.id,
+                AccessCode.used == False,  # noqa: E712 - peewee expression
+            )
+            .execute()
+        )
+        if claimed != 1:
+            raise CodeRejected()
+    elif admission.kind == "token":
+        digest = keyed_hash(secret_key, "form-token", admission.value)
+        if FormToken.select().where(FormToken.token_hash == digest).exists():
+            raise AlreadySubmitted()
+        FormToken.insert(token_hash=digest, survey=survey.id).execute()
+    else:
+        raise ValueError(f"unknown admission {admission.kind!r}")
+
+
+def _answer_rows(
+    survey: Survey, definition: Definition, answers: Answers, response_id: str
+) -> Iterable[dict[str, Any]]:
+    dims = answers.dimension_values(definition)
+    base = {
+        "response": response_id,
+        "survey": survey.id,
+        "role": dims.get("role"),
+        "unit": dims.get("unit"),
+        "years": dims.get("years"),
+    }
+    for key, values in answers.choices.items():
+        for value in values:
+            yield {**base, "question": key, "value": value}
+    for key, number in answers.numbers.items():
+        yield {**base, "question": key, "value": str(number)}

@@ -1,0 +1,51 @@
+"""Jinja globals and filters: languages, bilingual texts and localised numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import format_decimal, gettext
+
+from portal import current_language
+from surveys.answers import FieldError
+from surveys.definition import Text
+
+
+def localized(value: Any) -> Any:
+    """A definition Text in the current language; anything else unchanged."""
+    return value.get(current_language()) if isinstance(value, Text) else value
+
+
+def error_message(error: FieldError) -> str:
+    """A validation error of ``surveys.answers`` in the current language."""
+    params = {k: localized(v) for k, v in error.params.items()}
+    return gettext(error.message, **params)
+
+
+def paragraphs(text: str) -> list[str]:
+    """Split plain text into paragraphs at blank lines."""
+    return [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+
+def language_url(lang: str) -> str:
+    """The current page in another language (GET pages only)."""
+    args = request.args.to_dict()
+    args["lang"] = lang
+    from urllib.parse import urlencode
+
+    return f"{request.path}?{urlencode(args)}"
+
+
+def register(app: Flask) -> None:
+    """Install the globals and filters."""
+    app.jinja_env.globals.update(
+        current_language=current_language,
+        language_url=language_url,
+        error_message=error_message,
+    )
+    app.jinja_env.filters.update(
+        localized=localized,
+        paragraphs=paragraphs,
+        number=format_decimal,
+    )

@@ -1,0 +1,93 @@
+"""Plain factory functions for test data (no fixtures: call them with what you need)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal import store
+from portal.extensions import db
+from portal.models import Survey
+from surveys.definition import Definition, load_template
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_HIDDEN = re.compile(r'<input type="hidden" name="(form_token|code)" value="([^"]*)"')
+
+
+def make_survey(
+    app: Flask,
+    template: str = "staff_threats",
+    access: str = "link",
+    status: str = "open",
+    min_group: int = 5,
+    codes: int = 0,
+) -> tuple[Survey, list[str]]:
+    """Create a survey in ``status``; returns it and its codes (for access='codes')."""
+    with app.app_context(), db.connection_context():
+        survey = store.create_survey(
+            load_template(template),
+            title_sv="Testenkät",
+            title_en="Test survey",
+            access=access,
+            min_group=min_group,
+        )
+        generated = store.generate_codes(survey, codes, app.config["SECRET_KEY"]) if codes else []
+        if status != "draft":
+            store.set_status(survey, "open")
+        if status in ("closed", "published"):
+            store.set_status(survey, status)
+    return survey, generated
+
+
+def complete_answers(definition: Definition, **overrides: Any) -> dict[str, Any]:
+    """A valid form for ``definition``: the first non-"na" option of every choice item.
+
+    For the staff template that answers "never" to every ``exp_*`` row, so no
+    follow-up question applies; override to steer conditions, e.g.
+    ``exp_threats="once"``.
+    """
+    form: dict[str, Any] = {}
+    for item in definition.items():
+        if item.kind in ("single", "multiple"):
+            form[item.key] = next(o.key for o in item.options if not o.prefer_not)
+        elif item.kind == "number":
+            form[item.key] = str(item.question.min)
+    form.update(overrides)
+    return form
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token in a rendered page."""
+    match = _CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    """The admission fields (form_token or code) of a rendered survey form."""
+    return dict(_HIDDEN.findall(html))
+
+
+def open_form(client: FlaskClient, slug: str, code: str | None = None) -> dict[str, str]:
+    """Load the survey form (entering ``code`` in codes mode); returns the hidden fields to post."""
+    page = client.get(f"/s/{slug}")
+    assert page.status_code == 200, page.status_code
+    html = page.get_data(as_text=True)
+    if code is not None:
+        page = client.post(
+            f"/s/{slug}", data={"csrf_token": csrf_token(html), "code": code, "action": "code"}
+        )
+        assert page.status_code == 200, page.get_data(as_text=True)
+        html = page.get_data(as_text=True)
+    return {"csrf_token": csrf_token(html), **hidden_fields(html)}
+
+
+def submit(
+    client: FlaskClient, slug: str, answers: dict[str, Any], hidden: dict[str, str], **headers: str
+):
+    """POST ``answers`` with the hidden fields as the browser would."""
+    data = {**hidden, **answers, "action": "submit"}
+    return client.post(f"/s/{slug}", data=data, headers=headers)
