@@ -36,9 +36,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
 
-    from portal import errors, respond
+    from portal import errors, health, respond, security
 
+    security.register(app)
     app.register_blueprint(respond.bp)
+    app.register_blueprint(health.bp)
     errors.register(app)
 
     from portal import cli, templating

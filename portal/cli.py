@@ -20,7 +20,7 @@ MIN_GROUP_FLOOR = 3
 
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
-    for command in (init_db, create_survey, open_survey, close_survey, translate):
+    for command in (init_db, create_survey, open_survey, close_survey, backup, translate):
         app.cli.add_command(command)
 
 
@@ -141,6 +141,21 @@ def close_survey(slug: str) -> None:
         store.set_status(survey, "closed")
         count = store.response_count(survey)
     click.echo(f"Survey {slug} is closed with {count} responses.")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(path: Path) -> None:
+    """Write a consistent online copy of the SQLite database to PATH (checked for integrity)."""
+    if path.exists():
+        raise click.ClickException(f"{path} exists already; choose a new file name")
+    try:
+        with db.connection_context():
+            store.backup_sqlite(path)
+    except store.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {path} and checked: integrity ok.")
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,6 +22,14 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ("sv", "en"),
     "BASE_URL": "http://127.0.0.1:5000",
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    "BEHIND_PROXY": False,
+    # Respondent rate limits, per process (see portal/security.py). Codes have
+    # 50 bits, so even the per-survey limit times the workers makes guessing
+    # hopeless; the per-client limit is generous because a whole office often
+    # shares one address.
+    "CODE_FAILURES_PER_SURVEY": 60,  # per minute
+    "CODE_FAILURES_PER_CLIENT": 20,  # per 10 minutes
+    "SUBMISSIONS_PER_SURVEY": 600,  # per minute
 }
 
 # Environment variable (without prefix) → config key and converter.
@@ -31,6 +39,10 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "BASE_URL": ("BASE_URL", str),
     "SQLITE_BUSY_TIMEOUT_MS": ("SQLITE_BUSY_TIMEOUT_MS", int),
     "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
+    "BEHIND_PROXY": ("BEHIND_PROXY", lambda v: v.lower() in ("1", "true", "yes")),
+    "SUBMISSIONS_PER_SURVEY": ("SUBMISSIONS_PER_SURVEY", int),
+    "CODE_FAILURES_PER_SURVEY": ("CODE_FAILURES_PER_SURVEY", int),
+    "CODE_FAILURES_PER_CLIENT": ("CODE_FAILURES_PER_CLIENT", int),
 }
 
 
@@ -44,7 +56,7 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
             try:
                 config[key] = convert(value)
             except ValueError:
-                raise SystemExit(f"{ENV_PREFIX}{name} must be a {convert.__name__}") from None
+                raise SystemExit(f"{ENV_PREFIX}{name} has an invalid value") from None
     return config
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import os
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -117,6 +118,40 @@ def write_transaction():
         if "locked" in str(exc) or "busy" in str(exc):
             raise DatabaseBusy() from exc
         raise
+
+
+def database_ok() -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        db.execute_sql("SELECT 1").fetchone()
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        return False
+    return True
+
+
+class BackupError(StoreError):
+    """A backup could not be made."""
+
+
+def backup_sqlite(path) -> None:
+    """Copy the live SQLite database to ``path`` with the backup API, then check it.
+
+    The backup API copies a consistent snapshot while the portal keeps
+    writing; copying the file itself could catch a half-written page.
+    """
+    import sqlite3
+
+    if not is_sqlite():
+        raise BackupError("backup works on SQLite; for PostgreSQL use pg_dump (see README)")
+    target = sqlite3.connect(path)
+    try:
+        db.connection().backup(target)
+        result = target.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        target.close()
+    if result != "ok":
+        raise BackupError(f"the copy failed its integrity check: {result}")
+    os.chmod(path, 0o600)
 
 
 def create_tables() -> None:

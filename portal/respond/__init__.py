@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from portal import current_language, store
+from portal import current_language, security, store
 from portal.errors import error_page
 from portal.models import Survey
 from surveys.answers import InvalidAnswers, raw_values, validate
@@ -84,6 +84,10 @@ def thanks(slug: str):
 
 
 def _submit(survey: Survey, admission: dict[str, str]):
+    limiter = security.limits().submissions_per_survey
+    if limiter.blocked(survey.slug):
+        return _too_many_attempts(limiter.retry_after(survey.slug), keep_form=admission)
+    limiter.hit(survey.slug)
     definition = survey.definition()
     form = request.form.to_dict(flat=False)
     # Werkzeug decodes invalid UTF-8 as U+FFFD; such a form is refused, not stored garbled.
@@ -125,8 +129,19 @@ def _submit(survey: Survey, admission: dict[str, str]):
 
 
 def _check_code(survey: Survey, code: str):
+    limits = security.limits()
+    client = security.client_key(current_app.config["SECRET_KEY"])
+    for limiter, key in (
+        (limits.code_failures_per_survey, survey.slug),
+        (limits.code_failures_per_client, client),
+    ):
+        if limiter.blocked(key):
+            return _too_many_attempts(limiter.retry_after(key))
     if store.code_is_valid(survey, code, current_app.config["SECRET_KEY"]):
         return _render_form(survey, {"code": code})
+    # Only failures count: a whole office behind one address may enter valid codes.
+    limits.code_failures_per_survey.hit(survey.slug)
+    limits.code_failures_per_client.hit(client)
     error = (
         _("Please enter your code.")
         if not code.strip()
@@ -136,6 +151,25 @@ def _check_code(survey: Survey, code: str):
         )
     )
     return render_template("respond/code.html", survey=survey, error=error), 400
+
+
+def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None):
+    """429 with Retry-After; a submission keeps its answers in the form."""
+    if keep_form is not None:
+        survey = store.get_survey(request.view_args["slug"])
+        definition = survey.definition()
+        page, status = _render_form(
+            survey,
+            keep_form,
+            values=raw_values(request.form.to_dict(flat=False), definition),
+            busy=True,
+            status=429,
+        )
+    else:
+        page, status = error_page(
+            429, message=_("Too many attempts have been made. Wait a few minutes and try again.")
+        )
+    return page, status, {"Retry-After": str(retry_after)}
 
 
 def _render_form(
