@@ -1,23 +1,45 @@
-"""Shared fixtures: an app on a temporary SQLite file, its client and CLI runner."""
+"""Shared fixtures: an app on a temporary SQLite file (or the PostgreSQL server
+named by VARNA_TEST_DATABASE_URL), its client and CLI runner."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
 from portal import create_app
+from portal.extensions import db
+
+POSTGRES_URL = os.environ.get("VARNA_TEST_DATABASE_URL")
+
+
+def reset_postgres(url: str) -> None:
+    """Give the test an empty schema on the throwaway PostgreSQL server."""
+    import psycopg2
+
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    connection.close()
 
 
 @pytest.fixture
 def app(tmp_path):
+    url = POSTGRES_URL or f"sqlite:///{tmp_path / 'varna.sqlite3'}"
+    if POSTGRES_URL:
+        reset_postgres(POSTGRES_URL)
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'varna.sqlite3'}",
+            "DATABASE_URL": url,
             "INSTANCE_PATH": str(tmp_path / "instance"),
         }
     )
-    return app
+    yield app
+    if hasattr(db.obj, "close_all"):
+        db.obj.close_all()
 
 
 @pytest.fixture
@@ -28,3 +50,13 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests about SQLite's own behaviour do not apply to a PostgreSQL run."""
+    if not POSTGRES_URL:
+        return
+    skip = pytest.mark.skip(reason="SQLite-specific (this run uses PostgreSQL)")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from portal import create_app
 from portal.security import RateLimiter
 from surveys.definition import load_template
@@ -122,6 +124,7 @@ def test_health(client):
     assert page.get_data(as_text=True) == "ok\n"
 
 
+@pytest.mark.sqlite_only
 def test_backup_is_a_consistent_checked_copy(app, runner, tmp_path):
     survey, _ = make_survey(app)
     target = tmp_path / "backup.sqlite3"

@@ -21,6 +21,7 @@ def answers(**overrides):
     return validate(STAFF, {k: v if isinstance(v, list) else [v] for k, v in data.items()})
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_pragmas(app):
     with app.app_context(), db.connection_context():
         assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
