@@ -215,6 +215,23 @@ def set_status(survey: Survey, status: str) -> None:
             AccessCode.delete().where(AccessCode.survey == survey.id).execute()
             FormToken.delete().where(FormToken.survey == survey.id).execute()
     survey.status = status
+    if status == "closed":
+        shuffle_storage_order()
+
+
+def shuffle_storage_order() -> None:
+    """Rewrite the respondent tables in the order of their random keys (PostgreSQL).
+
+    PostgreSQL appends rows to the heap in insertion order, so the physical
+    order of responses would betray the order of submission. CLUSTER on the
+    primary key (random UUIDs) rewrites each table in random order. SQLite
+    needs nothing: its respondent tables are WITHOUT ROWID, stored by key.
+    """
+    if is_sqlite():
+        return
+    for model in (Response, Answer, Comment):
+        table = model._meta.table_name
+        db.execute_sql(f'CLUSTER "{table}" USING "{table}_pkey"')
 
 
 def response_count(survey: Survey) -> int:
