@@ -81,6 +81,10 @@ def _init_database(app: Flask) -> None:
     # once: no connection may survive into gunicorn's forked workers.
     with db.connection_context():
         store.create_tables()
+    # A pool keeps "closed" connections for reuse: empty it, or gunicorn's
+    # workers would inherit and share one socket after the fork.
+    if hasattr(database, "close_all"):
+        database.close_all()
 
     @app.before_request
     def _connect() -> None:

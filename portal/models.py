@@ -9,6 +9,7 @@ is the order of their random keys, not of insertion.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -26,6 +27,12 @@ from peewee import (
 
 from portal.extensions import db
 from surveys.definition import Definition, from_data
+
+
+@functools.lru_cache(maxsize=128)
+def _definition_from_json(text: str) -> Definition:
+    return from_data(json.loads(text), source="frozen survey definition")
+
 
 STATUSES = ("draft", "open", "closed", "published")
 ACCESS_MODES = ("link", "codes")
@@ -54,8 +61,8 @@ class Survey(BaseModel):
     created_at = DateTimeField()
 
     def definition(self) -> Definition:
-        """The frozen definition, validated as it is read."""
-        return from_data(json.loads(self.definition_json), source=f"survey {self.slug}")
+        """The frozen definition, validated once per distinct JSON text and then cached."""
+        return _definition_from_json(self.definition_json)
 
     def title(self, lang: str) -> str:
         """The title in ``lang``."""

@@ -6,6 +6,7 @@ identifier is stored or logged. Codes arrive only in POST bodies.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import Any
 
@@ -21,6 +22,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup
 
 from portal import current_language, security, store
 from portal.errors import error_page
@@ -172,6 +174,32 @@ def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None
     return page, status, {"Retry-After": str(retry_after)}
 
 
+def _questions_html(survey: Survey, values: dict[str, Any], errors: tuple) -> Markup:
+    """The questions of the form; a blank form is the same for everyone, so it is cached."""
+    if values or errors:
+        return _render_questions(survey.definition(), values, errors)
+    return _blank_questions(survey.definition_json, current_language())
+
+
+@functools.lru_cache(maxsize=64)
+def _blank_questions(definition_json: str, lang: str) -> Markup:
+    # Keyed by the frozen definition's text and the language: a draft edited by
+    # HR gets a new key, and nothing per respondent enters the cached markup.
+    return _render_questions(Survey(definition_json=definition_json).definition(), {}, ())
+
+
+def _render_questions(definition, values: dict[str, Any], errors: tuple) -> Markup:
+    # The fragment comes from an autoescaped template: marking it safe adds no markup.
+    return Markup(  # noqa: S704
+        render_template(
+            "respond/_sections.html",
+            definition=definition,
+            values=values,
+            errors_by_item={e.item: e for e in errors},
+        )
+    )
+
+
 def _render_form(
     survey: Survey,
     admission: dict[str, str],
@@ -188,7 +216,7 @@ def _render_form(
             lang=current_language(),
             values=values or {},
             errors=errors,
-            errors_by_item={e.item: e for e in errors},
+            questions_html=_questions_html(survey, values or {}, errors),
             admission=admission,
             busy=busy,
         ),

@@ -189,3 +189,10 @@ def test_locked_database_shows_the_form_again_with_503(tmp_path):
     assert "upptagen" in html
     # Sending again once the lock is gone works.
     assert submit(client, survey.slug, complete_answers(STAFF), hidden).status_code == 303
+
+
+def test_no_connection_survives_app_start(app):
+    """gunicorn forks after create_app: a pooled or open connection would be shared."""
+    assert db.is_closed()
+    assert not getattr(db.obj, "_connections", None)
+    assert not getattr(db.obj, "_in_use", None)
