@@ -29,10 +29,10 @@ PERSONAL_NUMBER_MARKER = "[personnummer]"
 PHONE_MARKER = "[telefonnummer]"
 EMAIL_MARKER = "[e-post]"
 
-# A match never starts right after a letter or digit: it would be the tail of
-# a longer token. Neither does it after "]", the end of a marker, which thus
-# blocks what the character it replaced blocked; that is what makes redacting
-# twice change nothing.
+# A number never starts right after a digit: it would be the tail of a longer
+# one. Neither does it after "]", the end of a marker, which so blocks what the
+# digit it replaced blocked: that is what makes redacting twice change nothing.
+# A letter does not block, so "tfn0701234567" is redacted too.
 
 _EMAIL = re.compile(
     r"(?<![\w.%+'\-\]])"
@@ -40,24 +40,25 @@ _EMAIL = re.compile(
     r"@(?:[\w\-]+\.)+[^\W\d_]{2,}"
 )
 
+# Between the groups of a number: a space, or a dash with optional spaces.
+_SEPARATOR = r"(?:[ \u00a0]?[-\u2013\u2212][ \u00a0]?|[ \u00a0])"
+
 _PERSONAL_NUMBER = re.compile(
     # Not after "+": that is an international phone number.
-    r"(?<![\w\]+])"
+    r"(?<![\d\]+])"
     r"(?P<century>18|19|20)?"
     r"(?P<date>[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01]))"
-    r"(?P<separator>[-+\u2013\u2212 \u00a0]?)"
+    rf"(?P<separator>{_SEPARATOR}|\+)?"
     r"(?P<serial>[0-9]{4})"
-    r"(?!\w)"
+    r"(?!\d)"
 )
 
-# Between the groups of a phone number: a space, or a dash with optional spaces.
-_SEPARATOR = r"(?:[ \u00a0]?[-\u2013][ \u00a0]?|[ \u00a0])"
 # Digit groups joined by separators, starting like a phone number: +, 0 or
 # "(0". A group in parentheses may follow another group directly, as in
 # "+46 (0)70" and "(08)123". Each separator is required and cannot be a digit,
 # so a run is parsed in one way only and the pattern cannot backtrack badly.
 _PHONE_RUN = re.compile(
-    r"(?<![\w\]])(?=\+[0-9]|0[0-9]|\(0[0-9]{1,3}\))"
+    r"(?<![\d\]])(?=\+[0-9]|0[0-9]|\(0[0-9]{1,3}\))"
     r"(?:\+?[0-9]+|\([0-9]{1,4}\))"
     rf"(?:{_SEPARATOR}?\([0-9]{{1,4}}\)|(?:{_SEPARATOR}|(?<=\)))\+?[0-9]+)*"
 )

@@ -166,9 +166,23 @@ def test_ten_bare_digits_starting_with_0_are_told_apart_by_the_check_digit(numbe
     assert redact(f"nr {number}") == f"nr {marker}"
 
 
-@pytest.mark.parametrize("number", ["850315-12345", "1850315-1234", "850315-123", "x850315-1234"])
-def test_a_personnummer_inside_a_longer_token_is_not_one(number):
+@pytest.mark.parametrize("number", ["850315-12345", "1850315-1234", "850315-123", "850315--1234"])
+def test_a_personnummer_inside_a_longer_number_is_not_one(number):
     assert PNR not in redact(number)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pnr850315-1234", f"pnr{PNR}"),
+        ("850315-1234st", f"{PNR}st"),
+        ("850315 - 1234", PNR),
+        ("tfn0701234567", f"tfn{PHONE}"),
+        ("mobil070-123 45 67", f"mobil{PHONE}"),
+    ],
+)
+def test_a_number_typed_against_a_word_is_still_redacted(text, expected):
+    assert redact(text) == expected
 
 
 # --- phone numbers -----------------------------------------------------------

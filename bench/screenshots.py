@@ -1,0 +1,116 @@
+"""Screenshots of the main pages at phone and desktop width, for review.
+
+    python bench/screenshots.py [OUTPUT_DIR]      # default: ./screenshots
+
+Starts the portal on a temporary SQLite database on a loopback port, creates
+an open survey (link and codes mode), and writes PNG files with Debian's
+Chromium (/usr/bin/chromium). Prints the files it wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    instance = Path(tempfile.mkdtemp(prefix="varna-shots-"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "VARNA_INSTANCE_PATH": str(instance),
+        "VARNA_SECRET_KEY": "shots",
+        "VARNA_PORT": str(port),
+    }
+    os.environ.update(env)
+    from playwright.sync_api import sync_playwright
+
+    from portal import create_app, store
+    from portal.extensions import db
+    from surveys.definition import load_template
+
+    app = create_app()
+    with app.app_context(), db.connection_context():
+        link = store.create_survey(
+            load_template("staff_threats"),
+            title_sv="Trygg på jobbet 2026",
+            title_en="Safe at work 2026",
+            access="link",
+        )
+        store.set_status(link, "open")
+        codes = store.create_survey(
+            load_template("exit"),
+            title_sv="Avslutningsenkät",
+            title_en="Exit questionnaire",
+            access="codes",
+        )
+        store.set_status(codes, "open")
+    server = subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,  # noqa: S603
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        base = f"http://127.0.0.1:{port}"
+        pages = {
+            "start": "/",
+            "privacy": "/privacy",
+            "survey": f"/s/{link.slug}",
+            "survey-en": f"/s/{link.slug}?lang=en",
+            "code": f"/s/{codes.slug}",
+        }
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            for size, viewport in SIZES.items():
+                page = browser.new_page(viewport=viewport)
+                for name, path in pages.items():
+                    page.goto(base + path)
+                    target = out / f"{name}-{size}.png"
+                    page.screenshot(path=target, full_page=name != "survey")
+                    print(target)
+                page.goto(base + f"/s/{link.slug}")
+                page.locator('button.button[value="submit"]').click()
+                target = out / f"survey-errors-{size}.png"
+                page.screenshot(path=target)
+                print(target)
+                page.close()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Browser tests: the portal under its own server on a loopback port, driven by Chromium.
+
+Chromium comes from Debian's package (/usr/bin/chromium, installed by .ci/run);
+when it cannot start, these tests fail rather than skip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("VARNA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Portal:
+    """A running portal: its base URL and an app object on the same database for set-up."""
+
+    def __init__(self, base_url: str, app):
+        self.base_url = base_url
+        self.app = app
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory):
+    from portal import create_app
+
+    instance = tmp_path_factory.mktemp("browser-instance")
+    env = {
+        **os.environ,
+        "VARNA_INSTANCE_PATH": str(instance),
+        "VARNA_SECRET_KEY": "browser-test-secret",
+        "VARNA_PORT": str(_free_port()),
+        "VARNA_HOST": "127.0.0.1",
+    }
+    env.pop("VARNA_DATABASE_URL", None)
+    env.pop("VARNA_TEST_DATABASE_URL", None)
+    log = open(instance / "server.log", "wb")  # noqa: SIM115 - closed at teardown
+    server = subprocess.Popen(  # noqa: S603 - our own portal on loopback
+        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base_url = f"http://127.0.0.1:{env['VARNA_PORT']}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", int(env["VARNA_PORT"])), timeout=0.2):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                log.close()
+                output = (instance / "server.log").read_text(errors="replace")
+                pytest.fail(f"the portal did not start:\n{output}")
+            time.sleep(0.1)
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-test-secret",
+            "INSTANCE_PATH": str(instance),
+            "DATABASE_URL": f"sqlite:///{instance / 'varna.sqlite3'}",
+        }
+    )
+    yield Portal(base_url, app)
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except Exception as exc:  # noqa: BLE001 - any failure to start is a test failure
+            pytest.fail(f"Chromium could not start from {CHROMIUM}: {exc}")
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def no_javascript(browser):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def assert_accessible(page) -> None:
+    """axe-core finds no WCAG 2.1 A/AA violation on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+        },
+    )
+    violations = [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {v['nodes'][0]['target']})"
+        for v in results.response["violations"]
+    ]
+    assert not violations, f"{page.url}:\n" + "\n".join(violations)
