@@ -79,8 +79,10 @@ def _init_database(app: Flask) -> None:
     db.initialize(database)
     # The connection is opened here only to create missing tables, and closed at
     # once: no connection may survive into gunicorn's forked workers.
+    from portal import migrations
+
     with db.connection_context():
-        store.create_tables()
+        migrations.migrate()
     # A pool keeps "closed" connections for reuse: empty it, or gunicorn's
     # workers would inherit and share one socket after the fork.
     if hasattr(database, "close_all"):

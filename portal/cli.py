@@ -39,10 +39,15 @@ def survey_link(slug: str) -> str:
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create the database tables (safe to run again)."""
+    """Create the tables or upgrade the schema to this version (safe to run again)."""
+    from portal import migrations
+
     with db.connection_context():
-        store.create_tables()
-    click.echo("Database ready.")
+        before, after = migrations.migrate()
+    if before == after:
+        click.echo(f"Database ready (schema version {after}).")
+    else:
+        click.echo(f"Database ready: schema version {before or 'none'} → {after}.")
 
 
 @click.command("create-survey")

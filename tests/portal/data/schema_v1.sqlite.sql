@@ -1,0 +1,14 @@
+CREATE TABLE IF NOT EXISTS "survey" ("id" INTEGER NOT NULL PRIMARY KEY, "slug" VARCHAR(64) NOT NULL, "template" VARCHAR(64) NOT NULL, "kind" VARCHAR(16) NOT NULL, "title_sv" TEXT NOT NULL, "title_en" TEXT NOT NULL, "definition_json" TEXT NOT NULL, "status" VARCHAR(16) NOT NULL, "access" VARCHAR(16) NOT NULL, "min_group" INTEGER NOT NULL, "opens_on" DATE, "closes_on" DATE, "created_at" DATETIME NOT NULL);
+CREATE UNIQUE INDEX "survey_slug" ON "survey" ("slug");
+CREATE TABLE IF NOT EXISTS "access_code" ("code_hash" VARCHAR(64) NOT NULL PRIMARY KEY, "survey_id" INTEGER NOT NULL, "used" INTEGER NOT NULL, FOREIGN KEY ("survey_id") REFERENCES "survey" ("id") ON DELETE CASCADE) WITHOUT ROWID;
+CREATE INDEX "access_code_survey_id" ON "access_code" ("survey_id");
+CREATE TABLE IF NOT EXISTS "response" ("id" VARCHAR(36) NOT NULL PRIMARY KEY, "survey_id" INTEGER NOT NULL, "period" VARCHAR(7), FOREIGN KEY ("survey_id") REFERENCES "survey" ("id") ON DELETE CASCADE) WITHOUT ROWID;
+CREATE INDEX "response_survey_id" ON "response" ("survey_id");
+CREATE TABLE IF NOT EXISTS "answer" ("response_id" VARCHAR(36) NOT NULL, "survey_id" INTEGER NOT NULL, "question" VARCHAR(64) NOT NULL, "value" VARCHAR(64) NOT NULL, "role" VARCHAR(64), "unit" VARCHAR(64), "years" VARCHAR(64), PRIMARY KEY ("response_id", "question", "value"), FOREIGN KEY ("response_id") REFERENCES "response" ("id") ON DELETE CASCADE, FOREIGN KEY ("survey_id") REFERENCES "survey" ("id") ON DELETE CASCADE) WITHOUT ROWID;
+CREATE INDEX "answer_response_id" ON "answer" ("response_id");
+CREATE INDEX "answer_survey_id" ON "answer" ("survey_id");
+CREATE INDEX "answer_survey_id_question_value_role_unit_years" ON "answer" ("survey_id", "question", "value", "role", "unit", "years");
+CREATE TABLE IF NOT EXISTS "comment" ("id" VARCHAR(36) NOT NULL PRIMARY KEY, "survey_id" INTEGER NOT NULL, "question" VARCHAR(64) NOT NULL, "text" TEXT NOT NULL, FOREIGN KEY ("survey_id") REFERENCES "survey" ("id") ON DELETE CASCADE) WITHOUT ROWID;
+CREATE INDEX "comment_survey_id" ON "comment" ("survey_id");
+CREATE TABLE IF NOT EXISTS "form_token" ("token_hash" VARCHAR(64) NOT NULL PRIMARY KEY, "survey_id" INTEGER NOT NULL, FOREIGN KEY ("survey_id") REFERENCES "survey" ("id") ON DELETE CASCADE) WITHOUT ROWID;
+CREATE INDEX "form_token_survey_id" ON "form_token" ("survey_id");

@@ -1,0 +1,78 @@
+"""Schema versions: a database of the previous schema upgrades without loss."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from portal import create_app, migrations, store
+from portal.extensions import db
+from portal.models import Response, Survey
+
+V1_SCHEMA = Path(__file__).parent / "data" / "schema_v1.sqlite.sql"
+
+
+def test_fresh_database_is_at_the_latest_version(app):
+    with app.app_context(), db.connection_context():
+        assert migrations.current_version() == migrations.latest_version()
+
+
+def test_migrating_twice_changes_nothing(app, runner):
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0
+    assert f"schema version {migrations.latest_version()}" in result.output
+
+
+@pytest.mark.sqlite_only
+def test_a_version_1_database_upgrades_without_loss(tmp_path):
+    path = tmp_path / "varna.sqlite3"
+    legacy = sqlite3.connect(path)
+    legacy.executescript(V1_SCHEMA.read_text())
+    legacy.execute(
+        "INSERT INTO survey (id, slug, template, kind, title_sv, title_en, definition_json, "
+        "status, access, min_group, created_at) VALUES (1, 'old-slug', 'exit', 'exit', 'Gammal', "
+        "'Old', ?, 'closed', 'link', 5, '2026-01-01 00:00:00')",
+        (_exit_json(),),
+    )
+    legacy.execute(
+        "INSERT INTO response (id, survey_id, period) VALUES "
+        "('6f1c2a4e-0000-4000-8000-000000000001', 1, '2026-01')"
+    )
+    legacy.execute(
+        "INSERT INTO answer (response_id, survey_id, question, value, role, unit, years) "
+        "VALUES ('6f1c2a4e-0000-4000-8000-000000000001', 1, 'ending', 'resigned', "
+        "'manager', 'children', 'lt2')"
+    )
+    legacy.commit()
+    legacy.close()
+
+    app = create_app(
+        {"SECRET_KEY": "k", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{path}"}
+    )
+    with app.app_context(), db.connection_context():
+        assert migrations.current_version() == migrations.latest_version()
+        survey = Survey.get(Survey.slug == "old-slug")
+        assert survey.title_en == "Old"
+        assert survey.definition().key == "exit"
+        assert Response.select().count() == 1
+        assert store.response_count(survey) == 1
+        # Respondent tables keep their storage property after the upgrade.
+        sql = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'response'").fetchone()[0]
+        assert sql.rstrip().endswith("WITHOUT ROWID")
+
+
+def _exit_json() -> str:
+    import json
+
+    from surveys.definition import load_template
+
+    return json.dumps(load_template("exit").to_data())
+
+
+def test_a_newer_database_is_refused(app):
+    with app.app_context(), db.connection_context():
+        migrations.SchemaVersion.update(version=999).execute()
+        with pytest.raises(RuntimeError, match="newer than this code"):
+            migrations.migrate()
