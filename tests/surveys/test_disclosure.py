@@ -1,0 +1,300 @@
+"""Disclosure control: the worked examples and attacks of shared/disclosure-control.md."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from surveys.disclosure import (
+    Band,
+    Reason,
+    Table,
+    band_bounds,
+    band_of,
+    band_width,
+    check_release,
+    percent,
+    pool_periods,
+    protect,
+)
+
+ROLES = (
+    "socialsekreterare",
+    "bistandshandlaggare",
+    "familjebehandlare",
+    "administrator",
+    "enhetschef",
+)
+SIZES = {
+    "socialsekreterare": 38,
+    "bistandshandlaggare": 12,
+    "familjebehandlare": 17,
+    "administrator": 9,
+    "enhetschef": 4,
+}
+
+
+def yes_no(threatened: dict[str, int], sizes: dict[str, int] = SIZES) -> Table:
+    counts = {}
+    for group, y in threatened.items():
+        counts[(group, "yes")] = y
+        counts[(group, "no")] = sizes[group] - y
+    return Table(tuple(threatened), ("yes", "no"), dict(sizes), counts, exclusive=True)
+
+
+WORKED = {
+    "socialsekreterare": 15,
+    "bistandshandlaggare": 5,
+    "familjebehandlare": 5,
+    "administrator": 3,
+    "enhetschef": 1,
+}
+
+
+def shown(result):
+    return {
+        g.group: (g.n, g.cells["yes"].percent, g.cells["yes"].band, g.cells["yes"].reason)
+        for g in result.groups
+    }
+
+
+def test_worked_example_matches_the_published_table():
+    result = protect(yes_no(WORKED), k=5)
+    assert result.parent.n == 80
+    assert result.parent.cells["yes"].percent == 36
+    assert shown(result) == {
+        "socialsekreterare": (38, 39, None, None),
+        "bistandshandlaggare": (12, 42, None, None),
+        "familjebehandlare": (17, 29, None, None),
+        "administrator": (9, None, None, Reason.SECONDARY),
+        "enhetschef": (None, None, None, Reason.PRIMARY),
+    }
+
+
+def test_group_below_k_shows_x_and_no_n():
+    result = protect(yes_no(WORKED), k=5)
+    manager = next(g for g in result.groups if g.group == "enhetschef")
+    assert manager.n is None
+    assert manager.reason is Reason.PRIMARY
+    assert all(cell.count is None and cell.percent is None for cell in manager.cells.values())
+
+
+def feasible_values(table: Table, result, group: str, column: str = "yes") -> set[int]:
+    """Every value of a cell consistent with the publication (brute force; small tables)."""
+    published = {g.group: g for g in result.groups}
+    groups = table.groups
+    options = table.options
+    ranges = []
+    for g in groups:
+        n = table.n[g]
+        cells = published[g].cells
+        per_option = []
+        for o in options:
+            cell = cells[o]
+            if cell.count is not None:
+                per_option.append([cell.count])
+            elif cell.band is not None:
+                low, high = band_bounds(cell.band, n)
+                per_option.append(range(low, high + 1))
+            else:
+                per_option.append(range(n + 1))
+        ranges.append(
+            [
+                combo
+                for combo in itertools.product(*per_option)
+                if not table.exclusive or sum(combo) == n
+            ]
+        )
+    found = set()
+    for rows in itertools.product(*ranges):
+        ok = True
+        for j, o in enumerate(options):
+            cell = result.parent.cells[o]
+            total = sum(row[j] for row in rows)
+            if cell.count is not None and total != cell.count:
+                ok = False
+            elif cell.band is not None:
+                low, high = band_bounds(cell.band, result.parent.n)
+                ok = ok and low <= total <= high
+        if ok:
+            found.add(rows[groups.index(group)][options.index(column)])
+    return found
+
+
+def test_worked_example_leaves_the_manager_at_least_two_values():
+    table = yes_no(WORKED)
+    small = Table(table.groups, table.options, table.n, table.counts, exclusive=False)
+    result = protect(table, k=5)
+    assert len(_line_values(small, result, "enhetschef")) >= 2
+
+
+def _line_values(table, result, group):
+    """Feasible y of one group in the yes-column line (the other cells as published)."""
+    published = {g.group: g for g in result.groups}
+    hidden = [g for g in table.groups if published[g].cells["yes"].count is None]
+    known = sum(published[g].cells["yes"].count for g in table.groups if g not in hidden)
+    total = result.parent.cells["yes"].count
+    values = set()
+    for combo in itertools.product(*(range(table.n[g] + 1) for g in hidden)):
+        if known + sum(combo) == total:
+            values.add(combo[hidden.index(group)])
+    return values
+
+
+def test_variant_needs_a_third_suppression():
+    variant = dict(WORKED, administrator=0)
+    result = protect(yes_no(variant), k=5)
+    rows = shown(result)
+    assert rows["administrator"][2] == Band("<", 15)
+    assert rows["bistandshandlaggare"][3] in (Reason.SECONDARY, Reason.AUDIT)
+    assert rows["enhetschef"][3] is Reason.PRIMARY
+    # A threatened manager knows y(enhetschef) >= 1; what remains must still hide it.
+    table = yes_no(variant)
+    published = {g.group: g for g in result.groups}
+    hidden = [g for g in table.groups if published[g].cells["yes"].count is None]
+    known = sum(published[g].cells["yes"].count for g in table.groups if g not in hidden)
+    ranges = []
+    for g in hidden:
+        band = published[g].cells["yes"].band
+        low, high = band_bounds(band, table.n[g]) if band else (0, table.n[g])
+        if g == "enhetschef":
+            low = max(low, 1)
+        ranges.append(range(low, high + 1))
+    manager = {
+        combo[hidden.index("enhetschef")]
+        for combo in itertools.product(*ranges)
+        if known + sum(combo) == result.parent.cells["yes"].count
+    }
+    assert len(manager) >= 2
+
+
+def test_two_groups_of_two_force_a_third_suppression():
+    sizes = {"a": 2, "b": 2, "c": 10, "d": 12}
+    result = protect(yes_no({"a": 1, "b": 1, "c": 5, "d": 6}, sizes), k=5)
+    hidden = [g.group for g in result.groups if g.cells["yes"].count is None]
+    assert set(hidden) >= {"a", "b"}
+    assert len(hidden) >= 3
+
+
+def test_groups_of_one_and_four_are_not_enough_together():
+    sizes = {"a": 1, "b": 4, "c": 10, "d": 12}
+    result = protect(yes_no({"a": 0, "b": 2, "c": 5, "d": 6}, sizes), k=5)
+    hidden = [g.group for g in result.groups if g.cells["yes"].count is None]
+    assert len(hidden) >= 3  # U = 5 fails 5 - 1 >= 5
+
+
+@pytest.mark.parametrize(("y", "display"), [(9, Band(">", 85)), (0, Band("<", 15))])
+def test_all_or_nothing_is_banded(y, display):
+    sizes = {"a": 9, "b": 20, "c": 20}
+    result = protect(yes_no({"a": y, "b": 8, "c": 9}, sizes), k=5)
+    cell = next(g for g in result.groups if g.group == "a").cells["yes"]
+    assert cell.band == display or cell.band is None
+    assert cell.percent not in (0, 100)
+
+
+def test_band_width_and_bounds():
+    assert band_width(9, 1) == 15
+    assert band_width(80, 1) == 5
+    assert band_width(20, 1) == 10  # strictly greater than 5
+    assert band_width(9, 2) == 25
+    assert band_of(1, 9, 1) == Band("<", 15)
+    assert band_of(3, 80, 1) == Band("<", 5)
+    assert band_of(4, 80, 1) is None
+    assert band_bounds(Band("<", 15), 9) == (0, 1)
+    assert band_bounds(Band(">", 85), 9) == (8, 9)
+
+
+@pytest.mark.parametrize(
+    ("y", "n", "expected"),
+    [(1, 8, 13), (29, 80, 36), (1, 3, 33), (2, 3, 67), (1, 2, 50), (0, 5, 0)],
+)
+def test_percent_rounds_halves_up(y, n, expected):
+    assert percent(y, n) == expected
+
+
+def test_two_dimensional_leak_is_found_by_the_audit():
+    # Two suppressions in every row and column can still pin a cell exactly
+    # (sdcTable's simpleheuristic case); the audit must add protection.
+    groups = ("g1", "g2", "g3")
+    options = ("o1", "o2", "o3")
+    n = {"g1": 10, "g2": 10, "g3": 10}
+    counts = {
+        ("g1", "o1"): 1,
+        ("g1", "o2"): 1,
+        ("g1", "o3"): 8,
+        ("g2", "o1"): 1,
+        ("g2", "o2"): 4,
+        ("g2", "o3"): 5,
+        ("g3", "o1"): 4,
+        ("g3", "o2"): 1,
+        ("g3", "o3"): 5,
+    }
+    table = Table(groups, options, n, counts, exclusive=True)
+    result = protect(table, k=5)
+    for g in groups:
+        for o in options:
+            cell = next(r for r in result.groups if r.group == g).cells[o]
+            if cell.count is None:
+                assert len(feasible_values(table, result, g, o)) >= 2, (g, o)
+
+
+def test_primary_and_secondary_render_alike():
+    result = protect(yes_no(WORKED), k=5)
+    rows = {g.group: g.cells["yes"] for g in result.groups}
+    primary, secondary = rows["enhetschef"], rows["administrator"]
+    assert (primary.count, primary.percent, primary.band) == (None, None, None)
+    assert (secondary.count, secondary.percent, secondary.band) == (None, None, None)
+
+
+def test_release_at_seven_then_eight_is_blocked():
+    decisions = check_release({"cell": (3, 7)}, {"cell": (4, 8)}, k=5)
+    assert decisions["cell"].publish_new is False
+    assert (decisions["cell"].y, decisions["cell"].n) == (3, 7)
+    later = check_release({"cell": (3, 7)}, {"cell": (8, 17)}, k=5)
+    assert later["cell"].publish_new is True
+
+
+def test_periods_pool_until_they_reach_k():
+    pools = pool_periods([("2025H1", 3), ("2025H2", 4), ("2026H1", 6), ("2026H2", 2)], k=5)
+    assert [(p.labels, p.n, p.pending) for p in pools] == [
+        (("2025H1", "2025H2"), 7, False),
+        (("2026H1",), 6, False),
+        (("2026H2",), 2, True),
+    ]
+
+
+small_tables = st.integers(2, 3).flatmap(
+    lambda g: st.integers(2, 3).flatmap(
+        lambda o: st.tuples(
+            st.just(g),
+            st.just(o),
+            st.lists(st.lists(st.integers(0, 4), min_size=o, max_size=o), min_size=g, max_size=g),
+        )
+    )
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(small_tables, st.integers(3, 5))
+def test_no_published_small_group_and_no_derivable_suppressed_cell(spec, k):
+    group_count, option_count, rows = spec
+    groups = tuple(f"g{i}" for i in range(group_count))
+    options = tuple(f"o{j}" for j in range(option_count))
+    counts = {(g, o): rows[i][j] for i, g in enumerate(groups) for j, o in enumerate(options)}
+    n = {g: sum(rows[i]) for i, g in enumerate(groups)}
+    table = Table(groups, options, n, counts, exclusive=True)
+    result = protect(table, k=k)
+    again = protect(Table(groups, options, dict(reversed(n.items())), dict(counts), True), k=k)
+    assert result == again  # deterministic, whatever the order of the mappings
+    for row in result.groups:
+        if n[row.group] < k:
+            assert row.n is None
+        for o, cell in row.cells.items():
+            if cell.count is not None:
+                assert n[row.group] >= k
+                assert band_of(cell.count, n[row.group], 1) is None
+            elif n[row.group] > 0:
+                assert len(feasible_values(table, result, row.group, o)) >= 2, (row.group, o)
