@@ -277,11 +277,17 @@ class _Protector:
             if column in parts or column == name:
                 candidates += [(group, c) for c in (*parts, name)]
         candidates = [c for c in dict.fromkeys(candidates) if c in self.state]
-        # Hide an exact cell if there is one; otherwise turn a band (which still
-        # bounds the value) into a plain "x".
-        shown = [c for c in candidates if self.exact(c)]
-        if not shown:
-            shown = [c for c in candidates if self.state[c] == Reason.BAND]
+        # Hide an exact cell in a line through it if there is one; otherwise turn
+        # a band (which still bounds the value) into a plain "x"; when the leak
+        # runs through other lines, widen the search to the whole table.
+        everything = list(self.state)
+        shown = []
+        for pool in (candidates, everything):
+            shown = [c for c in pool if self.exact(c)] or [
+                c for c in pool if self.state[c] == Reason.BAND
+            ]
+            if shown:
+                break
         if not shown:
             return False
         victim = min(
