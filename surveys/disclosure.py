@@ -257,11 +257,11 @@ class _Protector:
         model = _Model(self)
         views: list[tuple[str, str] | None] = [None]
         views += [c for c in model.unknown_base if self.t.counts.get(c, 0) >= 1]
-        failing = []
+        # One failure is enough: the caller hides one more cell and audits again.
         for cell in protected:
             if any(not model.passes(cell, view) for view in views):
-                failing.append(cell)
-        return failing
+                return [cell]
+        return []
 
     def suppress_for(self, cell: tuple[str, str]) -> bool:
         """Suppress the smallest exactly shown cell in a line through ``cell``."""
@@ -331,7 +331,8 @@ class _Model:
         base = [(g, o) for g in p.groups for o in t.options]
         known: dict[tuple[str, str], int] = {}
         for cell in base:
-            if p.exact(cell):
+            # An empty group's cells are zero whatever is published.
+            if p.exact(cell) or p.n(cell[0]) == 0:
                 known[cell] = t.y(*cell)
         self.unknown_base = [c for c in base if c not in known]
         self.index = {c: i for i, c in enumerate(self.unknown_base)}
@@ -377,6 +378,83 @@ class _Model:
             parts = t.derived.get(column, (column,))
             publish([(g, o) for g in p.groups for o in parts], (PARENT, column))
 
+    def _prepare_moves(self) -> None:
+        """Constraint rows touching each unknown cell, and their slack at the true table."""
+        if hasattr(self, "_touching"):
+            return
+        true = [self.p.t.y(*c) for c in self.unknown_base]
+        self._true = true
+        rows = [(a, b, b) for a, b in self.equalities] + [
+            (a, None, b) for a, b in self.inequalities
+        ]
+        self._rows = [
+            (a, low, high, sum(c * v for c, v in zip(a, true, strict=True)))
+            for a, low, high in rows
+        ]
+        self._touching = [
+            [r for r, (a, _, _, _) in enumerate(self._rows) if a[i]]
+            for i in range(len(self.unknown_base))
+        ]
+
+    def _move_ok(self, move: dict[int, int], lower: list[int]) -> bool:
+        for i, d in move.items():
+            value = self._true[i] + d
+            if value < lower[i] or value > self.upper[i]:
+                return False
+        touched = {r for i in move for r in self._touching[i]}
+        for r in touched:
+            a, low, high, value = self._rows[r]
+            new = value + sum(a[i] * d for i, d in move.items())
+            if (low is not None and new != low) or new > high:
+                return False
+        return True
+
+    def moves_to_other_value(
+        self, cell: tuple[str, str], view: tuple[str, str] | None, need: int = 0
+    ) -> bool:
+        """Whether a ±1 move on one cell, a pair, or a 2×2 cycle stays consistent with the
+        publication and changes the cell's value (by ``need`` when given, else either way):
+        then more than one value is possible."""
+        self._prepare_moves()
+        lower = list(self.lower)
+        if view is not None:
+            lower[self.index[view]] = max(lower[self.index[view]], 1)
+        coefficients, _ = self.target(cell)
+        touching_target = [i for i, c in enumerate(coefficients) if c]
+        if not touching_target:
+            return False
+        size = len(self.unknown_base)
+
+        def changes(move: dict[int, int]) -> bool:
+            delta = sum(coefficients[i] * d for i, d in move.items())
+            return delta != 0 if need == 0 else (delta >= need if need > 0 else delta <= need)
+
+        for i in touching_target:
+            for d in (1, -1):
+                if changes({i: d}) and self._move_ok({i: d}, lower):
+                    return True
+                for j in range(size):
+                    if j != i:
+                        move = {i: d, j: -d}
+                        if changes(move) and self._move_ok(move, lower):
+                            return True
+        cells = self.unknown_base
+        for i in touching_target:
+            g1, o1 = cells[i]
+            for j in range(size):
+                g2, o2 = cells[j]
+                if g2 == g1 or o2 == o1:
+                    continue
+                corner_a = self.index.get((g1, o2))
+                corner_b = self.index.get((g2, o1))
+                if corner_a is None or corner_b is None:
+                    continue
+                for d in (1, -1):
+                    move = {i: d, corner_a: -d, corner_b: -d, j: d}
+                    if changes(move) and self._move_ok(move, lower):
+                        return True
+        return False
+
     def target(self, cell: tuple[str, str]) -> tuple[list[int], int]:
         group, column = cell
         parts = self.p.t.derived.get(column, (column,))
@@ -401,11 +479,18 @@ class _Model:
         # The true value is always feasible: when it lies in the middle, one other
         # feasible value is enough, so one bound usually settles the question.
         if not middle or floor <= y <= ceiling:
+            # Usually a small move away from the true table shows another value.
+            if self.moves_to_other_value(cell, view):
+                return True
             if self.bound(cell, view, maximise=True) > y:
                 return True
             return self.bound(cell, view, maximise=False) < y
         if y < floor:
+            if floor - y == 1 and self.moves_to_other_value(cell, view, need=1):
+                return True
             return self.bound(cell, view, maximise=True) >= floor
+        if y - ceiling == 1 and self.moves_to_other_value(cell, view, need=-1):
+            return True
         return self.bound(cell, view, maximise=False) <= ceiling
 
     def bound(self, cell: tuple[str, str], view: tuple[str, str] | None, *, maximise: bool) -> int:
