@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 
-PARENT = "all"
+PARENT_LABEL = "all"
+# Internal key of the parent row: a child group may itself be called "all".
+PARENT = "\x00parent"
 
 
 class Reason(StrEnum):
@@ -293,6 +295,7 @@ class _Protector:
         victim = min(
             shown,
             key=lambda c: (
+                c[1] in self.t.derived,  # headline indicators are hidden last
                 self.y(*c),
                 self.n(c[0]),
                 self.rows().index(c[0]),
@@ -319,7 +322,9 @@ class _Protector:
             reason = self.group_reason[group]
             return GroupResult(group, None if reason else n, reason, cells)
 
-        return ProtectedTable(row(PARENT), tuple(row(g) for g in self.groups))
+        parent = row(PARENT)
+        parent = GroupResult(PARENT_LABEL, parent.n, parent.reason, parent.cells)
+        return ProtectedTable(parent, tuple(row(g) for g in self.groups))
 
 
 class _Model:

@@ -298,3 +298,17 @@ def test_no_published_small_group_and_no_derivable_suppressed_cell(spec, k):
                 assert band_of(cell.count, n[row.group], 1) is None
             elif n[row.group] > 0:
                 assert len(feasible_values(table, result, row.group, o)) >= 2, (row.group, o)
+
+
+def test_a_child_group_called_all_does_not_collide_with_the_parent():
+    table = Table(
+        ("all",),
+        ("yes", "no"),
+        {"all": 39},
+        {("all", "yes"): 16, ("all", "no"): 23},
+        exclusive=True,
+    )
+    result = protect(table, k=5)
+    assert result.parent.group == "all"
+    assert result.parent.cells["yes"].count == 16
+    assert result.groups[0].cells["yes"].count == 16
