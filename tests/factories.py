@@ -17,6 +17,20 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _HIDDEN = re.compile(r'<input type="hidden" name="(form_token|code)" value="([^"]*)"')
 
 
+def make_app(tmp_path, **config: Any) -> Flask:
+    """An app on its own SQLite file in ``tmp_path``, with ``config`` overrides."""
+    from portal import create_app
+
+    return create_app(
+        {
+            "SECRET_KEY": "test-secret-key",
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'varna.sqlite3'}",
+            **config,
+        }
+    )
+
+
 def make_survey(
     app: Flask,
     template: str = "staff_threats",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from portal import create_app
 from portal.extensions import db
 from portal.models import Response
 from surveys.definition import load_template
-from tests.factories import complete_answers, make_survey, open_form, submit
+from tests.factories import complete_answers, make_app, make_survey, open_form, submit
 
 STAFF = load_template("staff_threats")
 
@@ -108,13 +107,7 @@ def test_unknown_page(client):
 
 
 def test_internal_error_is_a_page_not_a_trace(tmp_path):
-    app = create_app(
-        {
-            "SECRET_KEY": "x",
-            "INSTANCE_PATH": str(tmp_path),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        }
-    )
+    app = make_app(tmp_path)
 
     @app.get("/boom")
     def boom():

@@ -6,10 +6,9 @@ import sqlite3
 
 import pytest
 
-from portal import create_app
 from portal.security import RateLimiter
 from surveys.definition import load_template
-from tests.factories import complete_answers, csrf_token, make_survey, open_form, submit
+from tests.factories import complete_answers, csrf_token, make_app, make_survey, open_form, submit
 
 STAFF = load_template("staff_threats")
 
@@ -39,14 +38,7 @@ def test_https_adds_hsts_and_secure_cookie(app, client):
 
 
 def test_forwarded_proto_is_honoured_behind_a_proxy(tmp_path):
-    app = create_app(
-        {
-            "SECRET_KEY": "k",
-            "INSTANCE_PATH": str(tmp_path),
-            "BEHIND_PROXY": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        }
-    )
+    app = make_app(tmp_path, BEHIND_PROXY=True)
     page = app.test_client().get(
         "/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     )
@@ -61,14 +53,7 @@ def test_static_files_may_be_cached(client):
 
 
 def test_code_guessing_is_throttled(tmp_path):
-    app = create_app(
-        {
-            "SECRET_KEY": "k",
-            "INSTANCE_PATH": str(tmp_path),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "CODE_FAILURES_PER_CLIENT": 5,
-        }
-    )
+    app = make_app(tmp_path, CODE_FAILURES_PER_CLIENT=5)
     survey, codes = make_survey(app, access="codes", codes=1)
     client = app.test_client()
     token = csrf_token(client.get(f"/s/{survey.slug}").get_data(as_text=True))
@@ -88,14 +73,7 @@ def test_code_guessing_is_throttled(tmp_path):
 
 
 def test_submission_flood_is_limited_and_keeps_answers(tmp_path):
-    app = create_app(
-        {
-            "SECRET_KEY": "k",
-            "INSTANCE_PATH": str(tmp_path),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            "SUBMISSIONS_PER_SURVEY": 2,
-        }
-    )
+    app = make_app(tmp_path, SUBMISSIONS_PER_SURVEY=2)
     survey, _ = make_survey(app)
     client = app.test_client()
     for _ in range(2):

@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.models import AccessCode, Answer, Comment, Response
 from surveys.answers import validate
 from surveys.definition import load_template
-from tests.factories import complete_answers, make_survey
+from tests.factories import complete_answers, make_app, make_survey
 
 STAFF = load_template("staff_threats")
 
@@ -134,16 +134,8 @@ def test_answers_carry_their_breakdown_values(app):
 
 
 def test_locked_database_raises_busy_and_writes_nothing(tmp_path):
-    from portal import create_app
 
-    app = create_app(
-        {
-            "SECRET_KEY": "k",
-            "INSTANCE_PATH": str(tmp_path),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'varna.sqlite3'}",
-            "SQLITE_BUSY_TIMEOUT_MS": 200,
-        }
-    )
+    app = make_app(tmp_path, SQLITE_BUSY_TIMEOUT_MS=200)
     survey, _ = make_survey(app)
     import sqlite3
 
@@ -162,17 +154,9 @@ def test_locked_database_raises_busy_and_writes_nothing(tmp_path):
 def test_locked_database_shows_the_form_again_with_503(tmp_path):
     import sqlite3
 
-    from portal import create_app
     from tests.factories import open_form, submit
 
-    app = create_app(
-        {
-            "SECRET_KEY": "k",
-            "INSTANCE_PATH": str(tmp_path),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'varna.sqlite3'}",
-            "SQLITE_BUSY_TIMEOUT_MS": 200,
-        }
-    )
+    app = make_app(tmp_path, SQLITE_BUSY_TIMEOUT_MS=200)
     survey, _ = make_survey(app)
     client = app.test_client()
     hidden = open_form(client, survey.slug)
