@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import itertools
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import click
@@ -13,14 +16,23 @@ from flask.cli import with_appcontext
 
 from portal import store
 from portal.extensions import db
+from surveys.answers import Answers, validate
 from surveys.definition import DefinitionError, available_templates, load_template
+from surveys.demo import demo_forms, demo_periods
 
 MIN_GROUP_FLOOR = 3
 
 
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
-    for command in (init_db, create_survey, open_survey, close_survey, translate):
+    for command in (
+        init_db,
+        create_survey,
+        open_survey,
+        close_survey,
+        demo_data,
+        translate,
+    ):
         app.cli.add_command(command)
 
 
@@ -141,6 +153,46 @@ def close_survey(slug: str) -> None:
         store.set_status(survey, "closed")
         count = store.response_count(survey)
     click.echo(f"Survey {slug} is closed with {count} responses.")
+
+
+@click.command("demo-data")
+@with_appcontext
+@click.argument("slug")
+@click.option(
+    "--responses",
+    "count",
+    type=click.IntRange(1, 1_000_000),
+    required=True,
+    help="Number of synthetic responses to add.",
+)
+@click.option("--seed", type=int, default=None, help="Seed, for reproducible data.")
+def demo_data(slug: str, count: int, seed: int | None) -> None:
+    """Fill an open survey with plausible synthetic responses (for demonstrations)."""
+    with db.connection_context():
+        survey = _survey_or_fail(slug)
+        if survey.status != "open":
+            raise click.ClickException(
+                f"the survey is {survey.status}; demo data can only be added to an open survey"
+            )
+        try:
+            stored = store.submit_responses(
+                survey, survey.definition(), demo_answers(survey, count, seed)
+            )
+        except store.SurveyNotOpen as exc:
+            raise click.ClickException("the survey closed while demo data was being added") from exc
+    click.echo(f"Added {stored} synthetic responses to {slug}.")
+
+
+def demo_answers(survey, count: int, seed: int | None) -> Iterator[tuple[Answers, str | None]]:
+    """Synthetic responses, validated exactly like real submissions, with their periods."""
+    definition = survey.definition()
+    forms = demo_forms(definition, count, seed)
+    if survey.kind == "exit":
+        periods: Iterable[str | None] = demo_periods(count, dt.date.today(), seed)
+    else:
+        periods = itertools.repeat(None)
+    for form, period in zip(forms, periods, strict=False):
+        yield validate(definition, form), period
 
 
 ROOT = Path(__file__).resolve().parent.parent
