@@ -236,6 +236,17 @@ class _Respondent:
         weights.update({"home": 10, "family": 6, "other": 5})
         return self.several(item, weights, max_count=3)
 
+    def answer_who(self, item: Item) -> list[str]:
+        weights = {"client": 70, "relative": 35, "representative": 6, "unknown": 12}
+        weights.update({"colleague": 3, "other": 3})
+        return self.several(item, weights, max_count=2)
+
+    def answer_informed(self, item: Item) -> list[str]:
+        if self.rng.random() < 0.15:
+            return ["noone"]
+        weights = {"manager": 80, "security": 12, "safety_rep": 10, "police": 8}
+        return self.several(item, weights, max_count=2)
+
     def answer_support(self, item: Item) -> list[str]:
         if self.rng.random() < 0.25:
             return ["none"]
