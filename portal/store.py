@@ -217,11 +217,10 @@ def result_counts(survey: Survey, definition: Definition) -> Counts:
     if status not in RESULT_STATUSES:
         raise ResultsNotAvailable(str(status))
     flags, combinations = flags_and_combinations(definition)
-    cube = tuple(answer_cube(survey))
-    respondents = _respondents_per_group(survey, definition, cube)
+    respondents = _respondents_per_group(survey, definition)
     return Counts(
         respondents=sum(respondents.values()),
-        cube=cube,
+        cube=tuple(answer_cube(survey)),
         combinations=combinations,
         flag_sums=_flag_sums(survey, definition, flags, combinations, respondents),
     )
@@ -242,19 +241,18 @@ def answer_cube(survey: Survey) -> list[tuple[str, str, str | None, str | None, 
     return db.execute(query.group_by(*dims)).fetchall()
 
 
-def _respondents_per_group(
-    survey: Survey, definition: Definition, cube: Sequence[tuple[Any, ...]]
-) -> dict[Group, int]:
+def _respondents_per_group(survey: Survey, definition: Definition) -> dict[Group, int]:
     """Respondents per (role, unit, years): every response answers each breakdown question once."""
     dimensions = definition.dimensions()
     if not dimensions:
         return {(None, None, None): response_count(survey)}
-    key = dimensions[0].key
-    groups: dict[Group, int] = {}
-    for question, _value, role, unit, years, count in cube:
-        if question == key:
-            groups[(role, unit, years)] = groups.get((role, unit, years), 0) + count
-    return groups
+    columns = (Answer.role, Answer.unit, Answer.years)
+    query = (
+        Answer.select(*columns, fn.COUNT(SQL("*")))
+        .where(Answer.survey == survey.id, Answer.question == dimensions[0].key)
+        .group_by(*columns)
+    )
+    return {(role, unit, years): n for role, unit, years, n in db.execute(query)}
 
 
 def _flag_sums(

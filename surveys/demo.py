@@ -12,11 +12,16 @@ is only answered when it would have been shown.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import multiprocessing
 import random
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from surveys.definition import PREFER_NOT, Definition, Item, Option, iter_visible
+from surveys.answers import Answers, validate
+from surveys.definition import PREFER_NOT, Definition, Item, Option, from_data, iter_visible
 
 # How exposed each role is, relative to a social worker for children and young people.
 ROLE_RISK = {
@@ -97,7 +102,7 @@ TEXTS = {"suggestions": SUGGESTIONS, "stay": STAY}
 
 
 def demo_forms(
-    definition: Definition, count: int, seed: int | None = None
+    definition: Definition, count: int, seed: int | str | None = None
 ) -> Iterator[dict[str, list[str]]]:
     """Yield ``count`` plausible submitted forms for ``definition``, reproducible for a seed."""
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not a secret
@@ -106,7 +111,7 @@ def demo_forms(
 
 
 def demo_periods(
-    count: int, today: dt.date, seed: int | None = None, months: int = 12
+    count: int, today: dt.date, seed: int | str | None = None, months: int = 12
 ) -> Iterator[str]:
     """Yield ``count`` months (``YYYY-MM``) spread over the ``months`` up to ``today``."""
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not a secret
@@ -340,3 +345,57 @@ class _Respondent:
             chosen.append(key)
             del pool[key]
         return chosen
+
+
+CHUNK = 2000
+
+
+def demo_chunk(
+    definition_data: Mapping[str, Any], kind: str, size: int, seed: str, today: dt.date
+) -> list[tuple[Answers, str | None]]:
+    """``size`` validated synthetic responses with their periods (exit surveys: the month).
+
+    Takes plain data so that it can run in a worker process; ``seed`` makes it
+    reproducible whatever process runs it.
+    """
+    definition = from_data(definition_data)
+    forms = demo_forms(definition, size, seed)
+    periods = demo_periods(size, today, seed) if kind == "exit" else itertools.repeat(None)
+    return [
+        (validate(definition, form), period) for form, period in zip(forms, periods, strict=False)
+    ]
+
+
+def demo_responses(
+    definition: Definition,
+    count: int,
+    seed: int | None,
+    today: dt.date,
+    workers: int = 1,
+) -> Iterator[tuple[Answers, str | None]]:
+    """``count`` validated synthetic responses, in chunks of ``CHUNK``.
+
+    With ``workers`` > 1 the chunks are made in that many processes (started
+    afresh, "spawn") while the caller stores the previous ones; at most two
+    chunks per worker wait in memory.
+    """
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**32)
+    data = definition.to_data()
+    sizes = [min(CHUNK, count - start) for start in range(0, count, CHUNK)]
+    jobs = [(data, definition.kind, size, f"{seed}:{i}", today) for i, size in enumerate(sizes)]
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield from demo_chunk(*job)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque = deque()
+        queued = iter(jobs)
+        for job in itertools.islice(queued, 2 * workers):
+            pending.append(pool.submit(demo_chunk, *job))
+        while pending:
+            chunk = pending.popleft().result()
+            for job in itertools.islice(queued, 1):
+                pending.append(pool.submit(demo_chunk, *job))
+            yield from chunk

@@ -86,3 +86,17 @@ def test_bulk_refuses_a_closed_survey(app):
         store.submit_responses(survey, STAFF, [(good, None)])
     with app.app_context(), db.connection_context():
         assert Survey.get_by_id(survey.id).responses.count() == 0
+
+
+def test_demo_responses_are_the_same_in_worker_processes(monkeypatch):
+    import datetime as dt
+
+    from surveys import demo
+
+    monkeypatch.setattr(demo, "CHUNK", 40)
+    today = dt.date(2026, 11, 22)
+    alone = list(demo.demo_responses(STAFF, 100, 5, today, workers=1))
+    shared = list(demo.demo_responses(STAFF, 100, 5, today, workers=2))
+    assert len(alone) == 100
+    assert alone == shared
+    assert alone != list(demo.demo_responses(STAFF, 100, 6, today, workers=1))
