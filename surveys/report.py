@@ -370,15 +370,27 @@ def _reason(reason: Any) -> str | None:
 
 
 def _value(key: str, label: Text | str, cell: Any) -> Value:
-    band = tuple(cell.band) if cell.band else None
+    """A published cell: exact only when disclosure control gave no reason to hold it back."""
+    band = _band(cell.band)
+    exact = cell.reason is None and band is None
     return Value(
         key=key,
         label=label,
-        count=cell.count,
-        percent=cell.percent,
-        band=band,  # type: ignore[arg-type]
+        count=cell.count if exact else None,
+        percent=cell.percent if exact else None,
+        band=band,
         reason=_reason(cell.reason),
     )
+
+
+def _band(band: Any) -> tuple[str, int] | None:
+    """A band as (sign, bound): from a pair such as ("<", 15) or a text such as "<15"."""
+    if not band:
+        return None
+    if isinstance(band, str):
+        return (band[0], int(band[1:].strip().rstrip("%").strip()))
+    sign, bound = band
+    return (str(sign), int(bound))
 
 
 def _protect_item(
