@@ -81,7 +81,7 @@ class GroupRow:
     """
 
     key: str
-    label: Text
+    label: Text | str
     n: int | None
     cells: tuple[Value, ...]
     prefer_not: int | None = None
@@ -307,10 +307,10 @@ class _Marginals:
             raise ValueError("the counts were computed for another definition")
         self.multiple = multiple_items(definition)
 
-    def groups(self, breakdown: str) -> tuple[tuple[str, Text], ...]:
+    def groups(self, breakdown: str) -> tuple[tuple[str, Text | str], ...]:
         """The groups of a breakdown, in the definition's order (every declared option)."""
         if breakdown == ALL:
-            return ((ALL, Text("Alla svarande", "All respondents")),)
+            return ((ALL, BREAKDOWN_LABELS[ALL]),)
         question = self.dimension_questions[breakdown]
         return tuple((o.key, o.label) for o in question.options)
 
@@ -337,7 +337,7 @@ class _Protected:
 
     def __init__(
         self,
-        groups: Sequence[tuple[str, Text]],
+        groups: Sequence[tuple[str, Text | str]],
         results: Mapping[str, Any],
         labels: Mapping[str, Text | str],
     ) -> None:
