@@ -135,8 +135,11 @@ def create_tables() -> None:
 
 
 def new_slug() -> str:
-    """An unguessable URL slug."""
-    return secrets.token_urlsafe(SLUG_BYTES)
+    """An unguessable URL slug that does not start with "-" (the CLI would read an option)."""
+    while True:
+        slug = secrets.token_urlsafe(SLUG_BYTES)
+        if not slug.startswith("-"):
+            return slug
 
 
 def create_survey(

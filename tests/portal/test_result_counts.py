@@ -100,3 +100,10 @@ def test_demo_responses_are_the_same_in_worker_processes(monkeypatch):
     assert len(alone) == 100
     assert alone == shared
     assert alone != list(demo.demo_responses(STAFF, 100, 6, today, workers=1))
+
+
+def test_slugs_never_start_with_a_dash(monkeypatch):
+    """A slug such as "-H3x…" would be read as an option by every command taking a slug."""
+    values = iter(["-abc", "-def", "ghi"])
+    monkeypatch.setattr(store.secrets, "token_urlsafe", lambda n: next(values))
+    assert store.new_slug() == "ghi"
