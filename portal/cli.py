@@ -227,6 +227,13 @@ def report(slug: str, fmt: str, by: str | None, lang: str, invited: int | None, 
             raise click.ClickException(
                 f"the survey is {exc.status}; results are only available once it is closed"
             ) from exc
+        except ModuleNotFoundError as exc:
+            if exc.name != "surveys.disclosure":
+                raise
+            # Without disclosure control no number may leave the portal.
+            raise click.ClickException(
+                "disclosure control (surveys/disclosure.py) is not installed; no report is made"
+            ) from exc
     if fmt == "json":
         data = results.to_json_data(built, lang=lang, by=by)
         content = json.dumps(data, ensure_ascii=False, indent=2) + "\n"

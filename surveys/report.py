@@ -15,6 +15,7 @@ report's own strings are marked with ``N_`` and translated by the renderers.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -454,9 +455,7 @@ def _prefer_not(marginals: _Marginals, item: Item, k: int, k_ext: int) -> int | 
 
 def _disclosure() -> Any:
     """``surveys.disclosure``: every published number passes through it."""
-    from surveys import disclosure
-
-    return disclosure
+    return importlib.import_module("surveys.disclosure")
 
 
 def _protect(
