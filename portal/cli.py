@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from portal import store
+from portal import results, store
 from portal.extensions import db
+from surveys.answers import Answers
 from surveys.definition import DefinitionError, available_templates, load_template
+from surveys.demo import demo_responses
 
 MIN_GROUP_FLOOR = 3
 
 
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
-    for command in (init_db, create_survey, open_survey, close_survey, backup, translate):
+    for command in (
+        init_db,
+        create_survey,
+        open_survey,
+        close_survey,
+        demo_data,
+        report,
+        backup,
+        translate,
+    ):
         app.cli.add_command(command)
 
 
@@ -161,6 +176,97 @@ def backup(path: Path) -> None:
     except store.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Backup written to {path} and checked: integrity ok.")
+
+
+@click.command("demo-data")
+@with_appcontext
+@click.argument("slug")
+@click.option(
+    "--responses",
+    "count",
+    type=click.IntRange(1, 1_000_000),
+    required=True,
+    help="Number of synthetic responses to add.",
+)
+@click.option("--seed", type=int, default=None, help="Seed, for reproducible data.")
+def demo_data(slug: str, count: int, seed: int | None) -> None:
+    """Fill an open survey with plausible synthetic responses (for demonstrations)."""
+    with db.connection_context():
+        survey = _survey_or_fail(slug)
+        if survey.status != "open":
+            raise click.ClickException(
+                f"the survey is {survey.status}; demo data can only be added to an open survey"
+            )
+        try:
+            # Making and validating answers costs more than storing them: other cores help.
+            workers = max(1, min(4, (os.cpu_count() or 1)))
+            stored = store.submit_responses(
+                survey, survey.definition(), demo_answers(survey, count, seed, workers)
+            )
+        except store.SurveyNotOpen as exc:
+            raise click.ClickException("the survey closed while demo data was being added") from exc
+    click.echo(f"Added {stored} synthetic responses to {slug}.")
+
+
+def demo_answers(
+    survey, count: int, seed: int | None, workers: int = 1
+) -> Iterator[tuple[Answers, str | None]]:
+    """Synthetic responses, validated exactly like real submissions, with their periods."""
+    return demo_responses(survey.definition(), count, seed, dt.date.today(), workers=workers)
+
+
+@click.command("report")
+@with_appcontext
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
+@click.option(
+    "--by",
+    type=click.Choice(["all", "role", "unit", "years"]),
+    default=None,
+    help="Only this breakdown (all = the totals only); default every breakdown.",
+)
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
+@click.option(
+    "--invited",
+    type=click.IntRange(1, 1_000_000),
+    default=None,
+    help="Number of people invited, for the response rate.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of printing.",
+)
+def report(slug: str, fmt: str, by: str | None, lang: str, invited: int | None, output) -> None:
+    """Export the disclosure-controlled report of a closed survey (never raw responses)."""
+    with db.connection_context():
+        survey = _survey_or_fail(slug)
+        try:
+            built = results.survey_report(survey, invited=invited)
+        except store.ResultsNotAvailable as exc:
+            raise click.ClickException(
+                f"the survey is {exc.status}; results are only available once it is closed"
+            ) from exc
+        except ModuleNotFoundError as exc:
+            if exc.name != "surveys.disclosure":
+                raise
+            # Without disclosure control no number may leave the portal.
+            raise click.ClickException(
+                "disclosure control (surveys/disclosure.py) is not installed; no report is made"
+            ) from exc
+    if fmt == "json":
+        data = results.to_json_data(built, lang=lang, by=by)
+        content = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    else:
+        content = results.to_csv(built, lang=lang, by=by)
+    if output is None:
+        click.echo(content, nl=False)
+    else:
+        # newline="" keeps the CSV's CRLF line ends as they are.
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            fh.write(content)
+        click.echo(f"Report written to {output}.")
 
 
 ROOT = Path(__file__).resolve().parent.parent

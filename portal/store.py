@@ -14,17 +14,20 @@ import hmac
 import os
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from peewee import (
+    SQL,
     Database,
     IntegrityError,
     OperationalError,
     SqliteDatabase,
+    Value,
+    fn,
 )
 
 from portal.extensions import db
@@ -40,6 +43,7 @@ from portal.models import (
 )
 from surveys.answers import Answers
 from surveys.definition import Definition
+from surveys.indicators import Counts, Flag, flags_and_combinations
 
 # Crockford's base32 without the look-alikes I, L, O and U: 32 symbols, 5 bits each.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -166,8 +170,11 @@ def create_tables() -> None:
 
 
 def new_slug() -> str:
-    """An unguessable URL slug."""
-    return secrets.token_urlsafe(SLUG_BYTES)
+    """An unguessable URL slug that does not start with "-" (the CLI would read an option)."""
+    while True:
+        slug = secrets.token_urlsafe(SLUG_BYTES)
+        if not slug.startswith("-"):
+            return slug
 
 
 def create_survey(
@@ -237,6 +244,217 @@ def shuffle_storage_order() -> None:
 def response_count(survey: Survey) -> int:
     """The number of responses (the only figure shown while a survey is open)."""
     return Response.select().where(Response.survey == survey.id).count()
+
+
+# -- results ---------------------------------------------------------------------------
+
+
+class ResultsNotAvailable(StoreError):
+    """Results are computed only from a closed data set (rule D2: no interim results)."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+        super().__init__(f"results are only available for closed surveys; this one is {status}")
+
+
+RESULT_STATUSES = ("closed", "published")
+
+
+def result_counts(survey: Survey, definition: Definition) -> Counts:
+    """Every count a report needs, for a closed or published survey.
+
+    Grouped queries only; no response is ever loaded into Python. One scan
+    gives the cube of answers per (item, value, role, unit, years); the
+    per-response conditions of ``surveys.indicators`` are counted per (role,
+    unit, years) by narrow queries that touch only the rows they look at.
+    """
+    status = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
+    if status not in RESULT_STATUSES:
+        raise ResultsNotAvailable(str(status))
+    flags, combinations = flags_and_combinations(definition)
+    respondents = _respondents_per_group(survey, definition)
+    return Counts(
+        respondents=sum(respondents.values()),
+        cube=tuple(answer_cube(survey)),
+        combinations=combinations,
+        flag_sums=_flag_sums(survey, definition, flags, combinations, respondents),
+    )
+
+
+Group = tuple[str | None, str | None, str | None]
+
+
+def answer_cube(survey: Survey) -> list[tuple[str, str, str | None, str | None, str | None, int]]:
+    """(item, value, role, unit, years, count) over every answer of the survey.
+
+    One scan of the covering index on (survey, question, value, role, unit,
+    years); each breakdown is a marginal of this cube.
+    """
+    dims = (Answer.question, Answer.value, Answer.role, Answer.unit, Answer.years)
+    query = Answer.select(*dims, fn.COUNT(SQL("*"))).where(Answer.survey == survey.id)
+    # Raw cursor rows: tens of thousands of small tuples, without peewee's per-row wrapper.
+    return db.execute(query.group_by(*dims)).fetchall()
+
+
+def _respondents_per_group(survey: Survey, definition: Definition) -> dict[Group, int]:
+    """Respondents per (role, unit, years): every response answers each breakdown question once."""
+    dimensions = definition.dimensions()
+    if not dimensions:
+        return {(None, None, None): response_count(survey)}
+    columns = (Answer.role, Answer.unit, Answer.years)
+    query = (
+        Answer.select(*columns, fn.COUNT(SQL("*")))
+        .where(Answer.survey == survey.id, Answer.question == dimensions[0].key)
+        .group_by(*columns)
+    )
+    return {(role, unit, years): n for role, unit, years, n in db.execute(query)}
+
+
+def _flag_sums(
+    survey: Survey,
+    definition: Definition,
+    flags: Sequence[Flag],
+    combinations: Sequence[tuple[int, ...]],
+    respondents: dict[Group, int],
+) -> tuple[tuple[Any, ...], ...]:
+    """Rows (role, unit, years, respondents, count of each combination of flags)."""
+    groups = sorted(respondents, key=repr)
+    sums = {group: [respondents[group]] + [0] * len(combinations) for group in groups}
+    done: dict[tuple[int, ...], list[tuple[Group, int]]] = {}
+    for number, combination in enumerate(combinations):
+        if combination not in done:
+            done[combination] = list(
+                _combination_counts(survey, definition, flags, combination, respondents)
+            )
+        for group, count in done[combination]:
+            sums.setdefault(group, [0] * (1 + len(combinations)))[1 + number] = count
+    return tuple((*group, *row) for group, row in sums.items())
+
+
+def _pairs(f: Flag) -> set[tuple[str, str]]:
+    return {(item, value) for items, values in f.terms for item in items for value in values}
+
+
+def _combination_counts(
+    survey: Survey,
+    definition: Definition,
+    flags: Sequence[Flag],
+    combination: tuple[int, ...],
+    respondents: dict[Group, int],
+) -> Iterable[tuple[Group, int]]:
+    """Responses per group for which every flag of ``combination`` holds."""
+    chosen = [flags[i] for i in combination]
+    # A flag implied by another (exposed ⇒ answered) adds nothing to the AND.
+    kept = [f for f in chosen if not any(g is not f and _pairs(g) < _pairs(f) for g in chosen)]
+    kept = list(dict.fromkeys(kept))
+    if not kept:
+        return respondents.items()
+    if len(kept) == 1 and _always_answered(definition, kept[0]):
+        return _by_complement(survey, definition, kept[0], respondents)
+    if len(kept) == 1 and len(kept[0].terms) == 1:
+        ((items, values),) = kept[0].terms
+        columns = (Answer.role, Answer.unit, Answer.years)
+        query = (
+            Answer.select(*columns, fn.COUNT(Answer.response.distinct()))
+            .where(
+                Answer.survey == survey.id,
+                Answer.question.in_(items),
+                Answer.value.in_(values),
+            )
+            .group_by(*columns)
+        )
+        return [((role, unit, years), n) for role, unit, years, n in db.execute(query)]
+    # One narrow index range per term, glued with UNION ALL: an OR of terms in one
+    # WHERE would make the database scan every answer of the survey.
+    parts = []
+    for number, f in enumerate(kept):
+        for items, values in f.terms:
+            marks = [Value(int(n == number)).alias(f"f{n}") for n in range(len(kept))]
+            parts.append(
+                Answer.select(
+                    Answer.response, Answer.role, Answer.unit, Answer.years, *marks
+                ).where(
+                    Answer.survey == survey.id,
+                    Answer.question.in_(items),
+                    Answer.value.in_(values),
+                )
+            )
+    union = parts[0]
+    for part in parts[1:]:
+        union = union + part  # UNION ALL
+    rows = union.alias("t")
+    having = [fn.MAX(rows.c[f"f{n}"]) == 1 for n in range(len(kept))]
+    per_response = (
+        Answer.select(
+            fn.MAX(rows.c.role).alias("role"),
+            fn.MAX(rows.c.unit).alias("unit"),
+            fn.MAX(rows.c.years).alias("years"),
+        )
+        .from_(rows)
+        .group_by(rows.c.response_id)
+        .having(*having)
+        .alias("r")
+    )
+    return _per_group(per_response)
+
+
+def _always_answered(definition: Definition, f: Flag) -> bool:
+    """Whether every response has one answer to each item of ``f``, mostly matching it.
+
+    True for required, unconditional single-choice items (the ``exp`` matrix),
+    where validation guarantees one row per item and response, when the flag
+    holds for more options than it misses: then its complement is the
+    cheaper count.
+    """
+    for items, values in f.terms:
+        for key in items:
+            item = definition.item(key)
+            if item is None or item.kind != "single":
+                return False
+            if not item.question.required or item.question.condition is not None:
+                return False
+            if len(values) * 2 <= len(item.options):
+                return False
+    return len({i for items, _ in f.terms for i in items}) == sum(len(i) for i, _ in f.terms)
+
+
+def _by_complement(
+    survey: Survey, definition: Definition, f: Flag, respondents: dict[Group, int]
+) -> Iterable[tuple[Group, int]]:
+    """Respondents minus those whose every answer to the flag's items misses its values.
+
+    For "answered the matrix other than prefer-not-to-say" this touches only
+    the few "na" rows instead of every row of the matrix.
+    """
+    conditions = None
+    items = 0
+    for item_keys, values in f.terms:
+        # The options that miss, listed (IN, not NOT IN), so the index seeks straight to them.
+        options = {o.key for key in item_keys for o in definition.item(key).options}
+        misses = sorted(options - set(values))
+        term = Answer.question.in_(item_keys) & Answer.value.in_(misses)
+        conditions = term if conditions is None else (conditions | term)
+        items += len(item_keys)
+    misses = (
+        Answer.select(
+            fn.MAX(Answer.role).alias("role"),
+            fn.MAX(Answer.unit).alias("unit"),
+            fn.MAX(Answer.years).alias("years"),
+        )
+        .where(Answer.survey == survey.id, conditions)
+        .group_by(Answer.response)
+        .having(fn.COUNT(SQL("*")) == items)
+        .alias("r")
+    )
+    missed = dict(_per_group(misses))
+    return [(group, count - missed.get(group, 0)) for group, count in respondents.items()]
+
+
+def _per_group(per_response: Any) -> list[tuple[Group, int]]:
+    """Count the rows of a one-row-per-response subquery per (role, unit, years)."""
+    columns = (per_response.c.role, per_response.c.unit, per_response.c.years)
+    query = Answer.select(*columns, fn.COUNT(SQL("*"))).from_(per_response).group_by(*columns)
+    return [((role, unit, years), count) for role, unit, years, count in db.execute(query)]
 
 
 # -- access codes and form tokens --------------------------------------------------------
@@ -322,20 +540,7 @@ def submit_response(
             if status != "open":
                 raise SurveyNotOpen()
             _spend_admission(survey, admission, secret_key)
-            response_id = str(uuid.uuid4())
-            period = None
-            if survey.kind == "exit":
-                period = (today or dt.date.today()).strftime("%Y-%m")
-            Response.insert(id=response_id, survey=survey.id, period=period).execute()
-            rows = list(_answer_rows(survey, definition, answers, response_id))
-            for start in range(0, len(rows), 200):
-                Answer.insert_many(rows[start : start + 200]).execute()
-            comments = [
-                {"id": str(uuid.uuid4()), "survey": survey.id, "question": key, "text": text}
-                for key, text in answers.texts.items()
-            ]
-            if comments:
-                Comment.insert_many(comments).execute()
+            _insert_responses(survey, definition, [(answers, _period(survey, today))])
     except IntegrityError as exc:
         # Two submissions of one form token race to the same primary key.
         raise AlreadySubmitted() from exc
@@ -364,19 +569,125 @@ def _spend_admission(survey: Survey, admission: Admission, secret_key: str) -> N
         raise ValueError(f"unknown admission {admission.kind!r}")
 
 
+def _period(survey: Survey, today: dt.date | None) -> str | None:
+    """Exit questionnaires keep the month only; other surveys keep no time at all."""
+    if survey.kind != "exit":
+        return None
+    return (today or dt.date.today()).strftime("%Y-%m")
+
+
+def _insert_responses(
+    survey: Survey, definition: Definition, batch: Sequence[tuple[Answers, str | None]]
+) -> None:
+    """Insert responses with their answers and comments; the caller holds the transaction.
+
+    The one writing path of real submissions and of bulk (demo) data, so both
+    store exactly the same rows.
+    """
+    responses: list[tuple[Any, ...]] = []
+    answer_rows: list[tuple[Any, ...]] = []
+    comments: list[tuple[Any, ...]] = []
+    for answers, period in batch:
+        response_id = str(uuid.uuid4())
+        responses.append((response_id, survey.id, period))
+        answer_rows.extend(_answer_rows(survey, definition, answers, response_id))
+        comments.extend(
+            (str(uuid.uuid4()), survey.id, key, text) for key, text in answers.texts.items()
+        )
+    _insert_rows(Response, (Response.id, Response.survey, Response.period), responses)
+    _insert_rows(Answer, ANSWER_FIELDS, answer_rows)
+    _insert_rows(Comment, (Comment.id, Comment.survey, Comment.question, Comment.text), comments)
+
+
+def _insert_rows(model: type, fields: Sequence[Any], rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` (tuples in the order of ``fields``) with one prepared statement.
+
+    peewee builds the statement once, in the database's parameter style;
+    ``executemany`` then binds every row without building SQL per value, which
+    is what makes 100 000 responses a matter of seconds.
+    """
+    if not rows:
+        return
+    declared = [f.name for f in model._meta.sorted_fields]
+    if sorted(declared.index(f.name) for f in fields) != [declared.index(f.name) for f in fields]:
+        raise ValueError("fields must be given in the model's declaration order")
+    # Sorted by primary key, rows land next to each other in the B-tree.
+    rows.sort()
+    sql, _ = model.insert({field: None for field in fields}).sql()
+    cursor = db.cursor()
+    cursor.executemany(sql, rows)
+
+
+def submit_responses(
+    survey: Survey,
+    definition: Definition,
+    answers_iter: Iterable[tuple[Answers, str | None]],
+    *,
+    batch_size: int = 5000,
+) -> int:
+    """Store many validated responses (answers, period) for an operator command (demo data).
+
+    No admission is spent: only an operator can call this. Each batch of
+    ``batch_size`` responses is one all-or-nothing transaction, and the survey
+    must be open when each batch is written. Returns the number stored.
+    """
+    stored = 0
+    batch: list[tuple[Answers, str | None]] = []
+
+    def flush() -> None:
+        nonlocal stored
+        with write_transaction():
+            status = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
+            if status != "open":
+                raise SurveyNotOpen()
+            _insert_responses(survey, definition, batch)
+        stored += len(batch)
+        batch.clear()
+
+    with _large_cache():
+        for entry in answers_iter:
+            batch.append(entry)
+            if len(batch) >= batch_size:
+                flush()
+        if batch:
+            flush()
+    return stored
+
+
+@contextmanager
+def _large_cache(kib: int = 262_144):
+    """A larger SQLite page cache for a bulk write: index pages stay in memory between batches."""
+    if not is_sqlite():
+        yield
+        return
+    previous = db.execute_sql("PRAGMA cache_size").fetchone()[0]
+    db.execute_sql(f"PRAGMA cache_size = {-int(kib)}")
+    try:
+        yield
+    finally:
+        db.execute_sql(f"PRAGMA cache_size = {int(previous)}")
+
+
+# In the models' declaration order, which is the column order of peewee's INSERT.
+ANSWER_FIELDS = (
+    Answer.response,
+    Answer.survey,
+    Answer.question,
+    Answer.value,
+    Answer.role,
+    Answer.unit,
+    Answer.years,
+)
+
+
 def _answer_rows(
     survey: Survey, definition: Definition, answers: Answers, response_id: str
-) -> Iterable[dict[str, Any]]:
+) -> Iterable[tuple[Any, ...]]:
+    """The answer rows of one response, in the order of ``ANSWER_FIELDS``."""
     dims = answers.dimension_values(definition)
-    base = {
-        "response": response_id,
-        "survey": survey.id,
-        "role": dims.get("role"),
-        "unit": dims.get("unit"),
-        "years": dims.get("years"),
-    }
+    groups = (dims.get("role"), dims.get("unit"), dims.get("years"))
     for key, values in answers.choices.items():
         for value in values:
-            yield {**base, "question": key, "value": value}
+            yield (response_id, survey.id, key, value, *groups)
     for key, number in answers.numbers.items():
-        yield {**base, "question": key, "value": str(number)}
+        yield (response_id, survey.id, key, str(number), *groups)

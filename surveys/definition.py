@@ -13,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,8 @@ class Question:
         """Return the option with ``key``, or None."""
         return next((o for o in self.options if o.key == key), None)
 
-    @property
+    # Cached: conditions are evaluated for every submission (and 100 000 demo ones).
+    @cached_property
     def items(self) -> tuple[Item, ...]:
         """The answerable items of this question: one per matrix row, else the question itself."""
         if self.type == "matrix":
@@ -155,10 +157,14 @@ class Definition:
     sections: tuple[Section, ...]
     data: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
 
-    @property
+    @cached_property
     def questions(self) -> tuple[Question, ...]:
         """Every question in page order."""
         return tuple(q for s in self.sections for q in s.questions)
+
+    @cached_property
+    def _by_key(self) -> dict[str, Question]:
+        return {q.key: q for q in self.questions}
 
     def items(self) -> tuple[Item, ...]:
         """Every answerable item in page order (matrix rows expanded)."""
@@ -170,7 +176,7 @@ class Definition:
 
     def question(self, key: str) -> Question | None:
         """Return the question with ``key``, or None."""
-        return next((q for q in self.questions if q.key == key), None)
+        return self._by_key.get(key) if isinstance(key, str) else None
 
     def dimensions(self) -> tuple[Question, ...]:
         """The breakdown questions (role, unit, years) in page order."""

@@ -19,6 +19,7 @@ workplace), which only makes the protection stricter.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -146,18 +147,48 @@ def protect(table: Table, k: int, k_ext: int = 1) -> ProtectedTable:
 def protect_all(tables: Sequence[Table], k: int, k_ext: int = 1) -> list[ProtectedTable]:
     """Protect several tables (e.g. one item by each dimension).
 
-    Tables built from the same responses share only their parent row (the
-    total), which every table protects identically, so each table is protected
-    on its own; the parent is the same in all of them.
+    Tables built from the same responses share only their parent row (the total).
+    The parent is protected first, on its own, so it comes out the same in every
+    table; each breakdown then hides children, never the total, to protect itself
+    ("if every child would be suppressed, publish the parent only").
     """
     if k < 3:
         raise ValueError("k is never below 3")
-    return [_Protector(table, k, k_ext).run() for table in tables]
+    parents: dict[tuple, dict] = {}
+    results = []
+    for table in tables:
+        total = _total_table(table)
+        key = (total.n[TOTAL], tuple(sorted(total.counts.items())), total.exclusive)
+        key += (tuple(total.options), tuple(sorted(total.derived.items())))
+        if key not in parents:
+            parents[key] = _Protector(total, k, k_ext).run_parent()
+        results.append(_Protector(table, k, k_ext, parents[key]).run())
+    return results
+
+
+# The single child of a table of the total alone.
+TOTAL = "\x00total"
+
+
+def _total_table(table: Table) -> Table:
+    """The parent row of ``table`` as a table of its own."""
+    counts = {
+        (TOTAL, o): sum(table.counts.get((g, o), 0) for g in table.groups) for o in table.options
+    }
+    n = {TOTAL: sum(table.n.get(g, 0) for g in table.groups)}
+    return Table((TOTAL,), table.options, n, counts, table.exclusive, table.derived)
+
+
+# How many of the cheapest candidates of each pool (near, farther, the whole table, and
+# in a breakdown the total last) are tried before settling for the cheapest.
+LOOKAHEAD = (6, 6, 0, 0)
 
 
 class _Protector:
-    def __init__(self, table: Table, k: int, k_ext: int) -> None:
+    def __init__(self, table: Table, k: int, k_ext: int, parent: dict | None = None) -> None:
         self.t = table
+        # The parent row as protected on its own (state, band and reason), kept as is.
+        self.fixed_parent = parent
         self.k = k
         self.k_ext = k_ext
         self.groups = list(table.groups)
@@ -167,6 +198,7 @@ class _Protector:
         self.state: dict[tuple[str, str], Reason | None] = {}
         self.bands: dict[tuple[str, str], Band] = {}
         self.group_reason: dict[str, Reason | None] = {}
+        self.passed: set[tuple[str, str]] = set()
 
     def n(self, group: str) -> int:
         return self.total_n if group == PARENT else self.t.n.get(group, 0)
@@ -178,6 +210,15 @@ class _Protector:
 
     def rows(self) -> list[str]:
         return [PARENT, *self.groups]
+
+    def run_parent(self) -> dict:
+        """Protect a table of the total alone; its parent row, to fix in every breakdown."""
+        self.run()
+        return {
+            "state": {c: self.state[(PARENT, c)] for c in self.columns},
+            "bands": {c: b for (g, c), b in self.bands.items() if g == PARENT},
+            "reason": self.group_reason[PARENT],
+        }
 
     def run(self) -> ProtectedTable:
         self.primary()
@@ -204,6 +245,13 @@ class _Protector:
                 self.state[cell] = Reason.BAND if band else None
                 if band:
                     self.bands[cell] = band
+        if self.fixed_parent is not None:
+            self.group_reason[PARENT] = self.fixed_parent["reason"]
+            for column in self.columns:
+                self.state[(PARENT, column)] = self.fixed_parent["state"][column]
+                self.bands.pop((PARENT, column), None)
+            for column, band in self.fixed_parent["bands"].items():
+                self.bands[(PARENT, column)] = band
 
     def exact(self, cell: tuple[str, str]) -> bool:
         return self.state[cell] is None
@@ -222,7 +270,8 @@ class _Protector:
     def column_line(self, column: str) -> bool:
         if not self.exact((PARENT, column)):
             return False
-        hidden = [g for g in self.groups if not self.exact((g, column))]
+        # An empty group hides nobody: its cells are zero whatever is published.
+        hidden = [g for g in self.groups if not self.exact((g, column)) and self.n(g) > 0]
         if not hidden:
             return False
         n_u = sum(self.n(g) for g in hidden)
@@ -253,58 +302,107 @@ class _Protector:
 
     # S3: the audit
     def audit_failures(self) -> list[tuple[str, str]]:
-        protected = [c for c, r in self.state.items() if r is not None and self.n(c[0]) > 0]
+        # Hiding a cell only relaxes what a reader knows (an equality or a band
+        # becomes a plain bound), so a cell that passed once passes for good.
+        protected = [
+            c
+            for c, r in self.state.items()
+            if r is not None and self.n(c[0]) > 0 and c not in self.passed
+        ]
         if not protected:
             return []
         model = _Model(self)
-        views: list[tuple[str, str] | None] = [None]
-        views += [c for c in model.unknown_base if self.t.counts.get(c, 0) >= 1]
+        views = model.views()
         # One failure is enough: the caller hides one more cell and audits again.
         for cell in protected:
-            if any(not model.passes(cell, view) for view in views):
+            if not model.passes_all(cell, views):
                 return [cell]
+            self.passed.add(cell)
         return []
 
     def suppress_for(self, cell: tuple[str, str]) -> bool:
-        """Suppress the smallest exactly shown cell in a line through ``cell``."""
-        group, column = cell
-        candidates = []
-        if group == PARENT:
-            candidates += [(g, column) for g in self.groups]
-        else:
-            candidates += [(g, column) for g in self.rows()]
-        if self.t.exclusive:
-            candidates += [(group, o) for o in self.t.options]
-        for name, parts in self.t.derived.items():
-            if column in parts or column == name:
-                candidates += [(group, c) for c in (*parts, name)]
-        candidates = [c for c in dict.fromkeys(candidates) if c in self.state]
-        # Hide an exact cell in a line through it if there is one; otherwise turn
-        # a band (which still bounds the value) into a plain "x"; when the leak
-        # runs through other lines, widen the search to the whole table.
-        everything = list(self.state)
-        shown = []
-        for pool in (candidates, everything):
+        """Hide one more cell so that ``cell`` passes the audit, at the least cost.
+
+        Candidates come first from the lines through ``cell``, then from the lines
+        through the hidden cells it is made of (a leak may run through a row the
+        cell is not on), then from the whole table. Within each pool the cheapest
+        cell that settles the failure on its own is hidden; when none does, the
+        cheapest one, and the audit goes round again.
+        """
+        fallback = None
+        for pool, tries in zip(self.candidate_pools(cell), LOOKAHEAD, strict=False):
+            # Hide an exact cell if there is one; otherwise turn a band (which
+            # still bounds the value) into a plain "x".
             shown = [c for c in pool if self.exact(c)] or [
                 c for c in pool if self.state[c] == Reason.BAND
             ]
-            if shown:
-                break
-        if not shown:
+            ordered = sorted(shown, key=self.cost)
+            if fallback is None and ordered:
+                fallback = ordered[0]
+            for victim in ordered[:tries]:
+                if self.settles(cell, victim):
+                    self.hide(victim)
+                    return True
+        if fallback is None:
             return False
-        victim = min(
-            shown,
-            key=lambda c: (
-                c[1] in self.t.derived,  # headline indicators are hidden last
-                self.y(*c),
-                self.n(c[0]),
-                self.rows().index(c[0]),
-                self.columns.index(c[1]),
-            ),
+        self.hide(fallback)
+        return True
+
+    def lines_through(self, cell: tuple[str, str]) -> list[tuple[str, str]]:
+        group, column = cell
+        found = [(g, column) for g in self.rows()]
+        if self.t.exclusive:
+            found += [(group, o) for o in self.t.options]
+        for name, parts in self.t.derived.items():
+            if column in parts or column == name:
+                found += [(group, c) for c in (*parts, name)]
+        return found
+
+    def candidate_pools(self, cell: tuple[str, str]) -> list[list[tuple[str, str]]]:
+        group, column = cell
+        near = self.lines_through(cell)
+        parts = self.t.derived.get(column, (column,))
+        groups = self.groups if group == PARENT else [group]
+        hidden_parts = [(g, o) for g in groups for o in parts if not self.exact((g, o))]
+        farther = [c for part in hidden_parts for c in self.lines_through(part)]
+        pools = [near, farther, list(self.state)]
+        if self.fixed_parent is None:
+            return [[c for c in dict.fromkeys(pool) if c in self.state] for pool in pools]
+        # A breakdown hides its children first and the total (protected on its own
+        # already) only when no child is left to hide.
+        children = [
+            [c for c in dict.fromkeys(pool) if c in self.state and c[0] != PARENT] for pool in pools
+        ]
+        return [*children, [c for c in dict.fromkeys([*near, *self.state]) if c[0] == PARENT]]
+
+    def cost(self, cell: tuple[str, str]) -> tuple:
+        group, column = cell
+        return (
+            column in self.t.derived,  # headline indicators are hidden last
+            self.y(group, column),
+            self.n(group),
+            self.rows().index(group),
+            self.columns.index(column),
         )
+
+    def hide(self, cell: tuple[str, str]) -> None:
+        self.state[cell] = Reason.AUDIT
+        self.bands.pop(cell, None)
+
+    def settles(self, failing: tuple[str, str], victim: tuple[str, str]) -> bool:
+        """Whether hiding ``victim`` alone lets ``failing`` pass for every reader."""
+        state, band = self.state[victim], self.bands.get(victim)
         self.state[victim] = Reason.AUDIT
         self.bands.pop(victim, None)
-        return True
+        try:
+            model = _Model(self)
+            # Small moves only: a candidate that needs the solver to prove it settles
+            # is passed over for one that visibly does (or, failing all, the cheapest).
+            return model.passes_all(failing, model.views(), moves_only=True)
+        finally:
+            self.state[victim] = state
+            if band is not None:
+                self.bands[victim] = band
 
     def result(self) -> ProtectedTable:
         def row(group: str) -> GroupResult:
@@ -344,15 +442,17 @@ class _Model:
         size = len(self.unknown_base)
         self.lower = [0] * size
         self.upper = [p.n(g) for g, _ in self.unknown_base]
-        self.equalities: list[tuple[list[int], int]] = []
-        self.inequalities: list[tuple[list[int], int]] = []  # a·x ≤ b
+        # Linear forms are sparse: {variable: coefficient}.
+        self.equalities: list[tuple[dict[int, int], int]] = []
+        self.inequalities: list[tuple[dict[int, int], int]] = []  # a·x ≤ b
 
-        def expression(cells: Sequence[tuple[str, str]]) -> tuple[list[int], int]:
-            coefficients = [0] * size
+        def expression(cells: Sequence[tuple[str, str]]) -> tuple[dict[int, int], int]:
+            coefficients: dict[int, int] = {}
             constant = 0
             for cell in cells:
                 if cell in self.index:
-                    coefficients[self.index[cell]] += 1
+                    i = self.index[cell]
+                    coefficients[i] = coefficients.get(i, 0) + 1
                 else:
                     constant += known[cell]
             return coefficients, constant
@@ -360,15 +460,17 @@ class _Model:
         def publish(cells: Sequence[tuple[str, str]], state: tuple[str, str]) -> None:
             coefficients, constant = expression(cells)
             reason = p.state[state]
-            if not any(coefficients):
+            if not coefficients:
                 return
             if reason is None:
                 self.equalities.append((coefficients, p.y(*state) - constant))
             elif reason == Reason.BAND:
                 low, high = band_bounds(p.bands[state], p.n(state[0]))
                 self.inequalities.append((coefficients, high - constant))
-                self.inequalities.append(([-c for c in coefficients], constant - low))
-            else:
+                self.inequalities.append(({i: -c for i, c in coefficients.items()}, constant - low))
+            elif sum(self.upper[i] * c for i, c in coefficients.items()) > p.n(state[0]) - constant:
+                # "x" still bounds the cell by its group's size, unless the bounds
+                # of its parts already do.
                 self.inequalities.append((coefficients, p.n(state[0]) - constant))
 
         for group in p.groups:
@@ -377,7 +479,7 @@ class _Model:
                 publish([(group, o) for o in parts], (group, column))
             if t.exclusive:
                 coefficients, constant = expression([(group, o) for o in t.options])
-                if any(coefficients):
+                if coefficients:
                     self.equalities.append((coefficients, p.n(group) - constant))
         for column in p.columns:
             parts = t.derived.get(column, (column,))
@@ -393,13 +495,12 @@ class _Model:
             (a, None, b) for a, b in self.inequalities
         ]
         self._rows = [
-            (a, low, high, sum(c * v for c, v in zip(a, true, strict=True)))
-            for a, low, high in rows
+            (a, low, high, sum(c * true[i] for i, c in a.items())) for a, low, high in rows
         ]
-        self._touching = [
-            [r for r, (a, _, _, _) in enumerate(self._rows) if a[i]]
-            for i in range(len(self.unknown_base))
-        ]
+        self._touching: list[list[int]] = [[] for _ in self.unknown_base]
+        for r, (a, _, _, _) in enumerate(self._rows):
+            for i in a:
+                self._touching[i].append(r)
 
     def _move_ok(self, move: dict[int, int], lower: list[int]) -> bool:
         for i, d in move.items():
@@ -409,40 +510,48 @@ class _Model:
         touched = {r for i in move for r in self._touching[i]}
         for r in touched:
             a, low, high, value = self._rows[r]
-            new = value + sum(a[i] * d for i, d in move.items())
+            new = value + sum(a.get(i, 0) * d for i, d in move.items())
             if (low is not None and new != low) or new > high:
                 return False
         return True
 
-    def moves_to_other_value(
-        self, cell: tuple[str, str], view: tuple[str, str] | None, need: int = 0
-    ) -> bool:
-        """Whether a ±1 move on one cell, a pair, or a 2×2 cycle stays consistent with the
-        publication and changes the cell's value (by ``need`` when given, else either way):
-        then more than one value is possible."""
-        self._prepare_moves()
+    def views(self) -> list[tuple[str, str] | None]:
+        """The readers to audit for: an outsider (None) and one respondent in each
+        hidden cell that has any, who knows that cell holds at least one."""
+        return [None, *(c for c in self.unknown_base if self.p.t.counts.get(c, 0) >= 1)]
+
+    def lower_for(self, view: tuple[str, str] | None) -> list[int]:
         lower = list(self.lower)
         if view is not None:
             lower[self.index[view]] = max(lower[self.index[view]], 1)
+        return lower
+
+    def find_move(
+        self, cell: tuple[str, str], lower: list[int], need: int = 0
+    ) -> dict[int, int] | None:
+        """A ±1 move on one cell, a pair, or a 2×2 cycle that stays consistent with the
+        publication and changes the cell's value (by ``need`` when given, else either
+        way): then more than one value is possible."""
+        self._prepare_moves()
         coefficients, _ = self.target(cell)
-        touching_target = [i for i, c in enumerate(coefficients) if c]
-        if not touching_target:
-            return False
+        touching_target = sorted(coefficients)
         size = len(self.unknown_base)
 
         def changes(move: dict[int, int]) -> bool:
-            delta = sum(coefficients[i] * d for i, d in move.items())
+            delta = sum(coefficients.get(i, 0) * d for i, d in move.items())
             return delta != 0 if need == 0 else (delta >= need if need > 0 else delta <= need)
 
         for i in touching_target:
+            # A partner that shares no constraint with i cannot repair what moving i
+            # alone breaks, so only neighbours are tried.
+            neighbours = sorted({j for r in self._touching[i] for j in self._rows[r][0]} - {i})
             for d in (1, -1):
                 if changes({i: d}) and self._move_ok({i: d}, lower):
-                    return True
-                for j in range(size):
-                    if j != i:
-                        move = {i: d, j: -d}
-                        if changes(move) and self._move_ok(move, lower):
-                            return True
+                    return {i: d}
+                for j in neighbours:
+                    move = {i: d, j: -d}
+                    if changes(move) and self._move_ok(move, lower):
+                        return move
         cells = self.unknown_base
         for i in touching_target:
             g1, o1 = cells[i]
@@ -457,70 +566,118 @@ class _Model:
                 for d in (1, -1):
                     move = {i: d, corner_a: -d, corner_b: -d, j: d}
                     if changes(move) and self._move_ok(move, lower):
-                        return True
-        return False
+                        return move
+        return None
 
-    def target(self, cell: tuple[str, str]) -> tuple[list[int], int]:
+    def target(self, cell: tuple[str, str]) -> tuple[dict[int, int], int]:
         group, column = cell
         parts = self.p.t.derived.get(column, (column,))
         groups = self.p.groups if group == PARENT else [group]
-        coefficients = [0] * len(self.unknown_base)
+        coefficients: dict[int, int] = {}
         constant = 0
         for g in groups:
             for o in parts:
                 if (g, o) in self.index:
-                    coefficients[self.index[(g, o)]] += 1
+                    i = self.index[(g, o)]
+                    coefficients[i] = coefficients.get(i, 0) + 1
                 else:
                     constant += self.p.t.y(g, o)
         return coefficients, constant
 
     def passes(self, cell: tuple[str, str], view: tuple[str, str] | None) -> bool:
-        """S3 for one cell and one reader: more than one value is possible and, where the
-        group is large enough to have one, a value away from "none" and "all"."""
+        """S3 for one cell and one reader."""
+        return self.passes_all(cell, [view])
+
+    def passes_all(
+        self,
+        cell: tuple[str, str],
+        views: Sequence[tuple[str, str] | None],
+        *,
+        moves_only: bool = False,
+    ) -> bool:
+        """S3 for one cell and every reader in ``views``: more than one value is possible
+        and, where the group is large enough to have one, a value away from "none" and
+        "all".
+
+        A witness (another table consistent with the publication) found for one reader
+        serves every reader whose own cell it leaves at one or more, so most readers
+        need no search of their own.
+        """
         n = self.p.n(cell[0])
         y = self.p.y(*cell)
         floor, ceiling = self.p.k_ext, n - self.p.k_ext
-        middle = floor <= ceiling
-        # The true value is always feasible: when it lies in the middle, one other
-        # feasible value is enough, so one bound usually settles the question.
-        if not middle or floor <= y <= ceiling:
-            # Usually a small move away from the true table shows another value.
-            if self.moves_to_other_value(cell, view):
-                return True
-            if self.bound(cell, view, maximise=True) > y:
-                return True
-            return self.bound(cell, view, maximise=False) < y
-        if y < floor:
-            if floor - y == 1 and self.moves_to_other_value(cell, view, need=1):
-                return True
-            return self.bound(cell, view, maximise=True) >= floor
-        if y - ceiling == 1 and self.moves_to_other_value(cell, view, need=-1):
-            return True
-        return self.bound(cell, view, maximise=False) <= ceiling
+        if not floor <= ceiling or floor <= y <= ceiling:
+            # The true value is feasible: any other feasible value will do.
+            need, directions = 0, (True, False)
+            ok = lambda value: value != y  # noqa: E731
+        elif y < floor:
+            need, directions = (1 if floor - y == 1 else None), (True,)
+            ok = lambda value: value >= floor  # noqa: E731
+        else:
+            need, directions = (-1 if y - ceiling == 1 else None), (False,)
+            ok = lambda value: value <= ceiling  # noqa: E731
 
-    def bound(self, cell: tuple[str, str], view: tuple[str, str] | None, *, maximise: bool) -> int:
-        """The integer max (or min) of the cell's count for a reader who knows ``view`` ≥ 1."""
-        lower = list(self.lower)
-        if view is not None:
-            lower[self.index[view]] = max(lower[self.index[view]], 1)
+        remaining = list(dict.fromkeys(views))
+        if need is not None:
+            self._prepare_moves()
+            waiting = []
+            while remaining:
+                view = remaining.pop(0)
+                move = self.find_move(cell, self.lower_for(view), need)
+                if move is None:
+                    waiting.append(view)
+                    if view is None:
+                        # Every reader knows at least what an outsider knows: when no
+                        # small move works for the outsider, none works for anyone.
+                        waiting += remaining
+                        break
+                    continue
+                x = list(self._true)
+                for i, d in move.items():
+                    x[i] += d
+                remaining = [v for v in remaining if not self.covers(x, v)]
+            remaining = waiting
+        if remaining and moves_only:
+            return False
         coefficients, constant = self.target(cell)
-        value = _integer_optimum(
-            coefficients,
-            lower,
-            self.upper,
-            self.equalities,
-            self.inequalities,
-            minimise=not maximise,
-        )
-        if value is None:  # an impossible view (the reader's own cell cannot be ≥ 1)
-            return self.p.y(*cell)
-        return value + constant
+        while remaining:
+            view = remaining.pop(0)
+            lower = self.lower_for(view)
+            for maximise in directions:
+                x = self.optimum(coefficients, lower, maximise=maximise)
+                if x is None:  # an impossible view: the reader's own cell cannot be ≥ 1
+                    break
+                if ok(sum(c * x[i] for i, c in coefficients.items()) + constant):
+                    remaining = [v for v in remaining if not self.covers(x, v)]
+                    break
+            else:
+                return False
+        return True
+
+    def optimum(self, coefficients, lower, *, maximise) -> list[int] | None:
+        """An integer table at the min or max of ``coefficients``·x, checked exactly.
+
+        Floating point first; the exact solver only when its answer does not check out.
+        A floating-point optimum that checks out may still fall short of the true one;
+        the audit then fails a cell that would pass, which only hides more.
+        """
+        problem = (coefficients, lower, self.upper, self.equalities, self.inequalities)
+        try:
+            found = _integer_optimum(*problem, minimise=not maximise, exact=False)
+        except ArithmeticError:
+            found = None
+        if found is not None and _satisfies(found[1], *problem[1:]):
+            return found[1]
+        found = _integer_optimum(*problem, minimise=not maximise)
+        return None if found is None else found[1]
+
+    def covers(self, x: Sequence, view: tuple[str, str] | None) -> bool:
+        """Whether the table ``x`` is possible for the reader ``view``."""
+        return view is None or x[self.index[view]] >= 1
 
     def bounds(self, cell: tuple[str, str], view: tuple[str, str] | None) -> tuple[int, int]:
         """Integer min and max of the cell's count, for a reader who knows ``view`` ≥ 1."""
-        lower = list(self.lower)
-        if view is not None:
-            lower[self.index[view]] = max(lower[self.index[view]], 1)
+        lower = self.lower_for(view)
         coefficients, constant = self.target(cell)
         low = _integer_optimum(
             coefficients, lower, self.upper, self.equalities, self.inequalities, minimise=True
@@ -530,107 +687,152 @@ class _Model:
         )
         if low is None or high is None:
             # The true table is always feasible; infeasible means the view is impossible.
-            true = sum(self.p.t.y(*c) for c in self.unknown_base if coefficients[self.index[c]])
+            true = sum(c * self.p.t.y(*self.unknown_base[i]) for i, c in coefficients.items())
             return true + constant, true + constant
-        return low + constant, high + constant
+        return low[0] + constant, high[0] + constant
 
 
-# -- exact integer bounds -----------------------------------------------------------------
+# -- integer bounds -----------------------------------------------------------------------
+#
+# The audit needs, per protected cell, either a witness (another integer table that agrees
+# with everything published and gives the cell another value) or a proof that none exists.
+# A witness is searched for in floating point, which is fast, and then checked exactly in
+# integers, so a cell never passes on a rounding error. When the fast search finds no
+# witness the cell fails: that errs only towards hiding more, never less.
 
 
-def _integer_optimum(objective, lower, upper, equalities, inequalities, *, minimise):
-    """min or max of objective·x over integers lower ≤ x ≤ upper and the constraints."""
-    best: Fraction | None = None
+def _integer_optimum(objective, lower, upper, equalities, inequalities, *, minimise, exact=True):
+    """min or max of objective·x over integers lower ≤ x ≤ upper and the constraints:
+    (value, x) at an optimum, or None when no integer point is feasible.
+
+    With ``exact=False`` the LPs run in floating point: the answer is then a candidate
+    that the caller must check with :func:`_satisfies`.
+    """
+    zero = Fraction(0) if exact else 0.0
+    eps = 0 if exact else 1e-7
+    caps = _implied_caps(len(lower), equalities)
+    best = None
+    best_x = None
     stack = [(list(lower), list(upper))]
     while stack:
         lo, hi = stack.pop()
         if any(a > b for a, b in zip(lo, hi, strict=True)):
             continue
-        solution = _lp(objective, lo, hi, equalities, inequalities, minimise)
+        solution = _lp(objective, lo, hi, equalities, inequalities, minimise, caps, zero, eps)
         if solution is None:
             continue
         value, x = solution
-        if best is not None and (value >= best if minimise else value <= best):
+        if best is not None and (value >= best - eps if minimise else value <= best + eps):
             continue
-        fractional = next((i for i, v in enumerate(x) if v.denominator != 1), None)
+        fractional = next((i for i, v in enumerate(x) if abs(v - round(v)) > eps), None)
         if fractional is None:
-            best = value
+            best, best_x = value, x
             continue
-        floor = x[fractional].numerator // x[fractional].denominator
+        floor = math.floor(x[fractional])
         left_hi = list(hi)
         left_hi[fractional] = floor
         right_lo = list(lo)
         right_lo[fractional] = floor + 1
         stack.append((lo, left_hi))
         stack.append((right_lo, hi))
-    return None if best is None else int(best)
+    return None if best is None else (round(best), [round(v) for v in best_x])
 
 
-def _lp(objective, lower, upper, equalities, inequalities, minimise):
-    """Solve the LP exactly (two-phase simplex on Fractions); (value, x) or None if infeasible.
-
-    Variables are shifted by their lower bounds and upper bounds become rows.
-    Rows a·x ≤ b with b ≥ 0 start with their slack in the basis; only the
-    others need an artificial variable, which keeps phase 1 short.
-    """
-    n = len(objective)
-    rows: list[tuple[list[int], int, str]] = []
+def _satisfies(x, lower, upper, equalities, inequalities) -> bool:
+    """Whether the integer point ``x`` meets every bound and constraint exactly."""
+    if any(not lo <= v <= hi for v, lo, hi in zip(x, lower, upper, strict=True)):
+        return False
     for coefficients, rhs in equalities:
-        shift = sum(c * lo for c, lo in zip(coefficients, lower, strict=True))
+        if sum(c * x[i] for i, c in coefficients.items()) != rhs:
+            return False
+    for coefficients, rhs in inequalities:
+        if sum(c * x[i] for i, c in coefficients.items()) > rhs:
+            return False
+    return True
+
+
+def _implied_caps(n, equalities) -> list[float]:
+    """Upper bounds that follow from x ≥ 0 and an equality with non-negative coefficients
+    (a row that sums to n bounds each of its cells by n): such bounds need no row."""
+    caps = [math.inf] * n
+    for coefficients, rhs in equalities:
+        if all(c >= 0 for c in coefficients.values()):
+            for i, c in coefficients.items():
+                if c:
+                    caps[i] = min(caps[i], rhs // c)
+    return caps
+
+
+def _lp(objective, lower, upper, equalities, inequalities, minimise, caps, zero, eps):
+    """Solve the LP by a two-phase simplex; (value, x) or None if infeasible.
+
+    Numbers are Fractions (exact) or floats with tolerance ``eps``. Variables are
+    shifted by their lower bounds and upper bounds become rows unless an equality
+    already implies them. Rows a·x ≤ b with b ≥ 0 start with their slack in the
+    basis; only the others need an artificial variable, which keeps phase 1 short.
+    """
+    one = zero + 1
+    n = len(lower)
+    rows: list[tuple[dict[int, int], int, str]] = []
+    for coefficients, rhs in equalities:
+        shift = sum(c * lower[i] for i, c in coefficients.items())
         rows.append((coefficients, rhs - shift, "="))
     for coefficients, rhs in inequalities:
-        shift = sum(c * lo for c, lo in zip(coefficients, lower, strict=True))
+        shift = sum(c * lower[i] for i, c in coefficients.items())
         rows.append((coefficients, rhs - shift, "<"))
     for i in range(n):
-        unit = [0] * n
-        unit[i] = 1
-        rows.append((unit, upper[i] - lower[i], "<"))
+        if upper[i] < caps[i]:
+            rows.append(({i: 1}, upper[i] - lower[i], "<"))
     slacks = [r for r, (_, _, kind) in enumerate(rows) if kind == "<"]
     needs_artificial = [r for r, (_, rhs, kind) in enumerate(rows) if kind == "=" or rhs < 0]
     slack_column = {r: n + i for i, r in enumerate(slacks)}
     artificial_column = {r: n + len(slacks) + i for i, r in enumerate(needs_artificial)}
     width = n + len(slacks) + len(needs_artificial)
-    tableau: list[list[Fraction]] = []
+    tableau = []
     basis: list[int] = []
     for r, (coefficients, rhs, kind) in enumerate(rows):
-        row = [Fraction(c) for c in coefficients] + [Fraction(0)] * (width - n) + [Fraction(rhs)]
+        row = [zero] * (width + 1)
+        for i, c in coefficients.items():
+            row[i] = zero + c
+        row[-1] = zero + rhs
         if kind == "<":
-            row[slack_column[r]] = Fraction(1)
+            row[slack_column[r]] = one
         if rhs < 0:
             row = [-v for v in row]
         if r in artificial_column:
-            row[artificial_column[r]] = Fraction(1)
+            row[artificial_column[r]] = one
             basis.append(artificial_column[r])
         else:
             basis.append(slack_column[r])
         tableau.append(row)
     artificial = set(artificial_column.values())
     if artificial:
-        phase1 = [Fraction(0)] * width
+        phase1 = [zero] * width
         for j in artificial:
-            phase1[j] = Fraction(1)
-        if _simplex(tableau, basis, phase1, width) > 0:
+            phase1[j] = one
+        if _simplex(tableau, basis, phase1, width, eps) > eps:
             return None
         for r, b in enumerate(basis):
             if b in artificial:
                 pivot = next(
-                    (j for j in range(width) if j not in artificial and tableau[r][j] != 0), None
+                    (j for j in range(width) if j not in artificial and abs(tableau[r][j]) > eps),
+                    None,
                 )
                 if pivot is not None:
-                    _pivot(tableau, basis, r, pivot)
-    cost = [Fraction(0)] * width
-    for j, c in enumerate(objective):
-        cost[j] = Fraction(c if minimise else -c)
-    _simplex(tableau, basis, cost, width, artificial)
-    shifted = [Fraction(0)] * n
+                    _pivot(tableau, basis, r, pivot, eps)
+    cost = [zero] * width
+    for j, c in objective.items():
+        cost[j] = zero + (c if minimise else -c)
+    _simplex(tableau, basis, cost, width, eps, artificial)
+    shifted = [zero] * n
     for r, b in enumerate(basis):
         if b < n:
             shifted[b] = tableau[r][-1]
     x = [v + lower[i] for i, v in enumerate(shifted)]
-    return sum(c * v for c, v in zip(objective, x, strict=True)), x
+    return sum(c * x[i] for i, c in objective.items()), x
 
 
-def _pivot(tableau, basis, row, column, objective=None) -> None:
+def _pivot(tableau, basis, row, column, eps, objective=None) -> None:
     pivot = tableau[row][column]
     pivot_row = [v / pivot for v in tableau[row]]
     tableau[row] = pivot_row
@@ -644,32 +846,41 @@ def _pivot(tableau, basis, row, column, objective=None) -> None:
         if factor:
             for j, v in nonzero:
                 other[j] -= factor * v
+            if eps:
+                other[column] = 0.0  # exactly, whatever rounding left behind
     basis[row] = column
 
 
-def _simplex(tableau, basis, cost, width, blocked=frozenset()) -> Fraction:
+def _simplex(tableau, basis, cost, width, eps, blocked=frozenset()):
     """Minimise cost·x from the current basic feasible solution (Bland's rule).
 
     The reduced costs are kept as one more row, updated by every pivot.
     """
-    reduced = list(cost) + [Fraction(0)]
+    reduced = list(cost) + [cost[0] * 0]
     for r, b in enumerate(basis):
         factor = reduced[b]
         if factor:
             reduced = [a - factor * v for a, v in zip(reduced, tableau[r], strict=True)]
+    # Bland's rule cannot cycle in exact arithmetic; in floating point a guard stops a
+    # run that rounding has sent round in circles (the caller then solves exactly).
+    limit = 50 * (width + len(tableau)) if eps else None
+    pivots = 0
     while True:
-        column = next((j for j in range(width) if reduced[j] < 0 and j not in blocked), None)
+        pivots += 1
+        if limit is not None and pivots > limit:
+            raise ArithmeticError("no progress in floating point")
+        column = next((j for j in range(width) if reduced[j] < -eps and j not in blocked), None)
         if column is None:
             return -reduced[-1]
         candidates = [
             (tableau[r][-1] / tableau[r][column], basis[r], r)
             for r in range(len(tableau))
-            if tableau[r][column] > 0
+            if tableau[r][column] > eps
         ]
         if not candidates:
             raise ArithmeticError("unbounded LP: every variable is bounded, so this cannot happen")
         _, _, row = min(candidates)
-        _pivot(tableau, basis, row, column, reduced)
+        _pivot(tableau, basis, row, column, eps, reduced)
 
 
 # -- time ---------------------------------------------------------------------------------

@@ -105,3 +105,40 @@ def submit(
     """POST ``answers`` with the hidden fields as the browser would."""
     data = {**hidden, **answers, "action": "submit"}
     return client.post(f"/s/{slug}", data=data, headers=headers)
+
+
+def counts_from_answers(definition: Definition, responses: list[Any]) -> Any:
+    """The counts of ``responses`` (validated Answers), computed naively in Python.
+
+    A reference for ``store.result_counts`` (which does it in SQL), and a way
+    to write report tests from a handful of hand-made respondents.
+    """
+    from collections import Counter
+
+    from surveys.indicators import Counts, flags_and_combinations
+
+    flags, combinations = flags_and_combinations(definition)
+    cube: Counter = Counter()
+    sums: dict[tuple, list[int]] = {}
+    for answers in responses:
+        dims = answers.dimension_values(definition)
+        group = (dims.get("role"), dims.get("unit"), dims.get("years"))
+        values = {k: set(v) for k, v in answers.choices.items()}
+        values.update({k: {str(v)} for k, v in answers.numbers.items()})
+        for item, chosen in values.items():
+            for value in chosen:
+                cube[(item, value, *group)] += 1
+        held = [
+            any(values.get(i, set()) & set(vals) for items, vals in f.terms for i in items)
+            for f in flags
+        ]
+        row = sums.setdefault(group, [0] * (1 + len(combinations)))
+        row[0] += 1
+        for number, combination in enumerate(combinations):
+            row[1 + number] += int(all(held[f] for f in combination))
+    return Counts(
+        respondents=len(responses),
+        cube=tuple((*key, count) for key, count in sorted(cube.items(), key=repr)),
+        combinations=combinations,
+        flag_sums=tuple((*group, *row) for group, row in sums.items()),
+    )

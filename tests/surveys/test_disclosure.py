@@ -12,6 +12,10 @@ from surveys.disclosure import (
     Band,
     Reason,
     Table,
+    _integer_optimum,
+    _Model,
+    _Protector,
+    _satisfies,
     band_bounds,
     band_of,
     band_width,
@@ -19,6 +23,7 @@ from surveys.disclosure import (
     percent,
     pool_periods,
     protect,
+    protect_all,
 )
 
 ROLES = (
@@ -82,8 +87,11 @@ def test_group_below_k_shows_x_and_no_n():
     assert all(cell.count is None and cell.percent is None for cell in manager.cells.values())
 
 
-def feasible_values(table: Table, result, group: str, column: str = "yes") -> set[int]:
-    """Every value of a cell consistent with the publication (brute force; small tables)."""
+def feasible_values(
+    table: Table, result, group: str, column: str = "yes", view: tuple[str, str] | None = None
+) -> set[int]:
+    """Every value of a cell consistent with the publication (brute force; small tables),
+    for a reader who knows that the cell ``view`` holds at least one respondent."""
     published = {g.group: g for g in result.groups}
     groups = table.groups
     options = table.options
@@ -119,6 +127,8 @@ def feasible_values(table: Table, result, group: str, column: str = "yes") -> se
             elif cell.band is not None:
                 low, high = band_bounds(cell.band, result.parent.n)
                 ok = ok and low <= total <= high
+        if ok and view is not None:
+            ok = rows[groups.index(view[0])][options.index(view[1])] >= 1
         if ok:
             found.add(rows[groups.index(group)][options.index(column)])
     return found
@@ -277,7 +287,7 @@ small_tables = st.integers(2, 3).flatmap(
 )
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(small_tables, st.integers(3, 5))
 def test_no_published_small_group_and_no_derivable_suppressed_cell(spec, k):
     group_count, option_count, rows = spec
@@ -298,6 +308,22 @@ def test_no_published_small_group_and_no_derivable_suppressed_cell(spec, k):
                 assert band_of(cell.count, n[row.group], 1) is None
             elif n[row.group] > 0:
                 assert len(feasible_values(table, result, row.group, o)) >= 2, (row.group, o)
+    # S3 from each respondent's point of view: a hidden cell keeps two values, one of
+    # them away from "none" and "all" (k_ext = 1) where the group has room for it.
+    hidden = [
+        (row.group, o)
+        for row in result.groups
+        for o, cell in row.cells.items()
+        if cell.count is None and n[row.group] > 0
+    ]
+    for view in [None, *(c for c in hidden if counts[c] >= 1)]:
+        for group, o in hidden:
+            if view is not None and view[0] == group and n[group] == 1:
+                continue  # a group of one: its only respondent learns only their own answer
+            values = feasible_values(table, result, group, o, view)
+            assert len(values) >= 2, (group, o, view)
+            if n[group] >= 2:
+                assert any(1 <= v <= n[group] - 1 for v in values), (group, o, view)
 
 
 def test_a_child_group_called_all_does_not_collide_with_the_parent():
@@ -312,3 +338,82 @@ def test_a_child_group_called_all_does_not_collide_with_the_parent():
     assert result.parent.group == "all"
     assert result.parent.cells["yes"].count == 16
     assert result.groups[0].cells["yes"].count == 16
+
+
+def test_an_empty_group_forces_no_suppression():
+    """A group nobody belongs to hides nobody: the others and the total stay exact."""
+    table = Table(
+        ("social", "managers"),
+        ("yes",),
+        {"social": 20, "managers": 0},
+        {("social", "yes"): 10, ("managers", "yes"): 0},
+        exclusive=False,
+    )
+    result = protect(table, k=5)
+    assert result.parent.cells["yes"].count == 10
+    assert result.groups[0].cells["yes"].count == 10
+    assert result.groups[1].n is None
+    assert result.groups[1].cells["yes"].reason == Reason.PRIMARY
+
+
+def test_bands_recoverable_from_their_row_cost_one_cell_per_row():
+    """0 of 16 chose "often" and "don't know": the bands alone would be exact by
+    subtraction from the row, so one more cell per row is hidden, not the table."""
+    options = ("often", "some", "no", "dk")
+    counts = {("social", "often"): 0, ("social", "some"): 10}
+    counts |= {("social", "no"): 6, ("social", "dk"): 0}
+    table = Table(("social",), options, {"social": 16}, counts, exclusive=True)
+    result = protect(table, k=5)
+    for row in (result.parent, *result.groups):
+        assert row.cells["often"].band == Band("<", 10)
+        assert row.cells["dk"].band == Band("<", 10)
+        assert row.cells["some"].count == 10
+        assert row.cells["no"].reason == Reason.AUDIT
+    for option in ("often", "no", "dk"):
+        assert len(feasible_values(table, result, "social", option)) >= 2, option
+
+
+def test_the_total_is_protected_once_and_never_hidden_by_a_breakdown():
+    """The same responses by role and by unit: the total row comes out the same in both,
+    as protected on its own, and each breakdown hides children rather than the total."""
+    options = ("never", "once", "often")
+    by_role = {"a": (3, 1, 0), "b": (6, 2, 1), "c": (9, 0, 1)}
+    by_unit = {"x": (10, 1, 0), "y": (2, 1, 1), "z": (6, 1, 1)}
+    tables = []
+    for rows in (by_role, by_unit):
+        counts = {(g, o): rows[g][j] for g in rows for j, o in enumerate(options)}
+        n = {g: sum(rows[g]) for g in rows}
+        tables.append(Table(tuple(rows), options, n, counts, exclusive=True))
+    total_counts = {("t", o): sum(r[j] for r in by_role.values()) for j, o in enumerate(options)}
+    alone = protect(Table(("t",), options, {"t": 23}, total_counts, exclusive=True), k=5)
+    role, unit = protect_all(tables, k=5)
+    assert role.parent == unit.parent
+    assert role.parent.cells == alone.parent.cells
+    assert role.parent.cells["never"].count == 18
+    for table, result in zip(tables, (role, unit), strict=True):
+        for row in result.groups:
+            for o, cell in row.cells.items():
+                if cell.count is None and table.n[row.group] > 0:
+                    assert len(feasible_values(table, result, row.group, o)) >= 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(small_tables, st.integers(3, 5), st.booleans())
+def test_the_fast_solver_agrees_with_the_exact_one(spec, k, maximise):
+    """The audit's floating-point search gives the exact integer optimum on its tables."""
+    group_count, option_count, rows = spec
+    groups = tuple(f"g{i}" for i in range(group_count))
+    options = tuple(f"o{j}" for j in range(option_count))
+    counts = {(g, o): rows[i][j] for i, g in enumerate(groups) for j, o in enumerate(options)}
+    n = {g: sum(rows[i]) for i, g in enumerate(groups)}
+    protector = _Protector(Table(groups, options, n, counts, exclusive=True), k, 1)
+    protector.primary()
+    protector.lines()
+    model = _Model(protector)
+    for cell in model.unknown_base:
+        coefficients, _ = model.target(cell)
+        problem = (coefficients, model.lower, model.upper, model.equalities, model.inequalities)
+        exact = _integer_optimum(*problem, minimise=not maximise)
+        fast = _integer_optimum(*problem, minimise=not maximise, exact=False)
+        assert fast[0] == exact[0]
+        assert _satisfies(fast[1], *problem[1:])

@@ -1,0 +1,115 @@
+"""Benchmark of the results report (not a test): ``python bench/report.py [--responses N]``.
+
+Builds a closed staff survey with N synthetic responses (default 100 000) in a
+temporary SQLite database, through the bulk storage path, then times
+
+(a) a plain grouped count of every answer of the survey
+    (``SELECT question, value, COUNT(*) … GROUP BY question, value``), and
+(b) the full report: every count query, disclosure control of every table
+    of every breakdown, and the report object,
+
+and prints both, their ratio and the peak memory of (b). Targets: (b) within
+2 s and within 1.5 × (a); peak memory under 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from peewee import SQL, fn  # noqa: E402
+
+from portal import create_app, results, store  # noqa: E402
+from portal.cli import demo_answers  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from portal.models import Answer  # noqa: E402
+from surveys.definition import load_template  # noqa: E402
+
+
+def plain_count(survey) -> int:
+    """(a): one grouped count over every answer of the survey."""
+    query = (
+        Answer.select(Answer.question, Answer.value, fn.COUNT(SQL("*")))
+        .where(Answer.survey == survey.id)
+        .group_by(Answer.question, Answer.value)
+        .tuples()
+    )
+    return sum(row[2] for row in query)
+
+
+def timed(function, repeat: int) -> tuple[float, object]:
+    """The median wall time of ``repeat`` runs, and the last result."""
+    times = []
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(
+            {
+                "SECRET_KEY": "bench",
+                "INSTANCE_PATH": tmp,
+                "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+            }
+        )
+        with app.app_context(), db.connection_context():
+            definition = load_template("staff_threats")
+            survey = store.create_survey(
+                definition, title_sv="Bänk", title_en="Bench", access="link"
+            )
+            store.set_status(survey, "open")
+            start = time.perf_counter()
+            stored = store.submit_responses(
+                survey,
+                definition,
+                demo_answers(survey, args.responses, args.seed, workers=os.cpu_count() or 1),
+            )
+            fill = time.perf_counter() - start
+            store.set_status(survey, "closed")
+            answers = plain_count(survey)
+            print(f"responses: {stored} ({answers} answer rows), stored in {fill:.1f} s")
+
+            plain, _ = timed(lambda: plain_count(survey), args.repeat)
+            full, report = timed(lambda: results.survey_report(survey), args.repeat)
+
+            tracemalloc.start()
+            results.survey_report(survey)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+            tables = len(report.indicators) + len(report.questions)
+            print(f"(a) plain grouped count: {plain * 1000:.0f} ms")
+            print(
+                f"(b) full report ({tables} tables × {len(report.breakdowns)} breakdowns): "
+                f"{full * 1000:.0f} ms"
+            )
+            print(f"ratio (b)/(a): {full / plain:.2f}")
+            print(
+                f"peak Python memory during (b): {peak / 2**20:.1f} MB "
+                f"(process max RSS, including the bulk load: {rss:.0f} MB)"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""Results: the disclosure-controlled report of a closed survey, and its exports.
+
+Only the report built by ``surveys.report`` (where every number has passed
+``surveys.disclosure``) is ever exported: no raw response and no hidden count
+reaches JSON or CSV. A suppressed figure is null in JSON and "x" in CSV,
+whatever the reason; the reason stays inside the report object.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from flask_babel import force_locale, gettext
+
+from portal import store
+from portal.models import Survey
+from surveys import N_
+from surveys.definition import Text
+from surveys.report import ALL, BREAKDOWN_LABELS, GroupRow, Report, SurveyMeta, Table, Value, build
+
+SUPPRESSED = "x"
+PREFER_NOT_LABEL = N_("Prefer not to say")
+# A CSV cell starting with one of these is a formula in spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = (
+    "part",
+    "key",
+    "label",
+    "breakdown",
+    "group",
+    "group_label",
+    "n",
+    "option",
+    "option_label",
+    "count",
+    "percent",
+)
+
+
+def survey_report(survey: Survey, invited: int | None = None) -> Report:
+    """The report of a closed survey; raises store.ResultsNotAvailable otherwise."""
+    definition = survey.definition()
+    counts = store.result_counts(survey, definition)
+    meta = SurveyMeta(
+        slug=survey.slug,
+        title=Text(survey.title_sv, survey.title_en),
+        kind=survey.kind,
+        min_group=survey.min_group,
+        status=survey.status,
+        template=survey.template,
+        opens_on=survey.opens_on,
+        closes_on=survey.closes_on,
+    )
+    return build(definition, counts, k=survey.min_group, survey_meta=meta, invited=invited)
+
+
+# -- formatting ----------------------------------------------------------------------------
+
+
+def text(value: Text | str, lang: str) -> str:
+    """A definition text in ``lang``, or a report msgid translated into ``lang``."""
+    if isinstance(value, Text):
+        return value.get(lang)
+    with force_locale(lang):
+        return gettext(value)
+
+
+def format_percent(number: int, lang: str, prefix: str = "") -> str:
+    """``12 %`` in Swedish (non-breaking space), ``12%`` in English."""
+    return f"{prefix}{number}{'%' if lang == 'en' else chr(0xA0) + '%'}"
+
+
+def display(cell: Value, lang: str) -> str:
+    """What a reader sees: the percentage, a band such as ``<15 %``, or ``x``."""
+    if cell.band is not None:
+        sign, bound = cell.band
+        return format_percent(bound, lang, prefix=sign)
+    if cell.percent is None:
+        return SUPPRESSED
+    return format_percent(cell.percent, lang)
+
+
+def n_display(row: GroupRow, k: int) -> str:
+    """The base n, or ``<k`` for a group too small to show."""
+    return f"<{k}" if row.n is None else str(row.n)
+
+
+def note_text(message: str, params: dict[str, Any], lang: str) -> str:
+    """A method note in ``lang``; list parameters are joined after translation."""
+    with force_locale(lang):
+        values = {
+            key: ", ".join(gettext(v) for v in value) if isinstance(value, tuple) else value
+            for key, value in params.items()
+        }
+        return gettext(message, **values)
+
+
+def selected_breakdowns(report: Report, by: str | None) -> tuple[str, ...]:
+    """Every breakdown of the report, or only ``by`` ("all" = the totals only)."""
+    if by is None:
+        return report.breakdowns
+    return tuple(b for b in report.breakdowns if b == by)
+
+
+# -- JSON ----------------------------------------------------------------------------------
+
+
+def to_json_data(report: Report, lang: str = "sv", by: str | None = None) -> dict[str, Any]:
+    """The report as plain data for ``json.dumps``: published figures only."""
+    breakdowns = selected_breakdowns(report, by)
+    meta = report.survey
+    k = report.k
+    return {
+        "survey": {
+            "slug": meta.slug,
+            "title": meta.title.get(lang),
+            "titles": {"sv": meta.title.sv, "en": meta.title.en},
+            "template": meta.template,
+            "kind": meta.kind,
+            "status": meta.status,
+            "min_group": meta.min_group,
+            "opens_on": meta.opens_on.isoformat() if meta.opens_on else None,
+            "closes_on": meta.closes_on.isoformat() if meta.closes_on else None,
+        },
+        "language": lang,
+        "respondents": report.respondents,
+        "invited": report.invited,
+        "response_rate": report.response_rate,
+        "breakdowns": {b: text(BREAKDOWN_LABELS[b], lang) for b in breakdowns},
+        "indicators": [_table_json(t, lang, breakdowns, k) for t in report.indicators],
+        "questions": [_table_json(t, lang, breakdowns, k) for t in report.questions],
+        "notes": [note_text(n.message, dict(n.params), lang) for n in report.notes],
+    }
+
+
+def _table_json(table: Table, lang: str, breakdowns: Sequence[str], k: int) -> dict[str, Any]:
+    return {
+        "key": table.key,
+        "label": text(table.label, lang),
+        "type": table.kind,
+        "base": text(table.base_note, lang),
+        "shown_when": table.condition.get(lang) if table.condition else None,
+        "breakdowns": {
+            b: [_row_json(row, lang, k) for row in table.breakdowns[b]]
+            for b in breakdowns
+            if b in table.breakdowns
+        },
+    }
+
+
+def _row_json(row: GroupRow, lang: str, k: int) -> dict[str, Any]:
+    return {
+        "group": row.key,
+        "label": text(row.label, lang),
+        "n": row.n,
+        "n_display": n_display(row, k),
+        "suppressed": SUPPRESSED if row.suppressed else None,
+        "prefer_not": row.prefer_not,
+        "options": [
+            {
+                "key": cell.key,
+                "label": text(cell.label, lang),
+                "count": cell.count,
+                "percent": cell.percent,
+                "display": display(cell, lang),
+                "suppressed": SUPPRESSED if cell.suppressed else None,
+            }
+            for cell in row.cells
+        ],
+    }
+
+
+# -- CSV -----------------------------------------------------------------------------------
+
+
+def neutralise(value: Any) -> str:
+    """A CSV cell that no spreadsheet will run as a formula."""
+    cell = "" if value is None else str(value)
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+
+
+def to_csv(report: Report, lang: str = "sv", by: str | None = None) -> str:
+    """One row per (item, breakdown, group, option) with display values; UTF-8 with BOM."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in _csv_rows(report, lang, selected_breakdowns(report, by)):
+        writer.writerow([neutralise(v) for v in row])
+    return out.getvalue()
+
+
+def _csv_rows(report: Report, lang: str, breakdowns: Sequence[str]) -> Iterator[list[Any]]:
+    k = report.k
+    prefer_not_label = text(PREFER_NOT_LABEL, lang)
+    for part, tables in (("indicator", report.indicators), ("question", report.questions)):
+        for table in tables:
+            for breakdown in breakdowns:
+                for row in table.breakdowns.get(breakdown, ()):
+                    start = [
+                        part,
+                        table.key,
+                        text(table.label, lang),
+                        breakdown,
+                        row.key,
+                        text(row.label, lang),
+                        n_display(row, k),
+                    ]
+                    for cell in row.cells:
+                        count = SUPPRESSED if cell.count is None else cell.count
+                        label = text(cell.label, lang)
+                        yield [*start, cell.key, label, count, display(cell, lang)]
+                    if row.prefer_not is not None and table.kind != "indicator":
+                        yield [*start, "na", prefer_not_label, row.prefer_not, ""]
+
+
+__all__ = ["ALL", "survey_report", "to_csv", "to_json_data"]

@@ -1,0 +1,625 @@
+"""The results report: counts in, a disclosure-controlled report out.
+
+``build`` takes the counts of a closed survey (plain data: see ``Counts``;
+``portal.store.result_counts`` computes them with grouped queries) and gives
+a ``Report``: survey metadata, the number of respondents, the headline
+indicators, and for every item one table per breakdown ("all", "role",
+"unit", "years"). Every published number has passed ``surveys.disclosure``;
+suppressed numbers are not in the report at all (only their reason, kept for
+the audit and the tests, never exported).
+
+Standard library only. Labels are the definition's bilingual texts; the
+report's own strings are marked with ``N_`` and translated by the renderers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from surveys import N_
+from surveys.definition import PREFER_NOT, Definition, Item, Text
+from surveys.indicators import (
+    VIOLENCE_ITEMS,
+    Counts,
+    Indicator,
+    flags_and_combinations,
+    indicators,
+    multiple_items,
+)
+
+ALL = "all"
+BREAKDOWNS = (ALL, "role", "unit", "years")
+_DIMENSION_INDEX = {"role": 0, "unit": 1, "years": 2}
+_HIT = "hit"
+
+
+@dataclass(frozen=True)
+class SurveyMeta:
+    """What the report says about the survey itself."""
+
+    slug: str
+    title: Text
+    kind: str
+    min_group: int
+    status: str
+    template: str = ""
+    opens_on: dt.date | None = None
+    closes_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Value:
+    """One published cell: an exact count and percentage, a band, or nothing (suppressed).
+
+    ``reason`` (a ``disclosure.Reason`` or None) is internal: for the audit and
+    the tests, never exported or shown.
+    """
+
+    key: str
+    label: Text | str  # a definition text, or a msgid (indicators) translated when shown
+    count: int | None
+    percent: int | None
+    band: tuple[str, int] | None = None
+    reason: str | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        """Hidden ("x"): neither an exact figure nor a band is published."""
+        return self.count is None and self.band is None
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One group of a breakdown: its base n and its cells.
+
+    ``n`` is None when the group is below k (shown "<k"). ``prefer_not`` is the
+    published count of "prefer not to say", or None when hidden or not offered.
+    """
+
+    key: str
+    label: Text | str
+    n: int | None
+    cells: tuple[Value, ...]
+    prefer_not: int | None = None
+    reason: str | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        """The whole group is below k: no percentage at all."""
+        return self.n is None
+
+
+@dataclass(frozen=True)
+class Table:
+    """An item or an indicator with one list of groups per breakdown."""
+
+    key: str
+    label: Text | str  # a definition text, or a msgid (indicators) translated when shown
+    kind: str  # "single", "multiple" or "indicator"
+    base_note: str
+    k_ext: int
+    breakdowns: Mapping[str, tuple[GroupRow, ...]]
+    condition: Text | None = None
+    section: str = ""
+
+    def has_suppressions(self, breakdown: str) -> bool:
+        """Whether any figure of ``breakdown`` is hidden or banded."""
+        return any(
+            row.suppressed or any(c.suppressed or c.band for c in row.cells)
+            for row in self.breakdowns.get(breakdown, ())
+        )
+
+
+@dataclass(frozen=True)
+class Note:
+    """A method note: a msgid with parameters, translated by the renderer."""
+
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The whole disclosure-controlled report of one survey."""
+
+    survey: SurveyMeta
+    respondents: int
+    invited: int | None
+    response_rate: int | None
+    indicators: tuple[Table, ...]
+    questions: tuple[Table, ...]
+    notes: tuple[Note, ...]
+    breakdowns: tuple[str, ...]
+    k: int = 5
+
+
+BREAKDOWN_LABELS = {
+    ALL: N_("All respondents"),
+    "role": N_("Role"),
+    "unit": N_("Unit"),
+    "years": N_("Years in the profession"),
+}
+
+
+def build(
+    definition: Definition,
+    counts: Counts,
+    *,
+    k: int,
+    survey_meta: SurveyMeta | Mapping[str, Any],
+    invited: int | None = None,
+) -> Report:
+    """Build the disclosure-controlled report of a closed survey from its counts."""
+    meta = survey_meta if isinstance(survey_meta, SurveyMeta) else _meta(survey_meta)
+    marginals = _Marginals(definition, counts)
+    breakdowns = (ALL, *marginals.dimensions)
+    indicator_list = indicators(definition)
+    derived_by_item: dict[str, list[Indicator]] = defaultdict(list)
+    for indicator in indicator_list:
+        if indicator.derived:
+            derived_by_item[indicator.source or ""].append(indicator)
+
+    question_tables = []
+    derived_tables: dict[str, Table] = {}
+    for item in _reported_items(definition):
+        derived = derived_by_item.get(item.key, [])
+        k_ext = 2 if item.key in VIOLENCE_ITEMS or any(i.k_ext > 1 for i in derived) else 1
+        options = tuple(o.key for o in item.options if not o.prefer_not)
+        item_breakdowns = breakdowns if not item.question.dimension else (ALL,)
+        protected = _protect_item(marginals, item, options, derived, item_breakdowns, k, k_ext)
+        question_tables.append(
+            Table(
+                key=item.key,
+                label=Text(item.label("sv"), item.label("en")),
+                kind=item.kind,
+                base_note=_base_note(item),
+                k_ext=k_ext,
+                breakdowns={b: protected[b].rows(options) for b in item_breakdowns},
+                condition=_condition_text(definition, item),
+                section=item.question.section,
+            )
+        )
+        for indicator in derived:
+            derived_tables[indicator.key] = Table(
+                key=indicator.key,
+                label=indicator.label,
+                kind="indicator",
+                base_note=indicator.base_note,
+                k_ext=k_ext,
+                breakdowns={b: protected[b].derived_rows(indicator) for b in breakdowns},
+            )
+
+    indicator_tables = []
+    for indicator in indicator_list:
+        if indicator.derived:
+            indicator_tables.append(derived_tables[indicator.key])
+        else:
+            indicator_tables.append(_indicator_table(marginals, indicator, breakdowns, k))
+
+    rate = _disclosure().percent(counts.respondents, invited) if invited else None
+    report_tables = (*indicator_tables, *question_tables)
+    return Report(
+        survey=meta,
+        respondents=counts.respondents,
+        invited=invited,
+        response_rate=rate,
+        indicators=tuple(indicator_tables),
+        questions=tuple(question_tables),
+        notes=_notes(k, report_tables, breakdowns, invited),
+        breakdowns=breakdowns,
+        k=k,
+    )
+
+
+def _meta(data: Mapping[str, Any]) -> SurveyMeta:
+    title = data.get("title")
+    if not isinstance(title, Text):
+        title = Text(str(data.get("title_sv", "")), str(data.get("title_en", "")))
+    return SurveyMeta(
+        slug=str(data["slug"]),
+        title=title,
+        kind=str(data.get("kind", "")),
+        min_group=int(data["min_group"]),
+        status=str(data.get("status", "")),
+        template=str(data.get("template", "")),
+        opens_on=data.get("opens_on"),
+        closes_on=data.get("closes_on"),
+    )
+
+
+def _reported_items(definition: Definition) -> tuple[Item, ...]:
+    """Items with counted answers: choices (single, multiple, scale, matrix rows)."""
+    return tuple(i for i in definition.items() if i.kind in ("single", "multiple"))
+
+
+def _base_note(item: Item) -> str:
+    if item.kind == "multiple":
+        return N_(
+            "Base: respondents who chose at least one option (“prefer not to say” excluded); "
+            "several answers were possible, so percentages may add up to more than 100."
+        )
+    if item.question.condition is not None:
+        return N_(
+            "Base: of those who were shown the question, the respondents who answered it "
+            "(“prefer not to say” excluded)."
+        )
+    return N_("Base: respondents who answered the question (“prefer not to say” excluded).")
+
+
+def _condition_text(definition: Definition, item: Item) -> Text | None:
+    """ "Shown when …" in both languages, for a conditional follow-up question."""
+    condition = item.question.condition
+    if condition is None:
+        return None
+    parent = definition.question(condition.question)
+    if parent is None:
+        return None
+    labels = {
+        lang: " / ".join(o.label.get(lang) for o in parent.options if o.key in condition.values)
+        for lang in ("sv", "en")
+    }
+    return Text(
+        f"{parent.text.sv} – {labels['sv']}",
+        f"{parent.text.en} – {labels['en']}",
+    )
+
+
+# -- marginals ---------------------------------------------------------------------------
+
+
+class _Marginals:
+    """The cube summed per item and breakdown group: counts, not responses."""
+
+    def __init__(self, definition: Definition, counts: Counts) -> None:
+        self.definition = definition
+        self.dimension_questions = {q.dimension: q for q in definition.dimensions()}
+        self.dimensions = tuple(d for d in _DIMENSION_INDEX if d in self.dimension_questions)
+        # values[item][breakdown][(group, value)] = count
+        self.values: dict[str, dict[str, dict[tuple[str, str], int]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(int))
+        )
+        for item, value, role, unit, years, count in counts.cube:
+            by_breakdown = self.values[item]
+            by_breakdown[ALL][(ALL, value)] += count
+            groups = (role, unit, years)
+            for dimension in self.dimensions:
+                group = groups[_DIMENSION_INDEX[dimension]]
+                if group is not None:
+                    by_breakdown[dimension][(group, value)] += count
+        # combos[number][breakdown][group] = sum
+        self.combos: dict[int, dict[str, dict[str, int]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(int))
+        )
+        for row in counts.flag_sums:
+            groups = tuple(row[:3])
+            for number, total in enumerate(row[4:]):
+                self.combos[number][ALL][ALL] += int(total or 0)
+                for dimension in self.dimensions:
+                    group = groups[_DIMENSION_INDEX[dimension]]
+                    if group is not None:
+                        self.combos[number][dimension][group] += int(total or 0)
+        self.flags, self.combinations = flags_and_combinations(definition)
+        if tuple(counts.combinations) != self.combinations:
+            raise ValueError("the counts were computed for another definition")
+        self.multiple = multiple_items(definition)
+
+    def groups(self, breakdown: str) -> tuple[tuple[str, Text | str], ...]:
+        """The groups of a breakdown, in the definition's order (every declared option)."""
+        if breakdown == ALL:
+            return ((ALL, BREAKDOWN_LABELS[ALL]),)
+        question = self.dimension_questions[breakdown]
+        return tuple((o.key, o.label) for o in question.options)
+
+    def combo(self, number: int, breakdown: str) -> Mapping[str, int]:
+        return self.combos[number][breakdown]
+
+    def item_base(self, item: Item, breakdown: str) -> dict[str, int]:
+        """n per group: answered other than "na" (distinct respondents for multiple choice)."""
+        if item.kind == "multiple":
+            number = self.multiple.index(item.key)
+            return dict(self.combo(number, breakdown))
+        base: dict[str, int] = defaultdict(int)
+        for (group, value), count in self.values[item.key][breakdown].items():
+            if value != PREFER_NOT:
+                base[group] += count
+        return base
+
+
+# -- protection ----------------------------------------------------------------------------
+
+
+class _Protected:
+    """One breakdown of one table after disclosure control, ready to become rows."""
+
+    def __init__(
+        self,
+        groups: Sequence[tuple[str, Text | str]],
+        results: Mapping[str, Any],
+        labels: Mapping[str, Text | str],
+    ) -> None:
+        self.groups = groups
+        self.results = results
+        self.labels = labels
+        self.prefer_not: int | None = None
+
+    def rows(self, options: Sequence[str]) -> tuple[GroupRow, ...]:
+        """The rows of an item table."""
+        return tuple(
+            GroupRow(
+                key,
+                label,
+                self.results[key].n,
+                tuple(_value(o, self.labels[o], self.results[key].cells[o]) for o in options),
+                self.prefer_not,
+                _reason(self.results[key].reason),
+            )
+            for key, label in self.groups
+        )
+
+    def derived_rows(self, indicator: Indicator) -> tuple[GroupRow, ...]:
+        """The rows of an indicator: one cell per group."""
+        return self.rows((indicator.key,))
+
+
+def _reason(reason: Any) -> str | None:
+    return None if reason is None else str(reason)
+
+
+def _value(key: str, label: Text | str, cell: Any) -> Value:
+    """A published cell: exact only when disclosure control gave no reason to hold it back."""
+    band = _band(cell.band)
+    exact = cell.reason is None and band is None
+    return Value(
+        key=key,
+        label=label,
+        count=cell.count if exact else None,
+        percent=cell.percent if exact else None,
+        band=band,
+        reason=_reason(cell.reason),
+    )
+
+
+def _band(band: Any) -> tuple[str, int] | None:
+    """A band as (sign, bound): from a pair such as ("<", 15) or a text such as "<15"."""
+    if not band:
+        return None
+    if isinstance(band, str):
+        return (band[0], int(band[1:].strip().rstrip("%").strip()))
+    sign, bound = band
+    return (str(sign), int(bound))
+
+
+def _protect_item(
+    marginals: _Marginals,
+    item: Item,
+    options: Sequence[str],
+    derived: Sequence[Indicator],
+    breakdowns: Sequence[str],
+    k: int,
+    k_ext: int,
+) -> dict[str, _Protected]:
+    """Protect every breakdown of one item together: they share the total (rule S2)."""
+    labels: dict[str, Text | str] = {o.key: o.label for o in item.options}
+    labels.update({i.key: i.label for i in derived})
+    specs = []
+    for breakdown in breakdowns:
+        values = marginals.values[item.key][breakdown]
+        base = marginals.item_base(item, breakdown)
+        counts = {(g, o): values.get((g, o), 0) for g in base for o in options}
+        specs.append((base, counts))
+    protected = _protect(
+        marginals,
+        breakdowns,
+        specs,
+        options,
+        exclusive=item.kind != "multiple",
+        derived={i.key: tuple(i.values) for i in derived},
+        k=k,
+        k_ext=k_ext,
+        labels=labels,
+    )
+    if item.question.option(PREFER_NOT) is not None:
+        protected[ALL].prefer_not = _prefer_not(marginals, item, k, k_ext)
+    return protected
+
+
+def _prefer_not(marginals: _Marginals, item: Item, k: int, k_ext: int) -> int | None:
+    """The total count of "prefer not to say", when it passes P1 and P2 (else None).
+
+    Only the total is published: per group it would be one more small count.
+    """
+    values = marginals.values[item.key][ALL]
+    na = values.get((ALL, PREFER_NOT), 0)
+    shown = sum(count for (_, _value), count in values.items())
+    if item.kind == "multiple":
+        shown = marginals.item_base(item, ALL).get(ALL, 0) + na
+    table = _disclosure().Table(
+        groups=(ALL,),
+        options=(PREFER_NOT,),
+        n={ALL: shown},
+        counts={(ALL, PREFER_NOT): na},
+        exclusive=False,
+    )
+    (result,) = _disclosure().protect_all([table], k, k_ext)
+    cell = _group_results(result, (ALL,))[ALL].cells[PREFER_NOT]
+    return cell.count
+
+
+# -- the adapter to surveys.disclosure: the only code that knows its API ------------------
+
+
+def _disclosure() -> Any:
+    """``surveys.disclosure``: every published number passes through it."""
+    return importlib.import_module("surveys.disclosure")
+
+
+def _protect(
+    marginals: _Marginals,
+    breakdowns: Sequence[str],
+    specs: Sequence[tuple[Mapping[str, int], Mapping[tuple[str, str], int]]],
+    options: Sequence[str],
+    *,
+    exclusive: bool,
+    derived: Mapping[str, tuple[str, ...]],
+    k: int,
+    k_ext: int,
+    labels: Mapping[str, Text | str],
+) -> dict[str, _Protected]:
+    """Protect one table per breakdown (n and counts per group) in one call (rule S2).
+
+    The "all" breakdown is the parent shared by the other tables; where those
+    disagree, the most protected version of each cell is published.
+    """
+    tables = []
+    table_breakdowns = [b for b in breakdowns if b != ALL] or [ALL]
+    for breakdown in table_breakdowns:
+        base, counts = specs[list(breakdowns).index(breakdown)]
+        keys = tuple(g for g, _ in marginals.groups(breakdown))
+        tables.append(
+            _disclosure().Table(
+                groups=keys,
+                options=tuple(options),
+                n={g: base.get(g, 0) for g in keys},
+                counts={(g, o): counts.get((g, o), 0) for g in keys for o in options},
+                exclusive=exclusive,
+                derived=dict(derived),
+            )
+        )
+    results = _disclosure().protect_all(tables, k, k_ext)
+    protected: dict[str, _Protected] = {}
+    parents = []
+    for breakdown, result in zip(table_breakdowns, results, strict=True):
+        groups = marginals.groups(breakdown)
+        children = _group_results(result, tuple(g for g, _ in groups))
+        parents.append(result.parent)
+        if breakdown != ALL:
+            protected[breakdown] = _Protected(groups, children, labels)
+        else:
+            parents = [children[ALL]]
+    protected[ALL] = _Protected(marginals.groups(ALL), {ALL: _most_protected(parents)}, labels)
+    return protected
+
+
+def _group_results(result: Any, keys: Sequence[str]) -> dict[str, Any]:
+    """The protected groups of a ``disclosure.ProtectedTable`` by group key."""
+    groups = result.groups
+    if isinstance(groups, Mapping):
+        return {key: groups[key] for key in keys}
+    found = {g.group: g for g in groups}
+    return {key: found[key] for key in keys}
+
+
+def _most_protected(parents: Sequence[Any]) -> Any:
+    """One parent out of several protections of the same total: each cell at its most hidden."""
+    first = parents[0]
+    if len(parents) == 1:
+        return first
+    cells = {}
+    for option in first.cells:
+        versions = [p.cells[option] for p in parents]
+        hidden = [c for c in versions if c.count is None and not c.band]
+        banded = [c for c in versions if c.count is None and c.band]
+        cells[option] = (hidden or banded or versions)[0]
+    n = None if any(p.n is None for p in parents) else first.n
+    return _Parent(first.group, n, first.reason, cells)
+
+
+@dataclass(frozen=True)
+class _Parent:
+    group: str
+    n: int | None
+    reason: Any
+    cells: Mapping[str, Any]
+
+
+def _indicator_table(
+    marginals: _Marginals, indicator: Indicator, breakdowns: Sequence[str], k: int
+) -> Table:
+    """A multi-item indicator: hits among the base, per group, protected like an item."""
+    base_number, hit_number = _indicator_position(marginals, indicator)
+    specs = []
+    for breakdown in breakdowns:
+        base = marginals.combo(base_number, breakdown)
+        hits = marginals.combo(hit_number, breakdown)
+        specs.append((base, {(g, indicator.key): n for g, n in hits.items()}))
+    protected = _protect(
+        marginals,
+        breakdowns,
+        specs,
+        (indicator.key,),
+        exclusive=False,
+        derived={},
+        k=k,
+        k_ext=indicator.k_ext,
+        labels={indicator.key: indicator.label},
+    )
+    return Table(
+        key=indicator.key,
+        label=indicator.label,
+        kind="indicator",
+        base_note=indicator.base_note,
+        k_ext=indicator.k_ext,
+        breakdowns={b: protected[b].derived_rows(indicator) for b in breakdowns},
+    )
+
+
+def _indicator_position(marginals: _Marginals, indicator: Indicator) -> tuple[int, int]:
+    """The numbers of the base and hit combinations of a multi-item indicator."""
+    flags, combinations = marginals.flags, marginals.combinations
+    base = tuple(flags.index(f) for f in indicator.base)
+    hit = base + tuple(flags.index(f) for f in indicator.hit)
+    return combinations.index(base), combinations.index(hit)
+
+
+# -- notes ---------------------------------------------------------------------------------
+
+
+def _notes(
+    k: int, tables: Sequence[Table], breakdowns: Sequence[str], invited: int | None
+) -> tuple[Note, ...]:
+    notes = [
+        Note(
+            N_(
+                "Results are shown only for groups of at least %(k)d respondents; the size of "
+                "a smaller group is shown as “<%(k)d”."
+            ),
+            {"k": k},
+        ),
+        Note(
+            N_(
+                "“x” means that a figure is not shown, to protect the anonymity of the "
+                "respondents: both figures for small groups and figures from which a small "
+                "group could be worked out are hidden, and look the same."
+            )
+        ),
+        Note(
+            N_(
+                "A percentage that would reveal that (almost) everyone or no one in a group "
+                "gave an answer is shown as a range, such as “<15 %” or “>85 %”; the smaller "
+                "the group, the wider the range (for physical violence, wider still)."
+            )
+        ),
+        Note(
+            N_(
+                "Percentages are of the respondents who were shown the question and answered "
+                "it; “prefer not to say” is excluded and counted separately. Percentages are "
+                "rounded to whole numbers, so they need not add up to 100."
+            )
+        ),
+    ]
+    if invited:
+        notes.append(Note(N_("%(invited)d people were invited to answer."), {"invited": invited}))
+    hidden = [b for b in breakdowns if any(t.has_suppressions(b) for t in tables)]
+    if hidden:
+        notes.append(
+            Note(
+                N_("Some figures are hidden or shown as a range in these breakdowns: %(list)s."),
+                {"list": tuple(BREAKDOWN_LABELS[b] for b in hidden)},
+            )
+        )
+    return tuple(notes)

@@ -1,0 +1,109 @@
+"""Counting for results in the database, the bulk storage path and demo data."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal import store
+from portal.extensions import db
+from portal.models import Answer, Response, Survey
+from surveys.answers import validate
+from surveys.definition import load_template
+from tests.factories import complete_answers, counts_from_answers, make_survey
+
+STAFF = load_template("staff_threats")
+
+
+@pytest.mark.parametrize("status", ["draft", "open"])
+def test_counts_of_an_unclosed_survey_are_refused(app, status):
+    survey, _ = make_survey(app, status=status)
+    with (
+        app.app_context(),
+        db.connection_context(),
+        pytest.raises(store.ResultsNotAvailable) as refused,
+    ):
+        store.result_counts(survey, STAFF)
+    assert refused.value.status == status
+
+
+def test_demo_data_spreads_exit_responses_over_twelve_months(app, runner):
+    survey, _ = make_survey(app, template="exit")
+    result = runner.invoke(args=["demo-data", survey.slug, "--responses", "120", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    with app.app_context(), db.connection_context():
+        periods = {r.period for r in Response.select(Response.period)}
+    assert 6 <= len(periods) <= 12
+    assert all(len(p) == 7 and p[4] == "-" for p in periods)
+
+
+@pytest.mark.parametrize("status", ["draft", "closed"])
+def test_demo_data_only_for_open_surveys(app, runner, status):
+    survey, _ = make_survey(app, status=status)
+    result = runner.invoke(args=["demo-data", survey.slug, "--responses", "5"])
+    assert result.exit_code != 0
+    assert "only be added to an open survey" in result.output
+
+
+def test_sql_counts_equal_a_naive_count(app):
+    """The grouped queries give exactly the counts of the responses, computed in Python."""
+    from portal.cli import demo_answers
+
+    for template in ("staff_threats", "exit"):
+        survey, _ = make_survey(app, template=template)
+        with app.app_context(), db.connection_context():
+            definition = survey.definition()
+            generated = list(demo_answers(survey, 250, seed=11))
+            store.submit_responses(survey, definition, generated)
+            store.set_status(survey, "closed")
+            counts = store.result_counts(survey, definition)
+        expected = counts_from_answers(definition, [a for a, _ in generated])
+        assert counts.respondents == expected.respondents == 250
+        assert sorted(counts.cube) == sorted(expected.cube)
+        assert sorted(map(tuple, counts.flag_sums)) == sorted(expected.flag_sums)
+
+
+def test_bulk_batches_are_all_or_nothing(app, monkeypatch):
+    survey, _ = make_survey(app)
+    good = validate(STAFF, {k: [v] for k, v in complete_answers(STAFF).items()})
+
+    def entries():
+        for _ in range(3):
+            yield good, None
+        raise RuntimeError("generator failed in the second batch")
+
+    with app.app_context(), db.connection_context():
+        with pytest.raises(RuntimeError):
+            store.submit_responses(survey, STAFF, entries(), batch_size=2)
+        # The first batch (2) was committed; the unfinished second one left nothing.
+        assert store.response_count(survey) == 2
+        assert Answer.select().where(Answer.question == "exp_threats").count() == 2
+
+
+def test_bulk_refuses_a_closed_survey(app):
+    survey, _ = make_survey(app, status="closed")
+    good = validate(STAFF, {k: [v] for k, v in complete_answers(STAFF).items()})
+    with app.app_context(), db.connection_context(), pytest.raises(store.SurveyNotOpen):
+        store.submit_responses(survey, STAFF, [(good, None)])
+    with app.app_context(), db.connection_context():
+        assert Survey.get_by_id(survey.id).responses.count() == 0
+
+
+def test_demo_responses_are_the_same_in_worker_processes(monkeypatch):
+    import datetime as dt
+
+    from surveys import demo
+
+    monkeypatch.setattr(demo, "CHUNK", 40)
+    today = dt.date(2026, 11, 22)
+    alone = list(demo.demo_responses(STAFF, 100, 5, today, workers=1))
+    shared = list(demo.demo_responses(STAFF, 100, 5, today, workers=2))
+    assert len(alone) == 100
+    assert alone == shared
+    assert alone != list(demo.demo_responses(STAFF, 100, 6, today, workers=1))
+
+
+def test_slugs_never_start_with_a_dash(monkeypatch):
+    """A slug such as "-H3x…" would be read as an option by every command taking a slug."""
+    values = iter(["-abc", "-def", "ghi"])
+    monkeypatch.setattr(store.secrets, "token_urlsafe", lambda n: next(values))
+    assert store.new_slug() == "ghi"

@@ -1,0 +1,229 @@
+"""Results end to end: web submissions → closed survey → exported report; demo data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from portal import results, store
+from portal.extensions import db
+from portal.models import Answer
+from surveys.definition import load_template, with_units
+from tests.factories import complete_answers, make_survey, open_form, submit
+
+# The report protects every number with surveys.disclosure (written separately).
+pytest.importorskip("surveys.disclosure")
+
+STAFF = load_template("staff_threats")
+NBSP = "\u00a0"
+
+
+def answer_through_the_form(client, slug: str, **overrides) -> None:
+    hidden = open_form(client, slug)
+    page = submit(client, slug, complete_answers(STAFF, **overrides), hidden)
+    assert page.status_code == 303, page.get_data(as_text=True)
+
+
+def close(runner, slug: str) -> None:
+    result = runner.invoke(args=["close-survey", slug])
+    assert result.exit_code == 0, result.output
+
+
+def export(runner, slug: str, *args: str) -> str:
+    result = runner.invoke(args=["report", slug, *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def groups(data, key: str, breakdown: str):
+    tables = {t["key"]: t for t in (*data["indicators"], *data["questions"])}
+    return {g["group"]: g for g in tables[key]["breakdowns"][breakdown]}
+
+
+def options(group):
+    return {o["key"]: o for o in group["options"]}
+
+
+@pytest.fixture
+def known_survey(app, client, runner):
+    """16 responses through the web form: 8 social workers (4 threatened), 6 administrators
+    (none threatened) and 2 managers (both threatened); then closed."""
+    survey, _ = make_survey(app)
+    for i in range(8):
+        threatened = "once" if i < 4 else "never"
+        answer_through_the_form(client, survey.slug, exp_threats=threatened)
+    for _ in range(6):
+        answer_through_the_form(client, survey.slug, role="admin", unit="other")
+    for _ in range(2):
+        answer_through_the_form(
+            client, survey.slug, role="manager", unit="other", exp_threats="2to5"
+        )
+    close(runner, survey.slug)
+    return survey
+
+
+def test_exported_json_has_exact_counts_and_suppression(known_survey, runner):
+    data = json.loads(export(runner, known_survey.slug, "--format", "json"))
+    assert data["survey"]["slug"] == known_survey.slug
+    assert data["survey"]["min_group"] == 5
+    assert data["respondents"] == 16
+
+    (total,) = groups(data, "exp_threats", "all").values()
+    assert total["n"] == 16
+    assert options(total)["never"] == {
+        "key": "never",
+        "label": "Aldrig",
+        "count": 10,
+        "percent": 63,
+        "display": f"63{NBSP}%",
+        "suppressed": None,
+    }
+    assert options(total)["once"]["count"] == 4
+    assert options(total)["once"]["display"] == f"25{NBSP}%"
+
+    # The total has nobody at "more than 5 times": all or nothing, so a band (n = 16 → 10).
+    assert options(total)["more5"]["count"] is None
+    assert options(total)["more5"]["display"] == f"<10{NBSP}%"
+
+    by_role = groups(data, "exp_threats", "role")
+    manager = by_role["manager"]
+    assert manager["n"] is None
+    assert manager["n_display"] == "<5"
+    assert manager["suppressed"] == "x"
+    for option in manager["options"]:
+        assert option["count"] is None
+        assert option["percent"] is None
+        assert option["display"] == "x"
+        assert option["suppressed"] == "x"
+
+    # Six administrators, none threatened: never an exact 0 % (a band, or hidden).
+    admin = options(by_role["admin"])
+    assert admin["once"]["count"] is None
+    assert admin["once"]["percent"] is None
+    assert admin["once"]["display"] in (f"<20{NBSP}%", "x")
+    assert admin["never"]["display"] in (f">80{NBSP}%", "x")
+
+    # The social workers are shown exactly unless the line rule had to hide them too.
+    children = by_role["ss_children"]
+    if children["n"] is not None and options(children)["once"]["count"] is not None:
+        assert children["n"] == 8
+        assert options(children)["once"]["count"] == 4
+        assert options(children)["once"]["display"] == f"50{NBSP}%"
+    # No role group may reveal the managers: a shown 0 % or 100 % would be a band.
+    for group in by_role.values():
+        for option in group["options"]:
+            assert option["display"] not in (f"0{NBSP}%", f"100{NBSP}%")
+
+    assert data["indicators"][0]["label"] == "Hotade under de senaste 12 månaderna"
+    threatened = groups(data, "threatened", "role")
+    assert threatened["manager"]["options"][0]["display"] == "x"
+    assert threatened["manager"]["n_display"] == "<5"
+    (overall,) = groups(data, "threatened", "all").values()
+    assert (overall["n"], overall["options"][0]["count"]) == (16, 6)
+
+
+def test_no_export_contains_a_suppressed_number(known_survey, runner):
+    data = json.loads(export(runner, known_survey.slug, "--format", "json", "--lang", "en"))
+    for table in (*data["indicators"], *data["questions"]):
+        for breakdown in table["breakdowns"].values():
+            for group in breakdown:
+                if group["suppressed"]:
+                    assert group["n"] is None
+                    assert group["prefer_not"] is None
+                for option in group["options"]:
+                    if option["display"] == "x" or option["display"][0] in "<>":
+                        assert option["count"] is None
+                        assert option["percent"] is None
+    text = export(runner, known_survey.slug, "--format", "csv", "--by", "role")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    managers = [r for r in rows if r["group"] == "manager"]
+    assert managers
+    for r in managers:
+        # Neither the two managers nor their answers can be read off the export.
+        assert r["n"] == "<5"
+        assert r["count"] == "x"
+        assert r["percent"] == "x"
+    assert "reason" not in text.lower()
+    assert "primary" not in text.lower()
+
+
+def test_english_and_swedish_display(known_survey, runner):
+    data = json.loads(export(runner, known_survey.slug, "--lang", "en", "--by", "all"))
+    (total,) = groups(data, "exp_threats", "all").values()
+    assert options(total)["never"]["display"] == "63%"
+    assert options(total)["never"]["label"] == "Never"
+    assert data["indicators"][0]["label"] == "Threatened in the last 12 months"
+    assert set(data["questions"][0]["breakdowns"]) == {"all"}
+
+
+def test_csv_export_with_bom_and_one_row_per_option(known_survey, runner, tmp_path):
+    out = tmp_path / "report.csv"
+    result = runner.invoke(
+        args=["report", known_survey.slug, "--format", "csv", "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    threats = [r for r in rows if r["key"] == "exp_threats" and r["breakdown"] == "all"]
+    assert [r["option"] for r in threats] == ["never", "once", "2to5", "more5"]
+    assert threats[0]["n"] == "16"
+    assert threats[0]["percent"] == f"63{NBSP}%"
+
+
+def test_csv_neutralises_formulas(app, runner):
+    definition = with_units(STAFF, ['=HYPERLINK("http://evil")', "+Vuxen", "Barn"])
+    with app.app_context(), db.connection_context():
+        survey = store.create_survey(definition, title_sv="T", title_en="T", access="link")
+        store.set_status(survey, "open")
+        store.set_status(survey, "closed")
+    text = export(runner, survey.slug, "--format", "csv", "--by", "unit")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    labels = {r["group_label"] for r in rows}
+    assert '\'=HYPERLINK("http://evil")' in labels
+    assert "'+Vuxen" in labels
+    assert not any(v.startswith(("=", "+", "-", "@")) for r in rows for v in r.values())
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_neutralise(value):
+    assert results.neutralise(value) == f"'{value}"
+    assert results.neutralise("<5") == "<5"
+
+
+@pytest.mark.parametrize("status", ["draft", "open"])
+def test_report_of_an_unclosed_survey_is_refused(app, runner, status):
+    survey, _ = make_survey(app, status=status)
+    result = runner.invoke(args=["report", survey.slug])
+    assert result.exit_code != 0
+    assert f"the survey is {status}" in result.output
+    assert "only available once it is closed" in result.output
+    with app.app_context(), db.connection_context(), pytest.raises(store.ResultsNotAvailable):
+        store.result_counts(survey, STAFF)
+
+
+def test_report_of_an_unknown_survey(runner):
+    result = runner.invoke(args=["report", "nope"])
+    assert result.exit_code != 0
+    assert "no survey" in result.output
+
+
+def test_demo_data_fills_an_open_survey_whose_report_builds(app, runner):
+    survey, _ = make_survey(app)
+    result = runner.invoke(args=["demo-data", survey.slug, "--responses", "300", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert "300" in result.output
+    with app.app_context(), db.connection_context():
+        assert store.response_count(survey) == 300
+        # Every response has its breakdown values, as real submissions do.
+        assert not Answer.select().where(Answer.role.is_null()).exists()
+    close(runner, survey.slug)
+    data = json.loads(export(runner, survey.slug))
+    assert data["respondents"] == 300
+    threatened = groups(data, "threatened", "role")
+    children, admin = threatened["ss_children"], threatened["admin"]
+    if children["n"] and admin["n"]:
+        assert children["options"][0]["percent"] > (admin["options"][0]["percent"] or 0)

@@ -1,0 +1,216 @@
+"""The report builder on hand-made respondents: bases, indicators, suppression, notes."""
+
+from __future__ import annotations
+
+import pytest
+
+from surveys.answers import validate
+from surveys.definition import load_template
+from surveys.report import ALL, Report, build
+from tests.factories import complete_answers, counts_from_answers
+
+# The report protects every number with surveys.disclosure (written separately).
+pytest.importorskip("surveys.disclosure")
+
+STAFF = load_template("staff_threats")
+EXIT = load_template("exit")
+META = {"slug": "s", "title_sv": "Enkät", "title_en": "Survey", "min_group": 5}
+
+
+def respondent(definition=STAFF, **overrides):
+    form = complete_answers(definition, **overrides)
+    return validate(definition, {k: v if isinstance(v, list) else [v] for k, v in form.items()})
+
+
+def report_of(responses, definition=STAFF, k=5, invited=None) -> Report:
+    counts = counts_from_answers(definition, responses)
+    return build(definition, counts, k=k, survey_meta=META, invited=invited)
+
+
+def table(report: Report, key: str):
+    return next(t for t in (*report.indicators, *report.questions) if t.key == key)
+
+
+def row(report: Report, key: str, breakdown: str = ALL, group: str = ALL):
+    return next(r for r in table(report, key).breakdowns[breakdown] if r.key == group)
+
+
+def cell(report: Report, key: str, option: str, breakdown: str = ALL, group: str = ALL):
+    return next(c for c in row(report, key, breakdown, group).cells if c.key == option)
+
+
+@pytest.fixture(scope="module")
+def staff_report() -> Report:
+    """40 social workers for children and young people: a mix of answers."""
+    people = []
+    for i in range(40):
+        exposed = i < 16  # 16 of 40 threatened
+        overrides = {"exp_threats": "once" if exposed else "never"}
+        if i == 39:
+            overrides["exp_threats"] = "na"  # prefer not to say: out of the base
+        if exposed:
+            overrides.update(
+                aim="some" if i < 10 else "no",
+                where=["home", "phone"] if i < 4 else (["na"] if i == 15 else ["office"]),
+                ia="none" if i < 8 else "all",
+                why_not=["minor"],
+                support=["none"] if i < 6 else ["manager", "colleagues"],
+            )
+        if 12 <= i < 16:
+            overrides["exp_harassment"] = "2to5"
+        people.append(respondent(**overrides))
+    return report_of(people)
+
+
+def test_respondents_and_metadata(staff_report):
+    assert staff_report.respondents == 40
+    assert staff_report.survey.slug == "s"
+    assert staff_report.survey.title.en == "Survey"
+    assert staff_report.response_rate is None
+
+
+def test_response_rate_when_invited_is_known():
+    report = report_of([respondent() for _ in range(10)], invited=16)
+    assert report.response_rate == 63  # 62.5 rounds half up
+
+
+def test_indicators_come_first_in_the_question_bank_order(staff_report):
+    keys = [t.key for t in staff_report.indicators]
+    assert keys[:5] == [
+        "threatened",
+        "violence",
+        "unauthorized_influence",
+        "repeated",
+        "outside_work",
+    ]
+    assert "considered_leaving" in keys
+    assert all(t.kind == "indicator" for t in staff_report.indicators)
+
+
+def test_single_item_indicator_has_its_base(staff_report):
+    threatened = row(staff_report, "threatened")
+    assert threatened.n == 39  # the "prefer not to say" answer is out of the base
+    assert threatened.cells[0].count == 16
+    assert threatened.cells[0].percent == 41
+
+
+def test_prefer_not_counted_separately(staff_report):
+    threats = row(staff_report, "exp_threats")
+    assert threats.n == 39
+    assert [c.key for c in threats.cells] == ["never", "once", "2to5", "more5"]
+    assert cell(staff_report, "exp_threats", "never").count == 23
+
+
+def test_conditional_follow_up_reports_its_own_base(staff_report):
+    aim = row(staff_report, "aim")
+    assert aim.n == 16  # only the exposed were shown the question
+    assert cell(staff_report, "aim", "some").count == 10
+    assert cell(staff_report, "aim", "some").percent == 63
+    assert table(staff_report, "aim").condition is not None
+    assert table(staff_report, "exp_threats").condition is None
+
+
+def test_multiple_choice_base_is_respondents_with_a_real_choice(staff_report):
+    where = row(staff_report, "where")
+    assert where.n == 15  # 16 exposed, one chose only "prefer not to say"
+    assert cell(staff_report, "where", "office").count == 11
+    assert cell(staff_report, "where", "home").count == 4
+    assert cell(staff_report, "where", "phone").count == 4
+    assert "na" not in [c.key for c in where.cells]
+
+
+def test_multi_item_indicators(staff_report):
+    influence = row(staff_report, "unauthorized_influence")
+    assert influence.n == 40  # everyone answered the experiences matrix
+    assert influence.cells[0].count == 10
+    outside = row(staff_report, "outside_work")
+    assert (outside.n, outside.cells[0].count) == (15, 4)
+    support = row(staff_report, "support_received")
+    assert (support.n, support.cells[0].count) == (16, 10)
+    repeated = row(staff_report, "repeated")
+    assert (repeated.n, repeated.cells[0].count) == (40, 4)
+
+
+def test_dimension_questions_have_only_the_total_breakdown(staff_report):
+    assert set(table(staff_report, "role").breakdowns) == {ALL}
+    assert set(table(staff_report, "exp_threats").breakdowns) == {ALL, "role", "unit", "years"}
+
+
+def test_free_text_is_never_a_table(staff_report):
+    assert "suggestions" not in [t.key for t in staff_report.questions]
+
+
+def test_breakdown_lists_every_declared_group(staff_report):
+    roles = [r.key for r in table(staff_report, "exp_threats").breakdowns["role"]]
+    assert roles == [o.key for o in STAFF.question("role").options]
+
+
+def test_group_below_k_shows_no_figure():
+    people = [respondent(exp_threats="once") for _ in range(8)]
+    people += [respondent(exp_threats="never") for _ in range(6)]
+    people += [respondent(role="manager", exp_threats="once") for _ in range(3)]
+    report = report_of(people)
+    manager = row(report, "exp_threats", "role", "manager")
+    assert manager.n is None
+    assert manager.suppressed
+    assert all(c.count is None and c.percent is None and c.band is None for c in manager.cells)
+    assert manager.reason is not None  # kept internally for the audit
+    threatened = row(report, "threatened", "role", "manager")
+    assert threatened.n is None
+    assert threatened.cells[0].suppressed
+
+
+def test_all_or_nothing_is_banded():
+    people = [respondent(exp_threats="never") for _ in range(9)]
+    report = report_of(people)
+    never = cell(report, "exp_threats", "never")
+    once = cell(report, "exp_threats", "once")
+    assert never.band == (">", 85)
+    assert never.count is None
+    assert never.percent is None
+    assert once.band == ("<", 15)
+    assert once.count is None
+
+
+def test_violence_items_use_the_wider_margin():
+    people = [respondent(exp_violence="once") for _ in range(2)]
+    people += [respondent() for _ in range(38)]
+    report = report_of(people)
+    assert table(report, "exp_violence").k_ext == 2
+    assert table(report, "violence").k_ext == 2
+    # 2 of 40 is within the margin of 2 respondents: banded, not exact.
+    assert cell(report, "exp_violence", "once").band is not None
+    assert row(report, "violence").cells[0].band is not None
+    assert table(report, "exp_threats").k_ext == 1
+
+
+def test_notes_state_the_method_but_not_which_cells_are_secondary():
+    people = [respondent(exp_threats="once") for _ in range(8)]
+    people += [respondent(role="manager") for _ in range(3)]
+    report = report_of(people)
+    messages = [n.message for n in report.notes]
+    assert any("%(k)d" in m for m in messages)
+    assert any("“x”" in m for m in messages)
+    hidden = next(n for n in report.notes if "breakdowns" in n.message)
+    assert "Role" in hidden.params["list"]
+    assert not any("secondary" in m.lower() for m in messages)
+
+
+def test_exit_indicator_counts_all_respondents():
+    people = [respondent(EXIT, main_reason="threats") for _ in range(6)]
+    people += [respondent(EXIT, threat_role="decisive") for _ in range(4)]
+    people += [respondent(EXIT) for _ in range(10)]
+    report = report_of(people, EXIT)
+    assert [t.key for t in report.indicators] == ["exit_threat_reason"]
+    reason = row(report, "exit_threat_reason")
+    assert (reason.n, reason.cells[0].count, reason.cells[0].percent) == (20, 10, 50)
+
+
+def test_prefer_not_to_say_total_is_published_only_when_safe():
+    people = [respondent(worry="na") for _ in range(6)] + [respondent() for _ in range(34)]
+    report = report_of(people)
+    assert row(report, "worry").n == 34
+    assert row(report, "worry").prefer_not == 6
+    assert row(report, "worry", "role", "ss_children").prefer_not is None
+    one = report_of([respondent(worry="na")] + [respondent() for _ in range(39)])
+    assert row(one, "worry").prefer_not is None  # 1 of 40: "almost no one", not shown
