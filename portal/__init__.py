@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from typing import Any
@@ -68,6 +69,13 @@ def select_locale() -> str:
 def current_language() -> str:
     """The language code of the current request (``sv`` or ``en``)."""
     return str(get_locale() or "sv")
+
+
+def current_date() -> dt.date:
+    """Today's date for the survey schedule; tests set ``TODAY`` in the config."""
+    from flask import current_app
+
+    return current_app.config.get("TODAY") or dt.date.today()
 
 
 def _init_database(app: Flask) -> None:

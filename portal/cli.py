@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -11,17 +12,34 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from portal import store
+from portal import lifecycle, publication, store
 from portal.extensions import db
-from surveys.definition import DefinitionError, available_templates, load_template
-
-MIN_GROUP_FLOOR = 3
+from portal.models import MIN_GROUP_FLOOR
+from surveys.definition import DefinitionError, available_templates
 
 
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
-    for command in (init_db, create_survey, open_survey, close_survey, backup, translate):
+    for command in (
+        init_db,
+        create_survey,
+        open_survey,
+        close_survey,
+        publish_survey,
+        archive_survey,
+        tick,
+        backup,
+        translate,
+    ):
         app.cli.add_command(command)
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def _refused(exc: lifecycle.LifecycleError) -> click.ClickException:
+    return click.ClickException(str(exc))
 
 
 def _survey_or_fail(slug: str):
@@ -89,18 +107,16 @@ def create_survey(template_key, title, title_en, access, code_count, codes_out, 
         raise click.UsageError("--codes and --codes-out are only for --access codes")
     if codes_out is not None and codes_out.exists():
         raise click.UsageError(f"{codes_out} exists already; codes are never overwritten")
-    try:
-        definition = load_template(template_key)
-    except DefinitionError as exc:
-        raise click.ClickException(str(exc)) from exc
+    settings = lifecycle.SurveySettings(
+        title_sv=title, title_en=title_en or title, access=access, min_group=min_group
+    )
     with db.connection_context():
-        survey = store.create_survey(
-            definition,
-            title_sv=title,
-            title_en=title_en or title,
-            access=access,
-            min_group=min_group,
-        )
+        try:
+            survey = lifecycle.create_survey(
+                template_key, settings, actor=None, today=_today()
+            )
+        except DefinitionError as exc:
+            raise click.ClickException(str(exc)) from exc
         if access == "codes":
             codes = store.generate_codes(survey, code_count, current_app.config["SECRET_KEY"])
             _write_codes(codes_out, codes)
@@ -123,12 +139,13 @@ def _write_codes(path: Path, codes: list[str]) -> None:
 @with_appcontext
 @click.argument("slug")
 def open_survey(slug: str) -> None:
-    """Open a draft survey for answers."""
+    """Open a draft survey for answers (a closed or published survey never reopens)."""
     with db.connection_context():
         survey = _survey_or_fail(slug)
-        if survey.status != "draft":
-            raise click.ClickException(f"the survey is {survey.status}; only a draft can be opened")
-        store.set_status(survey, "open")
+        try:
+            lifecycle.open_survey(survey, actor=None, today=_today())
+        except lifecycle.LifecycleError as exc:
+            raise _refused(exc) from exc
     click.echo(f"Survey {slug} is open: {survey_link(slug)}")
 
 
@@ -139,13 +156,66 @@ def close_survey(slug: str) -> None:
     """Close an open survey; its access codes are deleted."""
     with db.connection_context():
         survey = _survey_or_fail(slug)
-        if survey.status != "open":
-            raise click.ClickException(
-                f"the survey is {survey.status}; only an open one can be closed"
-            )
-        store.set_status(survey, "closed")
+        try:
+            lifecycle.close_survey(survey, actor=None, today=_today())
+        except lifecycle.LifecycleError as exc:
+            raise _refused(exc) from exc
         count = store.response_count(survey)
     click.echo(f"Survey {slug} is closed with {count} responses.")
+
+
+@click.command("publish-survey")
+@with_appcontext
+@click.argument("slug")
+def publish_survey(slug: str) -> None:
+    """Publish a closed survey to the board; its report is frozen and it never reopens."""
+    with db.connection_context():
+        survey = _survey_or_fail(slug)
+        try:
+            lifecycle.publish_survey(
+                survey, publication.report_snapshots, actor=None, today=_today()
+            )
+        except lifecycle.LifecycleError as exc:
+            raise _refused(exc) from exc
+    click.echo(f"Survey {slug} is published; its report is frozen.")
+
+
+@click.command("archive-survey")
+@with_appcontext
+@click.argument("slug")
+def archive_survey(slug: str) -> None:
+    """Archive a closed or published survey (hidden from the default list)."""
+    with db.connection_context():
+        survey = _survey_or_fail(slug)
+        try:
+            lifecycle.archive_survey(survey, actor=None)
+        except lifecycle.LifecycleError as exc:
+            raise _refused(exc) from exc
+    click.echo(f"Survey {slug} is archived.")
+
+
+@click.command("tick")
+@with_appcontext
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Act as if today were this date (YYYY-MM-DD); for testing a schedule.",
+)
+def tick(today: dt.datetime | None) -> None:
+    """Apply due transitions: open and close surveys on their dates, purge after retention.
+
+    Safe to run from cron every few minutes, on several hosts at once.
+    """
+    day = today.date() if today else _today()
+    with db.connection_context():
+        applied = lifecycle.apply_schedule(day)
+        if any(action == "responses_purged" for _, action in applied):
+            store.compact()
+    for slug, action in applied:
+        click.echo(f"{slug}: {action.replace('survey_', '').replace('_', ' ')}")
+    if not applied:
+        click.echo("Nothing due.")
 
 
 @click.command("backup")

@@ -35,6 +35,8 @@ def _definition_from_json(text: str) -> Definition:
 
 
 STATUSES = ("draft", "open", "closed", "published")
+MIN_GROUP_FLOOR = 3
+DEFAULT_MIN_GROUP = 5
 ACCESS_MODES = ("link", "codes")
 
 
@@ -59,6 +61,11 @@ class Survey(BaseModel):
     opens_on = DateField(null=True)
     closes_on = DateField(null=True)
     created_at = DateTimeField()
+    # Added by migration 2 (survey lifecycle and retention).
+    archived = BooleanField(default=False)
+    published_on = DateField(null=True)
+    purge_after_months = IntegerField(null=True)
+    purged_on = DateField(null=True)
 
     def definition(self) -> Definition:
         """The frozen definition, validated once per distinct JSON text and then cached."""
@@ -129,5 +136,50 @@ class Comment(BaseModel):
     text = TextField()
 
 
+class SurveyUnit(BaseModel):
+    """A unit offered in the unit question, with the number of people invited when known.
+
+    ``key`` is the option key stored in answers; the rows mirror the unit
+    question of the survey's definition and are rewritten with it.
+    """
+
+    survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="units")
+    position = IntegerField()
+    key = CharField(max_length=64)
+    name_sv = TextField()
+    name_en = TextField()
+    invited = IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("survey", "position"), True),)
+
+    def name(self, lang: str) -> str:
+        """The unit's name in ``lang``."""
+        return self.name_en if lang == "en" else self.name_sv
+
+
+class CommentSelection(BaseModel):
+    """A comment HR has chosen to include in the published report (admin data only)."""
+
+    comment = ForeignKeyField(Comment, primary_key=True, on_delete="CASCADE")
+    survey = ForeignKeyField(Survey, on_delete="CASCADE")
+
+
+class ReportSnapshot(BaseModel):
+    """The published report of a survey in one language, frozen as JSON at publication.
+
+    It holds only what passed disclosure control (and the comments HR
+    selected), so it survives the purge of the raw responses.
+    """
+
+    survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="snapshots")
+    lang = CharField(max_length=8)
+    report_json = TextField()
+    created = DateTimeField()
+
+    class Meta:
+        indexes = ((("survey", "lang"), True),)
+
+
 RESPONDENT_TABLES = (AccessCode, FormToken, Response, Answer, Comment)
-ALL_MODELS = (Survey, *RESPONDENT_TABLES)
+ALL_MODELS = (Survey, *RESPONDENT_TABLES, SurveyUnit, CommentSelection, ReportSnapshot)

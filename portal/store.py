@@ -21,10 +21,12 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from peewee import (
+    JOIN,
     Database,
     IntegrityError,
     OperationalError,
     SqliteDatabase,
+    fn,
 )
 
 from portal.extensions import db
@@ -34,9 +36,12 @@ from portal.models import (
     AccessCode,
     Answer,
     Comment,
+    CommentSelection,
     FormToken,
+    ReportSnapshot,
     Response,
     Survey,
+    SurveyUnit,
 )
 from surveys.answers import Answers
 from surveys.definition import Definition
@@ -61,6 +66,10 @@ class CodeRejected(StoreError):
 
 class AlreadySubmitted(StoreError):
     """This form (link mode) has already been submitted."""
+
+
+class WrongStatus(StoreError):
+    """The survey is not in a status that allows the change (it may have just moved on)."""
 
 
 class DatabaseBusy(StoreError):
@@ -179,8 +188,10 @@ def create_survey(
     min_group: int = 5,
     opens_on: dt.date | None = None,
     closes_on: dt.date | None = None,
+    invited: dict[str, int] | None = None,
+    purge_after_months: int | None = None,
 ) -> Survey:
-    """Create a draft survey with a frozen copy of ``definition``."""
+    """Create a draft survey with a frozen copy of ``definition`` and its unit rows."""
     survey = Survey(
         slug=new_slug(),
         template=definition.key,
@@ -192,12 +203,287 @@ def create_survey(
         min_group=min_group,
         opens_on=opens_on,
         closes_on=closes_on,
-        created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+        purge_after_months=purge_after_months,
+        created_at=_now(),
     )
     survey.set_definition(definition.to_data())
     with write_transaction():
         survey.save()
+        _write_units(survey, definition, invited or {})
     return survey
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def unit_question_key(definition: Definition) -> str | None:
+    """The key of the question that declares the unit dimension, if any."""
+    return next((q.key for q in definition.dimensions() if q.dimension == "unit"), None)
+
+
+def _write_units(survey: Survey, definition: Definition, invited: dict[str, int]) -> None:
+    """Mirror the unit question's options (without "prefer not to say") as SurveyUnit rows."""
+    SurveyUnit.delete().where(SurveyUnit.survey == survey.id).execute()
+    key = unit_question_key(definition)
+    if key is None:
+        return
+    options = [o for o in definition.question(key).options if not o.prefer_not]
+    rows = [
+        {
+            "survey": survey.id,
+            "position": position,
+            "key": option.key,
+            "name_sv": option.label.sv,
+            "name_en": option.label.en,
+            "invited": invited.get(option.key),
+        }
+        for position, option in enumerate(options)
+    ]
+    if rows:
+        SurveyUnit.insert_many(rows).execute()
+
+
+def survey_units(survey: Survey) -> list[SurveyUnit]:
+    """The survey's units in the order of the unit question."""
+    return list(
+        SurveyUnit.select().where(SurveyUnit.survey == survey.id).order_by(SurveyUnit.position)
+    )
+
+
+def update_draft(
+    survey: Survey, fields: dict[str, Any], definition: Definition, invited: dict[str, int]
+) -> None:
+    """Save a draft's settings, definition and units; raises WrongStatus unless still a draft.
+
+    The status is checked in the same UPDATE, so a draft that the schedule
+    opened a moment ago is never changed after its definition was frozen.
+    """
+    values = {**fields, "definition_json": _definition_json(definition)}
+    with write_transaction():
+        changed = (
+            Survey.update(**values)
+            .where(Survey.id == survey.id, Survey.status == "draft")
+            .execute()
+        )
+        if changed != 1:
+            raise WrongStatus()
+        _write_units(survey, definition, invited)
+        if fields.get("access") == "link":
+            # Codes of a draft switched to link mode can never admit anyone.
+            AccessCode.delete().where(AccessCode.survey == survey.id).execute()
+    for name, value in values.items():
+        setattr(survey, name, value)
+
+
+def _definition_json(definition: Definition) -> str:
+    holder = Survey()
+    holder.set_definition(definition.to_data())
+    return holder.definition_json
+
+
+def list_surveys(include_archived: bool = False) -> list[Survey]:
+    """Every survey, newest first; archived ones only when asked for."""
+    query = Survey.select().order_by(Survey.created_at.desc(), Survey.id.desc())
+    if not include_archived:
+        query = query.where(Survey.archived == False)  # noqa: E712 - peewee expression
+    return list(query)
+
+
+def response_counts() -> dict[int, int]:
+    """The number of responses of every survey that has any, by survey id."""
+    query = Response.select(Response.survey, fn.COUNT(Response.id).alias("n")).group_by(
+        Response.survey
+    )
+    return {row.survey_id: row.n for row in query}
+
+
+def transition(
+    survey: Survey, from_statuses: tuple[str, ...], to_status: str, today: dt.date
+) -> bool:
+    """Move ``survey`` to ``to_status`` if it is in one of ``from_statuses``.
+
+    The status is tested in the UPDATE itself, so when several workers (or a
+    worker and the cron ``tick``) apply the same transition at once, exactly
+    one of them gets True. Closing deletes the survey's code hashes and form
+    tokens: nothing can be admitted any more.
+    """
+    values: dict[str, Any] = {"status": to_status}
+    if to_status == "published":
+        values["published_on"] = today
+    with write_transaction():
+        changed = (
+            Survey.update(**values)
+            .where(Survey.id == survey.id, Survey.status.in_(from_statuses))
+            .execute()
+        )
+        if changed == 1 and to_status in ("closed", "published"):
+            AccessCode.delete().where(AccessCode.survey == survey.id).execute()
+            FormToken.delete().where(FormToken.survey == survey.id).execute()
+    if changed != 1:
+        return False
+    for name, value in values.items():
+        setattr(survey, name, value)
+    if to_status == "closed":
+        shuffle_storage_order()
+    return True
+
+
+def publish(survey: Survey, snapshots: dict[str, str], today: dt.date) -> bool:
+    """Publish a closed survey and store its report snapshots in the same transaction."""
+    with write_transaction():
+        changed = (
+            Survey.update(status="published", published_on=today)
+            .where(Survey.id == survey.id, Survey.status == "closed")
+            .execute()
+        )
+        if changed != 1:
+            return False
+        ReportSnapshot.delete().where(ReportSnapshot.survey == survey.id).execute()
+        for lang, text in snapshots.items():
+            ReportSnapshot.insert(
+                survey=survey.id, lang=lang, report_json=text, created=_now()
+            ).execute()
+    survey.status = "published"
+    survey.published_on = today
+    return True
+
+
+def report_snapshot(survey: Survey, lang: str) -> str | None:
+    """The published report of ``survey`` in ``lang`` as JSON text, or None."""
+    return (
+        ReportSnapshot.select(ReportSnapshot.report_json)
+        .where(ReportSnapshot.survey == survey.id, ReportSnapshot.lang == lang)
+        .scalar()
+    )
+
+
+def set_archived(survey: Survey) -> bool:
+    """Archive a closed or published survey; False if it is not (or already archived)."""
+    with write_transaction():
+        changed = (
+            Survey.update(archived=True)
+            .where(
+                Survey.id == survey.id,
+                Survey.status.in_(("closed", "published")),
+                Survey.archived == False,  # noqa: E712 - peewee expression
+            )
+            .execute()
+        )
+    if changed == 1:
+        survey.archived = True
+    return changed == 1
+
+
+def set_purge_after(survey: Survey, months: int | None) -> None:
+    """Set the survey's retention: purge raw responses ``months`` after publication."""
+    with write_transaction():
+        Survey.update(purge_after_months=months).where(Survey.id == survey.id).execute()
+    survey.purge_after_months = months
+
+
+def scheduled_surveys(today: dt.date) -> list[Survey]:
+    """Surveys that may have a transition due: to open, to close, or to purge."""
+    due_open = (
+        (Survey.status == "draft") & Survey.opens_on.is_null(False) & (Survey.opens_on <= today)
+    )
+    due_close = (
+        (Survey.status == "open") & Survey.closes_on.is_null(False) & (Survey.closes_on < today)
+    )
+    due_purge = (
+        (Survey.status == "published")
+        & Survey.purged_on.is_null(True)
+        & Survey.purge_after_months.is_null(False)
+    )
+    return list(Survey.select().where(due_open | due_close | due_purge).order_by(Survey.id))
+
+
+def purge_responses(survey: Survey, today: dt.date) -> dict[str, int] | None:
+    """Delete the raw responses of a published survey; its report snapshots stay.
+
+    Returns the number of rows deleted per table, or None when the survey is
+    not published or was purged already. With ``secure_delete`` on, SQLite
+    overwrites the deleted content.
+    """
+    with write_transaction():
+        changed = (
+            Survey.update(purged_on=today)
+            .where(
+                Survey.id == survey.id,
+                Survey.status == "published",
+                Survey.purged_on.is_null(True),
+            )
+            .execute()
+        )
+        if changed != 1:
+            return None
+        deleted = {
+            "comments": Comment.delete().where(Comment.survey == survey.id).execute(),
+            "answers": Answer.delete().where(Answer.survey == survey.id).execute(),
+            "responses": Response.delete().where(Response.survey == survey.id).execute(),
+        }
+        AccessCode.delete().where(AccessCode.survey == survey.id).execute()
+        FormToken.delete().where(FormToken.survey == survey.id).execute()
+    survey.purged_on = today
+    return deleted
+
+
+def compact() -> None:
+    """Rebuild the database file after a purge so that freed pages are gone (SQLite)."""
+    if is_sqlite():
+        db.execute_sql("VACUUM")
+
+
+# -- monitoring and comments -------------------------------------------------------------
+
+
+def unit_response_counts(survey: Survey, unit_key: str) -> dict[str, int]:
+    """Respondents per answer of the unit question (for a closed survey's response rates)."""
+    query = (
+        Answer.select(Answer.value, fn.COUNT(Answer.response).alias("n"))
+        .where(Answer.survey == survey.id, Answer.question == unit_key)
+        .group_by(Answer.value)
+    )
+    return {row.value: row.n for row in query}
+
+
+def survey_comments(survey: Survey) -> list[tuple[Comment, bool]]:
+    """Every comment of the survey with whether HR selected it (order: by random id)."""
+    query = (
+        Comment.select(Comment, CommentSelection.comment.alias("chosen"))
+        .join(CommentSelection, JOIN.LEFT_OUTER, on=CommentSelection.comment == Comment.id)
+        .where(Comment.survey == survey.id)
+        .order_by(Comment.id)
+    )
+    return [(c, c.chosen is not None) for c in query.objects()]
+
+
+def set_comment_selection(survey: Survey, comment_ids: Iterable[str]) -> int:
+    """Replace the survey's selected comments with ``comment_ids`` (its own only)."""
+    wanted = {i for i in comment_ids if isinstance(i, str) and len(i) <= 36}
+    with write_transaction():
+        valid = [
+            c.id
+            for c in Comment.select(Comment.id).where(
+                Comment.survey == survey.id, Comment.id.in_(list(wanted) or [""])
+            )
+        ]
+        CommentSelection.delete().where(CommentSelection.survey == survey.id).execute()
+        if valid:
+            CommentSelection.insert_many(
+                [{"comment": i, "survey": survey.id} for i in valid]
+            ).execute()
+    return len(valid)
+
+
+def selected_comments(survey: Survey) -> list[Comment]:
+    """The comments HR selected for the published report."""
+    return list(
+        Comment.select()
+        .join(CommentSelection, on=CommentSelection.comment == Comment.id)
+        .where(Comment.survey == survey.id)
+        .order_by(Comment.id)
+    )
 
 
 def get_survey(slug: str) -> Survey | None:
@@ -256,6 +542,25 @@ def keyed_hash(secret_key: str, kind: str, value: str) -> str:
 def format_code(code: str) -> str:
     """Show a code in two groups for reading aloud and typing: ``ABCDE-FGHJK``."""
     return f"{code[:5]}-{code[5:]}"
+
+
+def code_counts(survey: Survey) -> tuple[int, int]:
+    """(issued, used) codes of the survey that are still on record."""
+    query = AccessCode.select(AccessCode.used, fn.COUNT(AccessCode.code_hash).alias("n")).where(
+        AccessCode.survey == survey.id
+    )
+    counts = {bool(row.used): row.n for row in query.group_by(AccessCode.used)}
+    return counts.get(False, 0) + counts.get(True, 0), counts.get(True, 0)
+
+
+def revoke_unused_codes(survey: Survey) -> int:
+    """Delete every unused code of the survey; returns how many."""
+    with write_transaction():
+        return (
+            AccessCode.delete()
+            .where(AccessCode.survey == survey.id, AccessCode.used == False)  # noqa: E712
+            .execute()
+        )
 
 
 def generate_codes(survey: Survey, count: int, secret_key: str) -> list[str]:
