@@ -37,10 +37,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
 
-    from portal import errors, health, respond, security
+    from portal import admin, errors, health, passwords, respond, security
 
+    passwords.init_app(app)
     security.register(app)
     app.register_blueprint(respond.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
 

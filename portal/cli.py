@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
     for command in (
         init_db,
+        create_admin,
         create_survey,
         open_survey,
         close_survey,
@@ -66,6 +68,75 @@ def init_db() -> None:
         click.echo(f"Database ready (schema version {after}).")
     else:
         click.echo(f"Database ready: schema version {before or 'none'} → {after}.")
+
+
+@click.command("create-admin")
+@with_appcontext
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "hr", "board"]),
+    default="admin",
+    show_default=True,
+    help="admin manages accounts and everything else; hr runs surveys; board reads reports.",
+)
+def create_admin(email: str, role: str) -> None:
+    """Create an administration account; the password is asked twice, or read from
+    VARNA_ADMIN_PASSWORD."""
+    from portal import accounts, passwords
+
+    try:
+        email = accounts.check_email(email)
+    except accounts.InvalidEmail as exc:
+        raise click.BadParameter(exc.message, param_hint="EMAIL") from None
+    with db.connection_context():
+        if store.get_user_by_email(email) is not None:
+            raise click.ClickException(f"an account for {email} exists already")
+    password = os.environ.get("VARNA_ADMIN_PASSWORD")
+    if password:
+        _refuse_weak(password, email)
+    else:
+        password = _prompt_password(email)
+    try:
+        with db.connection_context():
+            user, _ = accounts.create_account(email, role, password, actor=None)
+    except accounts.EmailTaken:
+        raise click.ClickException(f"an account for {email} exists already") from None
+    except passwords.PasswordRejected as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {role} account {user.email}. Log in at {_admin_link()}")
+
+
+def _refuse_weak(password: str, email: str) -> None:
+    from portal import passwords
+
+    problems = passwords.policy_problems(password, email)
+    if problems:
+        raise click.ClickException(
+            "VARNA_ADMIN_PASSWORD is not acceptable: " + " ".join(p.english() for p in problems)
+        )
+
+
+def _prompt_password(email: str) -> str:
+    from portal import passwords
+
+    click.echo(f"Choose a password of at least {passwords.MIN_LENGTH} characters.")
+    for _attempt in range(3):
+        password = click.prompt("Password", hide_input=True)
+        problems = passwords.policy_problems(password, email)
+        if problems:
+            for problem in problems:
+                click.echo(f"Error: {problem.english()}", err=True)
+            continue
+        if click.prompt("Password again", hide_input=True) != password:
+            click.echo("Error: the two passwords are not the same.", err=True)
+            continue
+        return password
+    raise click.ClickException("no acceptable password given; no account was created")
+
+
+def _admin_link() -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/admin/login"
 
 
 @click.command("create-survey")

@@ -181,5 +181,65 @@ class ReportSnapshot(BaseModel):
         indexes = ((("survey", "lang"), True),)
 
 
+ROLES = ("admin", "hr", "board")
+
+
+class User(BaseModel):
+    """An administration account: HR, the board or an administrator.
+
+    ``session_nonce`` is copied into the session at login; changing it (on
+    password change, disabling, re-roling or logout) ends every session of
+    the account, since Flask's signed cookie cannot be revoked by itself.
+    """
+
+    email = CharField(max_length=254, unique=True)  # always lower-case
+    password_hash = CharField(max_length=255)
+    role = CharField(max_length=16)
+    disabled = BooleanField(default=False)
+    session_nonce = CharField(max_length=64)
+    created_at = DateTimeField()
+    last_login_at = DateTimeField(null=True)
+
+    class Meta:
+        # "user" is a reserved word in PostgreSQL.
+        table_name = "admin_user"
+
+    @property
+    def is_active(self) -> bool:
+        return not self.disabled
+
+
+class AuditEntry(BaseModel):
+    """One administrative action: who, when, what. Never anything about respondents.
+
+    ``actor_email`` is copied so that the entry keeps its meaning if the
+    account is ever removed.
+    """
+
+    at = DateTimeField(index=True)
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="audit_entries")
+    actor_email = CharField(max_length=254, default="")
+    action = CharField(max_length=64, index=True)
+    subject = CharField(max_length=255, default="")
+    detail = TextField(default="")
+
+
+class LoginThrottle(BaseModel):
+    """Recent failed logins per account or per client, shared by every worker.
+
+    ``key`` is a keyed hash (of the e-mail address typed, or of the client
+    address): neither is stored in clear. Rows are deleted once their window
+    and lock have passed.
+    """
+
+    key = CharField(max_length=80, primary_key=True)
+    failures = IntegerField(default=0)
+    first_failure_at = DateTimeField()
+    last_failure_at = DateTimeField(index=True)
+    locked_until = DateTimeField(null=True)
+
+
 RESPONDENT_TABLES = (AccessCode, FormToken, Response, Answer, Comment)
-ALL_MODELS = (Survey, *RESPONDENT_TABLES, SurveyUnit, CommentSelection, ReportSnapshot)
+ADMIN_TABLES = (User, AuditEntry, LoginThrottle)
+SURVEY_ADMIN_TABLES = (SurveyUnit, CommentSelection, ReportSnapshot)
+ALL_MODELS = (Survey, *RESPONDENT_TABLES, *ADMIN_TABLES, *SURVEY_ADMIN_TABLES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import format_date, format_decimal, gettext
+from flask_babel import format_date, format_datetime, format_decimal, gettext
 
 from portal import current_language
 from surveys.answers import FieldError
@@ -54,4 +54,6 @@ def register(app: Flask) -> None:
         paragraphs=paragraphs,
         number=format_decimal,
         date=date_or_dash,
+        # Stored times are naive UTC; shown in BABEL_DEFAULT_TIMEZONE (Europe/Stockholm).
+        datetime=lambda value, fmt="short": format_datetime(value, fmt) if value else "",
     )
