@@ -42,6 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     passwords.init_app(app)
     security.register(app)
     app.register_blueprint(respond.bp)
+    from portal.admin import surveys as _survey_pages  # noqa: F401 - adds its views to admin.bp
+
     app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
     errors.register(app)

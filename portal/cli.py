@@ -183,9 +183,7 @@ def create_survey(template_key, title, title_en, access, code_count, codes_out, 
     )
     with db.connection_context():
         try:
-            survey = lifecycle.create_survey(
-                template_key, settings, actor=None, today=_today()
-            )
+            survey = lifecycle.create_survey(template_key, settings, actor=None, today=_today())
         except DefinitionError as exc:
             raise click.ClickException(str(exc)) from exc
         if access == "codes":

@@ -45,6 +45,7 @@ WHY_NO_REOPEN_CLOSED = N_(
 )
 
 
+DUPLICATE_UNIT = N_("Each unit may be listed only once.")
 NOT_A_DRAFT = N_("Only a draft can be edited: opening froze the survey.")
 
 
@@ -107,8 +108,8 @@ def check_settings(settings: SurveySettings, today: dt.date) -> None:
         errors["access"] = (N_("Choose how staff get access."), {})
     if not MIN_GROUP_FLOOR <= settings.min_group <= MAX_MIN_GROUP:
         errors["min_group"] = (
-            N_("The minimum group size must be between %(low)d and %(high)d."),
-            {"low": MIN_GROUP_FLOOR, "high": MAX_MIN_GROUP},
+            N_("The minimum group size must be between %(min)d and %(max)d."),
+            {"min": MIN_GROUP_FLOOR, "max": MAX_MIN_GROUP},
         )
     if settings.closes_on is not None:
         if settings.closes_on < today:
@@ -118,7 +119,7 @@ def check_settings(settings: SurveySettings, today: dt.date) -> None:
     for lang in ("sv", "en"):
         names = [_unit_name(u, lang).casefold() for u in settings.units if u.name_sv.strip()]
         if len(set(names)) != len(names):
-            errors["units"] = (N_("Each unit may be listed only once."), {})
+            errors["units"] = (DUPLICATE_UNIT, {})
     for unit in settings.units:
         if unit.invited is not None and not 1 <= unit.invited <= MAX_INVITED:
             errors["units"] = (N_("The number invited must be a positive whole number."), {})
@@ -140,7 +141,9 @@ def _definition_with_units(definition, units: Sequence[UnitSetting]):
             try:
                 definition = with_unit_names(definition, wanted)
             except DefinitionError as exc:
-                raise SettingsError({"units": (N_("Each unit may be listed only once."), {})}) from exc
+                raise SettingsError(
+                    {"units": (N_("Each unit may be listed only once."), {})}
+                ) from exc
     current = _current_units(definition)
     invited = {}
     for (key, _sv, _en), unit in zip(current, named, strict=False):
@@ -163,9 +166,7 @@ def _current_units(definition) -> list[tuple[str, str, str]]:
 # -- creating and editing ------------------------------------------------------------------
 
 
-def create_survey(
-    template: str, settings: SurveySettings, *, actor: Any, today: dt.date
-) -> Survey:
+def create_survey(template: str, settings: SurveySettings, *, actor: Any, today: dt.date) -> Survey:
     """Create a draft survey from ``template`` with ``settings``."""
     if template not in available_templates():
         raise SettingsError({"template": (N_("Choose one of the templates."), {})})
@@ -269,7 +270,9 @@ def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -
         raise LifecycleError(N_("Codes can only be added before the survey closes."))
     if not 1 <= count <= MAX_CODES_PER_BATCH:
         raise LifecycleError(
-            N_("Generate between 1 and %(max)d codes at a time."), max=MAX_CODES_PER_BATCH
+            N_("Generate between %(min)d and %(max)d codes at a time."),
+            min=1,
+            max=MAX_CODES_PER_BATCH,
         )
     codes = store.generate_codes(survey, count, secret_key)
     audit.record("codes_generated", actor=actor, subject=survey.slug, detail=str(count))
@@ -322,8 +325,8 @@ def set_retention(survey: Survey, months: int | None, *, actor: Any) -> None:
         raise SettingsError(
             {
                 "purge_after_months": (
-                    N_("Enter a number of months between 1 and %(max)d."),
-                    {"max": MAX_PURGE_MONTHS},
+                    N_("Enter a number of months between %(min)d and %(max)d."),
+                    {"min": 1, "max": MAX_PURGE_MONTHS},
                 )
             }
         )
@@ -377,25 +380,27 @@ def apply_schedule(today: dt.date, *, purge: bool = True) -> list[tuple[str, str
 def apply_survey_schedule(survey: Survey, today: dt.date, *, purge: bool = False) -> str | None:
     """Apply the transition due for one survey today, if any; returns its audit action."""
     if _due_to_open(survey, today) and store.transition(survey, ("draft",), "open", today):
-        audit.record("survey_opened", subject=survey.slug, detail="scheduled")
+        audit.record("survey_opened", actor=None, subject=survey.slug, detail="scheduled")
         # A survey can open and be due to close on the same run only if it
         # closed in the past, which _due_to_open excludes.
         return "survey_opened"
     if _due_to_close(survey, today) and store.transition(survey, ("open",), "closed", today):
-        audit.record("survey_closed", subject=survey.slug, detail="scheduled")
+        audit.record("survey_closed", actor=None, subject=survey.slug, detail="scheduled")
         return "survey_closed"
     due = purge_due_on(survey)
-    if purge and survey.status == "published" and survey.purged_on is None and due:
-        if due <= today:
-            deleted = store.purge_responses(survey, today)
-            if deleted is not None:
-                audit.record(
-                    "responses_purged",
-                    subject=survey.slug,
-                    detail="scheduled; "
-                    + ", ".join(f"{table}={count}" for table, count in deleted.items()),
-                )
-                return "responses_purged"
+    if not (purge and survey.status == "published" and survey.purged_on is None and due):
+        return None
+    if due <= today:
+        deleted = store.purge_responses(survey, today)
+        if deleted is not None:
+            audit.record(
+                "responses_purged",
+                actor=None,
+                subject=survey.slug,
+                detail="scheduled; "
+                + ", ".join(f"{table}={count}" for table, count in deleted.items()),
+            )
+            return "responses_purged"
     return None
 
 

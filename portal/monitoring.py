@@ -70,24 +70,18 @@ def unit_rates(survey: Survey) -> list[UnitRate] | None:
     """Per-unit participation of a closed or published survey; None while it is open.
 
     A unit with fewer than *k* respondents is hidden. What the shown units
-    leave of the total belongs to the hidden units and to "prefer not to
-    say"; if that is a single group, its count would follow exactly by
-    subtraction, so the smallest shown unit is hidden too.
+    leave of the total is spread over the hidden units and "prefer not to
+    say" (which every unit question offers, and which is never shown here),
+    so no hidden unit's count follows exactly by subtraction.
     """
     if survey.status not in ("closed", "published") or survey.purged_on is not None:
         return None
-    definition = survey.definition()
-    key = store.unit_question_key(definition)
+    key = store.unit_question_key(survey.definition())
     units = store.survey_units(survey)
     if key is None or not units:
         return []
     counts = store.unit_response_counts(survey, key)
     shown = {u.key for u in units if counts.get(u.key, 0) >= survey.min_group}
-    residual_groups = len(units) - len(shown)
-    if any(o.prefer_not for o in definition.question(key).options):
-        residual_groups += 1
-    if residual_groups == 1 and shown:
-        shown.discard(min(shown, key=lambda k: (counts[k], k)))
     return [
         UnitRate(
             u.key,

@@ -63,9 +63,7 @@ def report_snapshots(survey: Survey) -> dict[str, str]:
     chosen = store.selected_comments(survey)
     snapshots = {}
     for lang in LANGUAGES:
-        comments = [
-            (_label(definition, c.question, lang), redact(c.text)) for c in chosen
-        ]
+        comments = [(_label(definition, c.question, lang), redact(c.text)) for c in chosen]
         snapshots[lang] = lifecycle.snapshot_json(results.to_json_data(report, lang), comments)
     return snapshots
 

@@ -14,6 +14,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal import lifecycle
@@ -65,8 +66,8 @@ class SurveyForm(FlaskForm):
     access = RadioField(
         _l("Access"),
         choices=[
-            ("link", _l("One open link (and a QR code) for everyone")),
-            ("codes", _l("A single-use code for each person")),
+            SelectChoice("link", _l("One open link (and a QR code) for everyone")),
+            SelectChoice("codes", _l("A single-use code for each person")),
         ],
         default="link",
         validators=[InputRequired(message=_l("Choose how staff get access."))],
@@ -135,14 +136,11 @@ class CreateSurveyForm(SurveyForm):
 
     template = SelectField(
         _l("Template"),
+        choices=lambda: [
+            SelectChoice(key, TEMPLATE_LABELS.get(key, key)) for key in available_templates()
+        ],
         validators=[InputRequired(message=_l("Choose one of the templates."))],
     )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.template.choices = [
-            (key, TEMPLATE_LABELS.get(key, key)) for key in available_templates()
-        ]
 
 
 class CodesForm(FlaskForm):
@@ -169,8 +167,8 @@ class PurgeForm(FlaskForm):
     """Purging needs the survey's address typed out, so it cannot be done by a slip."""
 
     slug = StringField(
-        _l("Type the survey's code to confirm"),
-        validators=[InputRequired(message=_l("Type the survey's code to confirm."))],
+        _l("Type the survey's identifier to confirm"),
+        validators=[InputRequired(message=_l("Type the survey's identifier to confirm."))],
     )
 
 

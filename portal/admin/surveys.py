@@ -13,6 +13,7 @@ import datetime as dt
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from portal import (
     access,
@@ -23,7 +24,7 @@ from portal import (
     publication,
     store,
 )
-from portal.admin import bp
+from portal.admin import NAV_ITEMS, NavItem, bp
 from portal.admin.auth import current_user, require_role
 from portal.admin.survey_forms import (
     CodesForm,
@@ -38,6 +39,7 @@ from portal.models import Survey
 from surveys import N_
 
 HR = ("hr", "admin")
+NAV_ITEMS.insert(1, NavItem("admin.surveys", _l("Surveys"), HR))
 
 
 def today() -> dt.date:
@@ -56,6 +58,10 @@ def _survey(slug: str) -> Survey:
     if survey is None:
         abort(404)
     return survey
+
+
+def _qr(link: str):
+    return access.qr_svg(link, gettext("QR code for %(link)s", link=link))
 
 
 def _message(exc: lifecycle.LifecycleError) -> str:
@@ -174,7 +180,7 @@ def _detail(survey: Survey, codes_form: CodesForm, status: int = 200):
         overall=monitoring.overall(survey),
         unit_rates=monitoring.unit_rates(survey),
         link=link,
-        qr_svg=access.qr_svg(link, gettext("QR code for %(link)s", link=link)) if survey.access == "link" else None,
+        qr_svg=_qr(link) if survey.access == "link" else None,
         issued=issued,
         used=used,
         codes_form=codes_form,
@@ -287,7 +293,10 @@ def poster(slug: str):
         return error_page(404)
     link = access.survey_link(current_app.config["BASE_URL"], survey.slug)
     return render_template(
-        "admin/surveys/poster.html", survey=survey, link=link, qr_svg=access.qr_svg(link, gettext("QR code for %(link)s", link=link))
+        "admin/surveys/poster.html",
+        survey=survey,
+        link=link,
+        qr_svg=_qr(link),
     )
 
 
@@ -307,7 +316,7 @@ def comments(slug: str):
             )
         except lifecycle.LifecycleError as exc:
             return _refused(survey, exc)
-        flash(gettext("%(n)d comments are chosen for the report.", n=chosen))
+        flash(gettext("Comments chosen for the report: %(n)d.", n=chosen))
         return redirect(url_for(".comments", slug=slug), code=303)
     overall = monitoring.overall(survey)
     visible = monitoring.comments_visible(survey, overall.responses)
@@ -329,7 +338,7 @@ def purge(slug: str):
     form = PurgeForm()
     if form.validate_on_submit():
         if form.slug.data.strip() != survey.slug:
-            form.slug.errors = [gettext("That is not this survey's code.")]
+            form.slug.errors = [gettext("That is not this survey's identifier.")]
         else:
             try:
                 lifecycle.purge_responses(survey, actor=current_user(), today=today())
