@@ -99,16 +99,15 @@ def _policies() -> dict[str, throttle.Policy]:
     }
 
 
-def authenticate(email: str, password: str) -> User:
-    """The enabled account for ``email`` and ``password``, or LoginRefused/LoginThrottled.
+def _login_keys(email: str) -> dict[str, str]:
+    return {"account": _account_key(email), "client": _client_key()}
 
-    Both the account (the address typed) and the client are throttled. An
-    unknown address takes as long as a wrong password and gives the same
-    message. A locked key cannot log in even with the right password.
-    """
+
+def _refuse_if_throttled(keys: dict[str, str]) -> None:
+    """Raise LoginThrottled while any of ``keys`` must wait or is locked."""
     now = clock.utcnow()
     policies = _policies()
-    keys = {"account": _account_key(email), "client": _client_key()}
+    # Old rows go first: a client's hashed address is kept no longer than it matters.
     store.purge_throttle(now, now - max(p.keep_for for p in policies.values()))
     states = store.throttle_states(keys.values())
     verdicts = [throttle.verdict(states.get(keys[k]), policies[k], now) for k in keys]
@@ -116,13 +115,29 @@ def authenticate(email: str, password: str) -> User:
     if refused:
         raise _throttled(max(refused, key=lambda v: (v.locked, v.wait_seconds)))
 
+
+def _count_failure(keys: dict[str, str]) -> None:
+    now = clock.utcnow()
+    policies = _policies()
+    for kind, key in keys.items():
+        policy = policies[kind]
+        store.record_throttle_failure(
+            key, now, lambda state, policy=policy: throttle.after_failure(state, policy, now)
+        )
+
+
+def authenticate(email: str, password: str) -> User:
+    """The enabled account for ``email`` and ``password``, or LoginRefused/LoginThrottled.
+
+    Both the account (the address typed) and the client are throttled. An
+    unknown address takes as long as a wrong password and gives the same
+    message. A locked key cannot log in even with the right password.
+    """
+    keys = _login_keys(email)
+    _refuse_if_throttled(keys)
     user = store.get_user_by_email(email)
     if not passwords.verify_password(user.password_hash if user else None, password):
-        for kind, key in keys.items():
-            policy = policies[kind]
-            store.record_throttle_failure(
-                key, now, lambda state, policy=policy: throttle.after_failure(state, policy, now)
-            )
+        _count_failure(keys)
         # The address is recorded only when it belongs to an account: a typed
         # password (or anything else) in the e-mail field never reaches the log.
         audit.record("login_failed", actor=None, subject=user.email if user else "")
@@ -135,7 +150,7 @@ def authenticate(email: str, password: str) -> User:
     new_hash = None
     if passwords.needs_rehash(user.password_hash):
         new_hash = passwords.hash_password(password)
-    store.record_login(user.id, now, new_hash)
+    store.record_login(user.id, clock.utcnow(), new_hash)
     audit.record("login", actor=user)
     return user
 
@@ -220,8 +235,15 @@ def reset_password(user: User, password: str | None, actor: User | None) -> tupl
 
 
 def change_own_password(user: User, current: str, new: str) -> User:
-    """Change one's own password after checking the current one; other sessions end."""
+    """Change one's own password after checking the current one; other sessions end.
+
+    Wrong current passwords count like failed logins, so that a session left
+    open cannot be used to guess the password.
+    """
+    keys = _login_keys(user.email)
+    _refuse_if_throttled(keys)
     if not passwords.verify_password(user.password_hash, current):
+        _count_failure(keys)
         raise WrongPassword()
     passwords.check_policy(new, user.email)
     updated = store.set_password_hash(user.id, passwords.hash_password(new))

@@ -130,6 +130,9 @@ def password():
     except accounts.WrongPassword as exc:
         form.current_password.errors.append(error_text(exc))
         return render_template("admin/password.html", form=form), 400
+    except accounts.LoginThrottled as exc:
+        form.current_password.errors.append(error_text(exc))
+        return render_template("admin/password.html", form=form), 429
     auth.refresh_session(updated)
     flash(gettext("Your password has been changed. Other sessions have been logged out."), "ok")
     return redirect(url_for(".dashboard"))

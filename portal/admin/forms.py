@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, SelectField, StringField
+from wtforms import PasswordField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from portal import accounts, passwords
@@ -23,9 +23,17 @@ ROLE_HINTS = {
 }
 
 
-def role_choices() -> list[tuple[str, object]]:
-    """The roles as (value, label) pairs for a select field."""
-    return [(role, ROLE_LABELS[role]) for role in ROLES]
+def role_choices() -> list[SelectChoice]:
+    """The roles as choices of a select field, labelled in the current language."""
+    return [SelectChoice(role, str(ROLE_LABELS[role])) for role in ROLES]
+
+
+def password_choices() -> list[SelectChoice]:
+    """Generate a password or type one."""
+    return [
+        SelectChoice("generate", gettext("Generate a password and show it once")),
+        SelectChoice("set", gettext("Set the password myself")),
+    ]
 
 
 class PolicyChecked:
@@ -103,13 +111,15 @@ class CreateUserForm(FlaskForm):
         _l("E-mail address"),
         validators=[DataRequired(_l("Enter an e-mail address.")), _email_valid],
     )
-    role = SelectField(_l("Role"), choices=role_choices, validators=[InputRequired()])
+    role = SelectField(
+        _l("Role"),
+        choices=role_choices,
+        validators=[InputRequired(_l("Choose a role."))],
+        invalid_choice_message=_l("Choose one of the roles in the list."),
+    )
     password_choice = RadioField(
         _l("Initial password"),
-        choices=[
-            ("generate", _l("Generate a password and show it once")),
-            ("set", _l("Set the password myself")),
-        ],
+        choices=password_choices,
         default="generate",
         validators=[InputRequired(_l("Choose how to set the password."))],
     )
@@ -128,7 +138,12 @@ class CreateUserForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=role_choices, validators=[InputRequired()])
+    role = SelectField(
+        _l("Role"),
+        choices=role_choices,
+        validators=[InputRequired(_l("Choose a role."))],
+        invalid_choice_message=_l("Choose one of the roles in the list."),
+    )
 
 
 class StatusForm(FlaskForm):
@@ -138,10 +153,7 @@ class StatusForm(FlaskForm):
 class ResetPasswordForm(AccountForm):
     password_choice = RadioField(
         _l("New password"),
-        choices=[
-            ("generate", _l("Generate a password and show it once")),
-            ("set", _l("Set the password myself")),
-        ],
+        choices=password_choices,
         default="generate",
         validators=[InputRequired(_l("Choose how to set the password."))],
     )

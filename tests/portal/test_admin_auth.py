@@ -348,3 +348,25 @@ def test_forms_work_over_https_although_no_referrer_is_sent(app):
         f"/s/{survey.slug}", data={**data, "action": "code"}, base_url="https://localhost"
     )
     assert response.status_code == 200
+
+
+def test_no_address_agent_or_typed_secret_stored_or_logged(app, client, tmp_path, caplog, capfd):
+    import logging
+
+    from tests.portal.test_anonymity import database_bytes
+
+    caplog.set_level(logging.DEBUG)
+    agent = "AdminProbe/9.1 (distinctive-agent-77ab)"
+    address = "198.51.100.201"
+    client.environ_base.update(REMOTE_ADDR=address, HTTP_USER_AGENT=agent)
+    make_user(app)
+    login(client, "admin@example.se", "Typed-Wrong-Secret-1")
+    login(client, "unknown-person@example.se", "Typed-Wrong-Secret-2")
+    assert login(client).status_code == 302
+    token = csrf_token(client.get("/admin/").get_data(as_text=True))
+    client.post("/admin/logout", data={"csrf_token": token})
+    blob = database_bytes(app, tmp_path)
+    output = caplog.text + "".join(capfd.readouterr())
+    for needle in (agent, address, "Typed-Wrong-Secret", "unknown-person", DEFAULT_PASSWORD):
+        assert needle.encode() not in blob, needle
+        assert needle not in output, needle
