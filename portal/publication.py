@@ -7,10 +7,13 @@ report survives the purge of the raw responses.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from portal import lifecycle, monitoring, store
 from portal.models import Survey
+from surveys import N_
 from surveys.redact import redact
 
 LANGUAGES = ("sv", "en")
@@ -54,18 +57,43 @@ def comment_groups(survey: Survey, lang: str) -> list[CommentGroup]:
     return groups
 
 
+RESULTS_AFTER_CLOSE = N_(
+    "Results are shown only after the survey has closed: there are no interim results, so "
+    "that nobody can work out individual answers by comparing figures over time."
+)
+
+
+def results_view(survey: Survey, lang: str) -> dict[str, Any]:
+    """What the results preview shows: ``{"report": …, "comments": […]}`` in ``lang``.
+
+    A published survey shows its frozen snapshot (which survives the purge);
+    a closed one the report as it would be published now, with the comments
+    chosen so far. Refused before the survey has closed (rule D2).
+    """
+    if survey.status == "published":
+        text = store.report_snapshot(survey, lang)
+        if text is not None:
+            return json.loads(text)
+    if survey.status not in ("closed", "published") or survey.purged_on is not None:
+        raise lifecycle.LifecycleError(RESULTS_AFTER_CLOSE)
+    return json.loads(_snapshot(survey, lang))
+
+
 def report_snapshots(survey: Survey) -> dict[str, str]:
     """The published report in each language: suppressed figures and chosen comments."""
+    return {lang: _snapshot(survey, lang) for lang in LANGUAGES}
+
+
+def _snapshot(survey: Survey, lang: str) -> str:
     from portal import results
 
     report = results.survey_report(survey, invited=monitoring.total_invited(survey))
     definition = survey.definition()
-    chosen = store.selected_comments(survey)
-    snapshots = {}
-    for lang in LANGUAGES:
-        comments = [(_label(definition, c.question, lang), redact(c.text)) for c in chosen]
-        snapshots[lang] = lifecycle.snapshot_json(results.to_json_data(report, lang), comments)
-    return snapshots
+    comments = [
+        (_label(definition, c.question, lang), redact(c.text))
+        for c in store.selected_comments(survey)
+    ]
+    return lifecycle.snapshot_json(results.to_json_data(report, lang), comments)
 
 
 def _label(definition, key: str, lang: str) -> str:

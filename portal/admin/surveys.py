@@ -330,6 +330,23 @@ def comments(slug: str):
     )
 
 
+@bp.get("/surveys/<slug>/results")
+@require_role(*HR)
+def results(slug: str):
+    """The results preview: the report's tables as the board will see them (after close)."""
+    survey = _survey(slug)
+    try:
+        view = publication.results_view(survey, current_language())
+    except lifecycle.LifecycleError as exc:
+        return _refused(survey, exc)
+    return render_template(
+        "admin/surveys/results.html",
+        survey=survey,
+        report=view["report"],
+        comments=view["comments"],
+    )
+
+
 @bp.route("/surveys/<slug>/purge", methods=["GET", "POST"])
 @require_role(*HR)
 def purge(slug: str):

@@ -496,3 +496,52 @@ def test_retention_setting(app, hr):
     )
     assert ok.status_code == 303
     assert fresh(app, survey).purge_after_months == 12
+
+
+# -- results preview ------------------------------------------------------------------------------
+
+
+def test_results_are_refused_before_close(app, hr):
+    survey, _ = make_survey(app, status="open")
+    response = hr.get(f"/admin/surveys/{survey.slug}/results")
+    assert response.status_code == 409
+    assert "först när enkäten har stängts" in response.get_data(as_text=True)
+
+
+def test_published_results_come_from_the_snapshot_after_purge(app, hr, monkeypatch):
+    report = {
+        "respondents": 12,
+        "response_rate": None,
+        "breakdowns": {"all": "Alla svarande", "unit": "Enhet"},
+        "indicators": [],
+        "questions": [
+            {
+                "key": "exp_threats",
+                "label": "Hot",
+                "type": "single",
+                "base": "",
+                "shown_when": None,
+                "breakdowns": {
+                    "unit": [
+                        {
+                            "group": "children",
+                            "label": "Barn och unga",
+                            "n": None,
+                            "n_display": "<5",
+                            "options": [{"label": "Aldrig", "display": "x"}],
+                        }
+                    ]
+                },
+            }
+        ],
+        "notes": ["Grupper med färre än 5 svarande visas inte."],
+    }
+    snapshot = lifecycle.snapshot_json(report, [("Övrigt", "En vald kommentar")])
+    monkeypatch.setattr(publication, "report_snapshots", lambda s: {"sv": snapshot, "en": snapshot})
+    survey, _ = closed_with_comments(app, responses=3)
+    detail = f"/admin/surveys/{survey.slug}"
+    assert post_form(hr, f"{detail}/publish", {}).status_code == 303
+    assert post_form(hr, f"{detail}/purge", {"slug": survey.slug}).status_code == 303
+    html = page(hr, f"{detail}/results")
+    for text in ("Barn och unga", "&lt;5", ">x<", "En vald kommentar", "Grupper med färre"):
+        assert text in html
