@@ -76,10 +76,20 @@ def current_language() -> str:
 
 
 def current_date() -> dt.date:
-    """Today's date for the survey schedule; tests set ``TODAY`` in the config."""
+    """Today's date where the portal is used (BABEL_DEFAULT_TIMEZONE), for the survey schedule.
+
+    Tests set ``TODAY`` in the config, or move the injectable clock.
+    """
+    from zoneinfo import ZoneInfo
+
     from flask import current_app
 
-    return current_app.config.get("TODAY") or dt.date.today()
+    from portal import clock
+
+    if current_app.config.get("TODAY"):
+        return current_app.config["TODAY"]
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return clock.utcnow().replace(tzinfo=dt.UTC).astimezone(zone).date()
 
 
 def _init_database(app: Flask) -> None:

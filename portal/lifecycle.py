@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from portal import audit, store
 from portal.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, Survey
@@ -27,6 +28,8 @@ from surveys.definition import (
     with_unit_names,
 )
 
+# Survey dates are dates in the municipality's zone (the default of BABEL_DEFAULT_TIMEZONE).
+LOCAL_ZONE = "Europe/Stockholm"
 MAX_MIN_GROUP = 100
 MAX_CODES_PER_BATCH = 5000
 MAX_INVITED = 1_000_000
@@ -245,11 +248,6 @@ def archive_survey(survey: Survey, *, actor: Any) -> None:
     audit.record("survey_archived", actor=actor, subject=survey.slug)
 
 
-def can_reopen(survey: Survey) -> bool:
-    """Never: a closed or published survey stays closed (rule D2)."""
-    return False
-
-
 def why_not_reopen(survey: Survey) -> str | None:
     """The msgid explaining why ``survey`` cannot be reopened, or None if not applicable."""
     if survey.status == "published":
@@ -378,14 +376,18 @@ def apply_schedule(today: dt.date, *, purge: bool = True) -> list[tuple[str, str
 
 
 def apply_survey_schedule(survey: Survey, today: dt.date, *, purge: bool = False) -> str | None:
-    """Apply the transition due for one survey today, if any; returns its audit action."""
+    """Apply the transition due for one survey today, if any; returns its audit action.
+
+    A scheduled transition is logged at the moment it was due (the start of
+    the day), not when a request happened to apply it: the first request
+    after midnight may be a respondent's, and the audit log must not tell
+    when anyone opened the survey.
+    """
     if _due_to_open(survey, today) and store.transition(survey, ("draft",), "open", today):
-        audit.record("survey_opened", actor=None, subject=survey.slug, detail="scheduled")
-        # A survey can open and be due to close on the same run only if it
-        # closed in the past, which _due_to_open excludes.
+        _record_scheduled("survey_opened", survey, survey.opens_on)
         return "survey_opened"
     if _due_to_close(survey, today) and store.transition(survey, ("open",), "closed", today):
-        audit.record("survey_closed", actor=None, subject=survey.slug, detail="scheduled")
+        _record_scheduled("survey_closed", survey, survey.closes_on + dt.timedelta(days=1))
         return "survey_closed"
     due = purge_due_on(survey)
     if not (purge and survey.status == "published" and survey.purged_on is None and due):
@@ -393,15 +395,25 @@ def apply_survey_schedule(survey: Survey, today: dt.date, *, purge: bool = False
     if due <= today:
         deleted = store.purge_responses(survey, today)
         if deleted is not None:
-            audit.record(
+            _record_scheduled(
                 "responses_purged",
-                actor=None,
-                subject=survey.slug,
-                detail="scheduled; "
-                + ", ".join(f"{table}={count}" for table, count in deleted.items()),
+                survey,
+                due,
+                ", ".join(f"{table}={count}" for table, count in deleted.items()),
             )
             return "responses_purged"
     return None
+
+
+def _record_scheduled(action: str, survey: Survey, day: dt.date, detail: str = "") -> None:
+    midnight = dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(LOCAL_ZONE))
+    store.add_audit_entry(
+        at=midnight.astimezone(dt.UTC).replace(tzinfo=None),
+        actor=None,
+        action=action,
+        subject=survey.slug,
+        detail="; ".join(part for part in ("scheduled", detail) if part),
+    )
 
 
 def _due_to_open(survey: Survey, today: dt.date) -> bool:

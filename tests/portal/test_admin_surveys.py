@@ -316,6 +316,7 @@ def test_codes_are_shown_once_and_only_hashes_are_kept(app, hr):
     detail = f"/admin/surveys/{survey.slug}"
     response = post_form(hr, f"{detail}/codes", {"count": "4"}, page=detail)
     assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
     codes = re.findall(r'<p class="slip-code">([0-9A-Z]{5}-[0-9A-Z]{5})</p>', html)
     assert len(codes) == 4

@@ -449,3 +449,28 @@ def test_automatic_purge_after_n_months(app, client, runner):
 )
 def test_add_months(day, months, expected):
     assert lifecycle.add_months(day, months) == expected
+
+
+def test_scheduled_transitions_are_logged_at_the_due_moment_not_the_request(app):
+    survey = create(app, opens_on=dt.date(2026, 3, 12), closes_on=dt.date(2026, 3, 20))
+    with app.app_context(), db.connection_context():
+        lifecycle.apply_schedule(dt.date(2026, 3, 15))
+        lifecycle.apply_schedule(dt.date(2026, 3, 25))
+        entries = {
+            e.action: (e.at, e.actor_id, e.detail)
+            for e in AuditEntry.select().where(AuditEntry.subject == survey.slug)
+        }
+    # Midnight in Stockholm (UTC+1 in March), whenever the request came.
+    assert entries["survey_opened"] == (dt.datetime(2026, 3, 11, 23, 0), None, "scheduled")
+    assert entries["survey_closed"] == (dt.datetime(2026, 3, 20, 23, 0), None, "scheduled")
+
+
+def test_current_date_follows_the_clock_in_stockholm(tmp_path):
+    from portal import current_date
+    from tests.factories import install_clock, make_app
+
+    app = make_app(tmp_path)
+    clock = install_clock(app)
+    clock.now = dt.datetime(2026, 6, 30, 22, 30)  # 00:30 on 1 July in Stockholm
+    with app.app_context():
+        assert current_date() == dt.date(2026, 7, 1)
