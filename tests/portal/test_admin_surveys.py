@@ -4,7 +4,9 @@ comments and retention."""
 from __future__ import annotations
 
 import base64
+import csv
 import datetime as dt
+import io
 import re
 import uuid
 
@@ -546,3 +548,54 @@ def test_published_results_come_from_the_snapshot_after_purge(app, hr, monkeypat
     html = page(hr, f"{detail}/results")
     for text in ("Barn och unga", "&lt;5", ">x<", "En vald kommentar", "Grupper med färre"):
         assert text in html
+
+
+# -- hostile input ---------------------------------------------------------------------------------
+
+PAYLOAD = '<script>alert("x")</script>'
+
+
+def test_script_in_titles_and_unit_names_stays_text(app, hr):
+    form = {
+        "template": "staff_threats",
+        "title_sv": PAYLOAD,
+        "title_en": '=HYPERLINK("http://evil")',
+        "access": "codes",
+        "min_group": "5",
+        "units-0-name_sv": "<img src=x onerror=alert(1)>",
+    }
+    response = post_form(hr, "/admin/surveys/new", form)
+    assert response.status_code == 303
+    slug = response.headers["Location"].split("/")[-2]
+    for path in ("/admin/surveys", f"/admin/surveys/{slug}", f"/admin/surveys/{slug}/preview"):
+        html = page(hr, path)
+        assert "<script>alert" not in html, path
+        assert "<img src=x" not in html, path
+    detail = f"/admin/surveys/{slug}"
+    sheet = post_form(hr, f"{detail}/codes?lang=en", {"count": "1"}, page=detail)
+    html = sheet.get_data(as_text=True)
+    encoded = re.search(r"base64,([^\"]+)\"", html).group(1)
+    rows = list(csv.DictReader(io.StringIO(base64.b64decode(encoded).decode("utf-8-sig"))))
+    assert rows[0]["survey"] == '\'=HYPERLINK("http://evil")'
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        {"min_group": "abc"},
+        {"min_group": "99999999999999999999"},
+        {"opens_on": "2026-02-30"},
+        {"template": "../../etc/passwd"},
+        {"access": "everyone"},
+        {"units-0-invited": "-4"},
+        {"units-0-invited": "1e9"},
+        {"title_sv": "x" * 5000},
+    ],
+)
+def test_junk_input_gets_a_400_with_the_form(app, hr, junk):
+    form = {"template": "exit", "title_sv": "Avslut", "access": "link", "min_group": "5"}
+    response = post_form(hr, "/admin/surveys/new", {**form, **junk})
+    assert response.status_code == 400
+    assert 'class="error-message"' in response.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        assert Survey.select().count() == 0
