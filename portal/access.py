@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 
@@ -42,3 +43,9 @@ def codes_csv(codes: list[str], link: str, title: str) -> str:
     for code in codes:
         writer.writerow([neutralise(v) for v in (code, link, title)])
     return out.getvalue()
+
+
+def data_uri(text: str, media_type: str) -> str:
+    """``text`` as a ``data:`` URI (UTF-8, base64), for a download carried in the page itself."""
+    encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return f"data:{media_type};charset=utf-8;base64,{encoded}"

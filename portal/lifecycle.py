@@ -196,6 +196,25 @@ def edit_draft(survey: Survey, settings: SurveySettings, *, actor: Any, today: d
 # -- transitions -----------------------------------------------------------------------------
 
 
+def check_action(survey: Survey, action: str) -> None:
+    """Raise LifecycleError unless ``action`` (close, publish, archive, revoke) is possible now.
+
+    The confirmation pages ask this before showing their question, and the
+    actions themselves ask it again before acting.
+    """
+    if action == "close" and survey.status != "open":
+        raise LifecycleError(N_("Only an open survey can be closed."))
+    if action == "publish" and survey.status != "closed":
+        raise LifecycleError(N_("Only a closed survey can be published."))
+    if action == "archive":
+        if survey.archived:
+            raise LifecycleError(N_("The survey is already archived."))
+        if survey.status not in ("closed", "published"):
+            raise LifecycleError(N_("Only a closed or published survey can be archived."))
+    if action == "revoke" and (survey.access != "codes" or survey.status not in ("draft", "open")):
+        raise LifecycleError(N_("There are no codes to revoke."))
+
+
 def open_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
     """Open a draft for answers, freezing its definition."""
     if survey.status == "published":
@@ -215,8 +234,7 @@ def open_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
 
 def close_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
     """Close an open survey (early or on time); final, and its codes are deleted."""
-    if survey.status != "open":
-        raise LifecycleError(N_("Only an open survey can be closed."))
+    check_action(survey, "close")
     if not store.transition(survey, ("open",), "closed", today):
         raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
     audit.record("survey_closed", actor=actor, subject=survey.slug)
@@ -230,8 +248,7 @@ def publish_survey(
     today: dt.date,
 ) -> None:
     """Publish a closed survey to the board, freezing its report as ``snapshots(survey)``."""
-    if survey.status != "closed":
-        raise LifecycleError(N_("Only a closed survey can be published."))
+    check_action(survey, "publish")
     if not store.publish(survey, snapshots(survey), today):
         raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
     audit.record("survey_published", actor=actor, subject=survey.slug)
@@ -239,10 +256,7 @@ def publish_survey(
 
 def archive_survey(survey: Survey, *, actor: Any) -> None:
     """Hide a closed or published survey from the default list."""
-    if survey.archived:
-        raise LifecycleError(N_("The survey is already archived."))
-    if survey.status not in ("closed", "published"):
-        raise LifecycleError(N_("Only a closed or published survey can be archived."))
+    check_action(survey, "archive")
     if not store.set_archived(survey):
         raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
     audit.record("survey_archived", actor=actor, subject=survey.slug)
@@ -279,8 +293,7 @@ def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -
 
 def revoke_unused_codes(survey: Survey, *, actor: Any) -> int:
     """Delete every unused code of the survey; used ones stay counted."""
-    if survey.access != "codes" or survey.status not in ("draft", "open"):
-        raise LifecycleError(N_("There are no codes to revoke."))
+    check_action(survey, "revoke")
     revoked = store.revoke_unused_codes(survey)
     audit.record("codes_revoked", actor=actor, subject=survey.slug, detail=str(revoked))
     return revoked

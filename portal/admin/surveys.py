@@ -8,7 +8,6 @@ roles ``hr`` and ``admin`` reach them; ``board`` gets 403.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -233,6 +232,10 @@ ACTIONS = {
 def confirm_action(slug: str, action: str):
     """A confirmation page, then the final action (close, publish, archive, revoke codes)."""
     survey = _survey(slug)
+    try:
+        lifecycle.check_action(survey, action)
+    except lifecycle.LifecycleError as exc:
+        return _refused(survey, exc)
     form = ConfirmForm()
     if form.validate_on_submit():
         perform, message = ACTIONS[action]
@@ -273,14 +276,15 @@ def generate_codes(slug: str):
         return _refused(survey, exc)
     link = access.survey_link(current_app.config["BASE_URL"], survey.slug)
     csv_text = access.codes_csv(codes, link, survey.title(current_language()))
+    # The CSV rides in this same response as a data: link: the codes are never
+    # kept anywhere (no session, no server-side store) for a second download.
     return render_template(
         "admin/surveys/codes_sheet.html",
         survey=survey,
         codes=codes,
         link=link,
-        csv_href="data:text/csv;charset=utf-8;base64,"
-        + base64.b64encode(csv_text.encode("utf-8")).decode("ascii"),
-        csv_name=f"codes-{dt.date.today().isoformat()}.csv",
+        csv_href=access.data_uri(csv_text, "text/csv"),
+        csv_name=f"codes-{today().isoformat()}.csv",
     )
 
 

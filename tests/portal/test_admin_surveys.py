@@ -599,3 +599,11 @@ def test_junk_input_gets_a_400_with_the_form(app, hr, junk):
     assert 'class="error-message"' in response.get_data(as_text=True)
     with app.app_context(), db.connection_context():
         assert Survey.select().count() == 0
+
+
+def test_confirmation_pages_refuse_actions_that_do_not_apply(app, hr):
+    survey, _ = make_survey(app, status="draft")
+    for action in ("close", "publish", "archive", "revoke"):
+        response = hr.get(f"/admin/surveys/{survey.slug}/{action}")
+        assert response.status_code == 409, action
+    assert hr.get(f"/admin/surveys/{survey.slug}/destroy").status_code == 404
