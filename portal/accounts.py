@@ -38,6 +38,8 @@ class LoginRefused(AccountError):
 class LoginThrottled(AccountError):
     """Too many recent failures: wait (``seconds``) or locked (``minutes``)."""
 
+    retry_after = 1  # seconds, for the Retry-After header
+
 
 class WrongPassword(AccountError):
     """The current password given to change one's own password is wrong."""
@@ -60,7 +62,7 @@ class InvalidEmail(AccountError):
     message = N_("Enter an e-mail address, like name@example.se.")
 
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 
 def check_email(email: str) -> str:
@@ -116,14 +118,24 @@ def _refuse_if_throttled(keys: dict[str, str]) -> None:
         raise _throttled(max(refused, key=lambda v: (v.locked, v.wait_seconds)))
 
 
-def _count_failure(keys: dict[str, str]) -> None:
+def _count_failure(keys: dict[str, str]) -> str:
+    """Count a failure for every key; returns a note for the audit log when one got locked."""
     now = clock.utcnow()
     policies = _policies()
+    locked = []
     for kind, key in keys.items():
         policy = policies[kind]
-        store.record_throttle_failure(
+        state = store.record_throttle_failure(
             key, now, lambda state, policy=policy: throttle.after_failure(state, policy, now)
         )
+        if state.locked_until is not None:
+            locked.append(kind)
+    minutes = max(1, math.ceil(policies["account"].lock.total_seconds() / 60))
+    notes = {
+        "account": f"account locked for {minutes} minutes",
+        "client": f"client locked for {minutes} minutes",
+    }
+    return "; ".join(notes[kind] for kind in locked)
 
 
 def authenticate(email: str, password: str) -> User:
@@ -137,10 +149,10 @@ def authenticate(email: str, password: str) -> User:
     _refuse_if_throttled(keys)
     user = store.get_user_by_email(email)
     if not passwords.verify_password(user.password_hash if user else None, password):
-        _count_failure(keys)
+        note = _count_failure(keys)
         # The address is recorded only when it belongs to an account: a typed
         # password (or anything else) in the e-mail field never reaches the log.
-        audit.record("login_failed", actor=None, subject=user.email if user else "")
+        audit.record("login_failed", actor=None, subject=user.email if user else "", detail=note)
         raise LoginRefused()
     if user.disabled:
         audit.record("login_failed", actor=None, subject=user.email, detail="account disabled")
@@ -156,6 +168,12 @@ def authenticate(email: str, password: str) -> User:
 
 
 def _throttled(verdict: throttle.Verdict) -> LoginThrottled:
+    refusal = _throttled_message(verdict)
+    refusal.retry_after = verdict.wait_seconds
+    return refusal
+
+
+def _throttled_message(verdict: throttle.Verdict) -> LoginThrottled:
     if verdict.locked:
         return LoginThrottled(
             N_(

@@ -448,7 +448,8 @@ def get_user(user_id: Any) -> User | None:
 
 def get_user_by_email(email: str) -> User | None:
     """The account with ``email`` (any case), or None."""
-    if not isinstance(email, str) or len(email) > 254:
+    # PostgreSQL refuses NUL in text: such an address cannot exist anyway.
+    if not isinstance(email, str) or len(email) > 254 or "\x00" in email:
         return None
     return User.get_or_none(User.email == normalise_email(email))
 
