@@ -118,6 +118,10 @@ def _refuse_if_throttled(keys: dict[str, str]) -> None:
         raise _throttled(max(refused, key=lambda v: (v.locked, v.wait_seconds)))
 
 
+def _lock_minutes() -> int:
+    return max(1, math.ceil(_policies()["account"].lock.total_seconds() / 60))
+
+
 def _count_failure(keys: dict[str, str]) -> str:
     """Count a failure for every key; returns a note for the audit log when one got locked."""
     now = clock.utcnow()
@@ -130,12 +134,13 @@ def _count_failure(keys: dict[str, str]) -> str:
         )
         if state.locked_until is not None:
             locked.append(kind)
-    minutes = max(1, math.ceil(policies["account"].lock.total_seconds() / 60))
-    notes = {
-        "account": f"account locked for {minutes} minutes",
-        "client": f"client locked for {minutes} minutes",
-    }
-    return "; ".join(notes[kind] for kind in locked)
+    if "account" in locked and "client" in locked:
+        return N_("The account and the client were locked for %(minutes)d minutes.")
+    if "account" in locked:
+        return N_("The account was locked for %(minutes)d minutes.")
+    if "client" in locked:
+        return N_("The client was locked for %(minutes)d minutes.")
+    return ""
 
 
 def authenticate(email: str, password: str) -> User:
@@ -152,10 +157,18 @@ def authenticate(email: str, password: str) -> User:
         note = _count_failure(keys)
         # The address is recorded only when it belongs to an account: a typed
         # password (or anything else) in the e-mail field never reaches the log.
-        audit.record("login_failed", actor=None, subject=user.email if user else "", detail=note)
+        audit.record(
+            "login_failed",
+            actor=None,
+            subject=user.email if user else "",
+            detail=note,
+            params={"minutes": _lock_minutes()} if note else None,
+        )
         raise LoginRefused()
     if user.disabled:
-        audit.record("login_failed", actor=None, subject=user.email, detail="account disabled")
+        audit.record(
+            "login_failed", actor=None, subject=user.email, detail=N_("The account is disabled.")
+        )
         raise LoginRefused(N_("This account is disabled. Ask an administrator for help."))
     store.clear_throttle(keys["account"])
     # Hashes made with older Argon2 parameters are upgraded while the password is at hand.
@@ -210,7 +223,13 @@ def create_account(
         user = store.create_user(email, passwords.hash_password(password), role, clock.utcnow())
     except store.DuplicateEmail:
         raise EmailTaken() from None
-    audit.record("account_created", actor=actor, subject=user.email, detail=f"role: {role}")
+    audit.record(
+        "account_created",
+        actor=actor,
+        subject=user.email,
+        detail=N_("Role: %(role)s"),
+        params={"role": role},
+    )
     return user, generated
 
 
@@ -222,7 +241,13 @@ def change_role(user: User, role: str, actor: User | None) -> User:
         updated = store.set_user_role(user.id, role)
     except store.LastActiveAdmin:
         raise LastAdmin() from None
-    audit.record("role_changed", actor=actor, subject=user.email, detail=f"{user.role} → {role}")
+    audit.record(
+        "role_changed",
+        actor=actor,
+        subject=user.email,
+        detail=N_("From %(old_role)s to %(new_role)s"),
+        params={"old_role": user.role, "new_role": role},
+    )
     return updated
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import uuid
@@ -530,8 +531,9 @@ def add_audit_entry(
     action: str,
     subject: str = "",
     detail: str = "",
+    params: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry to the audit log."""
+    """Append one entry to the audit log (``params`` fill the placeholders of ``detail``)."""
     entry = AuditEntry(
         at=at,
         actor=actor.id if actor is not None else None,
@@ -539,6 +541,7 @@ def add_audit_entry(
         action=action,
         subject=subject[:255],
         detail=detail,
+        detail_params=json.dumps(params, ensure_ascii=False, sort_keys=True) if params else "",
     )
     with write_transaction():
         entry.save()

@@ -65,6 +65,7 @@ def _admin_globals() -> dict:
         "admin_user": current_user,
         "role_label": lambda role: forms.ROLE_LABELS.get(role, role),
         "audit_label": lambda action: gettext(audit.label(action)),
+        "audit_detail": audit.describe,
     }
 
 

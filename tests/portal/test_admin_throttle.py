@@ -109,7 +109,8 @@ def test_account_is_slowed_down_then_locked_and_unlocks_after_the_lock(app, clie
     with app.app_context(), db.connection_context():
         last = AuditEntry.select().order_by(AuditEntry.id.desc()).first()
     assert (last.action, last.subject) == ("login_failed", "admin@example.se")
-    assert last.detail == "account locked for 15 minutes"
+    assert last.detail == "The account was locked for %(minutes)d minutes."
+    assert last.params() == {"minutes": 15}
     clock.advance(minutes=14, seconds=59)
     assert login(client).status_code == 429
     assert client.get("/admin/").status_code == 302
