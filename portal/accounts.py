@@ -38,6 +38,8 @@ class LoginRefused(AccountError):
 class LoginThrottled(AccountError):
     """Too many recent failures: wait (``seconds``) or locked (``minutes``)."""
 
+    retry_after = 1  # seconds, for the Retry-After header
+
 
 class WrongPassword(AccountError):
     """The current password given to change one's own password is wrong."""
@@ -60,7 +62,7 @@ class InvalidEmail(AccountError):
     message = N_("Enter an e-mail address, like name@example.se.")
 
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 
 def check_email(email: str) -> str:
@@ -116,14 +118,29 @@ def _refuse_if_throttled(keys: dict[str, str]) -> None:
         raise _throttled(max(refused, key=lambda v: (v.locked, v.wait_seconds)))
 
 
-def _count_failure(keys: dict[str, str]) -> None:
+def _lock_minutes() -> int:
+    return max(1, math.ceil(_policies()["account"].lock.total_seconds() / 60))
+
+
+def _count_failure(keys: dict[str, str]) -> str:
+    """Count a failure for every key; returns a note for the audit log when one got locked."""
     now = clock.utcnow()
     policies = _policies()
+    locked = []
     for kind, key in keys.items():
         policy = policies[kind]
-        store.record_throttle_failure(
+        state = store.record_throttle_failure(
             key, now, lambda state, policy=policy: throttle.after_failure(state, policy, now)
         )
+        if state.locked_until is not None:
+            locked.append(kind)
+    if "account" in locked and "client" in locked:
+        return N_("The account and the client were locked for %(minutes)d minutes.")
+    if "account" in locked:
+        return N_("The account was locked for %(minutes)d minutes.")
+    if "client" in locked:
+        return N_("The client was locked for %(minutes)d minutes.")
+    return ""
 
 
 def authenticate(email: str, password: str) -> User:
@@ -137,13 +154,21 @@ def authenticate(email: str, password: str) -> User:
     _refuse_if_throttled(keys)
     user = store.get_user_by_email(email)
     if not passwords.verify_password(user.password_hash if user else None, password):
-        _count_failure(keys)
+        note = _count_failure(keys)
         # The address is recorded only when it belongs to an account: a typed
         # password (or anything else) in the e-mail field never reaches the log.
-        audit.record("login_failed", actor=None, subject=user.email if user else "")
+        audit.record(
+            "login_failed",
+            actor=None,
+            subject=user.email if user else "",
+            detail=note,
+            params={"minutes": _lock_minutes()} if note else None,
+        )
         raise LoginRefused()
     if user.disabled:
-        audit.record("login_failed", actor=None, subject=user.email, detail="account disabled")
+        audit.record(
+            "login_failed", actor=None, subject=user.email, detail=N_("The account is disabled.")
+        )
         raise LoginRefused(N_("This account is disabled. Ask an administrator for help."))
     store.clear_throttle(keys["account"])
     # Hashes made with older Argon2 parameters are upgraded while the password is at hand.
@@ -156,6 +181,12 @@ def authenticate(email: str, password: str) -> User:
 
 
 def _throttled(verdict: throttle.Verdict) -> LoginThrottled:
+    refusal = _throttled_message(verdict)
+    refusal.retry_after = verdict.wait_seconds
+    return refusal
+
+
+def _throttled_message(verdict: throttle.Verdict) -> LoginThrottled:
     if verdict.locked:
         return LoginThrottled(
             N_(
@@ -192,7 +223,13 @@ def create_account(
         user = store.create_user(email, passwords.hash_password(password), role, clock.utcnow())
     except store.DuplicateEmail:
         raise EmailTaken() from None
-    audit.record("account_created", actor=actor, subject=user.email, detail=f"role: {role}")
+    audit.record(
+        "account_created",
+        actor=actor,
+        subject=user.email,
+        detail=N_("Role: %(role)s"),
+        params={"role": role},
+    )
     return user, generated
 
 
@@ -204,7 +241,13 @@ def change_role(user: User, role: str, actor: User | None) -> User:
         updated = store.set_user_role(user.id, role)
     except store.LastActiveAdmin:
         raise LastAdmin() from None
-    audit.record("role_changed", actor=actor, subject=user.email, detail=f"{user.role} → {role}")
+    audit.record(
+        "role_changed",
+        actor=actor,
+        subject=user.email,
+        detail=N_("From %(old_role)s to %(new_role)s"),
+        params={"old_role": user.role, "new_role": role},
+    )
     return updated
 
 

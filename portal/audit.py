@@ -8,9 +8,10 @@ codes_*, responses_* and comments_* keys.
 from __future__ import annotations
 
 from flask import has_request_context
+from flask_babel import gettext
 
 from portal import clock, store
-from portal.models import User
+from portal.models import AuditEntry, User
 from surveys import N_
 
 ACTIONS: dict[str, str] = {
@@ -48,14 +49,17 @@ def record(
     actor: User | None | object = _UNSET,
     subject: str = "",
     detail: str = "",
+    params: dict[str, str | int] | None = None,
 ) -> None:
     """Append ``action`` to the audit log.
 
     ``actor`` defaults to the logged-in user when called during a request
     (and to nobody otherwise, e.g. from the command line). ``subject`` names
     what was acted on (an account's e-mail, a survey's title); ``detail`` is a
-    short plain description. Neither may ever hold respondent data, a
-    password, a code or a client address.
+    short description: plain text, or an English message marked with ``N_``
+    whose ``%(name)s`` placeholders ``params`` fill, translated when shown.
+    Neither may ever hold respondent data, a password, a code or a client
+    address.
     """
     if action not in ACTIONS:
         raise UnknownAction(action)
@@ -66,8 +70,33 @@ def record(
 
             actor = current_user()
     store.add_audit_entry(
-        at=clock.utcnow(), actor=actor, action=action, subject=subject, detail=detail
+        at=clock.utcnow(),
+        actor=actor,
+        action=action,
+        subject=subject,
+        detail=detail,
+        params=params,
     )
+
+
+def describe(entry: AuditEntry) -> str:
+    """The entry's detail in the current language, its placeholders filled.
+
+    Role keys among the values are shown by their labels.
+    """
+    from portal.admin.forms import ROLE_LABELS
+
+    if not entry.detail:
+        return ""
+    params = {
+        name: str(ROLE_LABELS[value]) if value in ROLE_LABELS else value
+        for name, value in entry.params().items()
+    }
+    try:
+        return gettext(entry.detail, **params) if params else gettext(entry.detail)
+    except (KeyError, ValueError, TypeError):
+        # Placeholders that do not match their values: show the stored text.
+        return entry.detail
 
 
 def label(action: str) -> str:

@@ -222,6 +222,21 @@ class AuditEntry(BaseModel):
     action = CharField(max_length=64, index=True)
     subject = CharField(max_length=255, default="")
     detail = TextField(default="")
+    # JSON object of the values for the %(name)s placeholders of ``detail``, which
+    # is then an English message translated when shown; empty for plain text.
+    detail_params = TextField(default="")
+
+    def params(self) -> dict:
+        """The placeholder values of ``detail`` (empty when it is plain text)."""
+        import json
+
+        if not self.detail_params:
+            return {}
+        try:
+            values = json.loads(self.detail_params)
+        except ValueError:
+            return {}
+        return values if isinstance(values, dict) else {}
 
 
 class LoginThrottle(BaseModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import uuid
@@ -753,7 +754,8 @@ def get_user(user_id: Any) -> User | None:
 
 def get_user_by_email(email: str) -> User | None:
     """The account with ``email`` (any case), or None."""
-    if not isinstance(email, str) or len(email) > 254:
+    # PostgreSQL refuses NUL in text: such an address cannot exist anyway.
+    if not isinstance(email, str) or len(email) > 254 or "\x00" in email:
         return None
     return User.get_or_none(User.email == normalise_email(email))
 
@@ -834,8 +836,9 @@ def add_audit_entry(
     action: str,
     subject: str = "",
     detail: str = "",
+    params: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry to the audit log."""
+    """Append one entry to the audit log (``params`` fill the placeholders of ``detail``)."""
     entry = AuditEntry(
         at=at,
         actor=actor.id if actor is not None else None,
@@ -843,6 +846,7 @@ def add_audit_entry(
         action=action,
         subject=subject[:255],
         detail=detail,
+        detail_params=json.dumps(params, ensure_ascii=False, sort_keys=True) if params else "",
     )
     with write_transaction():
         entry.save()

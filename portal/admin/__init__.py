@@ -65,6 +65,7 @@ def _admin_globals() -> dict:
         "admin_user": current_user,
         "role_label": lambda role: forms.ROLE_LABELS.get(role, role),
         "audit_label": lambda action: gettext(audit.label(action)),
+        "audit_detail": audit.describe,
     }
 
 
@@ -87,7 +88,8 @@ def login():
     try:
         user = accounts.authenticate(form.email.data, form.password.data)
     except accounts.LoginThrottled as exc:
-        return render_template("admin/login.html", form=form, error=error_text(exc)), 429
+        page = render_template("admin/login.html", form=form, error=error_text(exc))
+        return page, 429, {"Retry-After": str(exc.retry_after)}
     except accounts.LoginRefused as exc:
         return render_template("admin/login.html", form=form, error=error_text(exc)), 401
     auth.login_user(user)

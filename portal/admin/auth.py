@@ -58,6 +58,7 @@ def _user_from_session() -> User | None:
         return None
     if now != seen_at:
         session[SESSION_KEY] = {**data, "seen_at": now}
+    g.admin_session = True  # the cookie is sent SameSite=Strict (portal.security)
     return user
 
 
@@ -68,6 +69,7 @@ def _end_session() -> None:
     if lang:
         session["lang"] = lang
     g._admin_user = None
+    g.admin_session = False
 
 
 def login_user(user: User) -> None:
@@ -83,6 +85,7 @@ def login_user(user: User) -> None:
         "seen_at": now,
     }
     g._admin_user = user
+    g.admin_session = True
 
 
 def refresh_session(user: User) -> None:

@@ -61,7 +61,10 @@ def _email_valid(form: FlaskForm, field) -> None:
 class LoginForm(FlaskForm):
     email = StringField(
         _l("E-mail address"),
-        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
+        validators=[
+            DataRequired(_l("Enter your e-mail address.")),
+            Length(max=254, message=_l("The e-mail address is too long.")),
+        ],
     )
     password = PasswordField(
         _l("Password"),

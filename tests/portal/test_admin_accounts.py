@@ -308,6 +308,22 @@ def test_audit_page_shows_who_did_what(app, client):
     assert row
 
 
+def test_audit_details_are_shown_in_the_readers_language(app, client):
+    logged_in_as(app, client, "admin")
+    hr = make_user(app, "hr@example.se", "hr")
+    page = f"/admin/users/{hr.id}"
+    post_form(client, f"{page}/role", {"role": "admin"}, page=page)
+    with app.app_context(), db.connection_context():
+        audit.record("survey_closed", subject="Plain", detail="42 responses, typed as plain text")
+        audit.record("survey_closed", subject="Odd", detail="%(missing)s", params={"x": 1})
+    swedish = client.get("/admin/audit").get_data(as_text=True)
+    assert "Från HR till Administratör" in swedish
+    assert "42 responses, typed as plain text" in swedish
+    assert "%(missing)s" in swedish  # a broken placeholder shows as stored, never a 500
+    english = client.get("/admin/audit?lang=en").get_data(as_text=True)
+    assert "From HR to Administrator" in english
+
+
 def test_every_action_has_a_translated_label():
     assert {
         "login",

@@ -245,11 +245,17 @@ def test_timeouts_are_configurable(tmp_path):
 
 def test_session_cookie_flags(app, client):
     make_user(app)
+    assert "SameSite=Lax" in client.get("/admin/login").headers["Set-Cookie"]
     response = login(client)
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
-    assert "SameSite=Lax" in cookie
+    # A cookie that carries an admin login is Strict (security requirement 9).
+    assert "SameSite=Strict" in cookie
     assert "Secure" not in cookie
+    assert "SameSite=Strict" in client.get("/admin/").headers["Set-Cookie"]
+    token = csrf_token(client.get("/admin/").get_data(as_text=True))
+    logout = client.post("/admin/logout", data={"csrf_token": token})
+    assert "SameSite=Lax" in logout.headers["Set-Cookie"]
     https = app.test_client()
     make_user(app, "second@example.se")
     page = https.get("/admin/login", base_url="https://localhost")

@@ -8,7 +8,7 @@ import pytest
 
 from portal import throttle
 from portal.extensions import db
-from portal.models import LoginThrottle
+from portal.models import AuditEntry, LoginThrottle
 from portal.store import ThrottleState
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -101,10 +101,16 @@ def test_account_is_slowed_down_then_locked_and_unlocks_after_the_lock(app, clie
     for wait in (4, 8, 16, 32):
         clock.advance(seconds=wait)
         fail(client)
-    # Ten failures: locked.
+    # Ten failures: locked, and the audit log says so.
     response = login(client)
     assert response.status_code == 429
+    assert response.headers["Retry-After"] == "900"
     assert "spärrad i 15 minuter" in response.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        last = AuditEntry.select().order_by(AuditEntry.id.desc()).first()
+    assert (last.action, last.subject) == ("login_failed", "admin@example.se")
+    assert last.detail == "The account was locked for %(minutes)d minutes."
+    assert last.params() == {"minutes": 15}
     clock.advance(minutes=14, seconds=59)
     assert login(client).status_code == 429
     assert client.get("/admin/").status_code == 302
