@@ -49,6 +49,12 @@ WHY_NO_REOPEN_CLOSED = N_(
 
 
 DUPLICATE_UNIT = N_("Each unit may be listed only once.")
+ON_ITS_DATE = N_("Automatically, on its date")
+PURGED = N_("Deleted %(responses)s responses with %(answers)s answers and %(comments)s comments")
+SCHEDULED_PURGE = N_(
+    "Automatically, after the retention period: deleted %(responses)s responses with "
+    "%(answers)s answers and %(comments)s comments"
+)
 NOT_A_DRAFT = N_("Only a draft can be edited: opening froze the survey.")
 
 
@@ -176,7 +182,13 @@ def create_survey(template: str, settings: SurveySettings, *, actor: Any, today:
     check_settings(settings, today)
     definition, invited = _definition_with_units(load_template(template), settings.units)
     survey = store.create_survey(definition, invited=invited, **settings.fields())
-    audit.record("survey_created", actor=actor, subject=survey.slug, detail=template)
+    audit.record(
+        "survey_created",
+        actor=actor,
+        subject=_subject(survey),
+        detail=N_("From the template %(template)s"),
+        params={"template": template},
+    )
     return survey
 
 
@@ -190,7 +202,7 @@ def edit_draft(survey: Survey, settings: SurveySettings, *, actor: Any, today: d
         store.update_draft(survey, settings.fields(), definition, invited)
     except store.WrongStatus:
         raise LifecycleError(NOT_A_DRAFT) from None
-    audit.record("survey_edited", actor=actor, subject=survey.slug)
+    audit.record("survey_edited", actor=actor, subject=_subject(survey))
 
 
 # -- transitions -----------------------------------------------------------------------------
@@ -229,7 +241,7 @@ def open_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
         )
     if not store.transition(survey, ("draft",), "open", today):
         raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
-    audit.record("survey_opened", actor=actor, subject=survey.slug)
+    audit.record("survey_opened", actor=actor, subject=_subject(survey))
 
 
 def close_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
@@ -237,7 +249,7 @@ def close_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
     check_action(survey, "close")
     if not store.transition(survey, ("open",), "closed", today):
         raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
-    audit.record("survey_closed", actor=actor, subject=survey.slug)
+    audit.record("survey_closed", actor=actor, subject=_subject(survey))
 
 
 def publish_survey(
@@ -251,7 +263,7 @@ def publish_survey(
     check_action(survey, "publish")
     if not store.publish(survey, snapshots(survey), today):
         raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
-    audit.record("survey_published", actor=actor, subject=survey.slug)
+    audit.record("survey_published", actor=actor, subject=_subject(survey))
 
 
 def archive_survey(survey: Survey, *, actor: Any) -> None:
@@ -259,7 +271,7 @@ def archive_survey(survey: Survey, *, actor: Any) -> None:
     check_action(survey, "archive")
     if not store.set_archived(survey):
         raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
-    audit.record("survey_archived", actor=actor, subject=survey.slug)
+    audit.record("survey_archived", actor=actor, subject=_subject(survey))
 
 
 def why_not_reopen(survey: Survey) -> str | None:
@@ -287,7 +299,13 @@ def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -
             max=MAX_CODES_PER_BATCH,
         )
     codes = store.generate_codes(survey, count, secret_key)
-    audit.record("codes_generated", actor=actor, subject=survey.slug, detail=str(count))
+    audit.record(
+        "codes_generated",
+        actor=actor,
+        subject=_subject(survey),
+        detail=N_("Number of codes: %(count)s"),
+        params={"count": count},
+    )
     return codes
 
 
@@ -295,7 +313,13 @@ def revoke_unused_codes(survey: Survey, *, actor: Any) -> int:
     """Delete every unused code of the survey; used ones stay counted."""
     check_action(survey, "revoke")
     revoked = store.revoke_unused_codes(survey)
-    audit.record("codes_revoked", actor=actor, subject=survey.slug, detail=str(revoked))
+    audit.record(
+        "codes_revoked",
+        actor=actor,
+        subject=_subject(survey),
+        detail=N_("Unused codes revoked: %(count)s"),
+        params={"count": revoked},
+    )
     return revoked
 
 
@@ -309,7 +333,13 @@ def select_comments(survey: Survey, comment_ids: Iterable[str], *, actor: Any) -
             N_("Comments can be chosen only while the survey is closed and not yet published.")
         )
     chosen = store.set_comment_selection(survey, comment_ids)
-    audit.record("comments_selected", actor=actor, subject=survey.slug, detail=str(chosen))
+    audit.record(
+        "comments_selected",
+        actor=actor,
+        subject=_subject(survey),
+        detail=N_("Comments chosen: %(count)s"),
+        params={"count": chosen},
+    )
     return chosen
 
 
@@ -345,8 +375,11 @@ def set_retention(survey: Survey, months: int | None, *, actor: Any) -> None:
     audit.record(
         "survey_edited",
         actor=actor,
-        subject=survey.slug,
-        detail=f"purge_after_months={months if months is not None else '-'}",
+        subject=_subject(survey),
+        detail=N_("Automatic purge after %(months)s months")
+        if months is not None
+        else N_("Automatic purge switched off"),
+        params={"months": months} if months is not None else None,
     )
 
 
@@ -362,8 +395,9 @@ def purge_responses(survey: Survey, *, actor: Any, today: dt.date) -> dict[str, 
     audit.record(
         "responses_purged",
         actor=actor,
-        subject=survey.slug,
-        detail=", ".join(f"{table}={count}" for table, count in deleted.items()),
+        subject=_subject(survey),
+        detail=PURGED,
+        params=deleted,
     )
     return deleted
 
@@ -408,25 +442,32 @@ def apply_survey_schedule(survey: Survey, today: dt.date, *, purge: bool = False
     if due <= today:
         deleted = store.purge_responses(survey, today)
         if deleted is not None:
-            _record_scheduled(
-                "responses_purged",
-                survey,
-                due,
-                ", ".join(f"{table}={count}" for table, count in deleted.items()),
-            )
+            _record_scheduled("responses_purged", survey, due, SCHEDULED_PURGE, deleted)
             return "responses_purged"
     return None
 
 
-def _record_scheduled(action: str, survey: Survey, day: dt.date, detail: str = "") -> None:
+def _record_scheduled(
+    action: str,
+    survey: Survey,
+    day: dt.date,
+    detail: str = ON_ITS_DATE,
+    params: dict[str, int] | None = None,
+) -> None:
     midnight = dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(LOCAL_ZONE))
     store.add_audit_entry(
         at=midnight.astimezone(dt.UTC).replace(tzinfo=None),
         actor=None,
         action=action,
-        subject=survey.slug,
-        detail="; ".join(part for part in ("scheduled", detail) if part),
+        subject=_subject(survey),
+        detail=detail,
+        params=params,
     )
+
+
+def _subject(survey: Survey) -> str:
+    """How the audit log names a survey: its Swedish title and its identifier."""
+    return f"{survey.title_sv[:180]} ({survey.slug})"
 
 
 def _due_to_open(survey: Survey, today: dt.date) -> bool:

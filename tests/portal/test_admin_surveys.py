@@ -607,3 +607,13 @@ def test_confirmation_pages_refuse_actions_that_do_not_apply(app, hr):
         response = hr.get(f"/admin/surveys/{survey.slug}/{action}")
         assert response.status_code == 409, action
     assert hr.get(f"/admin/surveys/{survey.slug}/destroy").status_code == 404
+
+
+def test_audit_page_shows_survey_actions_translated(app, client):
+    logged_in_as(app, client, "admin")
+    survey, _ = make_survey(app, access="codes", status="draft")
+    detail = f"/admin/surveys/{survey.slug}"
+    post_form(client, f"{detail}/codes", {"count": "7"}, page=detail)
+    html = page(client, "/admin/audit")
+    assert "Antal koder: 7" in html
+    assert survey.slug in html

@@ -45,7 +45,9 @@ def reload(app, survey: Survey) -> Survey:
 
 def actions(app) -> list[tuple[str, str]]:
     with app.app_context(), db.connection_context():
-        return [(e.action, e.subject) for e in AuditEntry.select().order_by(AuditEntry.id)]
+        entries = AuditEntry.select().order_by(AuditEntry.id)
+        # The subject is "Title (slug)".
+        return [(e.action, e.subject.rsplit("(", 1)[-1].rstrip(")")) for e in entries]
 
 
 def answer(app, client, survey: Survey, count: int, **answers) -> None:
@@ -458,11 +460,19 @@ def test_scheduled_transitions_are_logged_at_the_due_moment_not_the_request(app)
         lifecycle.apply_schedule(dt.date(2026, 3, 25))
         entries = {
             e.action: (e.at, e.actor_id, e.detail)
-            for e in AuditEntry.select().where(AuditEntry.subject == survey.slug)
+            for e in AuditEntry.select().where(AuditEntry.subject.contains(survey.slug))
         }
     # Midnight in Stockholm (UTC+1 in March), whenever the request came.
-    assert entries["survey_opened"] == (dt.datetime(2026, 3, 11, 23, 0), None, "scheduled")
-    assert entries["survey_closed"] == (dt.datetime(2026, 3, 20, 23, 0), None, "scheduled")
+    assert entries["survey_opened"] == (
+        dt.datetime(2026, 3, 11, 23, 0),
+        None,
+        lifecycle.ON_ITS_DATE,
+    )
+    assert entries["survey_closed"] == (
+        dt.datetime(2026, 3, 20, 23, 0),
+        None,
+        lifecycle.ON_ITS_DATE,
+    )
 
 
 def test_current_date_follows_the_clock_in_stockholm(tmp_path):
