@@ -115,12 +115,22 @@ def new_survey():
         except lifecycle.SettingsError as exc:
             unit_errors = _settings_errors(form, exc)
         else:
-            flash(gettext("The draft survey has been created. Check its units below."))
-            return redirect(url_for(".edit_survey", slug=survey.slug), code=303)
+            return _after_create(survey)
     status = 400 if request.method == "POST" else 200
     return render_template(
         "admin/surveys/form.html", form=form, survey=None, unit_errors=unit_errors
     ), status
+
+
+def _after_create(survey: Survey):
+    if lifecycle.schedule_due(survey, today()):
+        # Its opening date has come: the next request opens it, so editing is over.
+        flash(
+            gettext("The survey has been created and opens now, since its opening date has come.")
+        )
+        return redirect(url_for(".survey", slug=survey.slug), code=303)
+    flash(gettext("The draft survey has been created. Check its units below."))
+    return redirect(url_for(".edit_survey", slug=survey.slug), code=303)
 
 
 @bp.route("/surveys/<slug>/edit", methods=["GET", "POST"])

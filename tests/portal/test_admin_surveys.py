@@ -617,3 +617,18 @@ def test_audit_page_shows_survey_actions_translated(app, client):
     html = page(client, "/admin/audit")
     assert "Antal koder: 7" in html
     assert survey.slug in html
+
+
+def test_a_survey_created_on_its_opening_date_goes_to_its_page_open(app, hr):
+    form = {
+        "template": "exit",
+        "title_sv": "Avslut",
+        "access": "link",
+        "min_group": "5",
+        "opens_on": TODAY.isoformat(),
+    }
+    response = post_form(hr, "/admin/surveys/new", form)
+    assert response.status_code == 303
+    assert "/edit" not in response.headers["Location"]
+    html = page(hr, response.headers["Location"])
+    assert "Stäng enkäten nu" in html
