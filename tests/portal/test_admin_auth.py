@@ -376,3 +376,27 @@ def test_no_address_agent_or_typed_secret_stored_or_logged(app, client, tmp_path
     for needle in (agent, address, "Typed-Wrong-Secret", "unknown-person", DEFAULT_PASSWORD):
         assert needle.encode() not in blob, needle
         assert needle not in output, needle
+
+
+def test_every_admin_route_requires_a_login(app):
+    """A safety net over the URL map: any /admin route added later is covered too."""
+    from werkzeug.routing.converters import NumberConverter
+
+    client = app.test_client()
+    token = csrf_token(client.get("/admin/login").get_data(as_text=True))
+    public = {"admin.login", "admin.logout", "admin.static"}
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("admin.") or rule.endpoint in public:
+            continue
+        values = {
+            arg: 1 if isinstance(rule._converters[arg], NumberConverter) else "x"
+            for arg in rule.arguments
+        }
+        path = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = client.open(path, method=method, data={"csrf_token": token})
+            assert response.status_code == 302, (method, path)
+            assert response.headers["Location"].startswith("/admin/login"), (method, path)
+            checked += 1
+    assert checked >= 10
