@@ -237,9 +237,35 @@ ACTIONS = {
 }
 
 
-@bp.route("/surveys/<slug>/<any(close, publish, archive, revoke):action>", methods=["GET", "POST"])
+@bp.route("/surveys/<slug>/close", methods=["GET", "POST"])
 @require_role(*HR)
-def confirm_action(slug: str, action: str):
+def close_survey(slug: str):
+    """Close the survey early (after a confirmation page)."""
+    return _confirm_action(slug, "close")
+
+
+@bp.route("/surveys/<slug>/publish", methods=["GET", "POST"])
+@require_role(*HR)
+def publish_survey(slug: str):
+    """Publish the closed survey to the board (after a confirmation page)."""
+    return _confirm_action(slug, "publish")
+
+
+@bp.route("/surveys/<slug>/archive", methods=["GET", "POST"])
+@require_role(*HR)
+def archive_survey(slug: str):
+    """Archive the survey (after a confirmation page)."""
+    return _confirm_action(slug, "archive")
+
+
+@bp.route("/surveys/<slug>/revoke", methods=["GET", "POST"])
+@require_role(*HR)
+def revoke_codes(slug: str):
+    """Revoke every unused code (after a confirmation page)."""
+    return _confirm_action(slug, "revoke")
+
+
+def _confirm_action(slug: str, action: str):
     """A confirmation page, then the final action (close, publish, archive, revoke codes)."""
     survey = _survey(slug)
     try:
