@@ -66,6 +66,7 @@ def _admin_globals() -> dict:
         "role_label": lambda role: forms.ROLE_LABELS.get(role, role),
         "audit_label": lambda action: gettext(audit.label(action)),
         "audit_detail": audit.describe,
+        "previous_login": auth.previous_login,
     }
 
 

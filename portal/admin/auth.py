@@ -10,6 +10,7 @@ ends every session of the account, although a cookie cannot be revoked.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -84,8 +85,19 @@ def login_user(user: User) -> None:
         "login_at": now,
         "seen_at": now,
     }
+    if user.last_login_at is not None:
+        # Shown on the overview, so that a login by someone else can be noticed.
+        session[SESSION_KEY]["previous_login"] = clock.timestamp(user.last_login_at)
     g._admin_user = user
     g.admin_session = True
+
+
+def previous_login() -> dt.datetime | None:
+    """When the account logged in before this session (UTC), if ever."""
+    data = session.get(SESSION_KEY)
+    if not isinstance(data, dict) or not isinstance(data.get("previous_login"), int):
+        return None
+    return clock.EPOCH + dt.timedelta(seconds=data["previous_login"])
 
 
 def refresh_session(user: User) -> None:

@@ -107,6 +107,20 @@ def test_logout_ends_the_session_even_if_the_cookie_is_replayed(app, client):
     assert replay.get("/admin/").status_code == 302
 
 
+def test_overview_shows_the_previous_login(app, client):
+    clock = install_clock(app)
+    make_user(app)
+    login(client)
+    assert "Detta är din första inloggning." in client.get("/admin/").get_data(as_text=True)
+    clock.advance(days=1)
+    login(app.test_client())
+    third = app.test_client()
+    login(third)
+    page = third.get("/admin/?lang=en").get_data(as_text=True)
+    # 2026-03-03 09:00 UTC is 10:00 in Stockholm.
+    assert "Your previous login: 3/3/26, 10:00" in page
+
+
 def test_login_is_case_insensitive_on_the_address(app, client):
     make_user(app, "Kim.Hr@Example.se")
     assert login(client, "  KIM.HR@example.SE ").status_code == 302
