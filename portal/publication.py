@@ -63,6 +63,12 @@ RESULTS_AFTER_CLOSE = N_(
 )
 
 
+ENGINE_MISSING = N_(
+    "Reports cannot be made in this installation yet: the results engine is missing. "
+    "Nothing was changed."
+)
+
+
 def results_view(survey: Survey, lang: str) -> dict[str, Any]:
     """What the results preview shows: ``{"report": …, "comments": […]}`` in ``lang``.
 
@@ -85,7 +91,13 @@ def report_snapshots(survey: Survey) -> dict[str, str]:
 
 
 def _snapshot(survey: Survey, lang: str) -> str:
-    from portal import results
+    try:
+        from portal import results
+    except ImportError as exc:
+        # The results engine (surveys/report.py, portal/results.py) is a
+        # separate part of the portal; without it there is no report to
+        # freeze, so publishing is refused instead of failing.
+        raise lifecycle.LifecycleError(ENGINE_MISSING) from exc
 
     report = results.survey_report(survey, invited=monitoring.total_invited(survey))
     definition = survey.definition()

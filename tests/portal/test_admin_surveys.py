@@ -632,3 +632,20 @@ def test_a_survey_created_on_its_opening_date_goes_to_its_page_open(app, hr):
     assert "/edit" not in response.headers["Location"]
     html = page(hr, response.headers["Location"])
     assert "Stäng enkäten nu" in html
+
+
+def test_without_the_results_engine_publishing_is_refused_cleanly(app, hr, monkeypatch):
+    import sys
+
+    import portal
+
+    # As if the engine were not installed: the import raises ImportError.
+    monkeypatch.setitem(sys.modules, "portal.results", None)
+    monkeypatch.delattr(portal, "results", raising=False)
+    survey, _ = make_survey(app, status="closed")
+    detail = f"/admin/surveys/{survey.slug}"
+    response = post_form(hr, f"{detail}/publish", {})
+    assert response.status_code == 409
+    assert "Inget har ändrats" in response.get_data(as_text=True)
+    assert hr.get(f"{detail}/results").status_code == 409
+    assert fresh(app, survey).status == "closed"
