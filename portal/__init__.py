@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from typing import Any
@@ -36,10 +37,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
 
-    from portal import errors, health, respond, security
+    from portal import admin, errors, health, passwords, respond, security
 
+    passwords.init_app(app)
     security.register(app)
     app.register_blueprint(respond.bp)
+    from portal.admin import surveys as _survey_pages  # noqa: F401 - adds its views to admin.bp
+
+    app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
 
@@ -68,6 +73,23 @@ def select_locale() -> str:
 def current_language() -> str:
     """The language code of the current request (``sv`` or ``en``)."""
     return str(get_locale() or "sv")
+
+
+def current_date() -> dt.date:
+    """Today's date where the portal is used (BABEL_DEFAULT_TIMEZONE), for the survey schedule.
+
+    Tests set ``TODAY`` in the config, or move the injectable clock.
+    """
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    from portal import clock
+
+    if current_app.config.get("TODAY"):
+        return current_app.config["TODAY"]
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return clock.utcnow().replace(tzinfo=dt.UTC).astimezone(zone).date()
 
 
 def _init_database(app: Flask) -> None:

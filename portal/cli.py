@@ -15,28 +15,39 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from portal import results, store
+from portal import lifecycle, publication, results, store
 from portal.extensions import db
+from portal.models import MIN_GROUP_FLOOR
 from surveys.answers import Answers
-from surveys.definition import DefinitionError, available_templates, load_template
+from surveys.definition import DefinitionError, available_templates
 from surveys.demo import demo_responses
-
-MIN_GROUP_FLOOR = 3
 
 
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
     for command in (
         init_db,
+        create_admin,
         create_survey,
         open_survey,
         close_survey,
+        publish_survey,
+        archive_survey,
+        tick,
         demo_data,
         report,
         backup,
         translate,
     ):
         app.cli.add_command(command)
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def _refused(exc: lifecycle.LifecycleError) -> click.ClickException:
+    return click.ClickException(str(exc))
 
 
 def _survey_or_fail(slug: str):
@@ -63,6 +74,75 @@ def init_db() -> None:
         click.echo(f"Database ready (schema version {after}).")
     else:
         click.echo(f"Database ready: schema version {before or 'none'} → {after}.")
+
+
+@click.command("create-admin")
+@with_appcontext
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "hr", "board"]),
+    default="admin",
+    show_default=True,
+    help="admin manages accounts and everything else; hr runs surveys; board reads reports.",
+)
+def create_admin(email: str, role: str) -> None:
+    """Create an administration account; the password is asked twice, or read from
+    VARNA_ADMIN_PASSWORD."""
+    from portal import accounts, passwords
+
+    try:
+        email = accounts.check_email(email)
+    except accounts.InvalidEmail as exc:
+        raise click.BadParameter(exc.message, param_hint="EMAIL") from None
+    with db.connection_context():
+        if store.get_user_by_email(email) is not None:
+            raise click.ClickException(f"an account for {email} exists already")
+    password = os.environ.get("VARNA_ADMIN_PASSWORD")
+    if password:
+        _refuse_weak(password, email)
+    else:
+        password = _prompt_password(email)
+    try:
+        with db.connection_context():
+            user, _ = accounts.create_account(email, role, password, actor=None)
+    except accounts.EmailTaken:
+        raise click.ClickException(f"an account for {email} exists already") from None
+    except passwords.PasswordRejected as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {role} account {user.email}. Log in at {_admin_link()}")
+
+
+def _refuse_weak(password: str, email: str) -> None:
+    from portal import passwords
+
+    problems = passwords.policy_problems(password, email)
+    if problems:
+        raise click.ClickException(
+            "VARNA_ADMIN_PASSWORD is not acceptable: " + " ".join(p.english() for p in problems)
+        )
+
+
+def _prompt_password(email: str) -> str:
+    from portal import passwords
+
+    click.echo(f"Choose a password of at least {passwords.MIN_LENGTH} characters.")
+    for _attempt in range(3):
+        password = click.prompt("Password", hide_input=True)
+        problems = passwords.policy_problems(password, email)
+        if problems:
+            for problem in problems:
+                click.echo(f"Error: {problem.english()}", err=True)
+            continue
+        if click.prompt("Password again", hide_input=True) != password:
+            click.echo("Error: the two passwords are not the same.", err=True)
+            continue
+        return password
+    raise click.ClickException("no acceptable password given; no account was created")
+
+
+def _admin_link() -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/admin/login"
 
 
 @click.command("create-survey")
@@ -104,18 +184,14 @@ def create_survey(template_key, title, title_en, access, code_count, codes_out, 
         raise click.UsageError("--codes and --codes-out are only for --access codes")
     if codes_out is not None and codes_out.exists():
         raise click.UsageError(f"{codes_out} exists already; codes are never overwritten")
-    try:
-        definition = load_template(template_key)
-    except DefinitionError as exc:
-        raise click.ClickException(str(exc)) from exc
+    settings = lifecycle.SurveySettings(
+        title_sv=title, title_en=title_en or title, access=access, min_group=min_group
+    )
     with db.connection_context():
-        survey = store.create_survey(
-            definition,
-            title_sv=title,
-            title_en=title_en or title,
-            access=access,
-            min_group=min_group,
-        )
+        try:
+            survey = lifecycle.create_survey(template_key, settings, actor=None, today=_today())
+        except DefinitionError as exc:
+            raise click.ClickException(str(exc)) from exc
         if access == "codes":
             codes = store.generate_codes(survey, code_count, current_app.config["SECRET_KEY"])
             _write_codes(codes_out, codes)
@@ -138,12 +214,13 @@ def _write_codes(path: Path, codes: list[str]) -> None:
 @with_appcontext
 @click.argument("slug")
 def open_survey(slug: str) -> None:
-    """Open a draft survey for answers."""
+    """Open a draft survey for answers (a closed or published survey never reopens)."""
     with db.connection_context():
         survey = _survey_or_fail(slug)
-        if survey.status != "draft":
-            raise click.ClickException(f"the survey is {survey.status}; only a draft can be opened")
-        store.set_status(survey, "open")
+        try:
+            lifecycle.open_survey(survey, actor=None, today=_today())
+        except lifecycle.LifecycleError as exc:
+            raise _refused(exc) from exc
     click.echo(f"Survey {slug} is open: {survey_link(slug)}")
 
 
@@ -154,13 +231,66 @@ def close_survey(slug: str) -> None:
     """Close an open survey; its access codes are deleted."""
     with db.connection_context():
         survey = _survey_or_fail(slug)
-        if survey.status != "open":
-            raise click.ClickException(
-                f"the survey is {survey.status}; only an open one can be closed"
-            )
-        store.set_status(survey, "closed")
+        try:
+            lifecycle.close_survey(survey, actor=None, today=_today())
+        except lifecycle.LifecycleError as exc:
+            raise _refused(exc) from exc
         count = store.response_count(survey)
     click.echo(f"Survey {slug} is closed with {count} responses.")
+
+
+@click.command("publish-survey")
+@with_appcontext
+@click.argument("slug")
+def publish_survey(slug: str) -> None:
+    """Publish a closed survey to the board; its report is frozen and it never reopens."""
+    with db.connection_context():
+        survey = _survey_or_fail(slug)
+        try:
+            lifecycle.publish_survey(
+                survey, publication.report_snapshots, actor=None, today=_today()
+            )
+        except lifecycle.LifecycleError as exc:
+            raise _refused(exc) from exc
+    click.echo(f"Survey {slug} is published; its report is frozen.")
+
+
+@click.command("archive-survey")
+@with_appcontext
+@click.argument("slug")
+def archive_survey(slug: str) -> None:
+    """Archive a closed or published survey (hidden from the default list)."""
+    with db.connection_context():
+        survey = _survey_or_fail(slug)
+        try:
+            lifecycle.archive_survey(survey, actor=None)
+        except lifecycle.LifecycleError as exc:
+            raise _refused(exc) from exc
+    click.echo(f"Survey {slug} is archived.")
+
+
+@click.command("tick")
+@with_appcontext
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Act as if today were this date (YYYY-MM-DD); for testing a schedule.",
+)
+def tick(today: dt.datetime | None) -> None:
+    """Apply due transitions: open and close surveys on their dates, purge after retention.
+
+    Safe to run from cron every few minutes, on several hosts at once.
+    """
+    day = today.date() if today else _today()
+    with db.connection_context():
+        applied = lifecycle.apply_schedule(day)
+        if any(action == "responses_purged" for _, action in applied):
+            store.compact()
+    for slug, action in applied:
+        click.echo(f"{slug}: {action.replace('survey_', '').replace('_', ' ')}")
+    if not applied:
+        click.echo("Nothing due.")
 
 
 @click.command("backup")
@@ -247,13 +377,6 @@ def report(slug: str, fmt: str, by: str | None, lang: str, invited: int | None, 
         except store.ResultsNotAvailable as exc:
             raise click.ClickException(
                 f"the survey is {exc.status}; results are only available once it is closed"
-            ) from exc
-        except ModuleNotFoundError as exc:
-            if exc.name != "surveys.disclosure":
-                raise
-            # Without disclosure control no number may leave the portal.
-            raise click.ClickException(
-                "disclosure control (surveys/disclosure.py) is not installed; no report is made"
             ) from exc
     if fmt == "json":
         data = results.to_json_data(built, lang=lang, by=by)

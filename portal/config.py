@@ -17,6 +17,11 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "varna",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the browser session
+    # Flask-WTF's strict HTTPS check demands a same-origin Referer on every POST,
+    # but every page sends "Referrer-Policy: no-referrer" (anonymity), so browsers
+    # send none and every form over HTTPS would fail. The CSRF token and the
+    # SameSite session cookie remain the protection.
+    "WTF_CSRF_SSL_STRICT": False,
     "BABEL_DEFAULT_LOCALE": "sv",
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
     "LANGUAGES": ("sv", "en"),
@@ -30,6 +35,25 @@ DEFAULTS: dict[str, Any] = {
     "CODE_FAILURES_PER_SURVEY": 60,  # per minute
     "CODE_FAILURES_PER_CLIENT": 20,  # per 10 minutes
     "SUBMISSIONS_PER_SURVEY": 600,  # per minute
+    # Admin passwords: Argon2id with argon2-cffi's RFC 9106 low-memory profile
+    # (64 MiB, t=3, p=4), above OWASP's minimum of 19 MiB and t=2.
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,  # KiB
+    "ARGON2_PARALLELISM": 4,
+    # Admin login throttling, kept in the database so that every worker sees it.
+    # Per account: slowed after 5 failures within the window, locked after 10.
+    # Per client: higher, since a whole office often shares one address.
+    "LOGIN_ACCOUNT_SLOWDOWN_AFTER": 5,
+    "LOGIN_ACCOUNT_LOCK_AFTER": 10,
+    "LOGIN_CLIENT_SLOWDOWN_AFTER": 10,
+    "LOGIN_CLIENT_LOCK_AFTER": 30,
+    "LOGIN_WINDOW_SECONDS": 15 * 60,
+    "LOGIN_LOCK_SECONDS": 15 * 60,
+    "LOGIN_DELAY_SECONDS": 2,  # the first wait; it doubles with each further failure
+    # Admin sessions end after inactivity and, regardless, after a working day.
+    "ADMIN_IDLE_TIMEOUT_MINUTES": 30,
+    "ADMIN_SESSION_MAX_HOURS": 12,
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
 }
 
 # Environment variable (without prefix) → config key and converter.
@@ -43,6 +67,18 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "SUBMISSIONS_PER_SURVEY": ("SUBMISSIONS_PER_SURVEY", int),
     "CODE_FAILURES_PER_SURVEY": ("CODE_FAILURES_PER_SURVEY", int),
     "CODE_FAILURES_PER_CLIENT": ("CODE_FAILURES_PER_CLIENT", int),
+    "ARGON2_TIME_COST": ("ARGON2_TIME_COST", int),
+    "ARGON2_MEMORY_COST": ("ARGON2_MEMORY_COST", int),
+    "ARGON2_PARALLELISM": ("ARGON2_PARALLELISM", int),
+    "LOGIN_ACCOUNT_SLOWDOWN_AFTER": ("LOGIN_ACCOUNT_SLOWDOWN_AFTER", int),
+    "LOGIN_ACCOUNT_LOCK_AFTER": ("LOGIN_ACCOUNT_LOCK_AFTER", int),
+    "LOGIN_CLIENT_SLOWDOWN_AFTER": ("LOGIN_CLIENT_SLOWDOWN_AFTER", int),
+    "LOGIN_CLIENT_LOCK_AFTER": ("LOGIN_CLIENT_LOCK_AFTER", int),
+    "LOGIN_WINDOW_SECONDS": ("LOGIN_WINDOW_SECONDS", int),
+    "LOGIN_LOCK_SECONDS": ("LOGIN_LOCK_SECONDS", int),
+    "LOGIN_DELAY_SECONDS": ("LOGIN_DELAY_SECONDS", int),
+    "ADMIN_IDLE_TIMEOUT_MINUTES": ("ADMIN_IDLE_TIMEOUT_MINUTES", int),
+    "ADMIN_SESSION_MAX_HOURS": ("ADMIN_SESSION_MAX_HOURS", int),
 }
 
 
@@ -57,7 +93,22 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
                 config[key] = convert(value)
             except ValueError:
                 raise SystemExit(f"{ENV_PREFIX}{name} has an invalid value") from None
+    _check_argon2(config)
     return config
+
+
+# OWASP's minimum for Argon2id: 19 MiB of memory and two passes.
+ARGON2_MIN_MEMORY_KIB = 19 * 1024
+ARGON2_MIN_TIME_COST = 2
+
+
+def _check_argon2(config: dict[str, Any]) -> None:
+    if config.get("ARGON2_MEMORY_COST", ARGON2_MIN_MEMORY_KIB) < ARGON2_MIN_MEMORY_KIB:
+        raise SystemExit(f"{ENV_PREFIX}ARGON2_MEMORY_COST must be at least {ARGON2_MIN_MEMORY_KIB}")
+    if config.get("ARGON2_TIME_COST", ARGON2_MIN_TIME_COST) < ARGON2_MIN_TIME_COST:
+        raise SystemExit(f"{ENV_PREFIX}ARGON2_TIME_COST must be at least {ARGON2_MIN_TIME_COST}")
+    if config.get("ARGON2_PARALLELISM", 1) < 1:
+        raise SystemExit(f"{ENV_PREFIX}ARGON2_PARALLELISM must be at least 1")
 
 
 def default_database_url(instance_path: str) -> str:

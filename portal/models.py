@@ -35,6 +35,8 @@ def _definition_from_json(text: str) -> Definition:
 
 
 STATUSES = ("draft", "open", "closed", "published")
+MIN_GROUP_FLOOR = 3
+DEFAULT_MIN_GROUP = 5
 ACCESS_MODES = ("link", "codes")
 
 
@@ -59,6 +61,11 @@ class Survey(BaseModel):
     opens_on = DateField(null=True)
     closes_on = DateField(null=True)
     created_at = DateTimeField()
+    # Added by migration 2 (survey lifecycle and retention).
+    archived = BooleanField(default=False)
+    published_on = DateField(null=True)
+    purge_after_months = IntegerField(null=True)
+    purged_on = DateField(null=True)
 
     def definition(self) -> Definition:
         """The frozen definition, validated once per distinct JSON text and then cached."""
@@ -129,5 +136,125 @@ class Comment(BaseModel):
     text = TextField()
 
 
+class SurveyUnit(BaseModel):
+    """A unit offered in the unit question, with the number of people invited when known.
+
+    ``key`` is the option key stored in answers; the rows mirror the unit
+    question of the survey's definition and are rewritten with it.
+    """
+
+    survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="units")
+    position = IntegerField()
+    key = CharField(max_length=64)
+    name_sv = TextField()
+    name_en = TextField()
+    invited = IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("survey", "position"), True),)
+
+    def name(self, lang: str) -> str:
+        """The unit's name in ``lang``."""
+        return self.name_en if lang == "en" else self.name_sv
+
+
+class CommentSelection(BaseModel):
+    """A comment HR has chosen to include in the published report (admin data only)."""
+
+    comment = ForeignKeyField(Comment, primary_key=True, on_delete="CASCADE")
+    survey = ForeignKeyField(Survey, on_delete="CASCADE")
+
+
+class ReportSnapshot(BaseModel):
+    """The published report of a survey in one language, frozen as JSON at publication.
+
+    It holds only what passed disclosure control (and the comments HR
+    selected), so it survives the purge of the raw responses.
+    """
+
+    survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="snapshots")
+    lang = CharField(max_length=8)
+    report_json = TextField()
+    created = DateTimeField()
+
+    class Meta:
+        indexes = ((("survey", "lang"), True),)
+
+
+ROLES = ("admin", "hr", "board")
+
+
+class User(BaseModel):
+    """An administration account: HR, the board or an administrator.
+
+    ``session_nonce`` is copied into the session at login; changing it (on
+    password change, disabling, re-roling or logout) ends every session of
+    the account, since Flask's signed cookie cannot be revoked by itself.
+    """
+
+    email = CharField(max_length=254, unique=True)  # always lower-case
+    password_hash = CharField(max_length=255)
+    role = CharField(max_length=16)
+    disabled = BooleanField(default=False)
+    session_nonce = CharField(max_length=64)
+    created_at = DateTimeField()
+    last_login_at = DateTimeField(null=True)
+
+    class Meta:
+        # "user" is a reserved word in PostgreSQL.
+        table_name = "admin_user"
+
+    @property
+    def is_active(self) -> bool:
+        return not self.disabled
+
+
+class AuditEntry(BaseModel):
+    """One administrative action: who, when, what. Never anything about respondents.
+
+    ``actor_email`` is copied so that the entry keeps its meaning if the
+    account is ever removed.
+    """
+
+    at = DateTimeField(index=True)
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="audit_entries")
+    actor_email = CharField(max_length=254, default="")
+    action = CharField(max_length=64, index=True)
+    subject = CharField(max_length=255, default="")
+    detail = TextField(default="")
+    # JSON object of the values for the %(name)s placeholders of ``detail``, which
+    # is then an English message translated when shown; empty for plain text.
+    detail_params = TextField(default="")
+
+    def params(self) -> dict:
+        """The placeholder values of ``detail`` (empty when it is plain text)."""
+        import json
+
+        if not self.detail_params:
+            return {}
+        try:
+            values = json.loads(self.detail_params)
+        except ValueError:
+            return {}
+        return values if isinstance(values, dict) else {}
+
+
+class LoginThrottle(BaseModel):
+    """Recent failed logins per account or per client, shared by every worker.
+
+    ``key`` is a keyed hash (of the e-mail address typed, or of the client
+    address): neither is stored in clear. Rows are deleted once their window
+    and lock have passed.
+    """
+
+    key = CharField(max_length=80, primary_key=True)
+    failures = IntegerField(default=0)
+    first_failure_at = DateTimeField()
+    last_failure_at = DateTimeField(index=True)
+    locked_until = DateTimeField(null=True)
+
+
 RESPONDENT_TABLES = (AccessCode, FormToken, Response, Answer, Comment)
-ALL_MODELS = (Survey, *RESPONDENT_TABLES)
+ADMIN_TABLES = (User, AuditEntry, LoginThrottle)
+SURVEY_ADMIN_TABLES = (SurveyUnit, CommentSelection, ReportSnapshot)
+ALL_MODELS = (Survey, *RESPONDENT_TABLES, *ADMIN_TABLES, *SURVEY_ADMIN_TABLES)

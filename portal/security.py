@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -80,6 +80,14 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        # A cookie that carries an admin login is never sent on requests started
+        # by another site, not even top-level links (security requirement 9);
+        # respondents keep Lax, so a link from an e-mail opens the survey normally.
+        if g.get("admin_session"):
+            return "Strict"
+        return super().get_cookie_samesite(app)
 
 
 @dataclass(frozen=True)

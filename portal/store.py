@@ -11,16 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from peewee import (
+    JOIN,
     SQL,
     Database,
     IntegrityError,
@@ -34,12 +36,19 @@ from portal.extensions import db
 from portal.models import (
     ALL_MODELS,
     RESPONDENT_TABLES,
+    ROLES,
     AccessCode,
     Answer,
+    AuditEntry,
     Comment,
+    CommentSelection,
     FormToken,
+    LoginThrottle,
+    ReportSnapshot,
     Response,
     Survey,
+    SurveyUnit,
+    User,
 )
 from surveys.answers import Answers
 from surveys.definition import Definition
@@ -65,6 +74,10 @@ class CodeRejected(StoreError):
 
 class AlreadySubmitted(StoreError):
     """This form (link mode) has already been submitted."""
+
+
+class WrongStatus(StoreError):
+    """The survey is not in a status that allows the change (it may have just moved on)."""
 
 
 class DatabaseBusy(StoreError):
@@ -186,8 +199,10 @@ def create_survey(
     min_group: int = 5,
     opens_on: dt.date | None = None,
     closes_on: dt.date | None = None,
+    invited: dict[str, int] | None = None,
+    purge_after_months: int | None = None,
 ) -> Survey:
-    """Create a draft survey with a frozen copy of ``definition``."""
+    """Create a draft survey with a frozen copy of ``definition`` and its unit rows."""
     survey = Survey(
         slug=new_slug(),
         template=definition.key,
@@ -199,12 +214,287 @@ def create_survey(
         min_group=min_group,
         opens_on=opens_on,
         closes_on=closes_on,
-        created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+        purge_after_months=purge_after_months,
+        created_at=_now(),
     )
     survey.set_definition(definition.to_data())
     with write_transaction():
         survey.save()
+        _write_units(survey, definition, invited or {})
     return survey
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def unit_question_key(definition: Definition) -> str | None:
+    """The key of the question that declares the unit dimension, if any."""
+    return next((q.key for q in definition.dimensions() if q.dimension == "unit"), None)
+
+
+def _write_units(survey: Survey, definition: Definition, invited: dict[str, int]) -> None:
+    """Mirror the unit question's options (without "prefer not to say") as SurveyUnit rows."""
+    SurveyUnit.delete().where(SurveyUnit.survey == survey.id).execute()
+    key = unit_question_key(definition)
+    if key is None:
+        return
+    options = [o for o in definition.question(key).options if not o.prefer_not]
+    rows = [
+        {
+            "survey": survey.id,
+            "position": position,
+            "key": option.key,
+            "name_sv": option.label.sv,
+            "name_en": option.label.en,
+            "invited": invited.get(option.key),
+        }
+        for position, option in enumerate(options)
+    ]
+    if rows:
+        SurveyUnit.insert_many(rows).execute()
+
+
+def survey_units(survey: Survey) -> list[SurveyUnit]:
+    """The survey's units in the order of the unit question."""
+    return list(
+        SurveyUnit.select().where(SurveyUnit.survey == survey.id).order_by(SurveyUnit.position)
+    )
+
+
+def update_draft(
+    survey: Survey, fields: dict[str, Any], definition: Definition, invited: dict[str, int]
+) -> None:
+    """Save a draft's settings, definition and units; raises WrongStatus unless still a draft.
+
+    The status is checked in the same UPDATE, so a draft that the schedule
+    opened a moment ago is never changed after its definition was frozen.
+    """
+    values = {**fields, "definition_json": _definition_json(definition)}
+    with write_transaction():
+        changed = (
+            Survey.update(**values)
+            .where(Survey.id == survey.id, Survey.status == "draft")
+            .execute()
+        )
+        if changed != 1:
+            raise WrongStatus()
+        _write_units(survey, definition, invited)
+        if fields.get("access") == "link":
+            # Codes of a draft switched to link mode can never admit anyone.
+            AccessCode.delete().where(AccessCode.survey == survey.id).execute()
+    for name, value in values.items():
+        setattr(survey, name, value)
+
+
+def _definition_json(definition: Definition) -> str:
+    holder = Survey()
+    holder.set_definition(definition.to_data())
+    return holder.definition_json
+
+
+def list_surveys(include_archived: bool = False) -> list[Survey]:
+    """Every survey, newest first; archived ones only when asked for."""
+    query = Survey.select().order_by(Survey.created_at.desc(), Survey.id.desc())
+    if not include_archived:
+        query = query.where(Survey.archived == False)  # noqa: E712 - peewee expression
+    return list(query)
+
+
+def response_counts() -> dict[int, int]:
+    """The number of responses of every survey that has any, by survey id."""
+    query = Response.select(Response.survey, fn.COUNT(Response.id).alias("n")).group_by(
+        Response.survey
+    )
+    return {row.survey_id: row.n for row in query}
+
+
+def transition(
+    survey: Survey, from_statuses: tuple[str, ...], to_status: str, today: dt.date
+) -> bool:
+    """Move ``survey`` to ``to_status`` if it is in one of ``from_statuses``.
+
+    The status is tested in the UPDATE itself, so when several workers (or a
+    worker and the cron ``tick``) apply the same transition at once, exactly
+    one of them gets True. Closing deletes the survey's code hashes and form
+    tokens: nothing can be admitted any more.
+    """
+    values: dict[str, Any] = {"status": to_status}
+    if to_status == "published":
+        values["published_on"] = today
+    with write_transaction():
+        changed = (
+            Survey.update(**values)
+            .where(Survey.id == survey.id, Survey.status.in_(from_statuses))
+            .execute()
+        )
+        if changed == 1 and to_status in ("closed", "published"):
+            AccessCode.delete().where(AccessCode.survey == survey.id).execute()
+            FormToken.delete().where(FormToken.survey == survey.id).execute()
+    if changed != 1:
+        return False
+    for name, value in values.items():
+        setattr(survey, name, value)
+    if to_status == "closed":
+        shuffle_storage_order()
+    return True
+
+
+def publish(survey: Survey, snapshots: dict[str, str], today: dt.date) -> bool:
+    """Publish a closed survey and store its report snapshots in the same transaction."""
+    with write_transaction():
+        changed = (
+            Survey.update(status="published", published_on=today)
+            .where(Survey.id == survey.id, Survey.status == "closed")
+            .execute()
+        )
+        if changed != 1:
+            return False
+        ReportSnapshot.delete().where(ReportSnapshot.survey == survey.id).execute()
+        for lang, text in snapshots.items():
+            ReportSnapshot.insert(
+                survey=survey.id, lang=lang, report_json=text, created=_now()
+            ).execute()
+    survey.status = "published"
+    survey.published_on = today
+    return True
+
+
+def report_snapshot(survey: Survey, lang: str) -> str | None:
+    """The published report of ``survey`` in ``lang`` as JSON text, or None."""
+    return (
+        ReportSnapshot.select(ReportSnapshot.report_json)
+        .where(ReportSnapshot.survey == survey.id, ReportSnapshot.lang == lang)
+        .scalar()
+    )
+
+
+def set_archived(survey: Survey) -> bool:
+    """Archive a closed or published survey; False if it is not (or already archived)."""
+    with write_transaction():
+        changed = (
+            Survey.update(archived=True)
+            .where(
+                Survey.id == survey.id,
+                Survey.status.in_(("closed", "published")),
+                Survey.archived == False,  # noqa: E712 - peewee expression
+            )
+            .execute()
+        )
+    if changed == 1:
+        survey.archived = True
+    return changed == 1
+
+
+def set_purge_after(survey: Survey, months: int | None) -> None:
+    """Set the survey's retention: purge raw responses ``months`` after publication."""
+    with write_transaction():
+        Survey.update(purge_after_months=months).where(Survey.id == survey.id).execute()
+    survey.purge_after_months = months
+
+
+def scheduled_surveys(today: dt.date) -> list[Survey]:
+    """Surveys that may have a transition due: to open, to close, or to purge."""
+    due_open = (
+        (Survey.status == "draft") & Survey.opens_on.is_null(False) & (Survey.opens_on <= today)
+    )
+    due_close = (
+        (Survey.status == "open") & Survey.closes_on.is_null(False) & (Survey.closes_on < today)
+    )
+    due_purge = (
+        (Survey.status == "published")
+        & Survey.purged_on.is_null(True)
+        & Survey.purge_after_months.is_null(False)
+    )
+    return list(Survey.select().where(due_open | due_close | due_purge).order_by(Survey.id))
+
+
+def purge_responses(survey: Survey, today: dt.date) -> dict[str, int] | None:
+    """Delete the raw responses of a published survey; its report snapshots stay.
+
+    Returns the number of rows deleted per table, or None when the survey is
+    not published or was purged already. With ``secure_delete`` on, SQLite
+    overwrites the deleted content.
+    """
+    with write_transaction():
+        changed = (
+            Survey.update(purged_on=today)
+            .where(
+                Survey.id == survey.id,
+                Survey.status == "published",
+                Survey.purged_on.is_null(True),
+            )
+            .execute()
+        )
+        if changed != 1:
+            return None
+        deleted = {
+            "comments": Comment.delete().where(Comment.survey == survey.id).execute(),
+            "answers": Answer.delete().where(Answer.survey == survey.id).execute(),
+            "responses": Response.delete().where(Response.survey == survey.id).execute(),
+        }
+        AccessCode.delete().where(AccessCode.survey == survey.id).execute()
+        FormToken.delete().where(FormToken.survey == survey.id).execute()
+    survey.purged_on = today
+    return deleted
+
+
+def compact() -> None:
+    """Rebuild the database file after a purge so that freed pages are gone (SQLite)."""
+    if is_sqlite():
+        db.execute_sql("VACUUM")
+
+
+# -- monitoring and comments -------------------------------------------------------------
+
+
+def unit_response_counts(survey: Survey, unit_key: str) -> dict[str, int]:
+    """Respondents per answer of the unit question (for a closed survey's response rates)."""
+    query = (
+        Answer.select(Answer.value, fn.COUNT(Answer.response).alias("n"))
+        .where(Answer.survey == survey.id, Answer.question == unit_key)
+        .group_by(Answer.value)
+    )
+    return {row.value: row.n for row in query}
+
+
+def survey_comments(survey: Survey) -> list[tuple[Comment, bool]]:
+    """Every comment of the survey with whether HR selected it (order: by random id)."""
+    query = (
+        Comment.select(Comment, CommentSelection.comment.alias("chosen"))
+        .join(CommentSelection, JOIN.LEFT_OUTER, on=CommentSelection.comment == Comment.id)
+        .where(Comment.survey == survey.id)
+        .order_by(Comment.id)
+    )
+    return [(c, c.chosen is not None) for c in query.objects()]
+
+
+def set_comment_selection(survey: Survey, comment_ids: Iterable[str]) -> int:
+    """Replace the survey's selected comments with ``comment_ids`` (its own only)."""
+    wanted = {i for i in comment_ids if isinstance(i, str) and len(i) <= 36}
+    with write_transaction():
+        valid = [
+            c.id
+            for c in Comment.select(Comment.id).where(
+                Comment.survey == survey.id, Comment.id.in_(list(wanted) or [""])
+            )
+        ]
+        CommentSelection.delete().where(CommentSelection.survey == survey.id).execute()
+        if valid:
+            CommentSelection.insert_many(
+                [{"comment": i, "survey": survey.id} for i in valid]
+            ).execute()
+    return len(valid)
+
+
+def selected_comments(survey: Survey) -> list[Comment]:
+    """The comments HR selected for the published report."""
+    return list(
+        Comment.select()
+        .join(CommentSelection, on=CommentSelection.comment == Comment.id)
+        .where(Comment.survey == survey.id)
+        .order_by(Comment.id)
+    )
 
 
 def get_survey(slug: str) -> Survey | None:
@@ -476,6 +766,25 @@ def format_code(code: str) -> str:
     return f"{code[:5]}-{code[5:]}"
 
 
+def code_counts(survey: Survey) -> tuple[int, int]:
+    """(issued, used) codes of the survey that are still on record."""
+    query = AccessCode.select(AccessCode.used, fn.COUNT(AccessCode.code_hash).alias("n")).where(
+        AccessCode.survey == survey.id
+    )
+    counts = {bool(row.used): row.n for row in query.group_by(AccessCode.used)}
+    return counts.get(False, 0) + counts.get(True, 0), counts.get(True, 0)
+
+
+def revoke_unused_codes(survey: Survey) -> int:
+    """Delete every unused code of the survey; returns how many."""
+    with write_transaction():
+        return (
+            AccessCode.delete()
+            .where(AccessCode.survey == survey.id, AccessCode.used == False)  # noqa: E712
+            .execute()
+        )
+
+
 def generate_codes(survey: Survey, count: int, secret_key: str) -> list[str]:
     """Create ``count`` new single-use codes; only their hashes are stored."""
     codes = set()
@@ -691,3 +1000,253 @@ def _answer_rows(
             yield (response_id, survey.id, key, value, *groups)
     for key, number in answers.numbers.items():
         yield (response_id, survey.id, key, str(number), *groups)
+
+
+# -- admin accounts --------------------------------------------------------------------
+
+
+class DuplicateEmail(StoreError):
+    """An account with this e-mail address exists already."""
+
+
+class LastActiveAdmin(StoreError):
+    """The change would leave no active administrator."""
+
+
+class UnknownUser(StoreError):
+    """No account with this id."""
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses are compared and stored trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def new_session_nonce() -> str:
+    """A fresh random session nonce: changing it ends every session of the account."""
+    return secrets.token_urlsafe(24)
+
+
+def create_user(email: str, password_hash: str, role: str, now: dt.datetime) -> User:
+    """Create an active account; raises DuplicateEmail."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    email = normalise_email(email)
+    user = User(
+        email=email,
+        password_hash=password_hash,
+        role=role,
+        disabled=False,
+        session_nonce=new_session_nonce(),
+        created_at=now,
+    )
+    try:
+        with write_transaction():
+            if User.select().where(User.email == email).exists():
+                raise DuplicateEmail()
+            user.save()
+    except IntegrityError as exc:
+        # Two simultaneous creations of one address: the unique index decides.
+        raise DuplicateEmail() from exc
+    return user
+
+
+def get_user(user_id: Any) -> User | None:
+    """The account with ``user_id``, or None (also for ids that are not integers)."""
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < user_id < 2**63:
+        return None
+    return User.get_or_none(User.id == user_id)
+
+
+def get_user_by_email(email: str) -> User | None:
+    """The account with ``email`` (any case), or None."""
+    # PostgreSQL refuses NUL in text: such an address cannot exist anyway.
+    if not isinstance(email, str) or len(email) > 254 or "\x00" in email:
+        return None
+    return User.get_or_none(User.email == normalise_email(email))
+
+
+def list_users() -> list[User]:
+    """Every account, by e-mail address."""
+    return list(User.select().order_by(User.email))
+
+
+def user_count() -> int:
+    """The number of accounts (active or not)."""
+    return User.select().count()
+
+
+def _other_active_admins(user_id: int) -> int:
+    return (
+        User.select()
+        .where(User.role == "admin", User.disabled == False, User.id != user_id)  # noqa: E712
+        .count()
+    )
+
+
+def _update_user(user_id: int, keep_an_admin: bool, **fields: Any) -> User:
+    """Change an account and rotate its session nonce, in one transaction."""
+    with write_transaction():
+        user = get_user(user_id)
+        if user is None:
+            raise UnknownUser()
+        # Checked inside the transaction, so two admins demoting each other at
+        # once cannot both succeed.
+        is_admin = user.role == "admin" and not user.disabled
+        if keep_an_admin and is_admin and _other_active_admins(user.id) == 0:
+            raise LastActiveAdmin()
+        fields["session_nonce"] = new_session_nonce()
+        User.update(**fields).where(User.id == user.id).execute()
+    return User.get_by_id(user.id)
+
+
+def set_user_role(user_id: int, role: str) -> User:
+    """Give the account ``role``; raises LastActiveAdmin when the last admin would go."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    return _update_user(user_id, keep_an_admin=role != "admin", role=role)
+
+
+def set_user_disabled(user_id: int, disabled: bool) -> User:
+    """Disable or enable the account; raises LastActiveAdmin when the last admin would go."""
+    return _update_user(user_id, keep_an_admin=disabled, disabled=disabled)
+
+
+def set_password_hash(user_id: int, password_hash: str) -> User:
+    """Store a new password hash; every existing session of the account ends."""
+    return _update_user(user_id, keep_an_admin=False, password_hash=password_hash)
+
+
+def rotate_session_nonce(user_id: int) -> None:
+    """End every session of the account (logout)."""
+    with write_transaction():
+        User.update(session_nonce=new_session_nonce()).where(User.id == user_id).execute()
+
+
+def record_login(user_id: int, now: dt.datetime, new_hash: str | None = None) -> None:
+    """Note a successful login; ``new_hash`` replaces a hash made with old parameters."""
+    fields: dict[str, Any] = {"last_login_at": now}
+    if new_hash is not None:
+        fields["password_hash"] = new_hash
+    with write_transaction():
+        User.update(**fields).where(User.id == user_id).execute()
+
+
+# -- audit log -------------------------------------------------------------------------
+
+
+def add_audit_entry(
+    *,
+    at: dt.datetime,
+    actor: User | None,
+    action: str,
+    subject: str = "",
+    detail: str = "",
+    params: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry to the audit log (``params`` fill the placeholders of ``detail``)."""
+    entry = AuditEntry(
+        at=at,
+        actor=actor.id if actor is not None else None,
+        actor_email=actor.email if actor is not None else "",
+        action=action,
+        subject=subject[:255],
+        detail=detail,
+        detail_params=json.dumps(params, ensure_ascii=False, sort_keys=True) if params else "",
+    )
+    with write_transaction():
+        entry.save()
+    return entry
+
+
+def audit_entries(
+    page: int = 1, per_page: int = 50, action: str | None = None
+) -> tuple[list[AuditEntry], int]:
+    """One page of the audit log, newest first, and the number of matching entries."""
+    query = AuditEntry.select()
+    if action:
+        query = query.where(AuditEntry.action == action)
+    total = query.count()
+    rows = list(
+        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).paginate(max(page, 1), per_page)
+    )
+    return rows, total
+
+
+# -- login throttling ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThrottleState:
+    """The failures counted for one key and, when locked, until when."""
+
+    failures: int
+    first_failure_at: dt.datetime
+    last_failure_at: dt.datetime
+    locked_until: dt.datetime | None
+
+
+def throttle_states(keys: Iterable[str]) -> dict[str, ThrottleState]:
+    """The recorded state of each of ``keys`` that has one."""
+    rows = LoginThrottle.select().where(LoginThrottle.key.in_(list(keys)))
+    return {row.key: _throttle_state(row) for row in rows}
+
+
+def _throttle_state(row: LoginThrottle) -> ThrottleState:
+    return ThrottleState(
+        failures=row.failures,
+        first_failure_at=row.first_failure_at,
+        last_failure_at=row.last_failure_at,
+        locked_until=row.locked_until,
+    )
+
+
+def record_throttle_failure(
+    key: str, now: dt.datetime, advance: Callable[[ThrottleState], ThrottleState]
+) -> ThrottleState:
+    """Count one failure for ``key``; ``advance`` computes the new state from the old.
+
+    A new key starts from zero failures. Read and write happen in one
+    transaction (the row locked on PostgreSQL, the database on SQLite), so
+    concurrent workers never lose a count.
+    """
+    with write_transaction():
+        # Another worker may insert the same key at once: the conflict is ignored
+        # and both then count on the one row.
+        LoginThrottle.insert(
+            key=key, failures=0, first_failure_at=now, last_failure_at=now, locked_until=None
+        ).on_conflict_ignore().execute()
+        query = LoginThrottle.select().where(LoginThrottle.key == key)
+        if not is_sqlite():
+            query = query.for_update()
+        new = advance(_throttle_state(query.get()))
+        LoginThrottle.update(
+            failures=new.failures,
+            first_failure_at=new.first_failure_at,
+            last_failure_at=new.last_failure_at,
+            locked_until=new.locked_until,
+        ).where(LoginThrottle.key == key).execute()
+    return new
+
+
+def clear_throttle(key: str) -> None:
+    """Forget the failures of ``key`` (after a successful login)."""
+    with write_transaction():
+        LoginThrottle.delete().where(LoginThrottle.key == key).execute()
+
+
+def purge_throttle(now: dt.datetime, idle_before: dt.datetime) -> int:
+    """Delete rows whose last failure is older than ``idle_before`` and that are not locked."""
+    with write_transaction():
+        return (
+            LoginThrottle.delete()
+            .where(
+                LoginThrottle.last_failure_at < idle_before,
+                (LoginThrottle.locked_until.is_null()) | (LoginThrottle.locked_until <= now),
+            )
+            .execute()
+        )

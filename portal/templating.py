@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, request
-from flask_babel import format_decimal, gettext
+from flask_babel import format_date, format_datetime, format_decimal, gettext
 
 from portal import current_language
 from surveys.answers import FieldError
@@ -28,6 +28,11 @@ def paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
 
 
+def date_or_dash(value: Any) -> str:
+    """A date in the current language's medium format; "–" when there is none."""
+    return format_date(value, "medium") if value else "–"
+
+
 def language_url(lang: str) -> str:
     """The current page in another language (GET pages only)."""
     args = request.args.to_dict()
@@ -48,4 +53,7 @@ def register(app: Flask) -> None:
         localized=localized,
         paragraphs=paragraphs,
         number=format_decimal,
+        date=date_or_dash,
+        # Stored times are naive UTC; shown in BABEL_DEFAULT_TIMEZONE (Europe/Stockholm).
+        datetime=lambda value, fmt="short": format_datetime(value, fmt) if value else "",
     )

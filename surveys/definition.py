@@ -226,11 +226,21 @@ def with_units(definition: Definition, units: Sequence[str]) -> Definition:
     Unit names are the same in both languages; option keys are ``u1``, ``u2`` …
     in the order given, followed by "prefer not to say" taken from the template.
     """
-    names = [u.strip() for u in units if u.strip()]
+    return with_unit_names(definition, [(u, u) for u in units])
+
+
+def with_unit_names(definition: Definition, units: Sequence[tuple[str, str]]) -> Definition:
+    """Like ``with_units``, with a Swedish and an English name for each unit.
+
+    An empty English name falls back to the Swedish one. An empty list leaves
+    the definition unchanged.
+    """
+    names = [(sv.strip(), (en or sv).strip() or sv.strip()) for sv, en in units if sv.strip()]
     if not names:
         return definition
-    if len({n.casefold() for n in names}) != len(names):
-        raise DefinitionError(definition.key, "unit", "a unit is listed twice")
+    for lang in (0, 1):
+        if len({n[lang].casefold() for n in names}) != len(names):
+            raise DefinitionError(definition.key, "unit", "a unit is listed twice")
     data = definition.to_data()
     for section in data["sections"]:
         for question in section["questions"]:
@@ -239,7 +249,7 @@ def with_units(definition: Definition, units: Sequence[str]) -> Definition:
             prefer_not = [o for o in _options_data(data, question) if o["key"] == PREFER_NOT]
             question.pop("scale", None)
             question["options"] = [
-                {"key": f"u{i}", "sv": name, "en": name} for i, name in enumerate(names, 1)
+                {"key": f"u{i}", "sv": sv, "en": en} for i, (sv, en) in enumerate(names, 1)
             ] + prefer_not
     return from_data(data, source=definition.key)
 

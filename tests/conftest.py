@@ -9,6 +9,7 @@ import pytest
 
 from portal import create_app
 from portal.extensions import db
+from tests.factories import FAST_ARGON2
 
 POSTGRES_URL = os.environ.get("VARNA_TEST_DATABASE_URL")
 
@@ -35,6 +36,7 @@ def app(tmp_path):
             "SECRET_KEY": "test-secret-key",
             "DATABASE_URL": url,
             "INSTANCE_PATH": str(tmp_path / "instance"),
+            **FAST_ARGON2,
         }
     )
     yield app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -10,8 +11,12 @@ from flask.testing import FlaskClient
 
 from portal import store
 from portal.extensions import db
-from portal.models import Survey
+from portal.models import Survey, User
 from surveys.definition import Definition, load_template
+
+# Cheap Argon2 parameters keep the suite fast; production uses portal.config's.
+FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+DEFAULT_PASSWORD = "correct horse battery staple"
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _HIDDEN = re.compile(r'<input type="hidden" name="(form_token|code)" value="([^"]*)"')
@@ -26,6 +31,7 @@ def make_app(tmp_path, **config: Any) -> Flask:
             "SECRET_KEY": "test-secret-key",
             "INSTANCE_PATH": str(tmp_path),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'varna.sqlite3'}",
+            **FAST_ARGON2,
             **config,
         }
     )
@@ -142,3 +148,66 @@ def counts_from_answers(definition: Definition, responses: list[Any]) -> Any:
         combinations=combinations,
         flag_sums=tuple((*group, *row) for group, row in sums.items()),
     )
+
+
+class FakeClock:
+    """An injectable clock for ``app.config["CLOCK"]``: naive UTC, moved by ``advance``."""
+
+    def __init__(self, start: dt.datetime | None = None):
+        self.now = start or dt.datetime(2026, 3, 2, 9, 0, 0)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move the clock forward, e.g. ``advance(minutes=31)``."""
+        self.now += dt.timedelta(**delta)
+
+
+def install_clock(app: Flask) -> FakeClock:
+    """Give ``app`` a fake clock and return it."""
+    clock = FakeClock()
+    app.config["CLOCK"] = clock
+    return clock
+
+
+def make_user(
+    app: Flask,
+    email: str = "admin@example.se",
+    role: str = "admin",
+    password: str = DEFAULT_PASSWORD,
+) -> User:
+    """Create an account directly in the store."""
+    from portal import passwords
+
+    with app.app_context(), db.connection_context():
+        return store.create_user(
+            email, passwords.hash_password(password), role, dt.datetime(2026, 1, 1)
+        )
+
+
+def login(
+    client: FlaskClient, email: str = "admin@example.se", password: str = DEFAULT_PASSWORD, **kw
+):
+    """Log in through the login form (CSRF token from the page); returns the response."""
+    page = client.get("/admin/login")
+    token = csrf_token(page.get_data(as_text=True))
+    return client.post(
+        "/admin/login", data={"csrf_token": token, "email": email, "password": password}, **kw
+    )
+
+
+def logged_in_as(
+    app: Flask, client: FlaskClient, role: str = "admin", email: str | None = None
+) -> User:
+    """Create an account with ``role`` and log ``client`` in as it."""
+    user = make_user(app, email or f"{role}@example.se", role)
+    response = login(client, user.email)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return user
+
+
+def post_form(client: FlaskClient, path: str, data: dict[str, Any], page: str | None = None):
+    """POST ``data`` to ``path`` with the CSRF token taken from ``page`` (default: ``path``)."""
+    html = client.get(page or path).get_data(as_text=True)
+    return client.post(path, data={"csrf_token": csrf_token(html), **data})

@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
-from portal import current_language, security, store
+from portal import current_date, current_language, lifecycle, security, store
 from portal.errors import error_page
 from portal.models import Survey
 from surveys.answers import InvalidAnswers, raw_values, validate
@@ -200,6 +200,11 @@ def _render_questions(definition, values: dict[str, Any], errors: tuple) -> Mark
     )
 
 
+def render_form(survey: Survey, admission: dict[str, str], preview: bool = False):
+    """The survey form exactly as staff see it; with ``preview`` it cannot be sent (for HR)."""
+    return _render_form(survey, admission, preview=preview)
+
+
 def _render_form(
     survey: Survey,
     admission: dict[str, str],
@@ -207,6 +212,7 @@ def _render_form(
     errors: tuple = (),
     busy: bool = False,
     status: int = 200,
+    preview: bool = False,
 ):
     return (
         render_template(
@@ -219,6 +225,7 @@ def _render_form(
             questions_html=_questions_html(survey, values or {}, errors),
             admission=admission,
             busy=busy,
+            preview=preview,
         ),
         status,
     )
@@ -262,6 +269,11 @@ def _open_survey_or_page(slug: str, submitted: bool = False):
             _("Survey not found"),
             _("There is no survey at this address. Check the link you were given."),
         )
+    today = current_date()
+    if lifecycle.schedule_due(survey, today):
+        # Opening and closing by date happen on the first request that needs them.
+        lifecycle.apply_survey_schedule(survey, today)
+        survey = store.get_survey(slug)
     if survey.status == "draft":
         return render_template("respond/not_open.html", survey=survey), 403
     if survey.status != "open":

@@ -9,7 +9,7 @@ import pytest
 
 from portal import create_app, migrations, store
 from portal.extensions import db
-from portal.models import Response, Survey
+from portal.models import Answer, Response, Survey
 
 V1_SCHEMA = Path(__file__).parent / "data" / "schema_v1.sqlite.sql"
 
@@ -58,6 +58,15 @@ def test_a_version_1_database_upgrades_without_loss(tmp_path):
         assert survey.definition().key == "exit"
         assert Response.select().count() == 1
         assert store.response_count(survey) == 1
+        assert Answer.select().count() == 1
+        # Version 2: lifecycle columns with their defaults, and the new tables.
+        assert (survey.archived, survey.published_on, survey.purge_after_months) == (
+            False,
+            None,
+            None,
+        )
+        assert store.survey_units(survey) == []
+        assert {"survey_unit", "comment_selection", "report_snapshot"} <= set(db.get_tables())
         # Respondent tables keep their storage property after the upgrade.
         sql = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'response'").fetchone()[0]
         assert sql.rstrip().endswith("WITHOUT ROWID")

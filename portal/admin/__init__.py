@@ -1,0 +1,287 @@
+"""The administration: login, the dashboard, accounts and the audit log.
+
+Every view except the login page is behind ``auth.require_role``. Views are
+thin: they parse a form, call ``portal.accounts`` (which writes the audit log)
+and render or redirect. Survey administration adds its pages to ``bp`` and
+its navigation entries to ``NAV_ITEMS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from portal import accounts, audit, store
+from portal.admin import auth, forms
+from portal.admin.auth import current_user, require_role
+from portal.errors import error_page
+from portal.models import ROLES
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One link in the administration's navigation, shown to ``roles`` only."""
+
+    endpoint: str
+    label: object  # a lazy string
+    roles: tuple[str, ...] = ROLES
+
+
+# Survey administration appends its entries; links whose endpoint does not
+# exist (yet) are not shown.
+NAV_ITEMS: list[NavItem] = [
+    NavItem("admin.dashboard", _l("Overview")),
+    NavItem("admin.users", _l("Accounts"), ("admin",)),
+    NavItem("admin.audit", _l("Audit log"), ("admin",)),
+    NavItem("admin.password", _l("Change password")),
+]
+
+
+@bp.app_template_global()
+def admin_nav() -> list[NavItem]:
+    """The navigation entries the logged-in account may use."""
+    from flask import current_app
+
+    user = current_user()
+    if user is None:
+        return []
+    return [
+        item
+        for item in NAV_ITEMS
+        if user.role in item.roles and item.endpoint in current_app.view_functions
+    ]
+
+
+@bp.app_context_processor
+def _admin_globals() -> dict:
+    return {
+        "admin_user": current_user,
+        "role_label": lambda role: forms.ROLE_LABELS.get(role, role),
+        "audit_label": lambda action: gettext(audit.label(action)),
+        "audit_detail": audit.describe,
+        "previous_login": auth.previous_login,
+    }
+
+
+def error_text(exc: accounts.AccountError) -> str:
+    """The message of a refused account operation in the user's language."""
+    return gettext(exc.message, **exc.params)
+
+
+# -- login and logout ------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The login form; after success, back to ``next`` (a local path) or the overview."""
+    if current_user() is not None and request.method == "GET":
+        return redirect(url_for(".dashboard"))
+    form = forms.LoginForm()
+    if not form.validate_on_submit():
+        return render_template("admin/login.html", form=form), 400 if form.is_submitted() else 200
+    try:
+        user = accounts.authenticate(form.email.data, form.password.data)
+    except accounts.LoginThrottled as exc:
+        page = render_template("admin/login.html", form=form, error=error_text(exc))
+        return page, 429, {"Retry-After": str(exc.retry_after)}
+    except accounts.LoginRefused as exc:
+        return render_template("admin/login.html", form=form, error=error_text(exc)), 401
+    auth.login_user(user)
+    return redirect(auth.safe_next(request.args.get("next")) or url_for(".dashboard"))
+
+
+@bp.post("/logout")
+def logout():
+    """End the session (and every other session of the account)."""
+    user = current_user()
+    if user is not None:
+        audit.record("logout", actor=user)
+    auth.logout_user()
+    flash(gettext("You have logged out."), "info")
+    return redirect(url_for(".login"))
+
+
+# -- every account -----------------------------------------------------------------------
+
+
+@bp.get("/")
+@require_role()
+def dashboard():
+    """The overview page after login."""
+    return render_template("admin/dashboard.html")
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@require_role()
+def password():
+    """Change one's own password; the account's other sessions end."""
+    user = current_user()
+    form = forms.ChangePasswordForm(account_email=user.email)
+    if not form.validate_on_submit():
+        return render_template("admin/password.html", form=form), 400 if form.errors else 200
+    try:
+        updated = accounts.change_own_password(
+            user, form.current_password.data, form.new_password.data
+        )
+    except accounts.WrongPassword as exc:
+        form.current_password.errors.append(error_text(exc))
+        return render_template("admin/password.html", form=form), 400
+    except accounts.LoginThrottled as exc:
+        form.current_password.errors.append(error_text(exc))
+        return render_template("admin/password.html", form=form), 429
+    auth.refresh_session(updated)
+    flash(gettext("Your password has been changed. Other sessions have been logged out."), "ok")
+    return redirect(url_for(".dashboard"))
+
+
+# -- accounts (administrators) -------------------------------------------------------------
+
+
+@bp.get("/users")
+@require_role("admin")
+def users():
+    """Every account with its role and status."""
+    return render_template("admin/users.html", users=store.list_users())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require_role("admin")
+def user_new():
+    """Create an account with a chosen or generated password."""
+    form = forms.CreateUserForm()
+    if not form.validate_on_submit():
+        return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+    password = form.new_password.data if form.password_choice.data == "set" else None
+    try:
+        user, generated = accounts.create_account(
+            form.email.data, form.role.data, password, actor=current_user()
+        )
+    except accounts.EmailTaken as exc:
+        form.email.errors.append(error_text(exc))
+        return render_template("admin/user_new.html", form=form), 409
+    flash(gettext("The account %(email)s has been created.", email=user.email), "ok")
+    return _after_password_set(user, generated)
+
+
+def _after_password_set(user, generated: str | None):
+    # A generated password is shown on this one response and never again.
+    if generated:
+        return render_template("admin/password_shown.html", account=user, password=generated)
+    return redirect(url_for(".user", user_id=user.id))
+
+
+def _account_or_404(user_id: int):
+    account = store.get_user(user_id)
+    if account is None:
+        abort(404)
+    return account
+
+
+def _user_page(account, status: int = 200, **form_overrides):
+    page_forms = {
+        "role_form": forms.RoleForm(formdata=None, role=account.role),
+        "status_form": forms.StatusForm(formdata=None),
+        "reset_form": forms.ResetPasswordForm(formdata=None, account_email=account.email),
+        **form_overrides,
+    }
+    return render_template("admin/user.html", account=account, **page_forms), status
+
+
+@bp.get("/users/<int:user_id>")
+@require_role("admin")
+def user(user_id: int):
+    """One account: role, status and password reset."""
+    return _user_page(_account_or_404(user_id))
+
+
+@bp.post("/users/<int:user_id>/role")
+@require_role("admin")
+def user_role(user_id: int):
+    """Give the account another role (its sessions end)."""
+    account = _account_or_404(user_id)
+    form = forms.RoleForm()
+    if not form.validate_on_submit():
+        return _user_page(account, 400, role_form=form)
+    try:
+        updated = accounts.change_role(account, form.role.data, actor=current_user())
+    except accounts.LastAdmin as exc:
+        form.role.errors.append(error_text(exc))
+        return _user_page(account, 409, role_form=form)
+    _keep_own_session(updated)
+    flash(gettext("The role has been changed."), "ok")
+    return redirect(url_for(".user", user_id=account.id))
+
+
+@bp.post("/users/<int:user_id>/status")
+@require_role("admin")
+def user_status(user_id: int):
+    """Disable (ending its sessions) or enable the account."""
+    account = _account_or_404(user_id)
+    action = request.form.get("action")
+    if action not in ("disable", "enable") or not forms.StatusForm().validate_on_submit():
+        return _user_page(account, 400)
+    try:
+        updated = accounts.set_disabled(account, action == "disable", actor=current_user())
+    except accounts.LastAdmin as exc:
+        return _user_page(account, 409, status_error=error_text(exc))
+    _keep_own_session(updated)
+    flash(
+        gettext("The account has been disabled.")
+        if updated.disabled
+        else gettext("The account has been enabled."),
+        "ok",
+    )
+    return redirect(url_for(".user", user_id=account.id))
+
+
+@bp.post("/users/<int:user_id>/password")
+@require_role("admin")
+def user_password(user_id: int):
+    """Reset the account's password (generated or chosen); its sessions end."""
+    account = _account_or_404(user_id)
+    form = forms.ResetPasswordForm(account_email=account.email)
+    if not form.validate_on_submit():
+        return _user_page(account, 400, reset_form=form)
+    password = form.new_password.data if form.password_choice.data == "set" else None
+    updated, generated = accounts.reset_password(account, password, actor=current_user())
+    _keep_own_session(updated)
+    flash(gettext("The password of %(email)s has been reset.", email=account.email), "ok")
+    return _after_password_set(updated, generated)
+
+
+def _keep_own_session(updated) -> None:
+    # Changing one's own account rotates the nonce: keep this session, unless disabled.
+    if updated.id == current_user().id and not updated.disabled:
+        auth.refresh_session(updated)
+
+
+# -- audit log -----------------------------------------------------------------------------
+
+
+@bp.get("/audit", endpoint="audit")
+@require_role("admin")
+def audit_log():
+    """The audit log, newest first, optionally one action only."""
+    action = request.args.get("action") or None
+    if action is not None and action not in audit.ACTIONS:
+        return error_page(400)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    entries, total = store.audit_entries(page, AUDIT_PAGE_SIZE, action)
+    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
+    return render_template(
+        "admin/audit.html",
+        entries=entries,
+        total=total,
+        page=page,
+        pages=pages,
+        action=action,
+        actions=audit.ACTIONS,
+    )

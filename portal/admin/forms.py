@@ -1,0 +1,174 @@
+"""Forms of the account pages (Flask-WTF: CSRF on every POST); labels translated when shown."""
+
+from __future__ import annotations
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, RadioField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+
+from portal import accounts, passwords
+from portal.models import ROLES
+
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "hr": _l("HR"),
+    "board": _l("Board"),
+}
+ROLE_HINTS = {
+    "admin": _l("Manages accounts and everything HR can do."),
+    "hr": _l("Creates and runs surveys, and publishes reports to the board."),
+    "board": _l("Reads published reports only."),
+}
+
+
+def role_choices() -> list[SelectChoice]:
+    """The roles as choices of a select field, labelled in the current language."""
+    return [SelectChoice(role, str(ROLE_LABELS[role])) for role in ROLES]
+
+
+def password_choices() -> list[SelectChoice]:
+    """Generate a password or type one."""
+    return [
+        SelectChoice("generate", gettext("Generate a password and show it once")),
+        SelectChoice("set", gettext("Set the password myself")),
+    ]
+
+
+class PolicyChecked:
+    """Validates a new password against the policy; ``email_field`` names the account's address."""
+
+    def __init__(self, email_field: str | None = None):
+        self.email_field = email_field
+
+    def __call__(self, form: FlaskForm, field) -> None:
+        email = getattr(form, "account_email", "")
+        if self.email_field:
+            email = form[self.email_field].data or ""
+        problems = passwords.policy_problems(field.data or "", email)
+        if problems:
+            raise ValidationError(" ".join(gettext(p.message, **p.params) for p in problems))
+
+
+def _email_valid(form: FlaskForm, field) -> None:
+    try:
+        accounts.check_email(field.data or "")
+    except accounts.InvalidEmail as exc:
+        raise ValidationError(gettext(exc.message)) from None
+
+
+class LoginForm(FlaskForm):
+    email = StringField(
+        _l("E-mail address"),
+        validators=[
+            DataRequired(_l("Enter your e-mail address.")),
+            Length(max=254, message=_l("The e-mail address is too long.")),
+        ],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(_l("Enter your password.")),
+            Length(max=passwords.MAX_LENGTH, message=_l("The password is too long.")),
+        ],
+    )
+
+
+def _new_password_fields(email_field: str | None = None):
+    new = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(_l("Enter a new password.")), PolicyChecked(email_field)],
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            InputRequired(_l("Enter the new password again.")),
+            EqualTo("new_password", _l("The two passwords are not the same.")),
+        ],
+    )
+    return new, confirm
+
+
+class AccountForm(FlaskForm):
+    """A form about one account, whose address the password policy needs."""
+
+    def __init__(self, *args, account_email: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account_email = account_email
+
+
+class ChangePasswordForm(AccountForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[
+            DataRequired(_l("Enter your current password.")),
+            Length(max=passwords.MAX_LENGTH, message=_l("The password is too long.")),
+        ],
+    )
+    new_password, confirm_password = _new_password_fields()
+
+
+class CreateUserForm(FlaskForm):
+    email = StringField(
+        _l("E-mail address"),
+        validators=[DataRequired(_l("Enter an e-mail address.")), _email_valid],
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=role_choices,
+        validators=[InputRequired(_l("Choose a role."))],
+        invalid_choice_message=_l("Choose one of the roles in the list."),
+    )
+    password_choice = RadioField(
+        _l("Initial password"),
+        choices=password_choices,
+        default="generate",
+        validators=[InputRequired(_l("Choose how to set the password."))],
+    )
+    new_password = PasswordField(_l("Password"))
+    confirm_password = PasswordField(_l("Password again"))
+
+    def validate_new_password(self, field) -> None:
+        if self.password_choice.data == "set":
+            if not field.data:
+                raise ValidationError(gettext("Enter a password."))
+            PolicyChecked("email")(self, field)
+
+    def validate_confirm_password(self, field) -> None:
+        if self.password_choice.data == "set" and field.data != self.new_password.data:
+            raise ValidationError(gettext("The two passwords are not the same."))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(
+        _l("Role"),
+        choices=role_choices,
+        validators=[InputRequired(_l("Choose a role."))],
+        invalid_choice_message=_l("Choose one of the roles in the list."),
+    )
+
+
+class StatusForm(FlaskForm):
+    """Disable or enable: the action is the button pressed (no fields besides CSRF)."""
+
+
+class ResetPasswordForm(AccountForm):
+    password_choice = RadioField(
+        _l("New password"),
+        choices=password_choices,
+        default="generate",
+        validators=[InputRequired(_l("Choose how to set the password."))],
+    )
+    new_password = PasswordField(_l("Password"))
+    confirm_password = PasswordField(_l("Password again"))
+
+    def validate_new_password(self, field) -> None:
+        if self.password_choice.data == "set":
+            if not field.data:
+                raise ValidationError(gettext("Enter a password."))
+            PolicyChecked()(self, field)
+
+    def validate_confirm_password(self, field) -> None:
+        if self.password_choice.data == "set" and field.data != self.new_password.data:
+            raise ValidationError(gettext("The two passwords are not the same."))

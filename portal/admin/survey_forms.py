@@ -1,0 +1,189 @@
+"""Forms of the HR survey pages: every label and message in the user's language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from portal import lifecycle
+from portal.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, SurveyUnit
+from surveys.definition import available_templates
+
+BLANK_UNIT_ROWS = 3
+TITLE_MAX = 200
+
+TEMPLATE_LABELS = {
+    "staff_threats": _l("Threats, violence and unauthorized influence (staff survey)"),
+    "exit": _l("Exit questionnaire"),
+}
+
+
+class UnitForm(Form):
+    """One row of the unit list (a sub-form: the CSRF token is the outer form's)."""
+
+    name_sv = StringField(_l("Unit name (Swedish)"), validators=[Length(max=TITLE_MAX)])
+    name_en = StringField(_l("Unit name (English, optional)"), validators=[Length(max=TITLE_MAX)])
+    invited = IntegerField(
+        _l("Number invited (optional)"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=lifecycle.MAX_INVITED,
+                message=_l("The number invited must be a positive whole number."),
+            ),
+        ],
+    )
+
+
+class SurveyForm(FlaskForm):
+    """The settings of a draft survey."""
+
+    title_sv = StringField(
+        _l("Title (Swedish)"),
+        validators=[
+            InputRequired(message=_l("Enter a title.")),
+            Length(max=TITLE_MAX, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    title_en = StringField(
+        _l("Title (English)"),
+        description=_l("Leave empty to use the Swedish title."),
+        validators=[Length(max=TITLE_MAX, message=_l("At most %(max)d characters."))],
+    )
+    access = RadioField(
+        _l("Access"),
+        choices=[
+            SelectChoice("link", _l("One open link (and a QR code) for everyone")),
+            SelectChoice("codes", _l("A single-use code for each person")),
+        ],
+        default="link",
+        validators=[InputRequired(message=_l("Choose how staff get access."))],
+    )
+    min_group = IntegerField(
+        _l("Minimum group size (k)"),
+        description=_l(
+            "Results are shown only for groups of at least this many respondents. At least 3; "
+            "5 is recommended."
+        ),
+        default=DEFAULT_MIN_GROUP,
+        validators=[
+            InputRequired(message=_l("Enter a whole number.")),
+            NumberRange(
+                min=MIN_GROUP_FLOOR,
+                max=lifecycle.MAX_MIN_GROUP,
+                message=_l("The minimum group size must be between %(min)d and %(max)d."),
+            ),
+        ],
+    )
+    opens_on = DateField(
+        _l("Opens on"),
+        description=_l("Optional. The survey opens automatically on this date."),
+        validators=[Optional()],
+    )
+    closes_on = DateField(
+        _l("Closes on"),
+        description=_l("Optional. The survey closes automatically at the end of this day."),
+        validators=[Optional()],
+    )
+    units = FieldList(FormField(UnitForm), label=_l("Units"))
+
+    def settings(self) -> lifecycle.SurveySettings:
+        """The entered settings for the lifecycle rules."""
+        return lifecycle.SurveySettings(
+            title_sv=self.title_sv.data or "",
+            title_en=self.title_en.data or "",
+            access=self.access.data,
+            min_group=self.min_group.data,
+            opens_on=self.opens_on.data,
+            closes_on=self.closes_on.data,
+            units=tuple(
+                lifecycle.UnitSetting(
+                    (entry.form.name_sv.data or "").strip(),
+                    (entry.form.name_en.data or "").strip(),
+                    entry.form.invited.data,
+                )
+                for entry in self.units
+            ),
+        )
+
+    def fill_units(self, units: list[SurveyUnit]) -> None:
+        """Show the survey's units followed by a few empty rows for new ones."""
+        while len(self.units):
+            self.units.pop_entry()
+        for unit in units:
+            self.units.append_entry(
+                {"name_sv": unit.name_sv, "name_en": unit.name_en, "invited": unit.invited}
+            )
+        for _ in range(BLANK_UNIT_ROWS):
+            self.units.append_entry()
+
+
+class CreateSurveyForm(SurveyForm):
+    """A new survey: the template first, then the settings."""
+
+    template = SelectField(
+        _l("Template"),
+        choices=lambda: [
+            SelectChoice(key, TEMPLATE_LABELS.get(key, key)) for key in available_templates()
+        ],
+        validators=[InputRequired(message=_l("Choose one of the templates."))],
+    )
+
+
+class CodesForm(FlaskForm):
+    """How many codes to generate now."""
+
+    count = IntegerField(
+        _l("Number of codes"),
+        validators=[
+            InputRequired(message=_l("Enter a whole number.")),
+            NumberRange(
+                min=1,
+                max=lifecycle.MAX_CODES_PER_BATCH,
+                message=_l("Generate between %(min)d and %(max)d codes at a time."),
+            ),
+        ],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation step: the CSRF token is its only field."""
+
+
+class PurgeForm(FlaskForm):
+    """Purging needs the survey's address typed out, so it cannot be done by a slip."""
+
+    slug = StringField(
+        _l("Type the survey's identifier to confirm"),
+        validators=[InputRequired(message=_l("Type the survey's identifier to confirm."))],
+    )
+
+
+class RetentionForm(FlaskForm):
+    """Automatic purge after publication."""
+
+    purge_after_months = IntegerField(
+        _l("Purge raw responses automatically this many months after publication"),
+        description=_l("Leave empty to purge by hand only."),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=lifecycle.MAX_PURGE_MONTHS,
+                message=_l("Enter a number of months between %(min)d and %(max)d."),
+            ),
+        ],
+    )

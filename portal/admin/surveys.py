@@ -1,0 +1,432 @@
+"""HR pages for running surveys: list, create, edit, preview, lifecycle, access,
+monitoring, comments, results preview and retention.
+
+Thin views: they parse the form, call ``portal.lifecycle`` (the rules) and
+``portal.store`` / ``portal.monitoring`` (the figures), and render. Only the
+roles ``hr`` and ``admin`` reach them; ``board`` gets 403.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from portal import (
+    access,
+    current_date,
+    current_language,
+    lifecycle,
+    monitoring,
+    publication,
+    store,
+)
+from portal.admin import NAV_ITEMS, NavItem, bp
+from portal.admin.auth import current_user, require_role
+from portal.admin.survey_forms import (
+    CodesForm,
+    ConfirmForm,
+    CreateSurveyForm,
+    PurgeForm,
+    RetentionForm,
+    SurveyForm,
+)
+from portal.errors import error_page
+from portal.models import Survey
+from surveys import N_
+
+HR = ("hr", "admin")
+NAV_ITEMS.insert(1, NavItem("admin.surveys", _l("Surveys"), HR))
+
+
+def today() -> dt.date:
+    """Today's date (``TODAY`` in the config moves the calendar in tests)."""
+    return current_date()
+
+
+@bp.before_request
+def _apply_schedule() -> None:
+    """Surveys open, close and are purged on their dates before any admin page is shown."""
+    lifecycle.apply_schedule(today())
+
+
+def _survey(slug: str) -> Survey:
+    survey = store.get_survey(slug)
+    if survey is None:
+        abort(404)
+    return survey
+
+
+def _qr(link: str):
+    return access.qr_svg(link, gettext("QR code for %(link)s", link=link))
+
+
+def _message(exc: lifecycle.LifecycleError) -> str:
+    return gettext(exc.message, **exc.params)
+
+
+def _refused(survey: Survey, exc: lifecycle.LifecycleError):
+    return error_page(409, gettext("That cannot be done now"), _message(exc))
+
+
+def _settings_errors(form: SurveyForm, exc: lifecycle.SettingsError) -> list[str]:
+    """Put each rule's message beside its field; unit problems are returned for the list."""
+    unit_errors = []
+    for name, (message, params) in exc.errors.items():
+        text = gettext(message, **params)
+        if name == "units":
+            unit_errors.append(text)
+        else:
+            getattr(form, name).errors = [*getattr(form, name).errors, text]
+    return unit_errors
+
+
+# -- list, create, edit, preview ---------------------------------------------------------------
+
+
+@bp.get("/surveys")
+@require_role(*HR)
+def surveys():
+    """Every survey with its status and number of responses."""
+    archived = request.args.get("archived") == "1"
+    return render_template(
+        "admin/surveys/list.html",
+        surveys=store.list_surveys(include_archived=archived),
+        counts=store.response_counts(),
+        archived=archived,
+    )
+
+
+@bp.route("/surveys/new", methods=["GET", "POST"])
+@require_role(*HR)
+def new_survey():
+    """Create a draft from a template."""
+    form = CreateSurveyForm()
+    if request.method == "GET":
+        form.fill_units([])
+    unit_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            survey = lifecycle.create_survey(
+                form.template.data, form.settings(), actor=current_user(), today=today()
+            )
+        except lifecycle.SettingsError as exc:
+            unit_errors = _settings_errors(form, exc)
+        else:
+            return _after_create(survey)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "admin/surveys/form.html", form=form, survey=None, unit_errors=unit_errors
+    ), status
+
+
+def _after_create(survey: Survey):
+    if lifecycle.schedule_due(survey, today()):
+        # Its opening date has come: the next request opens it, so editing is over.
+        flash(
+            gettext("The survey has been created and opens now, since its opening date has come.")
+        )
+        return redirect(url_for(".survey", slug=survey.slug), code=303)
+    flash(gettext("The draft survey has been created. Check its units below."))
+    return redirect(url_for(".edit_survey", slug=survey.slug), code=303)
+
+
+@bp.route("/surveys/<slug>/edit", methods=["GET", "POST"])
+@require_role(*HR)
+def edit_survey(slug: str):
+    """Change a draft; an opened survey is frozen."""
+    survey = _survey(slug)
+    if survey.status != "draft":
+        return _refused(survey, lifecycle.LifecycleError(lifecycle.NOT_A_DRAFT))
+    form = SurveyForm(obj=survey if request.method == "GET" else None)
+    if request.method == "GET":
+        form.fill_units(store.survey_units(survey))
+    unit_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            lifecycle.edit_draft(survey, form.settings(), actor=current_user(), today=today())
+        except lifecycle.SettingsError as exc:
+            unit_errors = _settings_errors(form, exc)
+        except lifecycle.LifecycleError as exc:
+            return _refused(survey, exc)
+        else:
+            flash(gettext("The changes have been saved."))
+            return redirect(url_for(".survey", slug=survey.slug), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "admin/surveys/form.html", form=form, survey=survey, unit_errors=unit_errors
+    ), status
+
+
+@bp.get("/surveys/<slug>/preview")
+@require_role(*HR)
+def preview_survey(slug: str):
+    """The form exactly as staff see it; it cannot be sent."""
+    from portal.respond import render_form
+
+    return render_form(_survey(slug), admission={}, preview=True)
+
+
+# -- the survey page and its lifecycle ---------------------------------------------------------
+
+
+@bp.get("/surveys/<slug>")
+@require_role(*HR)
+def survey(slug: str):
+    """Status, lifecycle actions, access, and what may be seen of participation."""
+    return _detail(_survey(slug), CodesForm(formdata=None))
+
+
+def _detail(survey: Survey, codes_form: CodesForm, status: int = 200):
+    issued, used = store.code_counts(survey)
+    link = access.survey_link(current_app.config["BASE_URL"], survey.slug)
+    return render_template(
+        "admin/surveys/detail.html",
+        survey=survey,
+        units=store.survey_units(survey),
+        overall=monitoring.overall(survey),
+        unit_rates=monitoring.unit_rates(survey),
+        link=link,
+        qr_svg=_qr(link) if survey.access == "link" else None,
+        issued=issued,
+        used=used,
+        codes_form=codes_form,
+        open_form=ConfirmForm(formdata=None),
+        why_not_reopen=lifecycle.why_not_reopen(survey),
+        purge_due_on=lifecycle.purge_due_on(survey),
+    ), status
+
+
+@bp.post("/surveys/<slug>/open")
+@require_role(*HR)
+def open_survey(slug: str):
+    """Open a draft now (a closed or published survey is refused, with the reason)."""
+    survey = _survey(slug)
+    if not ConfirmForm().validate_on_submit():
+        return error_page(400)
+    try:
+        lifecycle.open_survey(survey, actor=current_user(), today=today())
+    except lifecycle.LifecycleError as exc:
+        return _refused(survey, exc)
+    flash(gettext("The survey is open: staff can answer now."))
+    return redirect(url_for(".survey", slug=slug), code=303)
+
+
+ACTIONS = {
+    # action: (lifecycle function, success message)
+    "close": (
+        lambda s, user: lifecycle.close_survey(s, actor=user, today=today()),
+        N_("The survey is closed."),
+    ),
+    "publish": (
+        lambda s, user: lifecycle.publish_survey(
+            s, publication.report_snapshots, actor=user, today=today()
+        ),
+        N_("The survey is published to the board."),
+    ),
+    "archive": (
+        lambda s, user: lifecycle.archive_survey(s, actor=user),
+        N_("The survey is archived."),
+    ),
+    "revoke": (
+        lambda s, user: lifecycle.revoke_unused_codes(s, actor=user),
+        N_("The unused codes have been revoked."),
+    ),
+}
+
+
+@bp.route("/surveys/<slug>/close", methods=["GET", "POST"])
+@require_role(*HR)
+def close_survey(slug: str):
+    """Close the survey early (after a confirmation page)."""
+    return _confirm_action(slug, "close")
+
+
+@bp.route("/surveys/<slug>/publish", methods=["GET", "POST"])
+@require_role(*HR)
+def publish_survey(slug: str):
+    """Publish the closed survey to the board (after a confirmation page)."""
+    return _confirm_action(slug, "publish")
+
+
+@bp.route("/surveys/<slug>/archive", methods=["GET", "POST"])
+@require_role(*HR)
+def archive_survey(slug: str):
+    """Archive the survey (after a confirmation page)."""
+    return _confirm_action(slug, "archive")
+
+
+@bp.route("/surveys/<slug>/revoke", methods=["GET", "POST"])
+@require_role(*HR)
+def revoke_codes(slug: str):
+    """Revoke every unused code (after a confirmation page)."""
+    return _confirm_action(slug, "revoke")
+
+
+def _confirm_action(slug: str, action: str):
+    """A confirmation page, then the final action (close, publish, archive, revoke codes)."""
+    survey = _survey(slug)
+    try:
+        lifecycle.check_action(survey, action)
+    except lifecycle.LifecycleError as exc:
+        return _refused(survey, exc)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        perform, message = ACTIONS[action]
+        try:
+            perform(survey, current_user())
+        except lifecycle.LifecycleError as exc:
+            return _refused(survey, exc)
+        flash(gettext(message))
+        return redirect(url_for(".survey", slug=slug), code=303)
+    issued, used = store.code_counts(survey)
+    return render_template(
+        "admin/surveys/confirm.html",
+        survey=survey,
+        action=action,
+        form=form,
+        overall=monitoring.overall(survey),
+        issued=issued,
+        used=used,
+    )
+
+
+# -- access ------------------------------------------------------------------------------------
+
+
+@bp.post("/surveys/<slug>/codes")
+@require_role(*HR)
+def generate_codes(slug: str):
+    """Generate a batch and show it once: the sheet to print and the CSV, in this response only."""
+    survey = _survey(slug)
+    form = CodesForm()
+    if not form.validate_on_submit():
+        return _detail(survey, form, 400)
+    try:
+        codes = lifecycle.generate_codes(
+            survey, form.count.data, current_app.config["SECRET_KEY"], actor=current_user()
+        )
+    except lifecycle.LifecycleError as exc:
+        return _refused(survey, exc)
+    link = access.survey_link(current_app.config["BASE_URL"], survey.slug)
+    csv_text = access.codes_csv(codes, link, survey.title(current_language()))
+    # The CSV rides in this same response as a data: link: the codes are never
+    # kept anywhere (no session, no server-side store) for a second download.
+    return render_template(
+        "admin/surveys/codes_sheet.html",
+        survey=survey,
+        codes=codes,
+        link=link,
+        csv_href=access.data_uri(csv_text, "text/csv"),
+        csv_name=f"codes-{today().isoformat()}.csv",
+    )
+
+
+@bp.get("/surveys/<slug>/poster")
+@require_role(*HR)
+def poster(slug: str):
+    """A printable poster with the link and its QR code (link mode)."""
+    survey = _survey(slug)
+    if survey.access != "link":
+        return error_page(404)
+    link = access.survey_link(current_app.config["BASE_URL"], survey.slug)
+    return render_template(
+        "admin/surveys/poster.html",
+        survey=survey,
+        link=link,
+        qr_svg=_qr(link),
+    )
+
+
+# -- after close: comments, results, retention -------------------------------------------------
+
+
+@bp.route("/surveys/<slug>/comments", methods=["GET", "POST"])
+@require_role(*HR)
+def comments(slug: str):
+    """Free-text answers, shuffled and redacted, once enough people answered; choose some."""
+    survey = _survey(slug)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            chosen = lifecycle.select_comments(
+                survey, request.form.getlist("comment"), actor=current_user()
+            )
+        except lifecycle.LifecycleError as exc:
+            return _refused(survey, exc)
+        flash(gettext("Comments chosen for the report: %(n)d.", n=chosen))
+        return redirect(url_for(".comments", slug=slug), code=303)
+    overall = monitoring.overall(survey)
+    visible = monitoring.comments_visible(survey, overall.responses)
+    return render_template(
+        "admin/surveys/comments.html",
+        survey=survey,
+        form=form,
+        visible=visible,
+        threshold=monitoring.comment_threshold(survey),
+        groups=publication.comment_groups(survey, current_language()) if visible else [],
+    )
+
+
+@bp.get("/surveys/<slug>/results")
+@require_role(*HR)
+def results(slug: str):
+    """The results preview: the report's tables as the board will see them (after close)."""
+    survey = _survey(slug)
+    try:
+        view = publication.results_view(survey, current_language())
+    except lifecycle.LifecycleError as exc:
+        return _refused(survey, exc)
+    return render_template(
+        "admin/surveys/results.html",
+        survey=survey,
+        report=view["report"],
+        comments=view["comments"],
+    )
+
+
+@bp.route("/surveys/<slug>/purge", methods=["GET", "POST"])
+@require_role(*HR)
+def purge(slug: str):
+    """Retention: the automatic purge setting, and purging the raw responses now."""
+    survey = _survey(slug)
+    form = PurgeForm()
+    if form.validate_on_submit():
+        if form.slug.data.strip() != survey.slug:
+            form.slug.errors = [gettext("That is not this survey's identifier.")]
+        else:
+            try:
+                lifecycle.purge_responses(survey, actor=current_user(), today=today())
+            except lifecycle.LifecycleError as exc:
+                return _refused(survey, exc)
+            store.compact()
+            flash(gettext("The raw responses have been purged. The published report is kept."))
+            return redirect(url_for(".survey", slug=slug), code=303)
+    retention = RetentionForm(formdata=None, obj=survey)
+    return _purge_page(survey, form, retention, 400 if request.method == "POST" else 200)
+
+
+@bp.post("/surveys/<slug>/retention")
+@require_role(*HR)
+def retention(slug: str):
+    """Save the automatic purge setting."""
+    survey = _survey(slug)
+    retention = RetentionForm()
+    if not retention.validate_on_submit():
+        return _purge_page(survey, PurgeForm(formdata=None), retention, 400)
+    lifecycle.set_retention(survey, retention.purge_after_months.data, actor=current_user())
+    flash(gettext("The retention setting has been saved."))
+    return redirect(url_for(".purge", slug=slug), code=303)
+
+
+def _purge_page(survey: Survey, form: PurgeForm, retention: RetentionForm, status: int):
+    return render_template(
+        "admin/surveys/purge.html",
+        survey=survey,
+        form=form,
+        retention=retention,
+        overall=monitoring.overall(survey),
+        purge_due_on=lifecycle.purge_due_on(survey),
+    ), status

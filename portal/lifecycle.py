@@ -1,0 +1,503 @@
+"""The survey lifecycle: draft → open → closed → published, archiving, access codes,
+comment selection, retention and the date schedule.
+
+Plain functions with explicit arguments (the acting user, today's date, the
+secret key), so the web views, the CLI and the tests share one set of rules.
+Every change is written to the audit log; nothing about respondents is.
+Refusals are ``LifecycleError`` with an English message marked for
+translation: the view shows it in the user's language, the CLI in English.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from portal import audit, store
+from portal.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, Survey
+from surveys import N_
+from surveys.definition import (
+    DefinitionError,
+    available_templates,
+    load_template,
+    with_unit_names,
+)
+
+# Survey dates are dates in the municipality's zone (the default of BABEL_DEFAULT_TIMEZONE).
+LOCAL_ZONE = "Europe/Stockholm"
+MAX_MIN_GROUP = 100
+MAX_CODES_PER_BATCH = 5000
+MAX_INVITED = 1_000_000
+MAX_PURGE_MONTHS = 120
+ACCESS_MODES = ("link", "codes")
+
+WHY_NO_REOPEN_PUBLISHED = N_(
+    "A published survey can never be reopened: new answers would change figures the board "
+    "has already seen, and comparing the two versions could reveal how individual people "
+    "answered."
+)
+WHY_NO_REOPEN_CLOSED = N_(
+    "A closed survey cannot be reopened: its results are visible to HR from the moment it "
+    "closes, and answers added afterwards could be picked out by comparing the figures before "
+    "and after. Its access codes have also been deleted. Create a new survey instead."
+)
+
+
+DUPLICATE_UNIT = N_("Each unit may be listed only once.")
+ON_ITS_DATE = N_("Automatically, on its date")
+PURGED = N_("Deleted %(responses)s responses with %(answers)s answers and %(comments)s comments")
+SCHEDULED_PURGE = N_(
+    "Automatically, after the retention period: deleted %(responses)s responses with "
+    "%(answers)s answers and %(comments)s comments"
+)
+NOT_A_DRAFT = N_("Only a draft can be edited: opening froze the survey.")
+
+
+class LifecycleError(Exception):
+    """A refused lifecycle action; ``message`` is an English msgid with ``params``."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+
+class SettingsError(LifecycleError):
+    """Invalid survey settings; ``errors`` maps a field name to its (msgid, params)."""
+
+    def __init__(self, errors: dict[str, tuple[str, dict[str, Any]]]) -> None:
+        super().__init__(N_("The survey settings are not valid."))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class UnitSetting:
+    """One unit as HR enters it."""
+
+    name_sv: str
+    name_en: str = ""
+    invited: int | None = None
+
+
+@dataclass(frozen=True)
+class SurveySettings:
+    """Everything HR can set on a draft survey."""
+
+    title_sv: str
+    title_en: str
+    access: str
+    min_group: int = DEFAULT_MIN_GROUP
+    opens_on: dt.date | None = None
+    closes_on: dt.date | None = None
+    units: tuple[UnitSetting, ...] = field(default_factory=tuple)
+
+    def fields(self) -> dict[str, Any]:
+        """The survey columns these settings write."""
+        return {
+            "title_sv": self.title_sv.strip(),
+            "title_en": self.title_en.strip() or self.title_sv.strip(),
+            "access": self.access,
+            "min_group": self.min_group,
+            "opens_on": self.opens_on,
+            "closes_on": self.closes_on,
+        }
+
+
+def check_settings(settings: SurveySettings, today: dt.date) -> None:
+    """Raise SettingsError naming each invalid field."""
+    errors: dict[str, tuple[str, dict[str, Any]]] = {}
+    if not settings.title_sv.strip():
+        errors["title_sv"] = (N_("Enter a title."), {})
+    if settings.access not in ACCESS_MODES:
+        errors["access"] = (N_("Choose how staff get access."), {})
+    if not MIN_GROUP_FLOOR <= settings.min_group <= MAX_MIN_GROUP:
+        errors["min_group"] = (
+            N_("The minimum group size must be between %(min)d and %(max)d."),
+            {"min": MIN_GROUP_FLOOR, "max": MAX_MIN_GROUP},
+        )
+    if settings.closes_on is not None:
+        if settings.closes_on < today:
+            errors["closes_on"] = (N_("The closing date has already passed."), {})
+        elif settings.opens_on is not None and settings.closes_on < settings.opens_on:
+            errors["closes_on"] = (N_("The survey must close on or after its opening date."), {})
+    for lang in ("sv", "en"):
+        names = [_unit_name(u, lang).casefold() for u in settings.units if u.name_sv.strip()]
+        if len(set(names)) != len(names):
+            errors["units"] = (DUPLICATE_UNIT, {})
+    for unit in settings.units:
+        if unit.invited is not None and not 1 <= unit.invited <= MAX_INVITED:
+            errors["units"] = (N_("The number invited must be a positive whole number."), {})
+    if errors:
+        raise SettingsError(errors)
+
+
+def _unit_name(unit: UnitSetting, lang: str) -> str:
+    return (unit.name_en.strip() or unit.name_sv.strip()) if lang == "en" else unit.name_sv.strip()
+
+
+def _definition_with_units(definition, units: Sequence[UnitSetting]):
+    """The definition with HR's units, and the invited counts by option key."""
+    named = [u for u in units if u.name_sv.strip()]
+    if named and store.unit_question_key(definition) is not None:
+        current = _current_units(definition)
+        wanted = [(u.name_sv.strip(), _unit_name(u, "en")) for u in named]
+        if wanted != [(sv, en) for _, sv, en in current]:
+            try:
+                definition = with_unit_names(definition, wanted)
+            except DefinitionError as exc:
+                raise SettingsError(
+                    {"units": (N_("Each unit may be listed only once."), {})}
+                ) from exc
+    current = _current_units(definition)
+    invited = {}
+    for (key, _sv, _en), unit in zip(current, named, strict=False):
+        if unit.invited is not None:
+            invited[key] = unit.invited
+    return definition, invited
+
+
+def _current_units(definition) -> list[tuple[str, str, str]]:
+    key = store.unit_question_key(definition)
+    if key is None:
+        return []
+    return [
+        (o.key, o.label.sv, o.label.en)
+        for o in definition.question(key).options
+        if not o.prefer_not
+    ]
+
+
+# -- creating and editing ------------------------------------------------------------------
+
+
+def create_survey(template: str, settings: SurveySettings, *, actor: Any, today: dt.date) -> Survey:
+    """Create a draft survey from ``template`` with ``settings``."""
+    if template not in available_templates():
+        raise SettingsError({"template": (N_("Choose one of the templates."), {})})
+    check_settings(settings, today)
+    definition, invited = _definition_with_units(load_template(template), settings.units)
+    survey = store.create_survey(definition, invited=invited, **settings.fields())
+    audit.record(
+        "survey_created",
+        actor=actor,
+        subject=_subject(survey),
+        detail=N_("From the template %(template)s"),
+        params={"template": template},
+    )
+    return survey
+
+
+def edit_draft(survey: Survey, settings: SurveySettings, *, actor: Any, today: dt.date) -> None:
+    """Change a draft's settings and units; refused once the survey has opened."""
+    if survey.status != "draft":
+        raise LifecycleError(NOT_A_DRAFT)
+    check_settings(settings, today)
+    definition, invited = _definition_with_units(survey.definition(), settings.units)
+    try:
+        store.update_draft(survey, settings.fields(), definition, invited)
+    except store.WrongStatus:
+        raise LifecycleError(NOT_A_DRAFT) from None
+    audit.record("survey_edited", actor=actor, subject=_subject(survey))
+
+
+# -- transitions -----------------------------------------------------------------------------
+
+
+def check_action(survey: Survey, action: str) -> None:
+    """Raise LifecycleError unless ``action`` (close, publish, archive, revoke) is possible now.
+
+    The confirmation pages ask this before showing their question, and the
+    actions themselves ask it again before acting.
+    """
+    if action == "close" and survey.status != "open":
+        raise LifecycleError(N_("Only an open survey can be closed."))
+    if action == "publish" and survey.status != "closed":
+        raise LifecycleError(N_("Only a closed survey can be published."))
+    if action == "archive":
+        if survey.archived:
+            raise LifecycleError(N_("The survey is already archived."))
+        if survey.status not in ("closed", "published"):
+            raise LifecycleError(N_("Only a closed or published survey can be archived."))
+    if action == "revoke" and (survey.access != "codes" or survey.status not in ("draft", "open")):
+        raise LifecycleError(N_("There are no codes to revoke."))
+
+
+def open_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
+    """Open a draft for answers, freezing its definition."""
+    if survey.status == "published":
+        raise LifecycleError(WHY_NO_REOPEN_PUBLISHED)
+    if survey.status in ("closed",):
+        raise LifecycleError(WHY_NO_REOPEN_CLOSED)
+    if survey.status == "open":
+        raise LifecycleError(N_("The survey is already open."))
+    if survey.closes_on is not None and survey.closes_on < today:
+        raise LifecycleError(
+            N_("The closing date has already passed: change it before opening the survey.")
+        )
+    if not store.transition(survey, ("draft",), "open", today):
+        raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
+    audit.record("survey_opened", actor=actor, subject=_subject(survey))
+
+
+def close_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
+    """Close an open survey (early or on time); final, and its codes are deleted."""
+    check_action(survey, "close")
+    if not store.transition(survey, ("open",), "closed", today):
+        raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
+    audit.record("survey_closed", actor=actor, subject=_subject(survey))
+
+
+def publish_survey(
+    survey: Survey,
+    snapshots: Callable[[Survey], dict[str, str]],
+    *,
+    actor: Any,
+    today: dt.date,
+) -> None:
+    """Publish a closed survey to the board, freezing its report as ``snapshots(survey)``."""
+    check_action(survey, "publish")
+    if not store.publish(survey, snapshots(survey), today):
+        raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
+    audit.record("survey_published", actor=actor, subject=_subject(survey))
+
+
+def archive_survey(survey: Survey, *, actor: Any) -> None:
+    """Hide a closed or published survey from the default list."""
+    check_action(survey, "archive")
+    if not store.set_archived(survey):
+        raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
+    audit.record("survey_archived", actor=actor, subject=_subject(survey))
+
+
+def why_not_reopen(survey: Survey) -> str | None:
+    """The msgid explaining why ``survey`` cannot be reopened, or None if not applicable."""
+    if survey.status == "published":
+        return WHY_NO_REOPEN_PUBLISHED
+    if survey.status == "closed":
+        return WHY_NO_REOPEN_CLOSED
+    return None
+
+
+# -- access codes ------------------------------------------------------------------------------
+
+
+def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -> list[str]:
+    """A new batch of single-use codes; the caller shows them once, only hashes are kept."""
+    if survey.access != "codes":
+        raise LifecycleError(N_("This survey uses an open link, not codes."))
+    if survey.status not in ("draft", "open"):
+        raise LifecycleError(N_("Codes can only be added before the survey closes."))
+    if not 1 <= count <= MAX_CODES_PER_BATCH:
+        raise LifecycleError(
+            N_("Generate between %(min)d and %(max)d codes at a time."),
+            min=1,
+            max=MAX_CODES_PER_BATCH,
+        )
+    codes = store.generate_codes(survey, count, secret_key)
+    audit.record(
+        "codes_generated",
+        actor=actor,
+        subject=_subject(survey),
+        detail=N_("Number of codes: %(count)s"),
+        params={"count": count},
+    )
+    return codes
+
+
+def revoke_unused_codes(survey: Survey, *, actor: Any) -> int:
+    """Delete every unused code of the survey; used ones stay counted."""
+    check_action(survey, "revoke")
+    revoked = store.revoke_unused_codes(survey)
+    audit.record(
+        "codes_revoked",
+        actor=actor,
+        subject=_subject(survey),
+        detail=N_("Unused codes revoked: %(count)s"),
+        params={"count": revoked},
+    )
+    return revoked
+
+
+# -- comments ----------------------------------------------------------------------------------
+
+
+def select_comments(survey: Survey, comment_ids: Iterable[str], *, actor: Any) -> int:
+    """Choose the comments to include in the report; only before publication."""
+    if survey.status != "closed":
+        raise LifecycleError(
+            N_("Comments can be chosen only while the survey is closed and not yet published.")
+        )
+    chosen = store.set_comment_selection(survey, comment_ids)
+    audit.record(
+        "comments_selected",
+        actor=actor,
+        subject=_subject(survey),
+        detail=N_("Comments chosen: %(count)s"),
+        params={"count": chosen},
+    )
+    return chosen
+
+
+# -- retention ---------------------------------------------------------------------------------
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus ``months`` calendar months, clamped to the end of a shorter month."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def purge_due_on(survey: Survey) -> dt.date | None:
+    """When the automatic purge of ``survey`` falls due, if it has one."""
+    if survey.published_on is None or survey.purge_after_months is None:
+        return None
+    return add_months(survey.published_on, survey.purge_after_months)
+
+
+def set_retention(survey: Survey, months: int | None, *, actor: Any) -> None:
+    """Purge the raw responses automatically ``months`` after publication (None: by hand)."""
+    if months is not None and not 1 <= months <= MAX_PURGE_MONTHS:
+        raise SettingsError(
+            {
+                "purge_after_months": (
+                    N_("Enter a number of months between %(min)d and %(max)d."),
+                    {"min": 1, "max": MAX_PURGE_MONTHS},
+                )
+            }
+        )
+    store.set_purge_after(survey, months)
+    audit.record(
+        "survey_edited",
+        actor=actor,
+        subject=_subject(survey),
+        detail=N_("Automatic purge after %(months)s months")
+        if months is not None
+        else N_("Automatic purge switched off"),
+        params={"months": months} if months is not None else None,
+    )
+
+
+def purge_responses(survey: Survey, *, actor: Any, today: dt.date) -> dict[str, int]:
+    """Delete the raw responses of a published survey; the published report stays."""
+    if survey.status != "published":
+        raise LifecycleError(N_("Raw responses can be purged only after publication."))
+    if survey.purged_on is not None:
+        raise LifecycleError(N_("The raw responses have already been purged."))
+    deleted = store.purge_responses(survey, today)
+    if deleted is None:
+        raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
+    audit.record(
+        "responses_purged",
+        actor=actor,
+        subject=_subject(survey),
+        detail=PURGED,
+        params=deleted,
+    )
+    return deleted
+
+
+# -- the schedule --------------------------------------------------------------------------------
+
+
+def apply_schedule(today: dt.date, *, purge: bool = True) -> list[tuple[str, str]]:
+    """Apply every transition that is due by date; returns (slug, action) pairs applied.
+
+    Idempotent and safe under concurrent workers: each transition is a
+    conditional UPDATE, and only the worker that made it writes the audit
+    entry. A draft opens on ``opens_on`` unless its closing date has passed;
+    an open survey closes the day after ``closes_on``; a published survey's
+    raw responses are purged ``purge_after_months`` after publication.
+    """
+    applied = []
+    for survey in store.scheduled_surveys(today):
+        action = apply_survey_schedule(survey, today, purge=purge)
+        if action:
+            applied.append((survey.slug, action))
+    return applied
+
+
+def apply_survey_schedule(survey: Survey, today: dt.date, *, purge: bool = False) -> str | None:
+    """Apply the transition due for one survey today, if any; returns its audit action.
+
+    A scheduled transition is logged at the moment it was due (the start of
+    the day), not when a request happened to apply it: the first request
+    after midnight may be a respondent's, and the audit log must not tell
+    when anyone opened the survey.
+    """
+    if _due_to_open(survey, today) and store.transition(survey, ("draft",), "open", today):
+        _record_scheduled("survey_opened", survey, survey.opens_on)
+        return "survey_opened"
+    if _due_to_close(survey, today) and store.transition(survey, ("open",), "closed", today):
+        _record_scheduled("survey_closed", survey, survey.closes_on + dt.timedelta(days=1))
+        return "survey_closed"
+    due = purge_due_on(survey)
+    if not (purge and survey.status == "published" and survey.purged_on is None and due):
+        return None
+    if due <= today:
+        deleted = store.purge_responses(survey, today)
+        if deleted is not None:
+            _record_scheduled("responses_purged", survey, due, SCHEDULED_PURGE, deleted)
+            return "responses_purged"
+    return None
+
+
+def _record_scheduled(
+    action: str,
+    survey: Survey,
+    day: dt.date,
+    detail: str = ON_ITS_DATE,
+    params: dict[str, int] | None = None,
+) -> None:
+    midnight = dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(LOCAL_ZONE))
+    store.add_audit_entry(
+        at=midnight.astimezone(dt.UTC).replace(tzinfo=None),
+        actor=None,
+        action=action,
+        subject=_subject(survey),
+        detail=detail,
+        params=params,
+    )
+
+
+def _subject(survey: Survey) -> str:
+    """How the audit log names a survey: its Swedish title and its identifier."""
+    return f"{survey.title_sv[:180]} ({survey.slug})"
+
+
+def _due_to_open(survey: Survey, today: dt.date) -> bool:
+    return (
+        survey.status == "draft"
+        and survey.opens_on is not None
+        and survey.opens_on <= today
+        and (survey.closes_on is None or survey.closes_on >= today)
+    )
+
+
+def _due_to_close(survey: Survey, today: dt.date) -> bool:
+    return survey.status == "open" and survey.closes_on is not None and survey.closes_on < today
+
+
+def schedule_due(survey: Survey, today: dt.date) -> bool:
+    """Whether an open or close transition is due for ``survey`` (cheap, no query)."""
+    return _due_to_open(survey, today) or _due_to_close(survey, today)
+
+
+# -- report snapshots ------------------------------------------------------------------------------
+
+
+def snapshot_json(report_data: dict[str, Any], comments: Sequence[tuple[str, str]]) -> str:
+    """The frozen published report: the suppressed report data and the selected comments."""
+    return json.dumps(
+        {
+            "report": report_data,
+            "comments": [{"question": q, "text": t} for q, t in comments],
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )

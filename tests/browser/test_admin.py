@@ -1,0 +1,72 @@
+"""The administration in a real browser: keyboard login, and axe audits of the account pages."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from portal import store
+from portal.extensions import db
+from tests.browser.conftest import assert_accessible
+from tests.factories import DEFAULT_PASSWORD, make_user
+
+
+def admin_account(portal, email: str):
+    with portal.app.app_context(), db.connection_context():
+        existing = store.get_user_by_email(email)
+    return existing or make_user(portal.app, email, "admin")
+
+
+def log_in(page, portal, email: str) -> None:
+    page.goto(portal.url("/admin/login"))
+    page.fill("#email", email)
+    page.fill("#password", DEFAULT_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Översikt")
+
+
+def test_keyboard_login_with_an_error_first(portal, phone):
+    admin_account(portal, "keyboard@example.se")
+    phone.goto(portal.url("/admin/"))
+    expect(phone).to_have_url(portal.url("/admin/login?next=/admin/"))
+    assert_accessible(phone)
+    phone.keyboard.press("Tab")  # skip link
+    phone.keyboard.press("Tab")  # brand
+    phone.keyboard.press("Tab")  # language
+    phone.keyboard.press("Tab")
+    phone.keyboard.type("keyboard@example.se")
+    phone.keyboard.press("Tab")
+    phone.keyboard.type("not the right password")
+    phone.keyboard.press("Enter")
+    expect(phone.locator(".error-summary")).to_contain_text(
+        "E-postadressen eller lösenordet är fel"
+    )
+    assert_accessible(phone)
+    phone.fill("#password", DEFAULT_PASSWORD)
+    phone.keyboard.press("Enter")
+    expect(phone).to_have_url(portal.url("/admin/"))
+    assert_accessible(phone)
+
+
+def test_account_pages_are_accessible_in_both_languages(portal, desktop):
+    admin_account(portal, "axe@example.se")
+    log_in(desktop, portal, "axe@example.se")
+    desktop.goto(portal.url("/admin/users/new"))
+    create = desktop.get_by_role("button", name="Skapa kontot")
+    create.click()  # empty form: errors beside the fields
+    expect(desktop.locator("#email-error")).to_be_visible()
+    assert_accessible(desktop)
+    desktop.fill("#email", "new.person@example.se")
+    desktop.select_option("#role", "hr")
+    create.click()
+    expect(desktop.locator(".secret")).to_be_visible()
+    assert_accessible(desktop)
+    for path in ("/admin/users", "/admin/audit", "/admin/password", "/admin/users?lang=en"):
+        desktop.goto(portal.url(path))
+        assert_accessible(desktop)
+    desktop.get_by_role("link", name="new.person@example.se").click()
+    expect(desktop.locator("h1")).to_have_text("new.person@example.se")
+    assert_accessible(desktop)
+    desktop.get_by_role("button", name="Log out").click()
+    expect(desktop).to_have_url(portal.url("/admin/login"))
+    desktop.goto(portal.url("/admin/users"))
+    expect(desktop).to_have_url(portal.url("/admin/login?next=/admin/users"))
