@@ -214,3 +214,14 @@ def test_prefer_not_to_say_total_is_published_only_when_safe():
     assert row(report, "worry", "role", "ss_children").prefer_not is None
     one = report_of([respondent(worry="na")] + [respondent() for _ in range(39)])
     assert row(one, "worry").prefer_not is None  # 1 of 40: "almost no one", not shown
+
+
+def test_support_answered_only_with_prefer_not_is_out_of_the_support_base():
+    """An exposed respondent who answered "support" with "prefer not to say" only is
+    neither a yes nor a no for "received some support"."""
+    people = [respondent(exp_threats="once", support=["manager"]) for _ in range(8)]
+    people += [respondent(exp_threats="once", support=["none"]) for _ in range(6)]
+    people += [respondent(exp_threats="once", support=["na"]) for _ in range(5)]
+    people += [respondent() for _ in range(10)]
+    support = row(report_of(people), "support_received")
+    assert (support.n, support.cells[0].count) == (14, 8)
