@@ -15,7 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from portal import lifecycle, publication, results, store
+from portal import lifecycle, monitoring, publication, results, store
 from portal.extensions import db
 from portal.models import MIN_GROUP_FLOOR
 from surveys.answers import Answers
@@ -369,17 +369,32 @@ def demo_answers(
     help="Write to this file instead of printing.",
 )
 def report(slug: str, fmt: str, by: str | None, lang: str, invited: int | None, output) -> None:
-    """Export the disclosure-controlled report of a closed survey (never raw responses)."""
+    """Export the disclosure-controlled report of a closed survey (never raw responses).
+
+    A published survey exports its published report (the frozen snapshot), which
+    stays the same after its raw responses are purged.
+    """
     with db.connection_context():
         survey = _survey_or_fail(slug)
-        try:
-            built = results.survey_report(survey, invited=invited)
-        except store.ResultsNotAvailable as exc:
+        snapshot = store.report_snapshot(survey, lang) if survey.status == "published" else None
+        if snapshot is not None and fmt == "json":
+            data = results.select_breakdowns(json.loads(snapshot)["report"], by)
+        elif survey.purged_on is not None:
             raise click.ClickException(
-                f"the survey is {exc.status}; results are only available once it is closed"
-            ) from exc
-    if fmt == "json":
-        data = results.to_json_data(built, lang=lang, by=by)
+                "the raw responses of this survey were purged; only the published report "
+                "remains: export it with --format json"
+            )
+        else:
+            try:
+                built = results.survey_report(
+                    survey, invited=invited or monitoring.total_invited(survey)
+                )
+            except store.ResultsNotAvailable as exc:
+                raise click.ClickException(
+                    f"the survey is {exc.status}; results are only available once it is closed"
+                ) from exc
+            data = results.to_json_data(built, lang=lang, by=by) if fmt == "json" else None
+    if data is not None:
         content = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     else:
         content = results.to_csv(built, lang=lang, by=by)

@@ -108,6 +108,22 @@ def selected_breakdowns(report: Report, by: str | None) -> tuple[str, ...]:
 # -- JSON ----------------------------------------------------------------------------------
 
 
+def select_breakdowns(data: dict[str, Any], by: str | None) -> dict[str, Any]:
+    """Report data (as from ``to_json_data``) with only the breakdown ``by``, or all."""
+    if by is None:
+        return data
+
+    def only(table: dict[str, Any]) -> dict[str, Any]:
+        return {**table, "breakdowns": {b: r for b, r in table["breakdowns"].items() if b == by}}
+
+    return {
+        **data,
+        "breakdowns": {b: label for b, label in data["breakdowns"].items() if b == by},
+        "indicators": [only(t) for t in data["indicators"]],
+        "questions": [only(t) for t in data["questions"]],
+    }
+
+
 def to_json_data(report: Report, lang: str = "sv", by: str | None = None) -> dict[str, Any]:
     """The report as plain data for ``json.dumps``: published figures only."""
     breakdowns = selected_breakdowns(report, by)

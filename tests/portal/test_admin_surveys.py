@@ -7,6 +7,7 @@ import base64
 import csv
 import datetime as dt
 import io
+import json
 import re
 import uuid
 
@@ -632,3 +633,26 @@ def test_a_survey_created_on_its_opening_date_goes_to_its_page_open(app, hr):
     assert "/edit" not in response.headers["Location"]
     html = page(hr, response.headers["Location"])
     assert "Stäng enkäten nu" in html
+
+
+def test_the_real_report_is_published_and_survives_the_purge(app, hr):
+    """End to end with the results engine: 12 staff answer, HR closes, previews, picks a
+    comment and publishes; after the purge the results page shows the same figures."""
+    survey, ids = closed_with_comments(app, responses=12, min_group=5)
+    detail = f"/admin/surveys/{survey.slug}"
+    preview = page(hr, f"{detail}/results")
+    assert "12" in preview
+    assert post_form(hr, f"{detail}/comments", {"comment": [ids[2]]}).status_code == 303
+    assert post_form(hr, f"{detail}/publish", {}).status_code == 303
+    published = page(hr, f"{detail}/results")
+    assert "Kommentar 2" in published
+    assert "Kommentar 0" not in published
+    assert post_form(hr, f"{detail}/purge", {"slug": survey.slug}).status_code == 303
+    with app.app_context(), db.connection_context():
+        assert Response.select().where(Response.survey == survey.id).count() == 0
+        snapshot = json.loads(store.report_snapshot(fresh(app, survey), "sv"))
+    assert snapshot["report"]["respondents"] == 12
+    after = page(hr, f"{detail}/results")
+    # The same page but for the token and the status message of the last action.
+    strip = re.compile(r'name="csrf_token" value="[^"]*"|="status">[^<]*<')
+    assert strip.sub("", after) == strip.sub("", published)

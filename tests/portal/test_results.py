@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 
@@ -227,3 +228,24 @@ def test_demo_data_fills_an_open_survey_whose_report_builds(app, runner):
     children, admin = threatened["ss_children"], threatened["admin"]
     if children["n"] and admin["n"]:
         assert children["options"][0]["percent"] > (admin["options"][0]["percent"] or 0)
+
+
+def test_a_published_survey_exports_its_published_report_even_after_the_purge(
+    app, known_survey, runner
+):
+    before = json.loads(export(runner, known_survey.slug))
+    assert runner.invoke(args=["publish-survey", known_survey.slug]).exit_code == 0
+    published = json.loads(export(runner, known_survey.slug))
+    assert published["respondents"] == before["respondents"] == 16
+    assert published["questions"] == before["questions"]
+    with app.app_context(), db.connection_context():
+        survey = store.get_survey(known_survey.slug)
+        store.purge_responses(survey, dt.date.today())
+    after = json.loads(export(runner, known_survey.slug))
+    assert after == published
+    only_roles = json.loads(export(runner, known_survey.slug, "--by", "role"))
+    assert set(only_roles["breakdowns"]) == {"role"}
+    assert all(set(t["breakdowns"]) <= {"role"} for t in only_roles["questions"])
+    refused = runner.invoke(args=["report", known_survey.slug, "--format", "csv"])
+    assert refused.exit_code != 0
+    assert "purged" in refused.output
