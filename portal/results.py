@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from flask import current_app
 from flask_babel import force_locale, gettext
 
 from portal import store
@@ -40,8 +42,26 @@ CSV_COLUMNS = (
 )
 
 
+# Reports kept per process: a closed survey never changes (it cannot reopen and its
+# definition is frozen), so its report is built once, not on every page or language.
+CACHED_REPORTS = 16
+
+
 def survey_report(survey: Survey, invited: int | None = None) -> Report:
     """The report of a closed survey; raises store.ResultsNotAvailable otherwise."""
+    cache: OrderedDict = current_app.extensions.setdefault("varna.reports", OrderedDict())
+    key = (survey.id, survey.slug, invited)
+    if survey.status in store.RESULT_STATUSES and survey.purged_on is None and key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    report = _build_report(survey, invited)
+    cache[key] = report
+    while len(cache) > CACHED_REPORTS:
+        cache.popitem(last=False)
+    return report
+
+
+def _build_report(survey: Survey, invited: int | None) -> Report:
     definition = survey.definition()
     counts = store.result_counts(survey, definition)
     meta = SurveyMeta(

@@ -249,3 +249,15 @@ def test_a_published_survey_exports_its_published_report_even_after_the_purge(
     refused = runner.invoke(args=["report", known_survey.slug, "--format", "csv"])
     assert refused.exit_code != 0
     assert "purged" in refused.output
+
+
+def test_a_closed_surveys_report_is_built_once_per_process(app, known_survey, monkeypatch):
+    calls = []
+    real = store.result_counts
+    monkeypatch.setattr(store, "result_counts", lambda *a: calls.append(1) or real(*a))
+    with app.app_context(), db.connection_context():
+        survey = store.get_survey(known_survey.slug)
+        first = results.survey_report(survey)
+        assert results.survey_report(survey) is first
+        assert results.survey_report(survey, invited=20).response_rate == 80
+    assert len(calls) == 2  # once per distinct invited count
