@@ -90,6 +90,39 @@ def _new_password_fields(email_field: str | None = None):
     return new, confirm
 
 
+def _when_chosen(check):
+    """Run ``check`` only when the form's ``password_choice`` is "set" (not generated)."""
+
+    def validator(form: FlaskForm, field) -> None:
+        if form.password_choice.data == "set":
+            check(form, field)
+
+    return validator
+
+
+def _chosen_password_fields(label, email_field: str | None = None):
+    """A choice between a generated password and one typed twice, checked when typed."""
+
+    def typed(form: FlaskForm, field) -> None:
+        if not field.data:
+            raise ValidationError(gettext("Enter a password."))
+        PolicyChecked(email_field)(form, field)
+
+    def same(form: FlaskForm, field) -> None:
+        if field.data != form.new_password.data:
+            raise ValidationError(gettext("The two passwords are not the same."))
+
+    choice = RadioField(
+        label,
+        choices=password_choices,
+        default="generate",
+        validators=[InputRequired(_l("Choose how to set the password."))],
+    )
+    new = PasswordField(_l("Password"), validators=[_when_chosen(typed)])
+    confirm = PasswordField(_l("Password again"), validators=[_when_chosen(same)])
+    return choice, new, confirm
+
+
 class AccountForm(FlaskForm):
     """A form about one account, whose address the password policy needs."""
 
@@ -120,24 +153,9 @@ class CreateUserForm(FlaskForm):
         validators=[InputRequired(_l("Choose a role."))],
         invalid_choice_message=_l("Choose one of the roles in the list."),
     )
-    password_choice = RadioField(
-        _l("Initial password"),
-        choices=password_choices,
-        default="generate",
-        validators=[InputRequired(_l("Choose how to set the password."))],
+    password_choice, new_password, confirm_password = _chosen_password_fields(
+        _l("Initial password"), email_field="email"
     )
-    new_password = PasswordField(_l("Password"))
-    confirm_password = PasswordField(_l("Password again"))
-
-    def validate_new_password(self, field) -> None:
-        if self.password_choice.data == "set":
-            if not field.data:
-                raise ValidationError(gettext("Enter a password."))
-            PolicyChecked("email")(self, field)
-
-    def validate_confirm_password(self, field) -> None:
-        if self.password_choice.data == "set" and field.data != self.new_password.data:
-            raise ValidationError(gettext("The two passwords are not the same."))
 
 
 class RoleForm(FlaskForm):
@@ -154,21 +172,4 @@ class StatusForm(FlaskForm):
 
 
 class ResetPasswordForm(AccountForm):
-    password_choice = RadioField(
-        _l("New password"),
-        choices=password_choices,
-        default="generate",
-        validators=[InputRequired(_l("Choose how to set the password."))],
-    )
-    new_password = PasswordField(_l("Password"))
-    confirm_password = PasswordField(_l("Password again"))
-
-    def validate_new_password(self, field) -> None:
-        if self.password_choice.data == "set":
-            if not field.data:
-                raise ValidationError(gettext("Enter a password."))
-            PolicyChecked()(self, field)
-
-    def validate_confirm_password(self, field) -> None:
-        if self.password_choice.data == "set" and field.data != self.new_password.data:
-            raise ValidationError(gettext("The two passwords are not the same."))
+    password_choice, new_password, confirm_password = _chosen_password_fields(_l("New password"))
