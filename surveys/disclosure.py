@@ -162,8 +162,47 @@ def protect_all(tables: Sequence[Table], k: int, k_ext: int = 1) -> list[Protect
         key += (tuple(total.options), tuple(sorted(total.derived.items())))
         if key not in parents:
             parents[key] = _Protector(total, k, k_ext).run_parent()
-        results.append(_Protector(table, k, k_ext, parents[key]).run())
+        fixed = _headline_cells(table, k, k_ext)
+        results.append(_Protector(table, k, k_ext, parents[key], fixed).run())
     return results
+
+
+# The other answers beside a headline figure, in a table of the headline alone.
+REST = "\x00rest"
+
+
+def _headline_cells(table: Table, k: int, k_ext: int) -> dict[tuple[str, str], tuple]:
+    """The headline figures of an exclusive table, each protected first on its own.
+
+    "Threatened, by role" is what the board asks for; protected together with the
+    detailed answers ("once", "2–5 times", …) it would be hidden to protect them.
+    So each headline column is protected as a table of its own (the headline and
+    the rest of the respondents), and the detailed table then starts from it and
+    hides its other cells first. Where the rest is one option ("never" beside
+    "threatened") that option is fixed too: it is the headline's complement.
+    Returns {(group, column): (state, band)} for the child groups.
+    """
+    if not table.exclusive or not table.groups:
+        return {}
+    fixed: dict[tuple[str, str], tuple] = {}
+    for name, parts in table.derived.items():
+        counts = {}
+        for g in table.groups:
+            y = table.y(g, name)
+            counts[(g, name)] = y
+            counts[(g, REST)] = table.n.get(g, 0) - y
+        alone = Table(table.groups, (name, REST), dict(table.n), counts, exclusive=True)
+        (result,) = protect_all([alone], k, k_ext)
+        rest = [o for o in table.options if o not in parts]
+        for row in result.groups:
+            fixed[(row.group, name)] = _cell_state(row.cells[name])
+            if len(rest) == 1:
+                fixed[(row.group, rest[0])] = _cell_state(row.cells[REST])
+    return fixed
+
+
+def _cell_state(cell: Cell) -> tuple:
+    return cell.reason, cell.band
 
 
 # The single child of a table of the total alone.
@@ -179,14 +218,28 @@ def _total_table(table: Table) -> Table:
     return Table((TOTAL,), table.options, n, counts, table.exclusive, table.derived)
 
 
-# How many of the cheapest candidates of each pool (near, farther, the whole table, and
-# in a breakdown the total last) are tried before settling for the cheapest.
-LOOKAHEAD = (6, 6, 0, 0)
+# How many of the cheapest candidates of each pool are tried before settling for the
+# cheapest. The pools: the lines through the failing cell, the lines through its
+# hidden parts, the whole table, and in a breakdown the headline figures, then the
+# total. Every cell on the lines through the failing cell is tried: the one that
+# settles may be the costliest, such as a headline figure that is the complement of
+# the failing cell (hiding cheaper cells first would only hide them too).
+LOOKAHEAD = (None, 6, 0, 0, 0)
 
 
 class _Protector:
-    def __init__(self, table: Table, k: int, k_ext: int, parent: dict | None = None) -> None:
+    def __init__(
+        self,
+        table: Table,
+        k: int,
+        k_ext: int,
+        parent: dict | None = None,
+        fixed: Mapping[tuple[str, str], tuple] | None = None,
+    ) -> None:
         self.t = table
+        # Cells protected before this table (headline figures): kept unless no other
+        # cell is left to hide.
+        self.fixed = dict(fixed or {})
         # The parent row as protected on its own (state, band and reason), kept as is.
         self.fixed_parent = parent
         self.k = k
@@ -199,6 +252,14 @@ class _Protector:
         self.bands: dict[tuple[str, str], Band] = {}
         self.group_reason: dict[str, Reason | None] = {}
         self.passed: set[tuple[str, str]] = set()
+        # Headline figures, and in an exclusive table the one option each is the
+        # complement of ("never" beside "threatened"): hiding either hides both.
+        self.headline = set(table.derived)
+        if table.exclusive:
+            for parts in table.derived.values():
+                rest = [o for o in table.options if o not in parts]
+                if len(rest) == 1:
+                    self.headline.add(rest[0])
 
     def n(self, group: str) -> int:
         return self.total_n if group == PARENT else self.t.n.get(group, 0)
@@ -252,6 +313,11 @@ class _Protector:
                 self.bands.pop((PARENT, column), None)
             for column, band in self.fixed_parent["bands"].items():
                 self.bands[(PARENT, column)] = band
+        for cell, (reason, band) in self.fixed.items():
+            self.state[cell] = reason
+            self.bands.pop(cell, None)
+            if band is not None:
+                self.bands[cell] = band
 
     def exact(self, cell: tuple[str, str]) -> bool:
         return self.state[cell] is None
@@ -296,7 +362,9 @@ class _Protector:
         shown = [o for o in options if self.exact((group, o))]
         if not shown:
             return False
-        victim = min(shown, key=lambda o: (self.y(group, o), options.index(o)))
+        victim = min(
+            shown, key=lambda o: ((group, o) in self.fixed, self.y(group, o), options.index(o))
+        )
         self.state[(group, victim)] = Reason.SECONDARY
         return True
 
@@ -323,12 +391,18 @@ class _Protector:
     def suppress_for(self, cell: tuple[str, str]) -> bool:
         """Hide one more cell so that ``cell`` passes the audit, at the least cost.
 
-        Candidates come first from the lines through ``cell``, then from the lines
-        through the hidden cells it is made of (a leak may run through a row the
-        cell is not on), then from the whole table. Within each pool the cheapest
-        cell that settles the failure on its own is hidden; when none does, the
-        cheapest one, and the audit goes round again.
+        A failing band is first turned into "x" when that settles it: a band leaks
+        to the respondents inside it ("<5 %" and my own answer: nobody else), and
+        no other cell can repair that. Otherwise candidates come from the lines
+        through ``cell``, then from the lines through the hidden cells it is made
+        of (a leak may run through a row the cell is not on), then from the whole
+        table. Within each pool the cheapest cell that settles the failure on its
+        own is hidden, shown by small moves first and by the solver for the
+        cheapest few; when none does, the cheapest one, and the audit goes round.
         """
+        if self.state[cell] == Reason.BAND and self.settles(cell, cell, thorough=True):
+            self.hide(cell)
+            return True
         fallback = None
         for pool, tries in zip(self.candidate_pools(cell), LOOKAHEAD, strict=False):
             # Hide an exact cell if there is one; otherwise turn a band (which
@@ -339,10 +413,19 @@ class _Protector:
             ordered = sorted(shown, key=self.cost)
             if fallback is None and ordered:
                 fallback = ordered[0]
-            for victim in ordered[:tries]:
-                if self.settles(cell, victim):
-                    self.hide(victim)
-                    return True
+            tried = ordered[:tries]
+            victim = next((v for v in tried if self.settles(cell, v)), None)
+            if victim is None:
+                # The solver for the cheapest few, and for the headline figures on the
+                # cell's row, which may be the one equation that gives the cell away.
+                thorough = tried[: LOOKAHEAD[1]]
+                thorough += [
+                    v for v in tried[LOOKAHEAD[1] :] if v[0] == cell[0] and v[1] in self.headline
+                ]
+                victim = next((v for v in thorough if self.settles(cell, v, thorough=True)), None)
+            if victim is not None:
+                self.hide(victim)
+                return True
         if fallback is None:
             return False
         self.hide(fallback)
@@ -368,17 +451,24 @@ class _Protector:
         pools = [near, farther, list(self.state)]
         if self.fixed_parent is None:
             return [[c for c in dict.fromkeys(pool) if c in self.state] for pool in pools]
-        # A breakdown hides its children first and the total (protected on its own
-        # already) only when no child is left to hide.
+        # A breakdown hides its other children first, then the headline figures,
+        # and the total (protected on its own already) only when nothing else is left.
+        everything = list(dict.fromkeys([*near, *self.state]))
         children = [
-            [c for c in dict.fromkeys(pool) if c in self.state and c[0] != PARENT] for pool in pools
+            [
+                c
+                for c in dict.fromkeys(pool)
+                if c in self.state and c[0] != PARENT and c not in self.fixed
+            ]
+            for pool in pools
         ]
-        return [*children, [c for c in dict.fromkeys([*near, *self.state]) if c[0] == PARENT]]
+        headline = [c for c in everything if c in self.fixed]
+        return [*children, headline, [c for c in everything if c[0] == PARENT]]
 
     def cost(self, cell: tuple[str, str]) -> tuple:
         group, column = cell
         return (
-            column in self.t.derived,  # headline indicators are hidden last
+            column in self.headline,  # headline indicators are hidden last
             self.y(group, column),
             self.n(group),
             self.rows().index(group),
@@ -389,16 +479,17 @@ class _Protector:
         self.state[cell] = Reason.AUDIT
         self.bands.pop(cell, None)
 
-    def settles(self, failing: tuple[str, str], victim: tuple[str, str]) -> bool:
-        """Whether hiding ``victim`` alone lets ``failing`` pass for every reader."""
+    def settles(
+        self, failing: tuple[str, str], victim: tuple[str, str], *, thorough: bool = False
+    ) -> bool:
+        """Whether hiding ``victim`` alone lets ``failing`` pass for every reader: by
+        small moves only, or with the solver too when ``thorough``."""
         state, band = self.state[victim], self.bands.get(victim)
         self.state[victim] = Reason.AUDIT
         self.bands.pop(victim, None)
         try:
             model = _Model(self)
-            # Small moves only: a candidate that needs the solver to prove it settles
-            # is passed over for one that visibly does (or, failing all, the cheapest).
-            return model.passes_all(failing, model.views(), moves_only=True)
+            return model.passes_all(failing, model.views(), moves_only=not thorough)
         finally:
             self.state[victim] = state
             if band is not None:

@@ -417,3 +417,94 @@ def test_the_fast_solver_agrees_with_the_exact_one(spec, k, maximise):
         fast = _integer_optimum(*problem, minimise=not maximise, exact=False)
         assert fast[0] == exact[0]
         assert _satisfies(fast[1], *problem[1:])
+
+
+def consistent_tables(table: Table, result):
+    """Every table of counts (brute force) that agrees with all that ``result`` publishes,
+    headline (derived) columns included."""
+
+    def fits(cell, value, n):
+        if cell.count is not None:
+            return value == cell.count
+        if cell.band is not None:
+            low, high = band_bounds(cell.band, n)
+            return low <= value <= high
+        return True
+
+    def value(row, column):
+        parts = table.derived.get(column, (column,))
+        return sum(row[table.options.index(o)] for o in parts)
+
+    published = {g.group: g for g in result.groups}
+    per_group = []
+    for g in table.groups:
+        n = table.n[g]
+        rows = [
+            combo
+            for combo in itertools.product(range(n + 1), repeat=len(table.options))
+            if sum(combo) == n
+            and all(fits(published[g].cells[c], value(combo, c), n) for c in table.columns)
+        ]
+        per_group.append(rows)
+    total = sum(table.n.values())
+    for rows in itertools.product(*per_group):
+        if all(
+            fits(result.parent.cells[c], sum(value(r, c) for r in rows), total)
+            for c in table.columns
+        ):
+            yield dict(zip(table.groups, rows, strict=True))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 3), min_size=3, max_size=3), min_size=2, max_size=3),
+    st.integers(3, 4),
+)
+def test_headline_columns_protected_first_leave_no_hidden_cell_derivable(rows, k):
+    """A table with a headline column ("yes" = "once" + "often"): whatever is published,
+    each hidden cell, headline or option, keeps at least two possible values."""
+    groups = tuple(f"g{i}" for i in range(len(rows)))
+    options = ("never", "once", "often")
+    counts = {(g, o): rows[i][j] for i, g in enumerate(groups) for j, o in enumerate(options)}
+    n = {g: sum(rows[i]) for i, g in enumerate(groups)}
+    table = Table(groups, options, n, counts, exclusive=True, derived={"yes": ("once", "often")})
+    result = protect(table, k=k)
+    tables = list(consistent_tables(table, result))
+    for row in result.groups:
+        if n[row.group] == 0:
+            continue
+        for column, cell in row.cells.items():
+            if cell.count is None:
+                parts = table.derived.get(column, (column,))
+                values = {sum(t[row.group][options.index(o)] for o in parts) for t in tables}
+                assert len(values) >= 2, (row.group, column, values)
+
+
+def test_the_headline_by_role_survives_small_detailed_answers():
+    """Threats by role for 196 staff (demo data): the detailed answers ("more than 5
+    times" is 0–3 per role) need many cells hidden, but the board's figure — threatened,
+    by role — stays published for every role large enough, each role's "never" with it."""
+    sizes = {"ss_children": 42, "ss_adults": 26, "ss_finance": 27, "assessor": 28}
+    sizes |= {"intake": 8, "treatment": 13, "manager": 17, "admin": 20, "other": 9, "na": 6}
+    answers = {
+        "ss_children": (13, 17, 9, 3),
+        "ss_adults": (12, 10, 4, 0),
+        "ss_finance": (23, 2, 2, 0),
+        "assessor": (22, 3, 2, 1),
+        "intake": (2, 3, 3, 0),
+        "treatment": (6, 3, 4, 0),
+        "manager": (11, 4, 2, 0),
+        "admin": (17, 2, 0, 1),
+        "other": (9, 0, 0, 0),
+        "na": (2, 2, 1, 1),
+    }
+    options = ("never", "once", "2to5", "more5")
+    counts = {(g, o): row[j] for g, row in answers.items() for j, o in enumerate(options)}
+    derived = {"threatened": ("once", "2to5", "more5")}
+    table = Table(tuple(answers), options, sizes, counts, exclusive=True, derived=derived)
+    result = protect(table, k=5)
+    threatened = {row.group: row.cells["threatened"] for row in result.groups}
+    for group in ("ss_children", "ss_adults", "ss_finance", "assessor", "treatment", "admin"):
+        assert threatened[group].count == sum(answers[group][1:]), group
+    assert threatened["other"].band == Band("<", 15)
+    assert result.parent.cells["threatened"].count == 79
