@@ -7,13 +7,14 @@ import pytest
 from portal import store
 from portal.admin.auth import safe_next
 from portal.extensions import db
-from portal.models import AuditEntry, User
+from portal.models import AuditEntry, Survey, User
 from tests.factories import (
     DEFAULT_PASSWORD,
     csrf_token,
     install_clock,
     logged_in_as,
     login,
+    make_survey,
     make_user,
 )
 
@@ -414,3 +415,25 @@ def test_every_admin_route_requires_a_login(app):
             assert response.headers["Location"].startswith("/admin/login"), (method, path)
             checked += 1
     assert checked >= 10
+
+
+def test_every_post_route_refuses_a_missing_or_forged_csrf_token(app, client):
+    """Every POST endpoint in the URL map (routes added later included), as an admin:
+    no token or a forged one gets 400 and changes nothing."""
+    logged_in_as(app, client, "admin")
+    other = make_user(app, "target@example.se", "hr")
+    survey, _ = make_survey(app, status="draft")
+    values = {"slug": survey.slug, "user_id": other.id}
+    rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
+    assert len(rules) >= 19
+    with app.app_context(), db.connection_context():
+        before = (AuditEntry.select().count(), Survey.get_by_id(survey.id).status)
+    for rule in rules:
+        path = rule.build({a: values[a] for a in rule.arguments})[1]
+        for data in ({}, {"csrf_token": "forged"}):
+            response = client.post(path, data=data)
+            assert response.status_code == 400, (path, response.status_code)
+    with app.app_context(), db.connection_context():
+        after = (AuditEntry.select().count(), Survey.get_by_id(survey.id).status)
+        assert User.get_by_id(other.id).disabled is False
+    assert after == before
