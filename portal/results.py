@@ -19,14 +19,13 @@ from flask_babel import force_locale, gettext
 
 from portal import store
 from portal.models import Survey
+from portal.spreadsheet import neutralise
 from surveys import N_
 from surveys.definition import Text
 from surveys.report import ALL, BREAKDOWN_LABELS, GroupRow, Report, SurveyMeta, Table, Value, build
 
 SUPPRESSED = "x"
 PREFER_NOT_LABEL = N_("Prefer not to say")
-# A CSV cell starting with one of these is a formula in spreadsheet programs.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
     "part",
     "key",
@@ -210,12 +209,6 @@ def _row_json(row: GroupRow, lang: str, k: int) -> dict[str, Any]:
 
 
 # -- CSV -----------------------------------------------------------------------------------
-
-
-def neutralise(value: Any) -> str:
-    """A CSV cell that no spreadsheet will run as a formula."""
-    cell = "" if value is None else str(value)
-    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
 def to_csv(report: Report, lang: str = "sv", by: str | None = None) -> str:
