@@ -45,6 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from portal.admin import surveys as _survey_pages  # noqa: F401 - adds its views to admin.bp
 
     app.register_blueprint(admin.bp)
+    from portal import board
+
+    app.register_blueprint(board.bp)
     app.register_blueprint(health.bp)
     errors.register(app)
 

@@ -34,6 +34,8 @@ ACTIONS: dict[str, str] = {
     "codes_revoked": N_("Access codes revoked"),
     "responses_purged": N_("Responses purged"),
     "comments_selected": N_("Comments selected for the report"),
+    "public_results_on": N_("Public results page switched on"),
+    "public_results_off": N_("Public results page switched off"),
 }
 
 _UNSET = object()

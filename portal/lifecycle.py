@@ -274,6 +274,20 @@ def archive_survey(survey: Survey, *, actor: Any) -> None:
     audit.record("survey_archived", actor=actor, subject=_subject(survey))
 
 
+PUBLIC_ONLY_PUBLISHED = N_(
+    "The public results page can only be switched on for a published survey."
+)
+
+
+def set_public_results(survey: Survey, public: bool, *, actor: Any) -> None:
+    """Switch the survey's public page of headline indicators on or off (published surveys)."""
+    if public and survey.status != "published":
+        raise LifecycleError(PUBLIC_ONLY_PUBLISHED)
+    store.set_public_results(survey, public)
+    action = "public_results_on" if public else "public_results_off"
+    audit.record(action, actor=actor, subject=_subject(survey))
+
+
 def why_not_reopen(survey: Survey) -> str | None:
     """The msgid explaining why ``survey`` cannot be reopened, or None if not applicable."""
     if survey.status == "published":

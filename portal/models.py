@@ -66,6 +66,8 @@ class Survey(BaseModel):
     published_on = DateField(null=True)
     purge_after_months = IntegerField(null=True)
     purged_on = DateField(null=True)
+    # Added by migration 3: HR's switch for the public page of headline indicators.
+    public_results = BooleanField(default=False)
 
     def definition(self) -> Definition:
         """The frozen definition, validated once per distinct JSON text and then cached."""

@@ -369,6 +369,45 @@ def report_snapshot(survey: Survey, lang: str) -> str | None:
     )
 
 
+def previous_published(survey: Survey) -> Survey | None:
+    """The latest survey of the same template published before ``survey``, or None.
+
+    "Before" is by publication date, then by creation (id) for the same date.
+    """
+    if survey.published_on is None:
+        return None
+    earlier = (Survey.published_on < survey.published_on) | (
+        (Survey.published_on == survey.published_on) & (Survey.id < survey.id)
+    )
+    return (
+        Survey.select()
+        .where(
+            Survey.template == survey.template,
+            Survey.status == "published",
+            Survey.id != survey.id,
+            earlier,
+        )
+        .order_by(Survey.published_on.desc(), Survey.id.desc())
+        .first()
+    )
+
+
+def list_published() -> list[Survey]:
+    """Every published survey, latest publication first (archived ones included)."""
+    return list(
+        Survey.select()
+        .where(Survey.status == "published")
+        .order_by(Survey.published_on.desc(), Survey.id.desc())
+    )
+
+
+def set_public_results(survey: Survey, public: bool) -> None:
+    """Switch the survey's public results page on or off."""
+    with write_transaction():
+        Survey.update(public_results=public).where(Survey.id == survey.id).execute()
+    survey.public_results = public
+
+
 def set_archived(survey: Survey) -> bool:
     """Archive a closed or published survey; False if it is not (or already archived)."""
     with write_transaction():

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal import (
     access,
+    board_report,
     current_date,
     current_language,
     lifecycle,
@@ -375,16 +376,36 @@ def comments(slug: str):
 def results(slug: str):
     """The results preview: the report's tables as the board will see them (after close)."""
     survey = _survey(slug)
+    lang = current_language()
     try:
-        view = publication.results_view(survey, current_language())
+        data = publication.results_view(survey, lang)
     except lifecycle.LifecycleError as exc:
         return _refused(survey, exc)
     return render_template(
         "admin/surveys/results.html",
         survey=survey,
-        report=view["report"],
-        comments=view["comments"],
+        views=board_report.every_breakdown(data, lang),
     )
+
+
+@bp.post("/surveys/<slug>/public-results")
+@require_role(*HR)
+def public_results(slug: str):
+    """Switch the public page of headline indicators on or off."""
+    survey = _survey(slug)
+    if not ConfirmForm().validate_on_submit() or request.form.get("public") not in ("0", "1"):
+        return error_page(400)
+    public = request.form["public"] == "1"
+    try:
+        lifecycle.set_public_results(survey, public, actor=current_user())
+    except lifecycle.LifecycleError as exc:
+        return _refused(survey, exc)
+    flash(
+        gettext("The public results page is on.")
+        if public
+        else gettext("The public results page is off.")
+    )
+    return redirect(url_for(".survey", slug=slug), code=303)
 
 
 @bp.route("/surveys/<slug>/purge", methods=["GET", "POST"])

@@ -1,0 +1,78 @@
+"""Published surveys with known answers, for the board report tests (plain functions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+from portal import lifecycle, publication, store
+from portal.extensions import db
+from portal.models import Comment, Survey
+from tests.factories import complete_answers, make_survey, open_form, submit
+
+EARLIER_DAY = dt.date(2025, 3, 10)
+CURRENT_DAY = dt.date(2026, 3, 10)
+COMMENT = "Larmknapparna på kontoret behöver testas oftare."
+
+
+def answer(app, survey: Survey, times: int, **overrides) -> None:
+    """Answer ``times`` through the web form as staff (a client of its own)."""
+    client = app.test_client()
+    for _ in range(times):
+        hidden = open_form(client, survey.slug)
+        result = submit(
+            client, survey.slug, complete_answers(survey.definition(), **overrides), hidden
+        )
+        assert result.status_code == 303, result.get_data(as_text=True)
+
+
+def publish(app, survey: Survey, day: dt.date, comment: str | None = None) -> Survey:
+    """Close and publish ``survey`` on ``day`` (with one selected comment if given)."""
+    with app.test_request_context(), db.connection_context():
+        survey = Survey.get_by_id(survey.id)
+        if comment is not None:
+            text_key = next(i.key for i in survey.definition().items() if i.kind == "text")
+            comment_id = str(uuid.uuid4())
+            Comment.insert(
+                id=comment_id, survey=survey.id, question=text_key, text=comment
+            ).execute()
+        lifecycle.close_survey(survey, actor=None, today=day)
+        if comment is not None:
+            store.set_comment_selection(survey, [comment_id])
+        lifecycle.publish_survey(survey, publication.report_snapshots, actor=None, today=day)
+        return Survey.get_by_id(survey.id)
+
+
+def current_survey(app) -> Survey:
+    """16 respondents: 8 social workers (children) of whom 4 were threatened once,
+    6 administrators (none threatened) and 2 managers (both threatened 2–5 times)."""
+    survey, _ = make_survey(app)
+    answer(app, survey, 4, exp_threats="once")
+    answer(app, survey, 4)
+    answer(app, survey, 6, role="admin", unit="other")
+    answer(app, survey, 2, role="manager", unit="other", exp_threats="2to5")
+    return publish(app, survey, CURRENT_DAY, comment=COMMENT)
+
+
+def earlier_survey(app) -> Survey:
+    """20 respondents the year before: 10 social workers (children), 5 of them threatened
+    once; 10 administrators, 3 of them threatened once."""
+    survey, _ = make_survey(app)
+    answer(app, survey, 5, exp_threats="once")
+    answer(app, survey, 5)
+    answer(app, survey, 3, role="admin", unit="other", exp_threats="once")
+    answer(app, survey, 7, role="admin", unit="other")
+    return publish(app, survey, EARLIER_DAY)
+
+
+def snapshot_data(app, survey: Survey, lang: str = "sv") -> dict:
+    """The stored snapshot of ``survey`` in ``lang``."""
+    with app.app_context(), db.connection_context():
+        return json.loads(store.report_snapshot(survey, lang))
+
+
+def table(data: dict, key: str) -> dict:
+    """The indicator or question ``key`` of snapshot data."""
+    report = data["report"]
+    return next(t for t in (*report["indicators"], *report["questions"]) if t["key"] == key)

@@ -1,0 +1,603 @@
+"""The board report: figures from the published snapshot, formatted, charted, compared
+with the year before, exported, protected and behind the right doors."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from portal import board_report, lifecycle, store
+from portal.extensions import db
+from portal.models import AuditEntry, ReportSnapshot, Survey
+from tests.factories import csrf_token, login, make_app, make_user, post_form
+from tests.portal.board_fixtures import (
+    COMMENT,
+    CURRENT_DAY,
+    current_survey,
+    earlier_survey,
+    snapshot_data,
+    table,
+)
+
+pytest.importorskip("surveys.disclosure")
+
+NBSP = "\u00a0"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """One app with last year's survey and this year's, both published."""
+    app = make_app(tmp_path_factory.mktemp("board"), TESTING=True, TODAY=CURRENT_DAY)
+    earlier = earlier_survey(app)
+    current = current_survey(app)
+    for role in ("board", "hr", "admin"):
+        make_user(app, f"{role}@example.se", role)
+    return app, current, earlier
+
+
+@pytest.fixture
+def board(published):
+    app, _, _ = published
+    client = app.test_client()
+    assert login(client, "board@example.se").status_code == 302
+    return client
+
+
+def get(client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+# -- reading the page --------------------------------------------------------------------------
+
+_TD = re.compile(r'<td class="numeric[^"]*">(.*?)</td>', re.S)
+_VALUE = re.compile(r'<span class="(?:value[^"]*|suppressed)">(.*?)</span>')
+_COUNT = re.compile(r'<span class="count">\((.*?)\)</span>')
+_EARLIER = re.compile(r'<span class="earlier">[^:<]*: (.*?)</span>$', re.S)
+
+
+def page_table(page: str, table_id: str) -> dict[str, dict]:
+    """The rows of one table of the page: group label → n, and per cell value, count, earlier."""
+    start = page.index(f'aria-describedby="t-{table_id}-notes"')
+    body = page[start : page.index("</table>", start)]
+    rows = {}
+    for label, cells in re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', body, re.S):
+        tds = _TD.findall(cells)
+        n_cell, option_cells = tds[0], tds[1:]
+        rows[html.unescape(label)] = {
+            "n": html.unescape(re.match(r"[^<]*", n_cell).group(0)),
+            "n_html": n_cell,
+            "cells": [
+                {
+                    "value": html.unescape(_VALUE.search(c).group(1)),
+                    "count": html.unescape(m.group(1)) if (m := _COUNT.search(c)) else None,
+                    "earlier": html.unescape(re.sub("<[^>]+>", "", e.group(1)))
+                    if (e := _EARLIER.search(c.strip()))
+                    else None,
+                    "html": c,
+                }
+                for c in option_cells
+            ],
+        }
+    return rows
+
+
+def chart_bars(page: str, chart_id: str) -> list[dict]:
+    """The bars of one chart: width (None when there is no bar), kind and value label."""
+    start = page.index(f'aria-labelledby="{chart_id}-title"')
+    svg = page[start : page.index("</svg></div>", start)]
+    bars = []
+    for inner, value in re.findall(
+        r'<svg x="300".*?>(.*?)</svg>\s*<text class="chart-value[^"]*"[^>]*>(.*?)</text>', svg, re.S
+    ):
+        bar = re.search(r'<rect class="bar (bar-\w+)" x="0" y="0" width="(\d+)"', inner)
+        bars.append(
+            {
+                "kind": bar.group(1) if bar else None,
+                "width": int(bar.group(2)) if bar else None,
+                "text": html.unescape(value),
+            }
+        )
+    return bars
+
+
+def tables_of(data: dict):
+    report = data["report"]
+    for part, prefix in (("indicators", "i"), ("questions", "q")):
+        for t in report[part]:
+            yield prefix, t
+
+
+# -- the figures ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("by", ["all", "role", "unit", "years"])
+def test_every_table_shows_the_snapshot_figures_with_counts_and_bases(published, board, by):
+    app, current, _ = published
+    data = snapshot_data(app, current)
+    page = get(board, f"/board/{current.slug}?by={by}")
+    checked = 0
+    for prefix, t in tables_of(data):
+        rows = t["breakdowns"].get(by)
+        if not rows:
+            continue
+        shown = page_table(page, f"{prefix}-{t['key']}-{by}")
+        for row in rows:
+            got = shown[row["label"]]
+            assert got["n"] == (str(row["n"]) if row["n"] is not None else row["n_display"])
+            for option, cell in zip(row["options"], got["cells"], strict=True):
+                assert cell["value"] == option["display"]
+                if option["count"] is not None:
+                    assert cell["count"] == str(option["count"])
+                else:
+                    assert cell["count"] is None
+                checked += 1
+    assert checked > 100
+
+
+def test_known_figures_in_swedish_and_english(published, board):
+    _, current, _ = published
+    sv = get(board, f"/board/{current.slug}")
+    threats = page_table(sv, "q-exp_threats-all")["Alla svarande"]
+    assert threats["n"] == "16"
+    never, once, twice, more = threats["cells"]
+    assert (never["value"], never["count"]) == (f"63{NBSP}%", "10")
+    assert (once["value"], once["count"]) == (f"25{NBSP}%", "4")
+    assert more["value"] == f"<10{NBSP}%"
+    threatened = page_table(sv, "i-threatened-all")["Alla svarande"]["cells"][0]
+    assert (threatened["value"], threatened["count"]) == (f"38{NBSP}%", "6")
+
+    en = get(board, f"/board/{current.slug}?lang=en")
+    threats = page_table(en, "q-exp_threats-all")["All respondents"]
+    assert threats["cells"][0]["value"] == "63%"
+    assert threats["cells"][3]["value"] == "<10%"
+    assert f"{NBSP}%" not in en
+    assert re.search(r"\d%", sv) is None
+
+
+def test_babel_number_formats():
+    assert board_report.percent_text(12, "sv") == f"12{NBSP}%"
+    assert board_report.percent_text(12, "en") == "12%"
+    assert board_report.number_text(1234.5, "sv") == f"1{NBSP}234,5"
+    assert board_report.number_text(1234.5, "en") == "1,234.5"
+    assert board_report.band_text(("<", 15), "sv") == f"<15{NBSP}%"
+    assert board_report.band_width(9) == 15
+    assert board_report.band_width(80) == 5
+    assert board_report.band_width(20) == 10
+
+
+def test_header_headline_indicators_first_then_questions(published, board):
+    _, current, _ = published
+    page = get(board, f"/board/{current.slug}")
+    assert "<h1>Testenkät</h1>" in page
+    assert "<dt>Svarande</dt><dd>16</dd>" in page
+    assert "<dd>5</dd>" in page  # k
+    assert page.index('id="indicators-title"') < page.index('id="questions-title"')
+    assert page.index('id="questions-title"') < page.index('id="comments-title"')
+    assert page.index('id="comments-title"') < page.index('id="method-title"')
+    # The survey has no print navigation in the document it prints.
+    assert 'class="report-tools no-print"' in page
+    assert "Skriv ut / spara som PDF" in page
+
+
+def test_suppression_markers_and_footnotes(published, board):
+    _, current, _ = published
+    page = get(board, f"/board/{current.slug}?by=role")
+    threats = page_table(page, "q-exp_threats-role")
+    manager = threats["Chef"]
+    assert manager["n"] == "<5"
+    assert '<sup class="fnref">1</sup>' in manager["n_html"]
+    for cell in manager["cells"]:
+        assert cell["value"] == "x"
+        assert cell["count"] is None
+        assert '<sup class="fnref">1</sup>' in cell["html"]
+    start = page.index('id="t-q-exp_threats-role-notes"')
+    notes = page[start : page.index("</div>", start)]
+    assert 'class="footnote-x"><sup>1</sup>' in notes
+    assert "för få svarande" in notes or "skydda" in notes
+    all_page = get(board, f"/board/{current.slug}")
+    band = page_table(all_page, "q-exp_threats-all")["Alla svarande"]["cells"][3]
+    assert '<sup class="fnref">2</sup>' in band["html"]
+    start = all_page.index('id="t-q-exp_threats-all-notes"')
+    assert 'class="footnote-band"><sup>2</sup>' in all_page[start : start + 2000]
+
+
+def test_no_suppressed_number_anywhere(published, board):
+    """A hidden figure is "x" in the page and the exports, whatever the page or file."""
+    app, current, _ = published
+    data = snapshot_data(app, current)
+    for by in ("all", "role", "unit", "years"):
+        page = get(board, f"/board/{current.slug}?by={by}")
+        for prefix, t in tables_of(data):
+            rows = t["breakdowns"].get(by) or ()
+            if not rows:
+                continue
+            shown = page_table(page, f"{prefix}-{t['key']}-{by}")
+            for row in rows:
+                for option, cell in zip(row["options"], shown[row["label"]]["cells"], strict=True):
+                    if option["count"] is None:
+                        assert cell["count"] is None
+                        assert not re.search(r"\(\d", cell["html"])
+                    if option["suppressed"]:
+                        assert cell["value"] == "x"
+        # Never an exact 0 % or 100 % (those would be bands or hidden).
+        assert not re.search(rf"(?<![\d<>]){{1}}(0|100){NBSP}%", re.sub("<[^>]+>", " ", page))
+    # The two managers (threatened 2–5 times) are hidden in every file.
+    rows = list(csv.reader(io.StringIO(get(board, f"/board/{current.slug}.csv").lstrip("\ufeff"))))
+    for row in rows[1:]:
+        if row[4] == "Chef":
+            assert row[5] == "<5"
+            assert row[7] == "x"
+            assert row[8] == "x"
+    book = load_workbook(io.BytesIO(board.get(f"/board/{current.slug}.xlsx").data))
+    for sheet in book.worksheets:
+        for values in sheet.iter_rows(min_row=2, values_only=True):
+            if len(values) > 8 and values[4] == "Chef":
+                assert values[5] == "<5"
+                assert values[7] == "x"
+                assert values[8] == "x"
+    # The total's hidden "2–5 times" (2 of 16) is not in the total's row anywhere.
+    threats = page_table(get(board, f"/board/{current.slug}"), "q-exp_threats-all")
+    assert threats["Alla svarande"]["cells"][2]["value"] == "x"
+    assert "(2)" not in threats["Alla svarande"]["cells"][2]["html"]
+
+
+def test_svg_bar_widths_match_the_percentages(published, board):
+    app, current, _ = published
+    data = snapshot_data(app, current)
+    for by in ("all", "role"):
+        page = get(board, f"/board/{current.slug}?by={by}")
+        for prefix, t in tables_of(data):
+            rows = t["breakdowns"].get(by) or ()
+            if not rows:
+                continue
+            bars = chart_bars(page, f"{prefix}-{t['key']}-{by}")
+            options = [o for row in rows for o in row["options"]]
+            assert len(bars) == len(options)
+            for bar, option in zip(bars, options, strict=True):
+                assert bar["text"] == option["display"]
+                if option["percent"] is not None:
+                    assert bar == {
+                        "kind": "bar-exact",
+                        "width": option["percent"],
+                        "text": bar["text"],
+                    }
+                elif option["suppressed"]:
+                    assert bar["kind"] is None
+                    assert bar["text"] == "x"
+                else:
+                    bound = int(re.search(r"\d+", option["display"]).group(0))
+                    assert bar["kind"] == "bar-band"
+                    assert bar["width"] == bound
+    page = get(board, f"/board/{current.slug}")
+    assert 'role="img" aria-labelledby="q-exp_threats-all-title"' in page
+    assert f"Aldrig: 63{NBSP}%; 1 gång: 25{NBSP}%" in html.unescape(page)
+
+
+def test_trend_shows_last_years_figures_beside_this_years(published, board):
+    app, current, earlier = published
+    before = snapshot_data(app, earlier)
+    page = get(board, f"/board/{current.slug}")
+    assert "2025" in page
+    assert "2026" in page
+    for prefix, t in tables_of(snapshot_data(app, current)):
+        old = {o["key"]: o for o in table(before, t["key"])["breakdowns"]["all"][0]["options"]}
+        shown = page_table(page, f"{prefix}-{t['key']}-all")["Alla svarande"]
+        for option, cell in zip(t["breakdowns"]["all"][0]["options"], shown["cells"], strict=True):
+            assert cell["earlier"] == old[option["key"]]["display"]
+    # Last year 8 of 20 were threatened; this year 6 of 16.
+    threatened = page_table(page, "i-threatened-all")["Alla svarande"]
+    assert threatened["cells"][0]["earlier"] == f"40{NBSP}%"
+    assert threatened["cells"][0]["value"] == f"38{NBSP}%"
+    assert "2025: 20" in threatened["n_html"]
+    never, once, _, more = page_table(page, "q-exp_threats-all")["Alla svarande"]["cells"]
+    assert (never["value"], never["earlier"]) == (f"63{NBSP}%", f"60{NBSP}%")
+    # Hidden last year ("x" in its own snapshot): hidden beside this year's figure too.
+    assert (once["value"], once["earlier"]) == (f"25{NBSP}%", "x")
+    assert more["earlier"] == f"<10{NBSP}%"
+    # The earlier survey itself has no earlier one: no trend there.
+    assert 'class="earlier"' not in get(board, f"/board/{earlier.slug}")
+
+
+def test_csv_and_xlsx_hold_exactly_the_page_figures(published, board):
+    _, current, _ = published
+    response = board.get(f"/board/{current.slug}.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = response.data.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    header, body = rows[0], rows[1:]
+    assert header[:9] == [
+        "Del",
+        "Nyckel",
+        "Fråga",
+        "Redovisning",
+        "Grupp",
+        "n",
+        "Svar",
+        "Antal",
+        "Andel",
+    ]
+    book = load_workbook(io.BytesIO(board.get(f"/board/{current.slug}.xlsx").data))
+    names = book.sheetnames
+    assert names[:4] == ["Alla svarande", "Roll", "Enhet", "År i yrket"]
+    assert names[-2:] == ["Kommentarer", "Noter"]
+    xlsx_rows = []
+    for sheet in book.worksheets[:4]:
+        values = list(sheet.iter_rows(values_only=True))
+        assert list(values[0]) == header
+        xlsx_rows += [["" if v is None else str(v) for v in row] for row in values[1:]]
+    assert xlsx_rows == body
+
+    breakdown_labels = {
+        "all": "Alla svarande",
+        "role": "Roll",
+        "unit": "Enhet",
+        "years": "År i yrket",
+    }
+    for by, label in breakdown_labels.items():
+        page = get(board, f"/board/{current.slug}?by={by}")
+        for row in (r for r in body if r[3] == label and r[6] != "Vill inte uppge"):
+            prefix = "i" if row[0] == "Indikator" else "q"
+            shown = page_table(page, f"{prefix}-{row[1]}-{by}")[row[4]]
+            assert row[5] == shown["n"]
+            cell = next(
+                c
+                for c, (key, opt) in zip(
+                    shown["cells"], _options(page, prefix, row[1], by), strict=False
+                )
+                if opt == row[6]
+            )
+            assert row[8] == cell["value"]
+            assert row[7] == (cell["count"] or ("" if cell["value"] != "x" else "x"))
+            assert row[10] == (cell["earlier"] or "")
+    comments = list(book["Kommentarer"].iter_rows(values_only=True))
+    assert comments[1][1] == COMMENT
+    notes = [r[0] for r in book["Noter"].iter_rows(values_only=True)]
+    assert notes[0] == "Testenkät"
+    assert any(str(n).startswith("Rapporten visar") for n in notes)
+
+
+def _options(page: str, prefix: str, key: str, by: str) -> list[tuple[str, str]]:
+    start = page.index(f'aria-describedby="t-{prefix}-{key}-{by}-notes"')
+    head = page[start : page.index("</thead>", start)]
+    labels = re.findall(r'<th scope="col" class="numeric">([^<]*)', head)[1:]
+    return [(label, html.unescape(label)) for label in labels]
+
+
+def test_exports_write_text_as_text():
+    """Labels that look like formulas are neutralised in CSV and stay strings in XLSX."""
+    data = {
+        "report": {
+            "survey": {"slug": "s", "title": "=cmd|' /C calc'!A0", "min_group": 5},
+            "respondents": 20,
+            "breakdowns": {"all": "Alla"},
+            "indicators": [],
+            "questions": [
+                {
+                    "key": "q",
+                    "label": "+SUM(1,2)",
+                    "type": "single",
+                    "breakdowns": {
+                        "all": [
+                            {
+                                "group": "all",
+                                "label": "@all",
+                                "n": 20,
+                                "options": [
+                                    {
+                                        "key": "a",
+                                        "label": "=1+2",
+                                        "count": 8,
+                                        "percent": 40,
+                                        "display": "40 %",
+                                        "suppressed": None,
+                                    },
+                                ],
+                            }
+                        ]
+                    },
+                }
+            ],
+            "notes": ["-note"],
+        },
+        "comments": [{"question": "Förslag", "text": '=HYPERLINK("http://x")'}],
+    }
+    from flask import Flask
+    from flask_babel import Babel
+
+    app = Flask(__name__)
+    Babel(app)
+    with app.test_request_context():
+        report = board_report.build(data, "sv")
+        text = board_report.to_csv([report])
+        book = load_workbook(io.BytesIO(board_report.to_xlsx([report])))
+    row = list(csv.reader(io.StringIO(text[1:])))[1]
+    assert row[2] == "'+SUM(1,2)"
+    assert row[4] == "'@all"
+    assert row[6] == "'=1+2"
+    sheet = book.worksheets[0]
+    cells = list(sheet.iter_rows(min_row=2, max_row=2))[0]
+    assert cells[6].value == "=1+2"
+    assert cells[6].data_type == "s"
+    assert cells[7].value == 8
+    assert cells[8].value == f"40{NBSP}%"
+    comments = book.worksheets[1]
+    assert comments.cell(2, 2).value.startswith("=HYPERLINK")
+    assert comments.cell(2, 2).data_type == "s"
+    assert book.worksheets[2].cell(1, 1).data_type == "s"
+
+
+def test_method_and_comments(published, board):
+    app, current, _ = published
+    page = get(board, f"/board/{current.slug}")
+    start = page.index('id="method-title"')
+    method = html.unescape(page[start:])
+    assert "minst 5 svarande" in method
+    # B(16) = 10: the survey's own numbers in the band rule.
+    assert "16 svarande" in method
+    assert f"<10{NBSP}%" in method
+    assert f">90{NBSP}%" in method
+    hidden = page[: page.index('id="comments-title"')].count('<span class="suppressed">x</span>')
+    assert hidden > 0
+    assert f"I den här vyn döljs {hidden} uppgifter" in method
+    assert "sekundär" not in method.lower()
+    start = page.index('id="comments-title"')
+    comments = page[start : page.index("</section>", start)]
+    assert COMMENT in comments
+    assert comments.count("<li>") == 1
+    assert "<table" not in comments
+
+
+# -- access ------------------------------------------------------------------------------------
+
+
+def test_logged_out_goes_to_login_and_roles_board_hr_admin_get_the_report(published):
+    app, current, _ = published
+    client = app.test_client()
+    for suffix in ("", ".csv", ".xlsx"):
+        response = client.get(f"/board/{current.slug}{suffix}")
+        assert response.status_code == 302
+        assert "/admin/login" in response.headers["Location"]
+    for role in ("board", "hr", "admin"):
+        client = app.test_client()
+        assert login(client, f"{role}@example.se").status_code == 302
+        assert client.get(f"/board/{current.slug}").status_code == 200
+        assert client.get("/board/").status_code == 200
+        assert current.slug in get(client, "/board/")
+
+
+def test_unknown_unpublished_and_bad_breakdown(published, board):
+    app, current, _ = published
+    from tests.factories import make_survey
+
+    closed, _ = make_survey(app, status="closed")
+    for path in (
+        "/board/nope",
+        f"/board/{closed.slug}",
+        f"/board/{closed.slug}.csv",
+        "/board/nope.xlsx",
+    ):
+        response = board.get(path)
+        assert response.status_code == 404, path
+        assert "Rapporten finns inte" in response.get_data(as_text=True)
+    response = board.get(f"/board/{current.slug}?by=salary")
+    assert response.status_code == 400
+
+
+def test_other_roles_cannot_switch_the_public_page(published, board):
+    _, current, _ = published
+    token = csrf_token(get(board, "/admin/password"))
+    response = board.post(
+        f"/admin/surveys/{current.slug}/public-results", data={"csrf_token": token, "public": "1"}
+    )
+    assert response.status_code == 403
+
+
+def test_public_page_is_off_until_hr_switches_it_on(published):
+    app, current, _ = published
+    visitor = app.test_client()
+    assert visitor.get(f"/results/{current.slug}").status_code == 404
+    hr = app.test_client()
+    assert login(hr, "hr@example.se").status_code == 302
+    detail = f"/admin/surveys/{current.slug}"
+    assert "Slå på den publika sidan" in get(hr, detail)
+    assert (
+        post_form(hr, f"{detail}/public-results", {"public": "1"}, page=detail).status_code == 303
+    )
+    try:
+        page = get(visitor, f"/results/{current.slug}")
+        assert 'id="indicators-title"' in page
+        assert "i-threatened-all" in page
+        assert f"38{NBSP}%" in page
+        for absent in ('id="questions-title"', 'id="comments-title"', COMMENT, "?by=role", ".csv"):
+            assert absent not in page
+        assert "Roll" not in re.sub(r"<[^>]+>", " ", page.split('id="indicators-title"')[1])
+        with app.app_context(), db.connection_context():
+            actions = [e.action for e in AuditEntry.select().order_by(AuditEntry.id)]
+        assert actions[-1] == "public_results_on"
+    finally:
+        assert (
+            post_form(hr, f"{detail}/public-results", {"public": "0"}, page=detail).status_code
+            == 303
+        )
+    assert visitor.get(f"/results/{current.slug}").status_code == 404
+    with app.app_context(), db.connection_context():
+        assert (
+            AuditEntry.select().order_by(AuditEntry.id.desc()).first().action
+            == "public_results_off"
+        )
+
+
+def test_public_page_needs_a_published_survey(app, client):
+    from tests.factories import logged_in_as, make_survey
+
+    survey, _ = make_survey(app, status="closed")
+    with app.app_context(), db.connection_context():
+        store.set_public_results(survey, True)
+    assert client.get(f"/results/{survey.slug}").status_code == 404
+    logged_in_as(app, client, "hr")
+    detail = f"/admin/surveys/{survey.slug}"
+    token = csrf_token(get(client, detail))
+    response = client.post(f"{detail}/public-results", data={"csrf_token": token, "public": "1"})
+    assert response.status_code == 409
+
+
+# -- from the snapshot only ----------------------------------------------------------------------
+
+
+def test_report_survives_the_purge_and_shows_any_breakdown_of_the_snapshot(app, client):
+    """A purged survey still has its report; a breakdown such as "period" appears by itself."""
+    app.config["TODAY"] = CURRENT_DAY
+    survey = current_survey(app)
+    from tests.factories import logged_in_as
+
+    logged_in_as(app, client, "board")
+    before = get(client, f"/board/{survey.slug}")
+    with app.test_request_context(), db.connection_context():
+        survey = Survey.get_by_id(survey.id)
+        lifecycle.purge_responses(survey, actor=None, today=CURRENT_DAY)
+        assert Survey.get_by_id(survey.id).purged_on is not None
+        data = json.loads(store.report_snapshot(survey, "sv"))
+        data["report"]["breakdowns"]["period"] = "Period (sammanslagen)"
+        threatened = table(data, "threatened")
+        threatened["breakdowns"]["period"] = [
+            {
+                "group": "2026H1",
+                "label": "Första halvåret 2026",
+                "n": 16,
+                "n_display": "16",
+                "options": [
+                    {
+                        "key": "threatened",
+                        "label": "Hotade",
+                        "count": 6,
+                        "percent": 38,
+                        "display": f"38{NBSP}%",
+                        "suppressed": None,
+                    }
+                ],
+            }
+        ]
+        ReportSnapshot.update(report_json=json.dumps(data)).where(
+            ReportSnapshot.survey == survey.id, ReportSnapshot.lang == "sv"
+        ).execute()
+    after = get(client, f"/board/{survey.slug}")
+    assert page_table(after, "q-exp_threats-all") == page_table(before, "q-exp_threats-all")
+    assert f'href="/board/{survey.slug}?by=period"' in after
+    assert "Period (sammanslagen)" in after
+    page = get(client, f"/board/{survey.slug}?by=period")
+    rows = page_table(page, "i-threatened-period")
+    assert rows["Första halvåret 2026"]["cells"][0]["value"] == f"38{NBSP}%"
+    assert "Frågan redovisas inte på det här sättet." in page
+    book = load_workbook(io.BytesIO(client.get(f"/board/{survey.slug}.xlsx").data))
+    assert "Period (sammanslagen)" in book.sheetnames
