@@ -28,7 +28,7 @@ from flask_babel import gettext
 
 from portal import store
 from portal.models import Survey
-from portal.results import neutralise
+from portal.spreadsheet import neutralise
 
 ALL = "all"
 SUPPRESSED = "x"
