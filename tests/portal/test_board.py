@@ -15,12 +15,15 @@ from openpyxl import load_workbook
 from portal import board_report, lifecycle, store
 from portal.extensions import db
 from portal.models import AuditEntry, ReportSnapshot, Survey
+from surveys.definition import load_template, with_units
 from tests.factories import csrf_token, login, make_app, make_user, post_form
 from tests.portal.board_fixtures import (
     COMMENT,
     CURRENT_DAY,
+    answer,
     current_survey,
     earlier_survey,
+    publish,
     snapshot_data,
     table,
 )
@@ -601,3 +604,23 @@ def test_report_survives_the_purge_and_shows_any_breakdown_of_the_snapshot(app, 
     assert "Frågan redovisas inte på det här sättet." in page
     book = load_workbook(io.BytesIO(client.get(f"/board/{survey.slug}.xlsx").data))
     assert "Period (sammanslagen)" in book.sheetnames
+
+
+def test_script_in_a_title_unit_name_or_comment_stays_text_on_the_board_page(tmp_path):
+    payload = "<script>alert(1)</script>"
+    app = make_app(tmp_path, TESTING=True, TODAY=CURRENT_DAY)
+    with app.app_context(), db.connection_context():
+        definition = with_units(load_template("staff_threats"), [f"Enhet {payload}", "Vuxen"])
+        survey = store.create_survey(
+            definition, title_sv=f"Hot {payload}", title_en=f"Threats {payload}", access="link"
+        )
+        store.set_status(survey, "open")
+    answer(app, survey, 6, unit=definition.question("unit").options[0].key)
+    survey = publish(app, survey, CURRENT_DAY, comment=f"Bra {payload}")
+    make_user(app, "board@example.se", "board")
+    client = app.test_client()
+    assert login(client, "board@example.se").status_code == 302
+    for lang in ("sv", "en"):
+        page = get(client, f"/board/{survey.slug}?lang={lang}")
+        assert payload not in page
+        assert html.escape(payload) in page or "&lt;script&gt;" in page
