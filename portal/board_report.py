@@ -456,14 +456,16 @@ def chart(chart_id: str, title: str, rows: Sequence[Row]) -> Chart:
             y += HEADING_HEIGHT
         for cell in row.cells:
             label = row.label if single else cell.label
-            bars.append(_bar(label, cell, y))
+            full = label if single or len(rows) == 1 else f"{row.label} – {cell.label}"
+            bars.append(_bar(label, cell, y, full))
             y += ROW_HEIGHT
-    alt_parts = [f"{b.full_label}: {b.text}" for b in bars]
-    alt = gettext("Bar chart: %(title)s.", title=title) + " " + "; ".join(alt_parts) + "."
+    entries = "; ".join(f"{b.full_label}: {b.text}" for b in bars)
+    kind = gettext("Bar chart")
+    alt = f"{kind}: {title} – {entries}."
     return Chart(chart_id, y + 4, tuple(bars), tuple(headings), alt)
 
 
-def _bar(label: str, cell: Cell, y: int) -> Bar:
+def _bar(label: str, cell: Cell, y: int, full_label: str) -> Bar:
     if cell.state == "exact":
         width = int(cell.percent or 0)
     elif cell.state == "band" and cell.band:
@@ -473,7 +475,7 @@ def _bar(label: str, cell: Cell, y: int) -> Bar:
     short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
     return Bar(
         label=short,
-        full_label=label,
+        full_label=full_label,
         state=cell.state,
         width=width,
         text=cell.text,

@@ -281,7 +281,11 @@ def test_svg_bar_widths_match_the_percentages(published, board):
                     assert bar["width"] == bound
     page = get(board, f"/board/{current.slug}")
     assert 'role="img" aria-labelledby="q-exp_threats-all-title"' in page
-    assert f"Aldrig: 63{NBSP}%; 1 gång: 25{NBSP}%" in html.unescape(page)
+    assert "Stapeldiagram: Hur ofta" in html.unescape(page)
+    alt = f"Hot, direkta eller beslöjade – Aldrig: 63{NBSP}%; 1 gång: 25{NBSP}%"
+    assert alt in html.unescape(page)
+    by_role = html.unescape(get(board, f"/board/{current.slug}?by=role"))
+    assert f"Socialsekreterare, barn och unga – Aldrig: 50{NBSP}%" in by_role
 
 
 def test_trend_shows_last_years_figures_beside_this_years(published, board):
