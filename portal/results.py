@@ -145,10 +145,9 @@ def select_breakdowns(data: dict[str, Any], by: str | None) -> dict[str, Any]:
 
 def to_json_data(report: Report, lang: str = "sv", by: str | None = None) -> dict[str, Any]:
     """The report as plain data for ``json.dumps``: published figures only."""
-    breakdowns = selected_breakdowns(report, by)
     meta = report.survey
     k = report.k
-    return {
+    data = {
         "survey": {
             "slug": meta.slug,
             "title": meta.title.get(lang),
@@ -164,14 +163,15 @@ def to_json_data(report: Report, lang: str = "sv", by: str | None = None) -> dic
         "respondents": report.respondents,
         "invited": report.invited,
         "response_rate": report.response_rate,
-        "breakdowns": {b: text(BREAKDOWN_LABELS[b], lang) for b in breakdowns},
-        "indicators": [_table_json(t, lang, breakdowns, k) for t in report.indicators],
-        "questions": [_table_json(t, lang, breakdowns, k) for t in report.questions],
+        "breakdowns": {b: text(BREAKDOWN_LABELS[b], lang) for b in report.breakdowns},
+        "indicators": [_table_json(t, lang, k) for t in report.indicators],
+        "questions": [_table_json(t, lang, k) for t in report.questions],
         "notes": [note_text(n.message, dict(n.params), lang) for n in report.notes],
     }
+    return select_breakdowns(data, by)
 
 
-def _table_json(table: Table, lang: str, breakdowns: Sequence[str], k: int) -> dict[str, Any]:
+def _table_json(table: Table, lang: str, k: int) -> dict[str, Any]:
     return {
         "key": table.key,
         "label": text(table.label, lang),
@@ -179,9 +179,7 @@ def _table_json(table: Table, lang: str, breakdowns: Sequence[str], k: int) -> d
         "base": text(table.base_note, lang),
         "shown_when": table.condition.get(lang) if table.condition else None,
         "breakdowns": {
-            b: [_row_json(row, lang, k) for row in table.breakdowns[b]]
-            for b in breakdowns
-            if b in table.breakdowns
+            b: [_row_json(row, lang, k) for row in rows] for b, rows in table.breakdowns.items()
         },
     }
 

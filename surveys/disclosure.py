@@ -675,10 +675,6 @@ class _Model:
                     constant += self.p.t.y(g, o)
         return coefficients, constant
 
-    def passes(self, cell: tuple[str, str], view: tuple[str, str] | None) -> bool:
-        """S3 for one cell and one reader."""
-        return self.passes_all(cell, [view])
-
     def passes_all(
         self,
         cell: tuple[str, str],
@@ -765,22 +761,6 @@ class _Model:
     def covers(self, x: Sequence, view: tuple[str, str] | None) -> bool:
         """Whether the table ``x`` is possible for the reader ``view``."""
         return view is None or x[self.index[view]] >= 1
-
-    def bounds(self, cell: tuple[str, str], view: tuple[str, str] | None) -> tuple[int, int]:
-        """Integer min and max of the cell's count, for a reader who knows ``view`` ≥ 1."""
-        lower = self.lower_for(view)
-        coefficients, constant = self.target(cell)
-        low = _integer_optimum(
-            coefficients, lower, self.upper, self.equalities, self.inequalities, minimise=True
-        )
-        high = _integer_optimum(
-            coefficients, lower, self.upper, self.equalities, self.inequalities, minimise=False
-        )
-        if low is None or high is None:
-            # The true table is always feasible; infeasible means the view is impossible.
-            true = sum(c * self.p.t.y(*self.unknown_base[i]) for i, c in coefficients.items())
-            return true + constant, true + constant
-        return low[0] + constant, high[0] + constant
 
 
 # -- integer bounds -----------------------------------------------------------------------
