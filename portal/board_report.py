@@ -29,8 +29,8 @@ from flask_babel import gettext
 from portal import store
 from portal.models import Survey
 from portal.spreadsheet import neutralise
+from surveys.report import ALL, PERIOD
 
-ALL = "all"
 SUPPRESSED = "x"
 _BAND = re.compile(r"^\s*([<>])\s*(\d{1,3})")
 
@@ -257,9 +257,10 @@ def _year(survey: Survey) -> int | None:
 def load(
     survey: Survey, lang: str, breakdown: str | None = None, *, trend: bool = True
 ) -> BoardReport:
-    """The board report of a published survey in ``lang`` for ``breakdown`` (default all).
+    """The board report of a published survey in ``lang`` for ``breakdown``.
 
-    With ``trend``, the earlier published survey of the same template is set beside it.
+    By default the exit questionnaire is shown per period, other surveys as a
+    whole. With ``trend``, the earlier published survey of the same template is set beside it.
     """
     data = snapshot(survey, lang)
     earlier = earlier_survey(survey, lang) if trend else None
@@ -289,7 +290,8 @@ def build(
     breakdowns = tuple((str(k), str(v)) for k, v in (report.get("breakdowns") or {}).items())
     keys = [k for k, _ in breakdowns]
     if breakdown is None:
-        breakdown = ALL if ALL in keys or not keys else keys[0]
+        # The exit questionnaire is read per period (half-years); other surveys as a whole.
+        breakdown = next((b for b in (PERIOD, ALL) if b in keys), keys[0] if keys else ALL)
     elif breakdown not in keys:
         raise UnknownBreakdown(breakdown)
     k = int(survey.get("min_group") or 5)

@@ -351,7 +351,7 @@ def demo_answers(
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
 @click.option(
     "--by",
-    type=click.Choice(["all", "role", "unit", "years"]),
+    type=click.Choice(["all", "role", "unit", "years", "period"]),
     default=None,
     help="Only this breakdown (all = the totals only); default every breakdown.",
 )

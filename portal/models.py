@@ -111,9 +111,10 @@ class Response(BaseModel):
 class Answer(BaseModel):
     """One chosen option (or number) of one item.
 
-    The response's breakdown values (role, unit, years) are copied onto each
-    row, so that every breakdown is one indexed scan with GROUP BY, with no
-    join; they add nothing that the response's own answers do not already say.
+    The response's breakdown values (role, unit, years, and for exit surveys
+    the month) are copied onto each row, so that every breakdown is one
+    indexed scan with GROUP BY, with no join; they add nothing that the
+    response itself does not already say.
     """
 
     response = ForeignKeyField(Response, on_delete="CASCADE", backref="answers")
@@ -123,10 +124,11 @@ class Answer(BaseModel):
     role = CharField(max_length=64, null=True)
     unit = CharField(max_length=64, null=True)
     years = CharField(max_length=64, null=True)
+    period = CharField(max_length=7, null=True)
 
     class Meta:
         primary_key = CompositeKey("response", "question", "value")
-        indexes = ((("survey", "question", "value", "role", "unit", "years"), False),)
+        indexes = ((("survey", "question", "value", "role", "unit", "years", "period"), False),)
 
 
 class Comment(BaseModel):

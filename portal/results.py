@@ -108,10 +108,14 @@ def n_display(row: GroupRow, k: int) -> str:
 
 
 def note_text(message: str, params: dict[str, Any], lang: str) -> str:
-    """A method note in ``lang``; list parameters are joined after translation."""
+    """A method note in ``lang``; texts are translated, lists joined after translation."""
     with force_locale(lang):
         values = {
-            key: ", ".join(gettext(v) for v in value) if isinstance(value, tuple) else value
+            key: ", ".join(text(v, lang) for v in value)
+            if isinstance(value, tuple)
+            else text(value, lang)
+            if isinstance(value, Text | str)
+            else value
             for key, value in params.items()
         }
         return gettext(message, **values)

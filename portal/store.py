@@ -593,9 +593,10 @@ def result_counts(survey: Survey, definition: Definition) -> Counts:
     """Every count a report needs, for a closed or published survey.
 
     Grouped queries only; no response is ever loaded into Python. One scan
-    gives the cube of answers per (item, value, role, unit, years); the
-    per-response conditions of ``surveys.indicators`` are counted per (role,
-    unit, years) by narrow queries that touch only the rows they look at.
+    gives the cube of answers per (item, value, role, unit, years, period);
+    the per-response conditions of ``surveys.indicators`` are counted per
+    group by narrow queries that touch only the rows they look at. The
+    period is the month of an exit response (None for other surveys).
     """
     status = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
     if status not in RESULT_STATUSES:
@@ -610,33 +611,39 @@ def result_counts(survey: Survey, definition: Definition) -> Counts:
     )
 
 
-Group = tuple[str | None, str | None, str | None]
+# (role, unit, years, period): the breakdown values copied onto every answer row.
+Group = tuple[str | None, str | None, str | None, str | None]
+GROUP_COLUMNS = (Answer.role, Answer.unit, Answer.years, Answer.period)
 
 
-def answer_cube(survey: Survey) -> list[tuple[str, str, str | None, str | None, str | None, int]]:
-    """(item, value, role, unit, years, count) over every answer of the survey.
+def answer_cube(survey: Survey) -> list[tuple[Any, ...]]:
+    """(item, value, role, unit, years, period, count) over every answer of the survey.
 
     One scan of the covering index on (survey, question, value, role, unit,
-    years); each breakdown is a marginal of this cube.
+    years, period); each breakdown is a marginal of this cube.
     """
-    dims = (Answer.question, Answer.value, Answer.role, Answer.unit, Answer.years)
+    dims = (Answer.question, Answer.value, *GROUP_COLUMNS)
     query = Answer.select(*dims, fn.COUNT(SQL("*"))).where(Answer.survey == survey.id)
     # Raw cursor rows: tens of thousands of small tuples, without peewee's per-row wrapper.
     return db.execute(query.group_by(*dims)).fetchall()
 
 
 def _respondents_per_group(survey: Survey, definition: Definition) -> dict[Group, int]:
-    """Respondents per (role, unit, years): every response answers each breakdown question once."""
+    """Respondents per group: every response answers each breakdown question once."""
     dimensions = definition.dimensions()
     if not dimensions:
-        return {(None, None, None): response_count(survey)}
-    columns = (Answer.role, Answer.unit, Answer.years)
+        query = (
+            Response.select(Response.period, fn.COUNT(SQL("*")))
+            .where(Response.survey == survey.id)
+            .group_by(Response.period)
+        )
+        return {(None, None, None, period): n for period, n in db.execute(query)}
     query = (
-        Answer.select(*columns, fn.COUNT(SQL("*")))
+        Answer.select(*GROUP_COLUMNS, fn.COUNT(SQL("*")))
         .where(Answer.survey == survey.id, Answer.question == dimensions[0].key)
-        .group_by(*columns)
+        .group_by(*GROUP_COLUMNS)
     )
-    return {(role, unit, years): n for role, unit, years, n in db.execute(query)}
+    return {tuple(row[:-1]): row[-1] for row in db.execute(query)}
 
 
 def _flag_sums(
@@ -646,7 +653,7 @@ def _flag_sums(
     combinations: Sequence[tuple[int, ...]],
     respondents: dict[Group, int],
 ) -> tuple[tuple[Any, ...], ...]:
-    """Rows (role, unit, years, respondents, count of each combination of flags)."""
+    """Rows (role, unit, years, period, respondents, count of each combination of flags)."""
     groups = sorted(respondents, key=repr)
     sums = {group: [respondents[group]] + [0] * len(combinations) for group in groups}
     done: dict[tuple[int, ...], list[tuple[Group, int]]] = {}
@@ -682,17 +689,16 @@ def _combination_counts(
         return _by_complement(survey, definition, kept[0], respondents)
     if len(kept) == 1 and len(kept[0].terms) == 1:
         ((items, values),) = kept[0].terms
-        columns = (Answer.role, Answer.unit, Answer.years)
         query = (
-            Answer.select(*columns, fn.COUNT(Answer.response.distinct()))
+            Answer.select(*GROUP_COLUMNS, fn.COUNT(Answer.response.distinct()))
             .where(
                 Answer.survey == survey.id,
                 Answer.question.in_(items),
                 Answer.value.in_(values),
             )
-            .group_by(*columns)
+            .group_by(*GROUP_COLUMNS)
         )
-        return [((role, unit, years), n) for role, unit, years, n in db.execute(query)]
+        return [(tuple(row[:-1]), row[-1]) for row in db.execute(query)]
     # One narrow index range per term, glued with UNION ALL: an OR of terms in one
     # WHERE would make the database scan every answer of the survey.
     parts = []
@@ -700,9 +706,7 @@ def _combination_counts(
         for items, values in f.terms:
             marks = [Value(int(n == number)).alias(f"f{n}") for n in range(len(kept))]
             parts.append(
-                Answer.select(
-                    Answer.response, Answer.role, Answer.unit, Answer.years, *marks
-                ).where(
+                Answer.select(Answer.response, *GROUP_COLUMNS, *marks).where(
                     Answer.survey == survey.id,
                     Answer.question.in_(items),
                     Answer.value.in_(values),
@@ -714,11 +718,7 @@ def _combination_counts(
     rows = union.alias("t")
     having = [fn.MAX(rows.c[f"f{n}"]) == 1 for n in range(len(kept))]
     per_response = (
-        Answer.select(
-            fn.MAX(rows.c.role).alias("role"),
-            fn.MAX(rows.c.unit).alias("unit"),
-            fn.MAX(rows.c.years).alias("years"),
-        )
+        Answer.select(*(fn.MAX(rows.c[c.name]).alias(c.name) for c in GROUP_COLUMNS))
         .from_(rows)
         .group_by(rows.c.response_id)
         .having(*having)
@@ -765,11 +765,7 @@ def _by_complement(
         conditions = term if conditions is None else (conditions | term)
         items += len(item_keys)
     misses = (
-        Answer.select(
-            fn.MAX(Answer.role).alias("role"),
-            fn.MAX(Answer.unit).alias("unit"),
-            fn.MAX(Answer.years).alias("years"),
-        )
+        Answer.select(*(fn.MAX(c).alias(c.name) for c in GROUP_COLUMNS))
         .where(Answer.survey == survey.id, conditions)
         .group_by(Answer.response)
         .having(fn.COUNT(SQL("*")) == items)
@@ -780,10 +776,10 @@ def _by_complement(
 
 
 def _per_group(per_response: Any) -> list[tuple[Group, int]]:
-    """Count the rows of a one-row-per-response subquery per (role, unit, years)."""
-    columns = (per_response.c.role, per_response.c.unit, per_response.c.years)
+    """Count the rows of a one-row-per-response subquery per group."""
+    columns = tuple(per_response.c[c.name] for c in GROUP_COLUMNS)
     query = Answer.select(*columns, fn.COUNT(SQL("*"))).from_(per_response).group_by(*columns)
-    return [((role, unit, years), count) for role, unit, years, count in db.execute(query)]
+    return [(tuple(row[:-1]), row[-1]) for row in db.execute(query)]
 
 
 # -- access codes and form tokens --------------------------------------------------------
@@ -938,7 +934,7 @@ def _insert_responses(
     for answers, period in batch:
         response_id = str(uuid.uuid4())
         responses.append((response_id, survey.id, period))
-        answer_rows.extend(_answer_rows(survey, definition, answers, response_id))
+        answer_rows.extend(_answer_rows(survey, definition, answers, response_id, period))
         comments.extend(
             (str(uuid.uuid4()), survey.id, key, text) for key, text in answers.texts.items()
         )
@@ -1025,15 +1021,20 @@ ANSWER_FIELDS = (
     Answer.role,
     Answer.unit,
     Answer.years,
+    Answer.period,
 )
 
 
 def _answer_rows(
-    survey: Survey, definition: Definition, answers: Answers, response_id: str
+    survey: Survey,
+    definition: Definition,
+    answers: Answers,
+    response_id: str,
+    period: str | None,
 ) -> Iterable[tuple[Any, ...]]:
     """The answer rows of one response, in the order of ``ANSWER_FIELDS``."""
     dims = answers.dimension_values(definition)
-    groups = (dims.get("role"), dims.get("unit"), dims.get("years"))
+    groups = (dims.get("role"), dims.get("unit"), dims.get("years"), period)
     for key, values in answers.choices.items():
         for value in values:
             yield (response_id, survey.id, key, value, *groups)

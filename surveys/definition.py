@@ -96,6 +96,8 @@ class Question:
     max_length: int = DEFAULT_TEXT_LENGTH
     low: Text | None = None
     high: Text | None = None
+    # Reports list the options by their share, largest first (reasons for leaving).
+    ranked: bool = False
 
     def option(self, key: str) -> Option | None:
         """Return the option with ``key``, or None."""
@@ -403,6 +405,7 @@ class _Loader:
                 "low",
                 "high",
                 "prefer_not",
+                "ranked",
             },
         )
         qtype = raw.get("type")
@@ -420,6 +423,11 @@ class _Loader:
         elif "rows" in raw:
             raise self.fail(key, "only a matrix has rows")
         condition = self.condition(raw.get("show_if"), key)
+        ranked = raw.get("ranked", False)
+        if not isinstance(ranked, bool):
+            raise self.fail(key, "ranked must be true or false")
+        if ranked and qtype not in ("single", "multiple"):
+            raise self.fail(key, "only single and multiple choice questions can be ranked")
         dimension = raw.get("dimension")
         if dimension is not None:
             if dimension not in DIMENSIONS:
@@ -449,6 +457,7 @@ class _Loader:
             max_length=self.max_length(raw, key, qtype),
             low=self.text(raw["low"], key, "low") if "low" in raw else None,
             high=self.text(raw["high"], key, "high") if "high" in raw else None,
+            ranked=ranked,
         )
         if qtype == "number":
             if question.min is None or question.max is None:

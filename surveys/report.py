@@ -4,7 +4,9 @@
 ``portal.store.result_counts`` computes them with grouped queries) and gives
 a ``Report``: survey metadata, the number of respondents, the headline
 indicators, and for every item one table per breakdown ("all", "role",
-"unit", "years"). Every published number has passed ``surveys.disclosure``;
+"unit", "years", and for the exit questionnaire "period": half-years pooled
+until they reach k, see ``surveys.periods``). Every published number has
+passed ``surveys.disclosure``;
 suppressed numbers are not in the report at all (only their reason, kept for
 the audit and the tests, never exported).
 
@@ -31,10 +33,13 @@ from surveys.indicators import (
     indicators,
     multiple_items,
 )
+from surveys.periods import Periods, reporting_periods
 
 ALL = "all"
-BREAKDOWNS = (ALL, "role", "unit", "years")
-_DIMENSION_INDEX = {"role": 0, "unit": 1, "years": 2}
+PERIOD = "period"
+BREAKDOWNS = (ALL, "role", "unit", "years", PERIOD)
+# The position of each breakdown's value in a group (role, unit, years, period) of the counts.
+_DIMENSION_INDEX = {"role": 0, "unit": 1, "years": 2, PERIOD: 3}
 _HIT = "hit"
 
 
@@ -106,6 +111,7 @@ class Table:
     breakdowns: Mapping[str, tuple[GroupRow, ...]]
     condition: Text | None = None
     section: str = ""
+    ranked: bool = False  # options listed by their published share, largest first
 
     def has_suppressions(self, breakdown: str) -> bool:
         """Whether any figure of ``breakdown`` is hidden or banded."""
@@ -143,6 +149,7 @@ BREAKDOWN_LABELS = {
     "role": N_("Role"),
     "unit": N_("Unit"),
     "years": N_("Years in the profession"),
+    PERIOD: N_("Period"),
 }
 
 
@@ -156,7 +163,7 @@ def build(
 ) -> Report:
     """Build the disclosure-controlled report of a closed survey from its counts."""
     meta = survey_meta if isinstance(survey_meta, SurveyMeta) else _meta(survey_meta)
-    marginals = _Marginals(definition, counts)
+    marginals = _Marginals(definition, counts, k)
     breakdowns = (ALL, *marginals.dimensions)
     indicator_list = indicators(definition)
     derived_by_item: dict[str, list[Indicator]] = defaultdict(list)
@@ -172,6 +179,7 @@ def build(
         options = tuple(o.key for o in item.options if not o.prefer_not)
         item_breakdowns = breakdowns if not item.question.dimension else (ALL,)
         protected = _protect_item(marginals, item, options, derived, item_breakdowns, k, k_ext)
+        order = _ranked(protected[ALL].rows(options)[0]) if item.question.ranked else options
         question_tables.append(
             Table(
                 key=item.key,
@@ -179,9 +187,10 @@ def build(
                 kind=item.kind,
                 base_note=_base_note(item),
                 k_ext=k_ext,
-                breakdowns={b: protected[b].rows(options) for b in item_breakdowns},
+                breakdowns={b: protected[b].rows(order) for b in item_breakdowns},
                 condition=_condition_text(definition, item),
                 section=item.question.section,
+                ranked=item.question.ranked,
             )
         )
         for indicator in derived:
@@ -210,10 +219,28 @@ def build(
         response_rate=rate,
         indicators=tuple(indicator_tables),
         questions=tuple(question_tables),
-        notes=_notes(k, report_tables, breakdowns, invited),
+        notes=_notes(k, report_tables, breakdowns, invited, marginals.periods),
         breakdowns=breakdowns,
         k=k,
     )
+
+
+def _ranked(total: GroupRow) -> tuple[str, ...]:
+    """The options by their published share among all respondents, the largest first.
+
+    Only what is published decides the order: exact figures by count, then
+    ranges above them (">85 %") first and ranges below them ("<15 %") after,
+    then hidden cells; ties keep the definition's order (the sort is stable).
+    """
+
+    def rank(cell: Value) -> tuple[int, int]:
+        if cell.count is not None:
+            return (1, -cell.count)
+        if cell.band is not None:
+            return (0, 0) if cell.band[0] == ">" else (2, 0)
+        return (3, 0)
+
+    return tuple(c.key for c in sorted(total.cells, key=rank))
 
 
 def _meta(data: Mapping[str, Any]) -> SurveyMeta:
@@ -275,32 +302,46 @@ def _condition_text(definition: Definition, item: Item) -> Text | None:
 class _Marginals:
     """The cube summed per item and breakdown group: counts, not responses."""
 
-    def __init__(self, definition: Definition, counts: Counts) -> None:
+    def __init__(self, definition: Definition, counts: Counts, k: int) -> None:
         self.definition = definition
         self.dimension_questions = {q.dimension: q for q in definition.dimensions()}
-        self.dimensions = tuple(d for d in _DIMENSION_INDEX if d in self.dimension_questions)
+        self.periods = _periods(definition, counts, k)
+        self.dimensions = tuple(
+            d
+            for d in _DIMENSION_INDEX
+            if d in self.dimension_questions or (d == PERIOD and self.periods.periods)
+        )
+        # (breakdown, position in the group, the report's group of each stored value or None)
+        positions = tuple(
+            (d, _DIMENSION_INDEX[d], self.periods.of_month if d == PERIOD else None)
+            for d in self.dimensions
+        )
         # values[item][breakdown][(group, value)] = count
         self.values: dict[str, dict[str, dict[tuple[str, str], int]]] = defaultdict(
             lambda: defaultdict(lambda: defaultdict(int))
         )
-        for item, value, role, unit, years, count in counts.cube:
+        for item, value, *groups, count in counts.cube:
             by_breakdown = self.values[item]
             by_breakdown[ALL][(ALL, value)] += count
-            groups = (role, unit, years)
-            for dimension in self.dimensions:
-                group = groups[_DIMENSION_INDEX[dimension]]
+            for dimension, position, regroup in positions:
+                group = groups[position]
+                if regroup is not None:
+                    group = regroup.get(group)
                 if group is not None:
                     by_breakdown[dimension][(group, value)] += count
         # combos[number][breakdown][group] = sum
         self.combos: dict[int, dict[str, dict[str, int]]] = defaultdict(
             lambda: defaultdict(lambda: defaultdict(int))
         )
+        width = len(_DIMENSION_INDEX)
         for row in counts.flag_sums:
-            groups = tuple(row[:3])
-            for number, total in enumerate(row[4:]):
+            groups = row[:width]
+            for number, total in enumerate(row[width + 1 :]):
                 self.combos[number][ALL][ALL] += int(total or 0)
-                for dimension in self.dimensions:
-                    group = groups[_DIMENSION_INDEX[dimension]]
+                for dimension, position, regroup in positions:
+                    group = groups[position]
+                    if regroup is not None:
+                        group = regroup.get(group)
                     if group is not None:
                         self.combos[number][dimension][group] += int(total or 0)
         self.flags, self.combinations = flags_and_combinations(definition)
@@ -312,6 +353,8 @@ class _Marginals:
         """The groups of a breakdown, in the definition's order (every declared option)."""
         if breakdown == ALL:
             return ((ALL, BREAKDOWN_LABELS[ALL]),)
+        if breakdown == PERIOD:
+            return tuple((p.key, p.label) for p in self.periods.periods)
         question = self.dimension_questions[breakdown]
         return tuple((o.key, o.label) for o in question.options)
 
@@ -328,6 +371,19 @@ class _Marginals:
             if value != PREFER_NOT:
                 base[group] += count
         return base
+
+
+def _periods(definition: Definition, counts: Counts, k: int) -> Periods:
+    """The exit questionnaire's reporting periods, from its respondents per month."""
+    if definition.kind != "exit":
+        return Periods((), {})
+    width = len(_DIMENSION_INDEX)
+    by_month: dict[str, int] = defaultdict(int)
+    for row in counts.flag_sums:
+        month = row[_DIMENSION_INDEX[PERIOD]]
+        if month is not None:
+            by_month[month] += int(row[width] or 0)
+    return reporting_periods(by_month, k)
 
 
 # -- protection ----------------------------------------------------------------------------
@@ -580,7 +636,11 @@ def _indicator_position(marginals: _Marginals, indicator: Indicator) -> tuple[in
 
 
 def _notes(
-    k: int, tables: Sequence[Table], breakdowns: Sequence[str], invited: int | None
+    k: int,
+    tables: Sequence[Table],
+    breakdowns: Sequence[str],
+    invited: int | None,
+    periods: Periods,
 ) -> tuple[Note, ...]:
     notes = [
         Note(
@@ -614,6 +674,38 @@ def _notes(
     ]
     if invited:
         notes.append(Note(N_("%(invited)d people were invited to answer."), {"invited": invited}))
+    if PERIOD in breakdowns:
+        notes.append(
+            Note(
+                N_(
+                    "By period, results are reported per half-year. A half-year with fewer "
+                    "than %(k)d respondents is pooled with the next one, and the pooled "
+                    "period is labelled as such."
+                ),
+                {"k": k},
+            )
+        )
+    if periods.pending is not None:
+        notes.append(
+            Note(
+                N_(
+                    "The latest period, %(period)s, has fewer than %(k)d respondents so far: "
+                    "its figures are not shown until it can be pooled with the next half-year."
+                ),
+                {"period": periods.pending.span, "k": k},
+            )
+        )
+    ranked = tuple(t.label for t in tables if t.ranked)
+    if ranked:
+        notes.append(
+            Note(
+                N_(
+                    "The answers to these questions are listed by their share of all "
+                    "respondents, the largest first, with hidden figures last: %(list)s."
+                ),
+                {"list": ranked},
+            )
+        )
     hidden = [b for b in breakdowns if any(t.has_suppressions(b) for t in tables)]
     if hidden:
         notes.append(

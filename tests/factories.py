@@ -113,11 +113,14 @@ def submit(
     return client.post(f"/s/{slug}", data=data, headers=headers)
 
 
-def counts_from_answers(definition: Definition, responses: list[Any]) -> Any:
+def counts_from_answers(
+    definition: Definition, responses: list[Any], periods: list[str | None] | None = None
+) -> Any:
     """The counts of ``responses`` (validated Answers), computed naively in Python.
 
     A reference for ``store.result_counts`` (which does it in SQL), and a way
-    to write report tests from a handful of hand-made respondents.
+    to write report tests from a handful of hand-made respondents. ``periods``
+    gives each response's month (exit questionnaires).
     """
     from collections import Counter
 
@@ -126,9 +129,10 @@ def counts_from_answers(definition: Definition, responses: list[Any]) -> Any:
     flags, combinations = flags_and_combinations(definition)
     cube: Counter = Counter()
     sums: dict[tuple, list[int]] = {}
-    for answers in responses:
+    for index, answers in enumerate(responses):
         dims = answers.dimension_values(definition)
-        group = (dims.get("role"), dims.get("unit"), dims.get("years"))
+        period = periods[index] if periods else None
+        group = (dims.get("role"), dims.get("unit"), dims.get("years"), period)
         values = {k: set(v) for k, v in answers.choices.items()}
         values.update({k: {str(v)} for k, v in answers.numbers.items()})
         for item, chosen in values.items():

@@ -116,7 +116,9 @@ def _submit(survey: Survey, admission: dict[str, str]):
             return error_page(400)
         ticket = store.Admission("token", token)
     try:
-        store.submit_response(survey, definition, answers, ticket, current_app.config["SECRET_KEY"])
+        store.submit_response(
+            survey, definition, answers, ticket, current_app.config["SECRET_KEY"], current_date()
+        )
     except store.SurveyNotOpen:
         return _closed_page(survey, submitted=True)
     except store.CodeRejected:

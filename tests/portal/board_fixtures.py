@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
 import uuid
 
 from portal import lifecycle, publication, store
@@ -76,3 +78,43 @@ def table(data: dict, key: str) -> dict:
     """The indicator or question ``key`` of snapshot data."""
     report = data["report"]
     return next(t for t in (*report["indicators"], *report["questions"]) if t["key"] == key)
+
+
+def get(client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+# -- reading the page --------------------------------------------------------------------------
+
+_TD = re.compile(r'<td class="numeric[^"]*">(.*?)</td>', re.S)
+_VALUE = re.compile(r'<span class="(?:value[^"]*|suppressed)">(.*?)</span>')
+_COUNT = re.compile(r'<span class="count">\((.*?)\)</span>')
+_EARLIER = re.compile(r'<span class="earlier">[^:<]*: (.*?)</span>$', re.S)
+
+
+def page_table(page: str, table_id: str) -> dict[str, dict]:
+    """The rows of one table of the page: group label → n, and per cell value, count, earlier."""
+    start = page.index(f'aria-describedby="t-{table_id}-notes"')
+    body = page[start : page.index("</table>", start)]
+    rows = {}
+    for label, cells in re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', body, re.S):
+        tds = _TD.findall(cells)
+        n_cell, option_cells = tds[0], tds[1:]
+        rows[html.unescape(label)] = {
+            "n": html.unescape(re.match(r"[^<]*", n_cell).group(0)),
+            "n_html": n_cell,
+            "cells": [
+                {
+                    "value": html.unescape(_VALUE.search(c).group(1)),
+                    "count": html.unescape(m.group(1)) if (m := _COUNT.search(c)) else None,
+                    "earlier": html.unescape(re.sub("<[^>]+>", "", e.group(1)))
+                    if (e := _EARLIER.search(c.strip()))
+                    else None,
+                    "html": c,
+                }
+                for c in option_cells
+            ],
+        }
+    return rows

@@ -23,6 +23,8 @@ from tests.portal.board_fixtures import (
     answer,
     current_survey,
     earlier_survey,
+    get,
+    page_table,
     publish,
     snapshot_data,
     table,
@@ -50,46 +52,6 @@ def board(published):
     client = app.test_client()
     assert login(client, "board@example.se").status_code == 302
     return client
-
-
-def get(client, path: str) -> str:
-    response = client.get(path)
-    assert response.status_code == 200, (path, response.status_code)
-    return response.get_data(as_text=True)
-
-
-# -- reading the page --------------------------------------------------------------------------
-
-_TD = re.compile(r'<td class="numeric[^"]*">(.*?)</td>', re.S)
-_VALUE = re.compile(r'<span class="(?:value[^"]*|suppressed)">(.*?)</span>')
-_COUNT = re.compile(r'<span class="count">\((.*?)\)</span>')
-_EARLIER = re.compile(r'<span class="earlier">[^:<]*: (.*?)</span>$', re.S)
-
-
-def page_table(page: str, table_id: str) -> dict[str, dict]:
-    """The rows of one table of the page: group label → n, and per cell value, count, earlier."""
-    start = page.index(f'aria-describedby="t-{table_id}-notes"')
-    body = page[start : page.index("</table>", start)]
-    rows = {}
-    for label, cells in re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', body, re.S):
-        tds = _TD.findall(cells)
-        n_cell, option_cells = tds[0], tds[1:]
-        rows[html.unescape(label)] = {
-            "n": html.unescape(re.match(r"[^<]*", n_cell).group(0)),
-            "n_html": n_cell,
-            "cells": [
-                {
-                    "value": html.unescape(_VALUE.search(c).group(1)),
-                    "count": html.unescape(m.group(1)) if (m := _COUNT.search(c)) else None,
-                    "earlier": html.unescape(re.sub("<[^>]+>", "", e.group(1)))
-                    if (e := _EARLIER.search(c.strip()))
-                    else None,
-                    "html": c,
-                }
-                for c in option_cells
-            ],
-        }
-    return rows
 
 
 def chart_bars(page: str, chart_id: str) -> list[dict]:
@@ -598,7 +560,7 @@ def test_report_survives_the_purge_and_shows_any_breakdown_of_the_snapshot(app, 
         ReportSnapshot.update(report_json=json.dumps(data)).where(
             ReportSnapshot.survey == survey.id, ReportSnapshot.lang == "sv"
         ).execute()
-    after = get(client, f"/board/{survey.slug}")
+    after = get(client, f"/board/{survey.slug}?by=all")
     assert page_table(after, "q-exp_threats-all") == page_table(before, "q-exp_threats-all")
     assert f'href="/board/{survey.slug}?by=period"' in after
     assert "Period (sammanslagen)" in after

@@ -67,6 +67,17 @@ def test_a_version_1_database_upgrades_without_loss(tmp_path):
         )
         assert store.survey_units(survey) == []
         assert {"survey_unit", "comment_selection", "report_snapshot"} <= set(db.get_tables())
+        # Version 4: the exit response's month is copied onto its answers, and the
+        # covering index ends with it.
+        assert [a.period for a in Answer.select()] == ["2026-01"]
+        indexes = {
+            name
+            for (name,) in db.execute_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'answer'"
+            )
+        }
+        assert "answer_survey_id_question_value_role_unit_years_period" in indexes
+        assert "answer_survey_id_question_value_role_unit_years" not in indexes
         # Respondent tables keep their storage property after the upgrade.
         sql = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'response'").fetchone()[0]
         assert sql.rstrip().endswith("WITHOUT ROWID")

@@ -56,7 +56,9 @@ def test_sql_counts_equal_a_naive_count(app):
             store.submit_responses(survey, definition, generated)
             store.set_status(survey, "closed")
             counts = store.result_counts(survey, definition)
-        expected = counts_from_answers(definition, [a for a, _ in generated])
+        expected = counts_from_answers(
+            definition, [a for a, _ in generated], [p for _, p in generated]
+        )
         assert counts.respondents == expected.respondents == 250
         assert sorted(counts.cube) == sorted(expected.cube)
         assert sorted(map(tuple, counts.flag_sums)) == sorted(expected.flag_sums)

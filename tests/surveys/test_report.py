@@ -22,8 +22,8 @@ def respondent(definition=STAFF, **overrides):
     return validate(definition, {k: v if isinstance(v, list) else [v] for k, v in form.items()})
 
 
-def report_of(responses, definition=STAFF, k=5, invited=None) -> Report:
-    counts = counts_from_answers(definition, responses)
+def report_of(responses, definition=STAFF, k=5, invited=None, periods=None) -> Report:
+    counts = counts_from_answers(definition, responses, periods)
     return build(definition, counts, k=k, survey_meta=META, invited=invited)
 
 
@@ -225,3 +225,80 @@ def test_support_answered_only_with_prefer_not_is_out_of_the_support_base():
     people += [respondent() for _ in range(10)]
     support = row(report_of(people), "support_received")
     assert (support.n, support.cells[0].count) == (14, 8)
+
+
+def exit_people(months: dict[str, tuple[int, int]]):
+    """Exit respondents: ``months`` maps a month to (respondents, of whom threatened)."""
+    people, periods = [], []
+    for month, (count, threatened) in months.items():
+        for number in range(count):
+            reason = "threats" if number < threatened else "workload"
+            people.append(respondent(EXIT, main_reason=reason))
+            periods.append(month)
+    return people, periods
+
+
+def test_exit_report_breaks_down_by_pooled_half_year():
+    people, periods = exit_people(
+        {"2025-02": (10, 3), "2025-09": (3, 1), "2026-01": (4, 2), "2026-08": (2, 1)}
+    )
+    report = report_of(people, EXIT, periods=periods)
+    assert report.breakdowns == (ALL, "role", "unit", "years", "period")
+    rows = table(report, "exit_threat_reason").breakdowns["period"]
+    assert [(r.key, r.n) for r in rows] == [
+        ("2025-H1", 10),
+        ("2025-H2_2026-H1", 7),
+        ("2026-H2", None),  # 2 so far: pending, below k
+    ]
+    assert rows[0].label.sv == "jan–jun 2025"
+    assert rows[1].label.en == "Jul 2025–Jun 2026 (pooled half-years)"
+    assert rows[2].label.en == "Jul–Dec 2026 (awaiting more responses)"
+    assert (rows[0].cells[0].count, rows[0].cells[0].percent) == (3, 30)
+    # The pending period is hidden, and so is the one its figure could be worked out from.
+    assert rows[1].cells[0].suppressed
+    assert rows[2].cells[0].suppressed
+    total = row(report, "exit_threat_reason").cells[0]
+    assert (total.count, total.percent) == (7, 37)
+
+
+def test_exit_report_notes_explain_pooling_and_the_pending_period():
+    people, periods = exit_people(
+        {"2025-02": (6, 2), "2025-09": (2, 1), "2026-01": (4, 2), "2026-08": (2, 1)}
+    )
+    report = report_of(people, EXIT, periods=periods)
+    notes = {n.message: n.params for n in report.notes}
+    pooling = next(m for m in notes if "pooled with the next one" in m)
+    assert notes[pooling] == {"k": 5}
+    pending = next(m for m in notes if "latest period" in m)
+    assert notes[pending]["period"].sv == "jul–dec 2026"
+
+
+def test_staff_reports_have_no_period_breakdown(staff_report):
+    assert "period" not in staff_report.breakdowns
+    assert not any("half-year" in n.message for n in staff_report.notes)
+
+
+def test_reasons_for_leaving_are_ranked_by_their_published_share():
+    chosen = {"workload": 9, "threats": 6, "pay": 5, "stress": 3, "leadership": 2, "hours": 2}
+    people = [respondent(EXIT, main_reason=r) for r, n in chosen.items() for _ in range(n)]
+    report = report_of(people, EXIT)
+    reasons = table(report, "main_reason")
+    assert reasons.ranked
+    cells = row(report, "main_reason").cells
+    shown = [c.key for c in cells if c.count is not None]
+    assert shown[:3] == ["workload", "threats", "pay"]
+    # Every option is still listed, hidden and banded ones after the published ones.
+    assert sorted(c.key for c in cells) == sorted(
+        o.key for o in EXIT.item("main_reason").options if not o.prefer_not
+    )
+    first_unpublished = next(i for i, c in enumerate(cells) if c.count is None)
+    assert all(c.count is None for c in cells[first_unpublished:])
+    # Every breakdown lists the options in the same order.
+    for rows in reasons.breakdowns.values():
+        assert all([c.key for c in r.cells] == [c.key for c in cells] for r in rows)
+    assert not table(report, "ending").ranked
+    ranked_note = next(n for n in report.notes if "largest first" in n.message)
+    assert [label.en for label in ranked_note.params["list"]] == [
+        "What is the main reason you are leaving?",
+        "What other reasons contributed?",
+    ]
