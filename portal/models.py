@@ -131,6 +131,18 @@ class Answer(BaseModel):
         indexes = ((("survey", "question", "value", "role", "unit", "years", "period"), False),)
 
 
+class ResultCounts(BaseModel):
+    """The counts of a closed survey's report, aggregated once (a closed survey never changes).
+
+    JSON of ``surveys.indicators.Counts``: the unprotected cube and per-response
+    condition sums, no more detailed than the answers they come from. Deleted
+    with the responses when the survey is purged.
+    """
+
+    survey = ForeignKeyField(Survey, primary_key=True, on_delete="CASCADE")
+    counts_json = TextField()
+
+
 class Comment(BaseModel):
     """A free-text answer, redacted, deliberately not linked to its response."""
 
@@ -258,7 +270,7 @@ class LoginThrottle(BaseModel):
     locked_until = DateTimeField(null=True)
 
 
-RESPONDENT_TABLES = (AccessCode, FormToken, Response, Answer, Comment)
+RESPONDENT_TABLES = (AccessCode, FormToken, Response, Answer, Comment, ResultCounts)
 ADMIN_TABLES = (User, AuditEntry, LoginThrottle)
 SURVEY_ADMIN_TABLES = (SurveyUnit, CommentSelection, ReportSnapshot)
 ALL_MODELS = (Survey, *RESPONDENT_TABLES, *ADMIN_TABLES, *SURVEY_ADMIN_TABLES)

@@ -46,6 +46,7 @@ from portal.models import (
     LoginThrottle,
     ReportSnapshot,
     Response,
+    ResultCounts,
     Survey,
     SurveyUnit,
     User,
@@ -472,6 +473,7 @@ def purge_responses(survey: Survey, today: dt.date) -> dict[str, int] | None:
             "answers": Answer.delete().where(Answer.survey == survey.id).execute(),
             "responses": Response.delete().where(Response.survey == survey.id).execute(),
         }
+        ResultCounts.delete().where(ResultCounts.survey == survey.id).execute()
         AccessCode.delete().where(AccessCode.survey == survey.id).execute()
         FormToken.delete().where(FormToken.survey == survey.id).execute()
     survey.purged_on = today
@@ -589,8 +591,30 @@ class ResultsNotAvailable(StoreError):
 RESULT_STATUSES = ("closed", "published")
 
 
+# Bump when the layout of the stored counts changes: older ones are then aggregated again.
+COUNTS_FORMAT = 2
+
+
 def result_counts(survey: Survey, definition: Definition) -> Counts:
     """Every count a report needs, for a closed or published survey.
+
+    A closed survey never changes (rule D2), so its counts are aggregated once
+    and kept (``ResultCounts``); later reports, in any process, read them.
+    """
+    status = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
+    if status not in RESULT_STATUSES:
+        raise ResultsNotAvailable(str(status))
+    flags, combinations = flags_and_combinations(definition)
+    stored = _stored_counts(survey, combinations)
+    if stored is not None:
+        return stored
+    counts = aggregate_counts(survey, definition)
+    _store_counts(survey, counts)
+    return counts
+
+
+def aggregate_counts(survey: Survey, definition: Definition) -> Counts:
+    """The counts of a survey, aggregated from its answers.
 
     Grouped queries only; no response is ever loaded into Python. One scan
     gives the cube of answers per (item, value, role, unit, years, period);
@@ -598,9 +622,6 @@ def result_counts(survey: Survey, definition: Definition) -> Counts:
     group by narrow queries that touch only the rows they look at. The
     period is the month of an exit response (None for other surveys).
     """
-    status = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
-    if status not in RESULT_STATUSES:
-        raise ResultsNotAvailable(str(status))
     flags, combinations = flags_and_combinations(definition)
     respondents = _respondents_per_group(survey, definition)
     return Counts(
@@ -609,6 +630,48 @@ def result_counts(survey: Survey, definition: Definition) -> Counts:
         combinations=combinations,
         flag_sums=_flag_sums(survey, definition, flags, combinations, respondents),
     )
+
+
+def _stored_counts(survey: Survey, combinations: Sequence[tuple[int, ...]]) -> Counts | None:
+    """The kept counts, unless made by a code version that counted differently."""
+    row = ResultCounts.get_or_none(ResultCounts.survey == survey.id)
+    if row is None:
+        return None
+    data = json.loads(row.counts_json)
+    stored = tuple(tuple(c) for c in data.get("combinations", ()))
+    if data.get("format") != COUNTS_FORMAT or stored != tuple(combinations):
+        return None
+    return Counts(
+        respondents=data["respondents"],
+        cube=tuple(tuple(r) for r in data["cube"]),
+        combinations=stored,
+        flag_sums=tuple(tuple(r) for r in data["flag_sums"]),
+    )
+
+
+def _store_counts(survey: Survey, counts: Counts) -> None:
+    """Keep the counts of a closed, unpurged survey; a busy database just skips keeping them."""
+    counts_json = json.dumps(
+        {
+            "format": COUNTS_FORMAT,
+            "respondents": counts.respondents,
+            "cube": counts.cube,
+            "combinations": counts.combinations,
+            "flag_sums": counts.flag_sums,
+        },
+        separators=(",", ":"),
+    )
+    try:
+        with write_transaction():
+            current = Survey.get_by_id(survey.id)
+            if current.status not in RESULT_STATUSES or current.purged_on is not None:
+                return
+            ResultCounts.insert(survey=survey.id, counts_json=counts_json).on_conflict(
+                conflict_target=[ResultCounts.survey],
+                update={ResultCounts.counts_json: counts_json},
+            ).execute()
+    except DatabaseBusy:
+        return
 
 
 # (role, unit, years, period): the breakdown values copied onto every answer row.

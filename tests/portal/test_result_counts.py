@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import pytest
 
 from portal import store
@@ -109,3 +112,36 @@ def test_slugs_never_start_with_a_dash(monkeypatch):
     values = iter(["-abc", "-def", "ghi"])
     monkeypatch.setattr(store.secrets, "token_urlsafe", lambda n: next(values))
     assert store.new_slug() == "ghi"
+
+
+def test_counts_are_aggregated_once_and_kept_until_the_purge(app, monkeypatch):
+    """A closed survey never changes: its counts are kept, and read by later reports."""
+    from portal.cli import demo_answers
+    from portal.models import ResultCounts
+
+    survey, _ = make_survey(app)
+    with app.app_context(), db.connection_context():
+        store.submit_responses(survey, STAFF, demo_answers(survey, 60, seed=3))
+        assert not ResultCounts.select().exists()
+        store.set_status(survey, "closed")
+        first = store.result_counts(survey, STAFF)
+        assert ResultCounts.select().count() == 1
+
+        def no_scan(*args):
+            raise AssertionError("the kept counts should have been read")
+
+        monkeypatch.setattr(store, "aggregate_counts", no_scan)
+        assert store.result_counts(survey, STAFF) == first
+        monkeypatch.undo()
+
+        # Counts kept by a version that counted other conditions are aggregated again.
+        row = ResultCounts.get()
+        stale = json.loads(row.counts_json)
+        stale["combinations"] = [[0]]
+        ResultCounts.update(counts_json=json.dumps(stale)).execute()
+        assert store.result_counts(survey, STAFF) == first
+        assert json.loads(ResultCounts.get().counts_json)["combinations"] != [[0]]
+
+        store.set_status(survey, "published")
+        store.purge_responses(survey, dt.date(2026, 6, 1))
+        assert not ResultCounts.select().exists()
