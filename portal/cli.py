@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -16,11 +15,10 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from portal import lifecycle, monitoring, publication, results, store
+from portal.demo import demo_answers
 from portal.extensions import db
 from portal.models import MIN_GROUP_FLOOR
-from surveys.answers import Answers
 from surveys.definition import DefinitionError, available_templates
-from surveys.demo import demo_responses
 
 
 def register(app: Flask) -> None:
@@ -57,9 +55,13 @@ def _survey_or_fail(slug: str):
     return survey
 
 
+def _base_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
 def survey_link(slug: str) -> str:
     """The address staff open to answer."""
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/s/{slug}"
+    return f"{_base_url()}/s/{slug}"
 
 
 @click.command("init-db")
@@ -142,7 +144,7 @@ def _prompt_password(email: str) -> str:
 
 
 def _admin_link() -> str:
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/admin/login"
+    return f"{_base_url()}/admin/login"
 
 
 @click.command("create-survey")
@@ -336,13 +338,6 @@ def demo_data(slug: str, count: int, seed: int | None) -> None:
         except store.SurveyNotOpen as exc:
             raise click.ClickException("the survey closed while demo data was being added") from exc
     click.echo(f"Added {stored} synthetic responses to {slug}.")
-
-
-def demo_answers(
-    survey, count: int, seed: int | None, workers: int = 1
-) -> Iterator[tuple[Answers, str | None]]:
-    """Synthetic responses, validated exactly like real submissions, with their periods."""
-    return demo_responses(survey.definition(), count, seed, dt.date.today(), workers=workers)
 
 
 @click.command("report")
