@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
 from pathlib import Path
 
 import click
@@ -16,11 +16,10 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from portal import lifecycle, monitoring, publication, results, store
+from portal.demo import demo_answers, set_up_demo
 from portal.extensions import db
 from portal.models import MIN_GROUP_FLOOR
-from surveys.answers import Answers
 from surveys.definition import DefinitionError, available_templates
-from surveys.demo import demo_responses
 
 
 def register(app: Flask) -> None:
@@ -35,6 +34,7 @@ def register(app: Flask) -> None:
         archive_survey,
         tick,
         demo_data,
+        demo,
         report,
         backup,
         translate,
@@ -57,9 +57,18 @@ def _survey_or_fail(slug: str):
     return survey
 
 
+def _base_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
 def survey_link(slug: str) -> str:
     """The address staff open to answer."""
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/s/{slug}"
+    return f"{_base_url()}/s/{slug}"
+
+
+def board_link(slug: str) -> str:
+    """The address of a published survey's board report."""
+    return f"{_base_url()}/board/{slug}"
 
 
 @click.command("init-db")
@@ -142,7 +151,7 @@ def _prompt_password(email: str) -> str:
 
 
 def _admin_link() -> str:
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/admin/login"
+    return f"{_base_url()}/admin/login"
 
 
 @click.command("create-survey")
@@ -338,11 +347,40 @@ def demo_data(slug: str, count: int, seed: int | None) -> None:
     click.echo(f"Added {stored} synthetic responses to {slug}.")
 
 
-def demo_answers(
-    survey, count: int, seed: int | None, workers: int = 1
-) -> Iterator[tuple[Answers, str | None]]:
-    """Synthetic responses, validated exactly like real submissions, with their periods."""
-    return demo_responses(survey.definition(), count, seed, dt.date.today(), workers=workers)
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Set up demo data to look around: a demo administrator and demo surveys.
+
+    Creates (once) published staff surveys of 2025 and 2026 and a published exit
+    questionnaire, all with synthetic responses, and an open survey to answer;
+    running it again creates nothing twice but gives the demo administrator a new
+    password. For a demonstration or development database only: the demo surveys
+    appear on the board beside real ones, and a real staff survey published later
+    would be compared with them.
+    """
+    started = time.monotonic()
+    with db.connection_context():
+        try:
+            result = set_up_demo(_today(), progress=click.echo)
+        except lifecycle.LifecycleError as exc:
+            raise _refused(exc) from exc
+        except store.SurveyNotOpen as exc:
+            raise click.ClickException("a demo survey closed while responses were added") from exc
+    account = result.account
+    click.echo(f"Demo ready in {time.monotonic() - started:.0f} s.")
+    click.echo("")
+    click.echo(f"Log in at {_admin_link()}")
+    click.echo(f"  e-mail:   {account.email}")
+    click.echo(f"  password: {account.password}")
+    if not account.created:
+        click.echo("  (the password was reset: the one printed before no longer works)")
+    click.echo("Board reports:")
+    for survey in result.published():
+        click.echo(f"  {survey.title_en}: {board_link(survey.slug)}")
+    click.echo("Answer the open survey (no login needed):")
+    for survey in result.open():
+        click.echo(f"  {survey.title_en}: {survey_link(survey.slug)}")
 
 
 @click.command("report")

@@ -302,6 +302,15 @@ def list_surveys(include_archived: bool = False) -> list[Survey]:
     return list(query)
 
 
+def surveys_titled(template: str, title_sv: str) -> list[Survey]:
+    """The surveys of ``template`` with exactly this Swedish title, oldest first."""
+    return list(
+        Survey.select()
+        .where(Survey.template == template, Survey.title_sv == title_sv)
+        .order_by(Survey.id)
+    )
+
+
 def response_counts() -> dict[int, int]:
     """The number of responses of every survey that has any, by survey id."""
     query = Response.select(Response.survey, fn.COUNT(Response.id).alias("n")).group_by(

@@ -49,7 +49,7 @@ def test_demo_data_only_for_open_surveys(app, runner, status):
 
 def test_sql_counts_equal_a_naive_count(app):
     """The grouped queries give exactly the counts of the responses, computed in Python."""
-    from portal.cli import demo_answers
+    from portal.demo import demo_answers
 
     for template in ("staff_threats", "exit"):
         survey, _ = make_survey(app, template=template)
