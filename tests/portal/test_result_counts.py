@@ -116,7 +116,7 @@ def test_slugs_never_start_with_a_dash(monkeypatch):
 
 def test_counts_are_aggregated_once_and_kept_until_the_purge(app, monkeypatch):
     """A closed survey never changes: its counts are kept, and read by later reports."""
-    from portal.cli import demo_answers
+    from portal.demo import demo_answers
     from portal.models import ResultCounts
 
     survey, _ = make_survey(app)
