@@ -222,6 +222,15 @@ def indicators(definition: Definition) -> tuple[Indicator, ...]:
                 ),
             )
         )
+        candidates.append(
+            Indicator(
+                "threats_named",
+                N_("Named threats, violence or unauthorized influence among their reasons"),
+                N_("Base: all respondents. Main reason or one of the other reasons."),
+                base=(_respondent(definition),) if definition.dimensions() else (),
+                hit=(flag(("main_reason", "reasons"), ("threats",)),),
+            )
+        )
     return tuple(i for i in candidates if _supported(definition, i))
 
 

@@ -71,6 +71,14 @@ def test_the_whole_survey_is_one_click_away(exit_report):
     page = get(client, f"/board/{survey.slug}?by=all")
     rows = page_table(page, "i-exit_threat_reason-all")
     assert rows["Alla svarande"]["n"] == "19"
+    # The share who named threats, violence or unauthorized influence among their reasons.
+    named = page_table(page, "i-threats_named-all")["Alla svarande"]
+    assert (named["n"], named["cells"][0]["value"], named["cells"][0]["count"]) == (
+        "19",
+        "32\u00a0%",
+        "6",
+    )
+    assert "Angav hot, våld eller otillåten påverkan bland skälen" in page
 
 
 def test_reasons_for_leaving_are_ranked_by_share(exit_report):

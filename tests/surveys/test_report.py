@@ -201,9 +201,11 @@ def test_exit_indicator_counts_all_respondents():
     people += [respondent(EXIT, threat_role="decisive") for _ in range(4)]
     people += [respondent(EXIT) for _ in range(10)]
     report = report_of(people, EXIT)
-    assert [t.key for t in report.indicators] == ["exit_threat_reason"]
+    assert [t.key for t in report.indicators] == ["exit_threat_reason", "threats_named"]
     reason = row(report, "exit_threat_reason")
     assert (reason.n, reason.cells[0].count, reason.cells[0].percent) == (20, 10, 50)
+    named = row(report, "threats_named")
+    assert (named.n, named.cells[0].count, named.cells[0].percent) == (20, 6, 30)
 
 
 def test_prefer_not_to_say_total_is_published_only_when_safe():
