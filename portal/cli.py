@@ -409,18 +409,18 @@ def demo() -> None:
 def report(slug: str, fmt: str, by: str | None, lang: str, invited: int | None, output) -> None:
     """Export the disclosure-controlled report of a closed survey (never raw responses).
 
-    A published survey exports its published report (the frozen snapshot), which
-    stays the same after its raw responses are purged.
+    A published survey exports its published report (the frozen snapshot), in
+    either format, which stays the same after its raw responses are purged.
     """
     with db.connection_context():
         survey = _survey_or_fail(slug)
         snapshot = store.report_snapshot(survey, lang) if survey.status == "published" else None
-        if snapshot is not None and fmt == "json":
+        if snapshot is not None:
             data = results.select_breakdowns(json.loads(snapshot)["report"], by)
         elif survey.purged_on is not None:
             raise click.ClickException(
-                "the raw responses of this survey were purged; only the published report "
-                "remains: export it with --format json"
+                "the raw responses of this survey were purged and it has no published "
+                f"report in {lang}"
             )
         else:
             try:
@@ -431,11 +431,11 @@ def report(slug: str, fmt: str, by: str | None, lang: str, invited: int | None, 
                 raise click.ClickException(
                     f"the survey is {exc.status}; results are only available once it is closed"
                 ) from exc
-            data = results.to_json_data(built, lang=lang, by=by) if fmt == "json" else None
-    if data is not None:
+            data = results.to_json_data(built, lang=lang, by=by)
+    if fmt == "json":
         content = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     else:
-        content = results.to_csv(built, lang=lang, by=by)
+        content = results.to_csv(data)
     if output is None:
         click.echo(content, nl=False)
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app
@@ -21,7 +21,7 @@ from portal import store
 from portal.models import Survey
 from portal.spreadsheet import neutralise
 from surveys import N_
-from surveys.definition import Text
+from surveys.definition import PREFER_NOT, Text
 from surveys.report import ALL, BREAKDOWN_LABELS, GroupRow, Report, SurveyMeta, Table, Value, build
 
 SUPPRESSED = "x"
@@ -121,13 +121,6 @@ def note_text(message: str, params: dict[str, Any], lang: str) -> str:
         return gettext(message, **values)
 
 
-def selected_breakdowns(report: Report, by: str | None) -> tuple[str, ...]:
-    """Every breakdown of the report, or only ``by`` ("all" = the totals only)."""
-    if by is None:
-        return report.breakdowns
-    return tuple(b for b in report.breakdowns if b == by)
-
-
 # -- JSON ----------------------------------------------------------------------------------
 
 
@@ -213,39 +206,42 @@ def _row_json(row: GroupRow, lang: str, k: int) -> dict[str, Any]:
 # -- CSV -----------------------------------------------------------------------------------
 
 
-def to_csv(report: Report, lang: str = "sv", by: str | None = None) -> str:
-    """One row per (item, breakdown, group, option) with display values; UTF-8 with BOM."""
+def to_csv(data: dict[str, Any]) -> str:
+    """Report data (as from ``to_json_data``, or a published snapshot) as CSV.
+
+    One row per (table, breakdown, group, option) with display values, UTF-8
+    with BOM, cells neutralised against spreadsheet formulas.
+    """
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for row in _csv_rows(report, lang, selected_breakdowns(report, by)):
+    for row in _csv_rows(data):
         writer.writerow([neutralise(v) for v in row])
     return out.getvalue()
 
 
-def _csv_rows(report: Report, lang: str, breakdowns: Sequence[str]) -> Iterator[list[Any]]:
-    k = report.k
-    prefer_not_label = text(PREFER_NOT_LABEL, lang)
-    for part, tables in (("indicator", report.indicators), ("question", report.questions)):
+def _csv_rows(data: dict[str, Any]) -> Iterator[list[Any]]:
+    prefer_not_label = text(PREFER_NOT_LABEL, data.get("language") or "sv")
+    breakdowns = list(data.get("breakdowns") or {})
+    for part, tables in (("indicator", data["indicators"]), ("question", data["questions"])):
         for table in tables:
             for breakdown in breakdowns:
-                for row in table.breakdowns.get(breakdown, ()):
+                for row in table["breakdowns"].get(breakdown, ()):
                     start = [
                         part,
-                        table.key,
-                        text(table.label, lang),
+                        table["key"],
+                        table["label"],
                         breakdown,
-                        row.key,
-                        text(row.label, lang),
-                        n_display(row, k),
+                        row["group"],
+                        row["label"],
+                        row["n_display"],
                     ]
-                    for cell in row.cells:
-                        count = SUPPRESSED if cell.count is None else cell.count
-                        label = text(cell.label, lang)
-                        yield [*start, cell.key, label, count, display(cell, lang)]
-                    if row.prefer_not is not None and table.kind != "indicator":
-                        yield [*start, "na", prefer_not_label, row.prefer_not, ""]
+                    for cell in row["options"]:
+                        count = SUPPRESSED if cell["count"] is None else cell["count"]
+                        yield [*start, cell["key"], cell["label"], count, cell["display"]]
+                    if row.get("prefer_not") is not None and table["type"] != "indicator":
+                        yield [*start, PREFER_NOT, prefer_not_label, row["prefer_not"], ""]
 
 
 __all__ = ["ALL", "survey_report", "to_csv", "to_json_data"]
