@@ -3,12 +3,16 @@
     python bench/screenshots.py [OUTPUT_DIR]      # default: ./screenshots
 
 Starts the portal on a temporary SQLite database on a loopback port, creates
-an open survey (link and codes mode), and writes PNG files with Debian's
-Chromium (/usr/bin/chromium). Prints the files it wrote.
+an open survey (link and codes mode) and the demo data of ``flask --app app
+demo`` (published staff surveys and an exit questionnaire, about half a
+minute), and writes PNG files with Debian's Chromium (/usr/bin/chromium) of
+the respondent pages, the HR pages (logged in as the demo administrator) and
+the board reports. Prints the files it wrote.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -49,6 +53,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from portal import create_app, store
+    from portal.demo import set_up_demo
     from portal.extensions import db
     from surveys.definition import load_template
 
@@ -68,6 +73,12 @@ def main() -> int:
             access="codes",
         )
         store.set_status(codes, "open")
+    with app.test_request_context(), db.connection_context():
+        demo = set_up_demo(dt.date.today())
+        staff, exit_survey = (
+            next(s for s in demo.published() if s.template == template)
+            for template in ("staff_threats", "exit")
+        )
     server = subprocess.Popen(
         [sys.executable, "app.py"],
         cwd=ROOT,
@@ -104,12 +115,36 @@ def main() -> int:
                 target = out / f"survey-errors-{size}.png"
                 page.screenshot(path=target)
                 print(target)
+                page.goto(base + "/admin/login?lang=sv")  # the survey-en page chose English
+                page.locator("#email").fill(demo.account.email)
+                page.locator("#password").fill(demo.account.password)
+                page.locator("#password").press("Enter")
+                page.wait_for_load_state()
+                for name, path in admin_pages(staff.slug, exit_survey.slug).items():
+                    page.goto(base + path)
+                    target = out / f"{name}-{size}.png"
+                    page.screenshot(path=target, full_page=not name.startswith("board-report"))
+                    print(target)
                 page.close()
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=10)
     return 0
+
+
+def admin_pages(staff: str, exit_survey: str) -> dict[str, str]:
+    """The HR and board pages to show, by file name."""
+    return {
+        "admin-overview": "/admin/",
+        "admin-surveys": "/admin/surveys",
+        "admin-survey": f"/admin/surveys/{staff}",
+        "admin-new-survey": "/admin/surveys/new",
+        "board-reports": "/board/",
+        "board-report": f"/board/{staff}",
+        "board-report-by-role": f"/board/{staff}?by=role",
+        "board-report-exit": f"/board/{exit_survey}",
+    }
 
 
 if __name__ == "__main__":
