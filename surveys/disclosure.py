@@ -225,6 +225,8 @@ def _total_table(table: Table) -> Table:
 # settles may be the costliest, such as a headline figure that is the complement of
 # the failing cell (hiding cheaper cells first would only hide them too).
 LOOKAHEAD = (None, 6, 0, 0, 0)
+# Witnesses kept per table for later audits (see _Protector.witnesses).
+WITNESSES_KEPT = 32
 
 
 class _Protector:
@@ -246,12 +248,17 @@ class _Protector:
         self.k_ext = k_ext
         self.groups = list(table.groups)
         self.columns = list(table.columns)
+        self.t_base = [(g, o) for g in self.groups for o in table.options]
         self.total_n = sum(table.n.get(g, 0) for g in self.groups)
         # state[(group, column)] = None (exact) or Reason; bands[(group, column)] = Band
         self.state: dict[tuple[str, str], Reason | None] = {}
         self.bands: dict[tuple[str, str], Band] = {}
         self.group_reason: dict[str, Reason | None] = {}
         self.passed: set[tuple[str, str]] = set()
+        # Tables found by the audit (base cell -> count), newest last: one that agrees with
+        # a later model serves as its witness too, without a search. Each is checked
+        # exactly against the model it is used for, wherever it came from.
+        self.witnesses: list[dict[tuple[str, str], int]] = []
         # Headline figures, and in an exclusive table the one option each is the
         # complement of ("never" beside "threatened"): hiding either hides both.
         self.headline = set(table.derived)
@@ -522,7 +529,7 @@ class _Model:
     def __init__(self, p: _Protector) -> None:
         self.p = p
         t = p.t
-        base = [(g, o) for g in p.groups for o in t.options]
+        base = p.t_base
         known: dict[tuple[str, str], int] = {}
         for cell in base:
             # An empty group's cells are zero whatever is published.
@@ -727,19 +734,43 @@ class _Model:
         if remaining and moves_only:
             return False
         coefficients, constant = self.target(cell)
+
+        def value(x: Sequence[int]) -> int:
+            return sum(c * x[i] for i, c in coefficients.items()) + constant
+
         while remaining:
             view = remaining.pop(0)
             lower = self.lower_for(view)
+            x = self.known_witness(lower, lambda x: ok(value(x)))
+            if x is not None:
+                remaining = [v for v in remaining if not self.covers(x, v)]
+                continue
             for maximise in directions:
                 x = self.optimum(coefficients, lower, maximise=maximise)
                 if x is None:  # an impossible view: the reader's own cell cannot be ≥ 1
                     break
-                if ok(sum(c * x[i] for i, c in coefficients.items()) + constant):
+                if ok(value(x)):
+                    self.remember(x)
                     remaining = [v for v in remaining if not self.covers(x, v)]
                     break
             else:
                 return False
         return True
+
+    def known_witness(self, lower: list[int], wanted) -> list[int] | None:
+        """A table the audit found before that fits this model and ``wanted``, if any."""
+        for table in reversed(self.p.witnesses):
+            x = [table[c] for c in self.unknown_base]
+            if wanted(x) and _satisfies(x, lower, self.upper, self.equalities, self.inequalities):
+                return x
+        return None
+
+    def remember(self, x: Sequence[int]) -> None:
+        """Keep ``x`` (with the published cells at their true values) for later models."""
+        table = {c: self.p.t.y(*c) for c in self.p.t_base}
+        table.update(zip(self.unknown_base, x, strict=True))
+        self.p.witnesses.append(table)
+        del self.p.witnesses[:-WITNESSES_KEPT]
 
     def optimum(self, coefficients, lower, *, maximise) -> list[int] | None:
         """An integer table at the min or max of ``coefficients``·x, checked exactly.
