@@ -7,6 +7,7 @@ when it cannot start, these tests fail rather than skip.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -39,12 +40,22 @@ def _free_port() -> int:
 class Portal:
     """A running portal: its base URL and an app object on the same database for set-up."""
 
-    def __init__(self, base_url: str, app):
+    def __init__(self, base_url: str, app, log: Path):
         self.base_url = base_url
         self.app = app
+        self.log = log
+        self._checked = 0
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    def server_errors(self) -> str:
+        """The server's log since the last call when a request in it ended in a 500, else ''."""
+        with self.log.open("rb") as log:
+            log.seek(self._checked)
+            text = log.read().decode(errors="replace")
+            self._checked = log.tell()
+        return text if re.search(r'^".*" 500$', text, re.MULTILINE) else ""
 
 
 @pytest.fixture(scope="session")
@@ -85,10 +96,22 @@ def portal(tmp_path_factory):
             "DATABASE_URL": f"sqlite:///{instance / 'varna.sqlite3'}",
         }
     )
-    yield Portal(base_url, app)
+    running = Portal(base_url, app, instance / "server.log")
+    yield running
     server.terminate()
     server.wait(timeout=10)
     log.close()
+    errors = running.server_errors()
+    assert not errors, f"a request ended in a 500:\n{errors}"
+
+
+@pytest.fixture(autouse=True)
+def no_server_error(portal):
+    """No request of the test ended in a 500 (a page an axe run would still find accessible)."""
+    portal.server_errors()
+    yield
+    errors = portal.server_errors()
+    assert not errors, f"a request ended in a 500:\n{errors}"
 
 
 @pytest.fixture(scope="session")
