@@ -58,6 +58,7 @@ def test_hr_creates_a_survey_with_codes_and_sees_them_once(portal, desktop):
     expect(desktop.locator("nav.admin-nav")).to_be_hidden()
     expect(desktop.locator(".slip").first).to_be_visible()
     desktop.emulate_media(media="screen")
+    assert_accessible(desktop, media="print")
     desktop.get_by_role("link", name="Back to the survey").click()
     expect(desktop.locator("body")).not_to_contain_text(codes[0])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from portal import store
@@ -108,6 +109,8 @@ def test_phone_keyboard_only_with_conditions_and_a_corrected_error(portal, phone
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("arbetat i yrket")
     assert_accessible(phone)
+    # Printed with its errors (red text, grey hints) the form is still readable.
+    assert_accessible(phone, media="print")
     expect(phone.locator("#suggestions")).to_have_value("Larmknappar i alla mottagningsrum")
     expect(phone.locator("#exp_threats-once")).to_be_checked()
     # Follow the summary's link with the keyboard: it lands on the field.
@@ -277,3 +280,17 @@ def test_information_pages_are_accessible(portal, phone):
     phone.goto(portal.url("/privacy?lang=en"))
     expect(phone.locator("html")).to_have_attribute("lang", "en")
     assert_accessible(phone)
+
+
+def test_the_print_audit_applies_the_print_stylesheet(portal, browser):
+    """assert_accessible(media="print") sees what only the print stylesheet does, then restores."""
+    # Our CSP refuses inline styles: this context ignores it to add a faint printed heading.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(portal.url("/privacy"))
+    page.add_style_tag(content="@media print { h1 { color: #bbb; } }")
+    assert_accessible(page)
+    with pytest.raises(AssertionError, match="color-contrast"):
+        assert_accessible(page, media="print")
+    assert page.evaluate("matchMedia('screen').matches")
+    context.close()
