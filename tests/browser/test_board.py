@@ -92,6 +92,7 @@ def assert_black_and_white_charts(page) -> None:
 
 def test_board_report_is_accessible_in_both_languages(portal, reports, desktop):
     board_login(portal, desktop)
+    assert_accessible(desktop)  # the board's overview
     desktop.get_by_role("link", name="Rapporter till nämnden").first.click()
     assert_accessible(desktop)
     desktop.get_by_role("link", name="Testenkät").first.click()

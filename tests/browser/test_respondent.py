@@ -250,6 +250,7 @@ def test_codes_and_english(portal, desktop):
     link.click()
     expect(desktop.locator("html")).to_have_attribute("lang", "en")
     expect(desktop.locator("h1")).to_have_text("Safe at work 2026")
+    assert_accessible(desktop)
     desktop.locator("#code").fill("wrong-code")
     desktop.get_by_role("button", name="Continue").click()
     expect(desktop.locator("#error-summary")).to_be_focused()
