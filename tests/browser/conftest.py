@@ -7,6 +7,7 @@ when it cannot start, these tests fail rather than skip.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -39,12 +40,22 @@ def _free_port() -> int:
 class Portal:
     """A running portal: its base URL and an app object on the same database for set-up."""
 
-    def __init__(self, base_url: str, app):
+    def __init__(self, base_url: str, app, log: Path):
         self.base_url = base_url
         self.app = app
+        self.log = log
+        self._checked = 0
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    def server_errors(self) -> str:
+        """The server's log since the last call when a request in it ended in a 500, else ''."""
+        with self.log.open("rb") as log:
+            log.seek(self._checked)
+            text = log.read().decode(errors="replace")
+            self._checked = log.tell()
+        return text if re.search(r'^".*" 500$', text, re.MULTILINE) else ""
 
 
 @pytest.fixture(scope="session")
@@ -85,10 +96,22 @@ def portal(tmp_path_factory):
             "DATABASE_URL": f"sqlite:///{instance / 'varna.sqlite3'}",
         }
     )
-    yield Portal(base_url, app)
+    running = Portal(base_url, app, instance / "server.log")
+    yield running
     server.terminate()
     server.wait(timeout=10)
     log.close()
+    errors = running.server_errors()
+    assert not errors, f"a request ended in a 500:\n{errors}"
+
+
+@pytest.fixture(autouse=True)
+def no_server_error(portal):
+    """No request of the test ended in a 500 (a page an axe run would still find accessible)."""
+    portal.server_errors()
+    yield
+    errors = portal.server_errors()
+    assert not errors, f"a request ended in a 500:\n{errors}"
 
 
 @pytest.fixture(scope="session")
@@ -128,18 +151,31 @@ def no_javascript(browser):
     context.close()
 
 
-def assert_accessible(page) -> None:
-    """axe-core finds no WCAG 2.1 A/AA violation on the page as it is now."""
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    # Every node of a violation is reported; passes are only counted (on the long board
+    # pages, serialising every passing node would cost seconds per run).
+    "resultTypes": ["violations"],
+}
+
+
+def assert_accessible(page, media: str = "screen") -> None:
+    """axe-core finds no WCAG 2.1 A/AA violation on the page as it is now.
+
+    With ``media="print"`` the page is audited as printed: its print stylesheet applies
+    (contrast of what is left on paper, what is hidden), and the screen is restored afterwards.
+    """
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(
-        page,
-        options={
-            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
-        },
-    )
+    if media not in ("screen", "print"):
+        raise ValueError(f"unknown media {media!r}")
+    page.emulate_media(media=media)
+    try:
+        results = Axe().run(page, options=AXE_OPTIONS)
+    finally:
+        page.emulate_media(media="screen")
     violations = [
         f"{v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {v['nodes'][0]['target']})"
         for v in results.response["violations"]
     ]
-    assert not violations, f"{page.url}:\n" + "\n".join(violations)
+    assert not violations, f"{page.url} ({media}):\n" + "\n".join(violations)

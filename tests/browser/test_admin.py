@@ -51,6 +51,7 @@ def test_account_pages_are_accessible_in_both_languages(portal, desktop):
     admin_account(portal, "axe@example.se")
     log_in(desktop, portal, "axe@example.se")
     desktop.goto(portal.url("/admin/users/new"))
+    assert_accessible(desktop)
     create = desktop.get_by_role("button", name="Skapa kontot")
     create.click()  # empty form: errors beside the fields
     expect(desktop.locator("#email-error")).to_be_visible()
@@ -68,5 +69,7 @@ def test_account_pages_are_accessible_in_both_languages(portal, desktop):
     assert_accessible(desktop)
     desktop.get_by_role("button", name="Log out").click()
     expect(desktop).to_have_url(portal.url("/admin/login"))
+    expect(desktop.locator(".flash")).to_have_text("You have logged out.")
+    assert_accessible(desktop)
     desktop.goto(portal.url("/admin/users"))
     expect(desktop).to_have_url(portal.url("/admin/login?next=/admin/users"))

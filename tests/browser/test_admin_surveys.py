@@ -10,25 +10,43 @@ from playwright.sync_api import expect
 from portal import passwords, store
 from portal.extensions import db
 from tests.browser.conftest import assert_accessible
+from tests.factories import complete_answers, open_form, submit
 
 PASSWORD = "a long and unguessable passphrase"
 
 
-def hr_login(portal, page, email: str) -> None:
+def hr_login(portal, page, email: str, audit: bool = False) -> None:
+    """Create an HR account and log in, in English (``audit``: axe on the login page)."""
     with portal.app.app_context(), db.connection_context():
         store.create_user(email, passwords.hash_password(PASSWORD), "hr", dt.datetime(2026, 1, 1))
     page.goto(portal.url("/admin/login?lang=en"))
+    if audit:
+        assert_accessible(page)
     page.locator("#email").fill(email)
     page.locator("#password").fill(PASSWORD)
     page.locator("#password").press("Enter")
     expect(page.locator("h1")).to_have_text("Overview")
 
 
-def test_hr_creates_a_survey_with_codes_and_sees_them_once(portal, desktop):
-    hr_login(portal, desktop, "hr.codes@example.se")
+def answer_with_code(portal, slug: str, code: str) -> None:
+    """A staff member answers with ``code`` (through the portal's own form handling)."""
+    client = portal.app.test_client()
+    hidden = open_form(client, slug, code=code)
+    with portal.app.app_context(), db.connection_context():
+        definition = store.get_survey(slug).definition()
+    response = submit(client, slug, complete_answers(definition), hidden)
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+
+def test_hr_runs_a_survey_with_codes_from_draft_to_closed(portal, desktop):
+    """Create, generate codes (shown once), open, follow the responses, close; axe on every page."""
+    hr_login(portal, desktop, "hr.codes@example.se", audit=True)
+    assert_accessible(desktop)
     desktop.get_by_role("link", name="Surveys").first.click()
     assert_accessible(desktop)
     desktop.get_by_role("link", name="Create a survey").click()
+    expect(desktop.locator("h1")).to_have_text("Create a survey")
+    assert_accessible(desktop)
     desktop.get_by_label("Minimum group size (k)").fill("2")
     desktop.get_by_role("button", name="Create the draft").click()
     expect(desktop.locator("#error-summary")).to_be_visible()
@@ -58,8 +76,50 @@ def test_hr_creates_a_survey_with_codes_and_sees_them_once(portal, desktop):
     expect(desktop.locator("nav.admin-nav")).to_be_hidden()
     expect(desktop.locator(".slip").first).to_be_visible()
     desktop.emulate_media(media="screen")
+    assert_accessible(desktop, media="print")
     desktop.get_by_role("link", name="Back to the survey").click()
     expect(desktop.locator("body")).not_to_contain_text(codes[0])
+    counts = desktop.locator("dl.counts")
+    expect(counts).to_contain_text("Codes issued3")
+    expect(desktop.get_by_role("link", name="Revoke all unused codes")).to_be_visible()
+    assert_accessible(desktop)
+
+    # Open: the lifecycle button on the survey page.
+    responses = desktop.locator("section[aria-labelledby=responses-title]")
+    expect(responses).to_contain_text("No one can answer before the survey opens.")
+    desktop.get_by_role("button", name="Open the survey now").click()
+    expect(desktop.locator(".flash")).to_contain_text("The survey is open")
+    expect(desktop.locator(".survey-status")).to_contain_text("Open")
+    expect(responses.locator(".response-total")).to_have_text("Responses so far: 0")
+    assert_accessible(desktop)
+
+    # While it is open HR follows the total only.
+    answer_with_code(portal, slug_of(desktop), codes[1])
+    desktop.reload()
+    expect(responses.locator(".response-total")).to_have_text("Responses so far: 1")
+    expect(responses).to_contain_text("only the total is shown")
+    expect(responses.locator("table")).to_have_count(0)
+    expect(counts).to_contain_text("Used1")
+    expect(counts).to_contain_text("Unused2")
+    assert_accessible(desktop)
+
+    # Close, after the confirmation page.
+    desktop.get_by_role("link", name="Close the survey now").click()
+    expect(desktop.locator("h1")).to_have_text("Close the survey?")
+    expect(desktop.locator("main")).to_contain_text("Responses received: 1.")
+    assert_accessible(desktop)
+    desktop.get_by_role("button", name="Yes, close the survey").click()
+    expect(desktop.locator(".flash")).to_contain_text("The survey is closed.")
+    expect(desktop.locator(".survey-status")).to_contain_text("Closed")
+    expect(responses.locator(".response-total")).to_have_text("Responses: 1")
+    expect(desktop.locator("main")).to_contain_text("The codes were deleted when the survey closed")
+    expect(desktop.get_by_role("button", name="Open the survey now")).to_have_count(0)
+    assert_accessible(desktop)
+
+
+def slug_of(page) -> str:
+    """The survey's slug from the address of one of its administration pages."""
+    return re.search(r"/admin/surveys/([\w-]+)", page.url).group(1)
 
 
 def test_link_survey_detail_poster_and_preview_are_accessible(portal, desktop):
@@ -80,3 +140,5 @@ def test_link_survey_detail_poster_and_preview_are_accessible(portal, desktop):
     expect(desktop.locator(".qr svg")).to_be_visible()
     desktop.get_by_role("button", name="Open the survey now").click()
     expect(desktop.locator(".flash")).to_contain_text("The survey is open")
+    expect(desktop.get_by_role("link", name="Close the survey now")).to_be_visible()
+    assert_accessible(desktop)

@@ -48,8 +48,51 @@ def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
     return [(float(w), float(h)) for w, h in boxes]
 
 
+def grey_level(colour: str) -> int | None:
+    """The level (0 black … 255 white) of a computed ``rgb()`` grey; None for any other colour."""
+    match = re.fullmatch(r"rgba?\((\d+), (\d+), (\d+)(?:, 1)?\)", colour)
+    if match is None or len(set(match.groups())) != 1:
+        return None
+    return int(match.group(1))
+
+
+def contrast_with_white(level: int) -> float:
+    """The WCAG contrast ratio of a grey against white paper."""
+    channel = level / 255
+    linear = channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
+    return 1.05 / (linear + 0.05)
+
+
+def assert_black_and_white_charts(page) -> None:
+    """As printed, every chart is drawn in greys only: black text, and marks that stand out.
+
+    axe cannot judge text or shapes inside SVG, so the computed colours are checked here.
+    """
+    drawn = page.locator(".bar-chart").evaluate_all(
+        """charts => charts.flatMap(chart => [...chart.querySelectorAll('*')].map(e => {
+            const style = getComputedStyle(e);
+            return {tag: e.tagName, cls: e.getAttribute('class') || '',
+                    fill: style.fill, stroke: style.stroke};
+        }))"""
+    )
+    assert drawn
+    for mark in drawn:
+        for paint in ("fill", "stroke"):
+            colour = mark[paint]
+            if colour == "none" or colour.startswith("url("):  # a hatch pattern, checked too
+                continue
+            assert grey_level(colour) is not None, f"{mark} is not black and white"
+        if mark["tag"] == "text":
+            assert mark["fill"] == "rgb(0, 0, 0)", mark
+        if "bar-exact" in mark["cls"] or (mark["tag"] == "line" and mark["stroke"] != "none"):
+            # The bars and the hatching of ranges: non-text contrast (WCAG 1.4.11) on paper.
+            paint = mark["fill"] if "bar-exact" in mark["cls"] else mark["stroke"]
+            assert contrast_with_white(grey_level(paint)) >= 3, mark
+
+
 def test_board_report_is_accessible_in_both_languages(portal, reports, desktop):
     board_login(portal, desktop)
+    assert_accessible(desktop)  # the board's overview
     desktop.get_by_role("link", name="Rapporter till nämnden").first.click()
     assert_accessible(desktop)
     desktop.get_by_role("link", name="Testenkät").first.click()
@@ -94,6 +137,7 @@ def test_print_view_is_an_a4_document_without_navigation(portal, reports, deskto
     assert set(breaks[1:]) == {"page"}
     bar = desktop.locator(".bar-exact").first
     assert bar.evaluate("e => getComputedStyle(e).fill") == "rgb(68, 68, 68)"
+    assert_black_and_white_charts(desktop)
 
     pdf = desktop.pdf(prefer_css_page_size=True, print_background=True)
     assert pdf.startswith(b"%PDF")
@@ -104,7 +148,9 @@ def test_print_view_is_an_a4_document_without_navigation(portal, reports, deskto
         assert abs(width - A4_POINTS[0]) < 2
         assert abs(height - A4_POINTS[1]) < 2
     # By unit the tables are shorter: a shorter document, still one section per page at least.
+    # The same stylesheet prints every breakdown, so axe audits the print of this shorter one.
     desktop.goto(portal.url(f"/board/{reports.slug}"))
+    assert_accessible(desktop, media="print")
     shorter = pdf_pages(desktop.pdf(prefer_css_page_size=True))
     assert 4 <= len(shorter) < len(pages)
 

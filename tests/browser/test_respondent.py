@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from portal import store
@@ -13,6 +14,8 @@ from surveys.definition import load_template
 from tests.browser.conftest import assert_accessible
 
 STAFF = load_template("staff_threats")
+# The survey page's language switch: a button of the answers form, in the site header.
+SWITCH = '.site-header nav.language button[value="language"]'
 
 
 def open_survey(portal, access="link", codes=0):
@@ -35,13 +38,13 @@ def stored(portal, slug):
     return responses, answers
 
 
-def tab_to(page, selector: str, limit: int = 400) -> None:
-    """Press Tab until the element matching ``selector`` has focus."""
+def tab_to(page, selector: str, limit: int = 400, key: str = "Tab") -> None:
+    """Press Tab (or ``key``, e.g. Shift+Tab) until the element matching ``selector`` has focus."""
     for _ in range(limit):
         if page.evaluate("(s) => document.activeElement.matches(s)", selector):
             return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {selector}")
+        page.keyboard.press(key)
+    raise AssertionError(f"{key} never reached {selector}")
 
 
 def choose(page, item: str, option_index: int = 0) -> None:
@@ -50,6 +53,25 @@ def choose(page, item: str, option_index: int = 0) -> None:
     page.keyboard.press("Space")
     for _ in range(option_index):
         page.keyboard.press("ArrowDown")
+
+
+def in_header_top_right(page, control) -> None:
+    """``control`` sits in the site header, on its right half; the page does not scroll sideways."""
+    header = page.locator(".site-header").bounding_box()
+    box = control.bounding_box()
+    width = page.viewport_size["width"]
+    assert header["y"] <= box["y"]
+    assert box["y"] + box["height"] <= header["y"] + header["height"]
+    assert box["x"] > width / 2, box
+    assert box["x"] + box["width"] <= width, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def answer_every_required_question(page) -> None:
+    """The first option of every unconditional single choice (JavaScript or not)."""
+    for item in STAFF.items():
+        if item.kind == "single" and item.question.condition is None:
+            page.locator(f'input[name="{item.key}"]').first.check()
 
 
 def record_requests(page) -> list[str]:
@@ -87,6 +109,8 @@ def test_phone_keyboard_only_with_conditions_and_a_corrected_error(portal, phone
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("arbetat i yrket")
     assert_accessible(phone)
+    # Printed with its errors (red text, grey hints) the form is still readable.
+    assert_accessible(phone, media="print")
     expect(phone.locator("#suggestions")).to_have_value("Larmknappar i alla mottagningsrum")
     expect(phone.locator("#exp_threats-once")).to_be_checked()
     # Follow the summary's link with the keyboard: it lands on the field.
@@ -111,6 +135,81 @@ def test_phone_keyboard_only_with_conditions_and_a_corrected_error(portal, phone
     ]
 
 
+def test_language_switch_in_the_header_keeps_the_answers(portal, phone):
+    survey, _ = open_survey(portal)
+    phone.goto(portal.url(f"/s/{survey.slug}"))
+    choose(phone, "exp_harassment", 0)
+    choose(phone, "exp_threats", 2)  # "2–5 times" reveals the questions about the incidents
+    choose(phone, "aim", 1)
+    tab_to(phone, "#suggestions")
+    phone.keyboard.type("Fler larmknappar")
+    # Back up to the header: the switch is the first control after the brand.
+    tab_to(phone, SWITCH, key="Shift+Tab")
+    switch = phone.locator(SWITCH)
+    expect(switch).to_have_text("English")
+    in_header_top_right(phone, switch)
+    phone.keyboard.press("Enter")
+
+    expect(phone.locator("html")).to_have_attribute("lang", "en")
+    expect(phone.locator("h1")).to_have_text("Safe at work 2026")
+    expect(phone.locator("#error-summary")).to_have_count(0)
+
+    def answers_kept() -> None:
+        expect(phone.locator("#exp_harassment-never")).to_be_checked()
+        expect(phone.locator("#exp_threats-2to5")).to_be_checked()
+        expect(phone.locator("#q-aim")).to_be_visible()
+        expect(phone.locator("#aim-some")).to_be_checked()
+        expect(phone.locator("#suggestions")).to_have_value("Fler larmknappar")
+
+    answers_kept()
+    expect(phone.locator("#q-exp")).to_contain_text("How often in the last 12 months")
+    in_header_top_right(phone, switch)
+    assert_accessible(phone)
+
+    # The switch is the third stop on the page: skip link, brand, language.
+    tab_to(phone, SWITCH)
+    expect(switch).to_have_text("Svenska")
+    phone.keyboard.press("Space")
+    expect(phone.locator("html")).to_have_attribute("lang", "sv")
+    expect(phone.locator("h1")).to_have_text("Trygg på jobbet 2026")
+    answers_kept()
+
+    # Enter on an answer still sends the answers (the switch is not the form's default button):
+    # the required questions left open are reported, in Swedish.
+    tab_to(phone, "#exp_threats-2to5")
+    phone.keyboard.press("Enter")
+    expect(phone.locator("#error-summary")).to_be_focused()
+    expect(phone.locator("html")).to_have_attribute("lang", "sv")
+    answers_kept()
+    assert stored(portal, survey.slug) == (0, set())
+
+
+def test_without_javascript_the_language_switch_keeps_the_answers(portal, no_javascript):
+    page = no_javascript
+    survey, _ = open_survey(portal)
+    page.goto(portal.url(f"/s/{survey.slug}"))
+    answer_every_required_question(page)
+    page.locator("#exp_threats-once").check()
+    page.locator("#aim-some").check()
+    page.locator("#suggestions").fill("Fler larmknappar")
+    tab_to(page, SWITCH, key="Shift+Tab")
+    in_header_top_right(page, page.locator(SWITCH))
+    page.keyboard.press("Enter")
+
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Safe at work 2026")
+    expect(page.locator("#exp_threats-once")).to_be_checked()
+    expect(page.locator("#aim-some")).to_be_checked()
+    expect(page.locator("#suggestions")).to_have_value("Fler larmknappar")
+    expect(page.locator(SWITCH)).to_have_text("Svenska")
+    # The form still carries its one-time token: the answers can be sent after the switch.
+    page.get_by_role("button", name="Send answers").click()
+    expect(page.locator("h1")).to_have_text("Thank you for your answers")
+    responses, answers = stored(portal, survey.slug)
+    assert responses == 1
+    assert {("exp_threats", "once"), ("aim", "some")} <= answers
+
+
 def test_without_javascript_every_question_shows_and_hidden_answers_are_ignored(
     portal, no_javascript
 ):
@@ -120,9 +219,7 @@ def test_without_javascript_every_question_shows_and_hidden_answers_are_ignored(
     expect(page.locator("#q-aim")).to_be_visible()
     expect(page.locator("#q-aim .condition-hint")).to_be_visible()
     # axe needs JavaScript in the page, so this state is not audited here.
-    for item in STAFF.items():
-        if item.kind == "single" and item.question.condition is None:
-            page.locator(f'input[name="{item.key}"]').first.check()
+    answer_every_required_question(page)
     page.locator("#aim-all").check()  # not exposed: must be ignored
     page.locator('button.button[value="submit"]').click()
     expect(page.locator("h1")).to_have_text("Tack för dina svar")
@@ -131,12 +228,29 @@ def test_without_javascript_every_question_shows_and_hidden_answers_are_ignored(
     assert not any(question == "aim" for question, _ in answers)
 
 
+def looks(control) -> dict:
+    """Where ``control`` ends on the right, its vertical middle, and how its text is drawn."""
+    return control.evaluate(
+        """e => {
+            const box = e.getBoundingClientRect(), style = getComputedStyle(e);
+            return {right: Math.round(box.right), middle: Math.round(box.top + box.height / 2),
+                    color: style.color, size: style.fontSize, weight: style.fontWeight,
+                    family: style.fontFamily, line: style.textDecorationLine};
+        }"""
+    )
+
+
 def test_codes_and_english(portal, desktop):
     survey, codes = open_survey(portal, access="codes", codes=2)
     desktop.goto(portal.url(f"/s/{survey.slug}"))
-    desktop.get_by_role("link", name="English").click()
+    expect(desktop.locator("#code")).to_be_visible()
+    assert_accessible(desktop)
+    link = desktop.get_by_role("link", name="English")
+    other_pages = looks(link)
+    link.click()
     expect(desktop.locator("html")).to_have_attribute("lang", "en")
     expect(desktop.locator("h1")).to_have_text("Safe at work 2026")
+    assert_accessible(desktop)
     desktop.locator("#code").fill("wrong-code")
     desktop.get_by_role("button", name="Continue").click()
     expect(desktop.locator("#error-summary")).to_be_focused()
@@ -145,15 +259,39 @@ def test_codes_and_english(portal, desktop):
     desktop.get_by_role("button", name="Continue").click()
     expect(desktop.get_by_role("heading", name="Your answers are anonymous")).to_be_visible()
     assert_accessible(desktop)
+    # The survey's switch is a button of the form, drawn where and as the other pages' link.
+    switch = desktop.locator(SWITCH)
+    expect(switch).to_have_text("Svenska")
+    in_header_top_right(desktop, switch)
+    assert looks(switch) == other_pages
+    desktop.locator("#exp_threats-once").check()
+    switch.click()
+    # Still the form, not the code page: the code travels with the switch.
+    expect(desktop.get_by_role("heading", name="Dina svar är anonyma")).to_be_visible()
+    expect(desktop.locator("#exp_threats-once")).to_be_checked()
     # The code travels in the form body only, never in the address.
     assert codes[0] not in desktop.url
     assert re.search(r"/s/[\w-]+$", desktop.url)
 
 
 def test_information_pages_are_accessible(portal, phone):
-    for path in ("/", "/privacy", "/nowhere"):
-        phone.goto(portal.url(path))
+    for path, status in (("/", 200), ("/privacy", 200), ("/nowhere", 404)):
+        assert phone.goto(portal.url(path)).status == status
         assert_accessible(phone)
     phone.goto(portal.url("/privacy?lang=en"))
     expect(phone.locator("html")).to_have_attribute("lang", "en")
     assert_accessible(phone)
+
+
+def test_the_print_audit_applies_the_print_stylesheet(portal, browser):
+    """assert_accessible(media="print") sees what only the print stylesheet does, then restores."""
+    # Our CSP refuses inline styles: this context ignores it to add a faint printed heading.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(portal.url("/privacy"))
+    page.add_style_tag(content="@media print { h1 { color: #bbb; } }")
+    assert_accessible(page)
+    with pytest.raises(AssertionError, match="color-contrast"):
+        assert_accessible(page, media="print")
+    assert page.evaluate("matchMedia('screen').matches")
+    context.close()

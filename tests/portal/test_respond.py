@@ -251,3 +251,12 @@ def test_exit_survey_keeps_the_month_only(app, client):
         (response,) = Response.select()
     assert len(response.period) == 7
     assert response.period[4] == "-"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_information_pages_render(client, lang):
+    """The front page and the privacy page, in both languages (a stray % once made one a 500)."""
+    assert client.get(f"/?lang={lang}").status_code == 200
+    privacy = client.get(f"/privacy?lang={lang}")
+    assert privacy.status_code == 200
+    assert "<15 %”" in privacy.get_data(as_text=True)
