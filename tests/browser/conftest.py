@@ -178,4 +178,24 @@ def assert_accessible(page, media: str = "screen") -> None:
         f"{v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {v['nodes'][0]['target']})"
         for v in results.response["violations"]
     ]
+    violations += heading_problems(page)
     assert not violations, f"{page.url} ({media}):\n" + "\n".join(violations)
+
+
+# The levels of the page's headings in document order (hidden ones too: a screen reader's
+# heading list follows the markup, and conditional questions appear and disappear).
+_HEADINGS = "() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => +h.tagName[1])"
+
+
+def heading_problems(page) -> list[str]:
+    """One h1, first, and no level skipped on the way down (axe counts heading order as
+    a best practice outside the WCAG tags it runs, so it is checked here)."""
+    levels = page.evaluate(_HEADINGS)
+    problems = []
+    if levels.count(1) != 1 or levels[0] != 1:
+        problems.append(f"heading structure: expected one h1, first; levels {levels}")
+    for before, after in zip(levels, levels[1:], strict=False):
+        if after > before + 1:
+            problems.append(f"heading structure: h{before} followed by h{after}; levels {levels}")
+            break
+    return problems
