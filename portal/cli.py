@@ -20,6 +20,7 @@ from portal.demo import demo_answers, set_up_demo
 from portal.extensions import db
 from portal.models import MIN_GROUP_FLOOR
 from surveys.definition import DefinitionError, available_templates
+from surveys.report import BREAKDOWNS
 
 
 def register(app: Flask) -> None:
@@ -389,7 +390,7 @@ def demo() -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
 @click.option(
     "--by",
-    type=click.Choice(["all", "role", "unit", "years", "period"]),
+    type=click.Choice(BREAKDOWNS),
     default=None,
     help="Only this breakdown (all = the totals only); default every breakdown.",
 )
