@@ -112,6 +112,7 @@ def main() -> int:
                     print(target)
                 page.goto(base + f"/s/{link.slug}")
                 page.locator('button.button[value="submit"]').click()
+                page.wait_for_load_state()
                 target = out / f"survey-errors-{size}.png"
                 page.screenshot(path=target)
                 print(target)
