@@ -238,7 +238,7 @@ def open_survey(slug: str) -> None:
 @with_appcontext
 @click.argument("slug")
 def close_survey(slug: str) -> None:
-    """Close an open survey; its access codes are deleted."""
+    """Close an open survey; its access codes are deleted and its counts aggregated."""
     with db.connection_context():
         survey = _survey_or_fail(slug)
         try:
@@ -246,7 +246,13 @@ def close_survey(slug: str) -> None:
         except lifecycle.LifecycleError as exc:
             raise _refused(exc) from exc
         count = store.response_count(survey)
+        _keep_counts(survey)
     click.echo(f"Survey {slug} is closed with {count} responses.")
+
+
+def _keep_counts(survey) -> None:
+    """Aggregate a just-closed survey's counts now, so that no page request has to."""
+    store.result_counts(survey, survey.definition())
 
 
 @click.command("publish-survey")
@@ -295,6 +301,9 @@ def tick(today: dt.datetime | None) -> None:
     day = today.date() if today else _today()
     with db.connection_context():
         applied = lifecycle.apply_schedule(day)
+        for slug, action in applied:
+            if action == "survey_closed":
+                _keep_counts(_survey_or_fail(slug))
         if any(action == "responses_purged" for _, action in applied):
             store.compact()
     for slug, action in applied:

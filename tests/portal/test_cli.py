@@ -8,7 +8,7 @@ import re
 
 from portal import store
 from portal.extensions import db
-from portal.models import AccessCode, Survey
+from portal.models import AccessCode, ResultCounts, Survey
 
 
 def slug_from(output: str) -> str:
@@ -133,5 +133,8 @@ def test_open_and_close(app, runner):
     assert result.exit_code == 0
     assert "0 responses" in result.output
     with app.app_context(), db.connection_context():
-        assert Survey.get(Survey.slug == slug).status == "closed"
+        survey = Survey.get(Survey.slug == slug)
+        assert survey.status == "closed"
+        # Counted at closing, so that HR's first preview does not have to.
+        assert ResultCounts.select().where(ResultCounts.survey == survey.id).exists()
     assert runner.invoke(args=["open-survey", "missing"]).exit_code != 0

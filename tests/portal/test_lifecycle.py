@@ -17,6 +17,7 @@ from portal.models import (
     Comment,
     ReportSnapshot,
     Response,
+    ResultCounts,
     Survey,
     SurveyUnit,
 )
@@ -248,6 +249,8 @@ def test_tick_command(app, runner):
     assert f"{survey.slug}: opened" in result.output
     result = runner.invoke(args=["tick", "--today", "2026-03-12"])
     assert f"{survey.slug}: closed" in result.output
+    with app.app_context(), db.connection_context():
+        assert ResultCounts.select().where(ResultCounts.survey == survey.id).exists()
     result = runner.invoke(args=["tick", "--today", "2026-03-12"])
     assert "Nothing due" in result.output
 
