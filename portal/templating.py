@@ -8,6 +8,7 @@ from flask import Flask, request
 from flask_babel import format_date, format_datetime, format_decimal, gettext
 
 from portal import current_language
+from portal.results import format_percent
 from surveys.answers import FieldError
 from surveys.definition import Text
 
@@ -26,6 +27,11 @@ def error_message(error: FieldError) -> str:
 def paragraphs(text: str) -> list[str]:
     """Split plain text into paragraphs at blank lines."""
     return [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+
+def percent(value: int) -> str:
+    """A whole percentage in the current language: "12 %" (non-breaking space) or "12%"."""
+    return format_percent(value, current_language())
 
 
 def date_or_dash(value: Any) -> str:
@@ -53,6 +59,7 @@ def register(app: Flask) -> None:
         localized=localized,
         paragraphs=paragraphs,
         number=format_decimal,
+        percent=percent,
         date=date_or_dash,
         # Stored times are naive UTC; shown in BABEL_DEFAULT_TIMEZONE (Europe/Stockholm).
         datetime=lambda value, fmt="short": format_datetime(value, fmt) if value else "",

@@ -79,7 +79,7 @@ def test_hr_runs_a_survey_with_codes_from_draft_to_closed(portal, desktop):
     assert_accessible(desktop, media="print")
     desktop.get_by_role("link", name="Back to the survey").click()
     expect(desktop.locator("body")).not_to_contain_text(codes[0])
-    counts = desktop.locator("dl.counts")
+    counts = desktop.locator("dl.code-counts")
     expect(counts).to_contain_text("Codes issued3")
     expect(desktop.get_by_role("link", name="Revoke all unused codes")).to_be_visible()
     assert_accessible(desktop)

@@ -406,10 +406,14 @@ def test_after_close_unit_rates_with_small_units_hidden(app, hr):
     html = page(hr, f"/admin/surveys/{survey.slug}")
     section = html.split("Svarsfrekvens per enhet")[1].split("</table>")[0]
     assert "Norr" in section
-    assert "50 %" in section
+    assert "50\u00a0%" in section
     assert "färre än 3" in section
     assert "Söder" in section
     assert ">2<" not in section
+    assert "av 13 inbjudna (46\u00a0%)" in html
+    english = page(hr, f"/admin/surveys/{survey.slug}?lang=en")
+    assert "50%" in english.split("Response rate per unit")[1].split("</table>")[0]
+    assert "of 13 invited (46%)" in english
 
 
 # -- comments --------------------------------------------------------------------------------------
@@ -656,3 +660,16 @@ def test_the_real_report_is_published_and_survives_the_purge(app, hr):
     # The same page but for the token and the status message of the last action.
     strip = re.compile(r'name="csrf_token" value="[^"]*"|="status">[^<]*<')
     assert strip.sub("", after) == strip.sub("", published)
+
+
+def test_header_and_footer_line_up_with_the_page_content(app, hr):
+    """The wide administration pages widen their header and footer too; staff pages stay narrow."""
+    html = page(hr, "/admin/surveys")
+    assert '<main id="main" class="wrap wide admin"' in html
+    assert '<div class="wrap wide header-row">' in html
+    assert (
+        html.split('<footer class="site-footer">')[1].lstrip().startswith('<div class="wrap wide">')
+    )
+    staff = app.test_client().get("/").get_data(as_text=True)
+    assert '<div class="wrap header-row">' in staff
+    assert staff.split('<footer class="site-footer">')[1].lstrip().startswith('<div class="wrap">')
