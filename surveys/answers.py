@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from surveys import N_
-from surveys.definition import Definition, Item, iter_visible
+from surveys.definition import Definition, Item, Text, iter_visible
 from surveys.redact import clean_text
 
 # Longer than any option key or number, shorter than anything worth parsing.
@@ -112,12 +112,69 @@ class _Invalid(Exception):
         self.params = params
 
 
+CHOOSE_ONE = N_("Choose one of the options.")
+CHOOSE_IN_ROWS = N_("Choose one of the options in each of these rows:")
+
+
 def _required(item: Item) -> FieldError:
     if item.kind == "multiple":
         return FieldError(item.key, N_("Choose at least one option."))
     if item.kind in ("number", "text"):
         return FieldError(item.key, N_("Please answer this question."))
-    return FieldError(item.key, N_("Choose one of the options."))
+    return FieldError(item.key, CHOOSE_ONE)
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """One line of a form's error summary: what is wrong, where (``item``), under which label.
+
+    ``rows`` lists the matrix rows (item key, row label) a line stands for, if several.
+    """
+
+    item: str
+    label: Text
+    error: FieldError
+    rows: tuple[tuple[str, Text], ...] = ()
+
+
+def error_summary(definition: Definition, errors: Sequence[FieldError]) -> list[SummaryLine]:
+    """The lines of the error summary, in page order.
+
+    Rows of a matrix left unanswered together make one line under the
+    question's text, listing the rows, instead of repeating the question for
+    every row; each row keeps its own message beside it in the form. Any other
+    error has a line of its own.
+    """
+    lines: list[SummaryLine] = []
+    rows: list[Item] = []
+
+    def flush() -> None:
+        if len(rows) == 1:
+            lines.append(_line(rows[0], FieldError(rows[0].key, CHOOSE_ONE)))
+        elif rows:
+            first = rows[0]
+            listed = tuple((r.key, r.row.label) for r in rows if r.row is not None)
+            error = FieldError(first.key, CHOOSE_IN_ROWS)
+            lines.append(SummaryLine(first.key, first.question.text, error, listed))
+        rows.clear()
+
+    for error in errors:
+        item = definition.item(error.item)
+        if item is None:
+            continue
+        if item.row is not None and error.message == CHOOSE_ONE and not error.params:
+            if rows and rows[0].question is not item.question:
+                flush()
+            rows.append(item)
+            continue
+        flush()
+        lines.append(_line(item, error))
+    flush()
+    return lines
+
+
+def _line(item: Item, error: FieldError) -> SummaryLine:
+    return SummaryLine(item.key, Text(item.label("sv"), item.label("en")), error)
 
 
 def _single(item: Item, submitted: list[str]) -> str:

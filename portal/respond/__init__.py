@@ -27,7 +27,7 @@ from markupsafe import Markup
 from portal import current_date, current_language, lifecycle, security, store
 from portal.errors import error_page
 from portal.models import Survey
-from surveys.answers import InvalidAnswers, raw_values, validate
+from surveys.answers import InvalidAnswers, error_summary, raw_values, validate
 
 bp = Blueprint("respond", __name__, template_folder="templates")
 
@@ -216,14 +216,15 @@ def _render_form(
     status: int = 200,
     preview: bool = False,
 ):
+    definition = survey.definition()
     return (
         render_template(
             "respond/form.html",
             survey=survey,
-            definition=survey.definition(),
+            definition=definition,
             lang=current_language(),
             values=values or {},
-            errors=errors,
+            errors=error_summary(definition, errors),
             questions_html=_questions_html(survey, values or {}, errors),
             admission=admission,
             busy=busy,

@@ -178,10 +178,16 @@ def test_language_switch_in_the_header_keeps_the_answers(portal, phone):
     # the required questions left open are reported, in Swedish.
     tab_to(phone, "#exp_threats-2to5")
     phone.keyboard.press("Enter")
-    expect(phone.locator("#error-summary")).to_be_focused()
+    summary = phone.locator("#error-summary")
+    expect(summary).to_be_focused()
     expect(phone.locator("html")).to_have_attribute("lang", "sv")
     answers_kept()
     assert stored(portal, survey.slug) == (0, set())
+    # The six rows left open are one line under the question, each row a link to its row.
+    expect(summary.locator("ul ul a")).to_have_count(6)
+    assert_accessible(phone)
+    summary.get_by_role("link", name="Fysiskt våld").click()
+    expect(phone.locator("#exp_violence-never")).to_be_focused()
 
 
 def test_without_javascript_the_language_switch_keeps_the_answers(portal, no_javascript):

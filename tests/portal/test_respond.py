@@ -88,6 +88,26 @@ def test_validation_errors_keep_answers_and_link_to_fields(app, client):
     assert count(app, Response) == 0
 
 
+def test_error_summary_names_a_matrix_once_and_links_each_unanswered_row(app, client):
+    survey, _ = make_survey(app)
+    hidden = open_form(client, survey.slug)
+    answers = complete_answers(STAFF)
+    for key in ("exp_threats", "exp_violence", "exp_online", "role"):
+        del answers[key]
+    html = submit(client, survey.slug, answers, hidden).get_data(as_text=True)
+    summary = html.split('id="error-summary"')[1].split("</div>")[0]
+    stem = STAFF.question("exp").text.sv
+    assert summary.count(stem) == 1
+    assert "Välj ett av alternativen på var och en av de här raderna:" in summary
+    for key in ("exp_threats", "exp_violence", "exp_online"):
+        assert f'href="#{key}-never"' in summary
+        assert STAFF.item(key).row.label.sv in summary
+    assert 'href="#role-' in summary
+    assert "Vilken roll har du? Välj ett av alternativen." in summary  # no "?:"
+    # Each row still has its own message beside it in the form (and the role one in the summary).
+    assert html.count("Välj ett av alternativen.") == 4 + 1
+
+
 def test_validation_errors_in_english(app, client):
     survey, _ = make_survey(app)
     client.get("/?lang=en")

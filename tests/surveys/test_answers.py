@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import pytest
 
-from surveys.answers import InvalidAnswers, raw_values, validate
+from surveys.answers import (
+    CHOOSE_IN_ROWS,
+    CHOOSE_ONE,
+    FieldError,
+    InvalidAnswers,
+    error_summary,
+    raw_values,
+    validate,
+)
 from surveys.definition import load_template
 from tests.factories import complete_answers
 
 STAFF = load_template("staff_threats")
 EXIT = load_template("exit")
+EXP_ROWS = (
+    "harassment",
+    "threats",
+    "violence",
+    "damage",
+    "online",
+    "offers",
+    "pressure",
+    "selfharm",
+)
 
 
 def form(**values):
@@ -39,21 +57,41 @@ def test_complete_answers_validate():
 def test_required_items_are_reported_in_page_order():
     errors = errors_of(STAFF, {})
     keys = list(errors)
-    assert keys[:8] == [
-        f"exp_{r}"
-        for r in (
-            "harassment",
-            "threats",
-            "violence",
-            "damage",
-            "online",
-            "offers",
-            "pressure",
-            "selfharm",
-        )
-    ]
+    assert keys[:8] == [f"exp_{r}" for r in EXP_ROWS]
     assert {"role", "unit", "years"} <= set(keys)
     assert errors["role"].message == "Choose one of the options."
+
+
+def test_error_summary_names_a_matrix_once_for_its_unanswered_rows():
+    with pytest.raises(InvalidAnswers) as info:
+        validate(STAFF, {})
+    lines = error_summary(STAFF, info.value.errors)
+    assert [line.item for line in lines] == ["exp_harassment", "role", "unit", "years"]
+    matrix = lines[0]
+    assert matrix.label == STAFF.question("exp").text
+    assert matrix.error.message == CHOOSE_IN_ROWS
+    assert [key for key, _ in matrix.rows] == [f"exp_{r}" for r in EXP_ROWS]
+    assert matrix.rows[1][1] == STAFF.item("exp_threats").row.label
+    assert lines[1].label.en == STAFF.item("role").label("en")
+    assert lines[1].error.message == CHOOSE_ONE
+
+
+def test_error_summary_keeps_a_single_row_and_other_errors_as_they_are():
+    data = form(**complete_answers(STAFF))
+    del data["exp_violence"]
+    data["exp_damage"] = ["nonsense"]
+    data["exp_online"] = []
+    with pytest.raises(InvalidAnswers) as info:
+        validate(STAFF, data)
+    lines = error_summary(STAFF, info.value.errors)
+    assert [line.item for line in lines] == ["exp_violence", "exp_damage", "exp_online"]
+    violence = STAFF.item("exp_violence")
+    assert lines[0].label.sv == violence.label("sv")
+    assert lines[0].error == FieldError("exp_violence", CHOOSE_ONE)
+    # A different problem between two unanswered rows keeps them apart.
+    assert lines[1].error.message != CHOOSE_ONE
+    assert lines[2].error == FieldError("exp_online", CHOOSE_ONE)
+    assert all(line.rows == () for line in lines)
 
 
 def test_prefer_not_to_say_satisfies_a_required_question():
