@@ -30,6 +30,13 @@ TEMPLATE_LABELS = {
 }
 
 
+def template_order() -> list[str]:
+    """The templates HR can choose, the staff survey first (the default), others after."""
+    available = available_templates()
+    known = [key for key in TEMPLATE_LABELS if key in available]
+    return known + [key for key in available if key not in TEMPLATE_LABELS]
+
+
 class UnitForm(Form):
     """One row of the unit list (a sub-form: the CSRF token is the outer form's)."""
 
@@ -137,7 +144,7 @@ class CreateSurveyForm(SurveyForm):
     template = SelectField(
         _l("Template"),
         choices=lambda: [
-            SelectChoice(key, TEMPLATE_LABELS.get(key, key)) for key in available_templates()
+            SelectChoice(key, TEMPLATE_LABELS.get(key, key)) for key in template_order()
         ],
         validators=[InputRequired(message=_l("Choose one of the templates."))],
     )

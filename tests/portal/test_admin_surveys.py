@@ -134,6 +134,15 @@ def test_post_without_csrf_token_is_refused(app, hr):
 # -- create, edit, preview -------------------------------------------------------------------------
 
 
+def test_the_staff_survey_is_the_first_and_default_template(app, hr):
+    html = page(hr, "/admin/surveys/new")
+    options = re.findall(r'<option[^>]*value="([^"]+)"[^>]*>([^<]*)</option>', html)
+    assert options == [
+        ("staff_threats", "Hot, våld och otillåten påverkan (medarbetarenkät)"),
+        ("exit", "Avslutningsenkät"),  # the question bank's name, as in the survey's own title
+    ]
+
+
 def test_create_from_template_then_edit_units(app, hr):
     form = {
         "template": "staff_threats",
