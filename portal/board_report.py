@@ -172,6 +172,11 @@ class Earlier:
     label: str  # how the columns name it, e.g. "2025"
     data: Mapping[str, Any] = field(repr=False)
 
+    @property
+    def name(self) -> str:
+        """The title, with the columns' label after it unless the title says it already."""
+        return self.title if self.label in self.title else f"{self.title} ({self.label})"
+
 
 @dataclass(frozen=True)
 class BoardReport:

@@ -250,11 +250,18 @@ def test_svg_bar_widths_match_the_percentages(published, board):
     assert f"Socialsekreterare, barn och unga – Aldrig: 50{NBSP}%" in by_role
 
 
+def test_the_earlier_survey_is_named_without_repeating_its_year():
+    assert board_report.Earlier("a", "Testenkät", "2025", {}).name == "Testenkät (2025)"
+    assert board_report.Earlier("a", "Hot och våld 2025", "2025", {}).name == "Hot och våld 2025"
+    # Two surveys of the same year are told apart by title: not "Testenkät (Testenkät)".
+    assert board_report.Earlier("a", "Testenkät", "Testenkät", {}).name == "Testenkät"
+
+
 def test_trend_shows_last_years_figures_beside_this_years(published, board):
     app, current, earlier = published
     before = snapshot_data(app, earlier)
     page = get(board, f"/board/{current.slug}")
-    assert "2025" in page
+    assert "<dd>Testenkät (2025)</dd>" in page
     assert "2026" in page
     for prefix, t in tables_of(snapshot_data(app, current)):
         old = {o["key"]: o for o in table(before, t["key"])["breakdowns"]["all"][0]["options"]}
