@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -127,28 +128,33 @@ def browser():
         chromium.close()
 
 
+@contextmanager
+def new_page(browser, **options):
+    """A page in a browser context of its own (viewport, JavaScript …), closed afterwards."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+    with new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True) as page:
+        yield page
 
 
 @pytest.fixture
 def desktop(browser):
-    context = browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+    with new_page(browser, viewport=DESKTOP) as page:
+        yield page
 
 
 @pytest.fixture
 def no_javascript(browser):
-    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+    with new_page(browser, viewport=PHONE, java_script_enabled=False) as page:
+        yield page
 
 
 AXE_OPTIONS = {

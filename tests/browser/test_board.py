@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from portal import passwords, store
 from portal.extensions import db
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, new_page
 from tests.portal.board_fixtures import current_survey, earlier_survey
 
 pytest.importorskip("surveys.disclosure")
@@ -110,14 +110,14 @@ def test_board_report_is_accessible_in_both_languages(portal, reports, desktop):
 
 
 def test_without_javascript_the_print_button_stays_hidden(portal, reports, browser):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    board_login(portal, page)
-    page.goto(portal.url(f"/board/{reports.slug}?by=years"))
-    expect(page.get_by_role("link", name="År i yrket")).to_have_attribute("aria-current", "page")
-    expect(page.locator("[data-print]")).to_be_hidden()
-    expect(page.locator(".bar-chart").first).to_be_visible()
-    context.close()
+    with new_page(browser, java_script_enabled=False) as page:
+        board_login(portal, page)
+        page.goto(portal.url(f"/board/{reports.slug}?by=years"))
+        expect(page.get_by_role("link", name="År i yrket")).to_have_attribute(
+            "aria-current", "page"
+        )
+        expect(page.locator("[data-print]")).to_be_hidden()
+        expect(page.locator(".bar-chart").first).to_be_visible()
 
 
 def test_print_view_is_an_a4_document_without_navigation(portal, reports, desktop):

@@ -13,7 +13,7 @@ import pytest
 from portal import passwords, store
 from portal.extensions import db
 from portal.models import Survey
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, new_page
 from tests.factories import make_survey
 from tests.portal.board_fixtures import answer, current_survey
 
@@ -66,10 +66,8 @@ def surveys(portal):
 
 @pytest.fixture
 def narrow(browser):
-    context = browser.new_context(viewport=NARROW, is_mobile=True, has_touch=True)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+    with new_page(browser, viewport=NARROW, is_mobile=True, has_touch=True) as page:
+        yield page
 
 
 def pages(s: dict) -> list[str]:

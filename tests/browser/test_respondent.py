@@ -11,7 +11,7 @@ from portal import store
 from portal.extensions import db
 from portal.models import Answer, Response
 from surveys.definition import load_template
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, new_page
 
 STAFF = load_template("staff_threats")
 # The survey page's language switch: a button of the answers form, in the site header.
@@ -292,12 +292,10 @@ def test_information_pages_are_accessible(portal, phone):
 def test_the_print_audit_applies_the_print_stylesheet(portal, browser):
     """assert_accessible(media="print") sees what only the print stylesheet does, then restores."""
     # Our CSP refuses inline styles: this context ignores it to add a faint printed heading.
-    context = browser.new_context(bypass_csp=True)
-    page = context.new_page()
-    page.goto(portal.url("/privacy"))
-    page.add_style_tag(content="@media print { h1 { color: #bbb; } }")
-    assert_accessible(page)
-    with pytest.raises(AssertionError, match="color-contrast"):
-        assert_accessible(page, media="print")
-    assert page.evaluate("matchMedia('screen').matches")
-    context.close()
+    with new_page(browser, bypass_csp=True) as page:
+        page.goto(portal.url("/privacy"))
+        page.add_style_tag(content="@media print { h1 { color: #bbb; } }")
+        assert_accessible(page)
+        with pytest.raises(AssertionError, match="color-contrast"):
+            assert_accessible(page, media="print")
+        assert page.evaluate("matchMedia('screen').matches")
