@@ -110,15 +110,16 @@ def n_display(row: GroupRow, k: int) -> str:
 def note_text(message: str, params: dict[str, Any], lang: str) -> str:
     """A method note in ``lang``; texts are translated, lists joined after translation."""
     with force_locale(lang):
-        values = {
-            key: ", ".join(text(v, lang) for v in value)
-            if isinstance(value, tuple)
-            else text(value, lang)
-            if isinstance(value, Text | str)
-            else value
-            for key, value in params.items()
-        }
+        values = {key: _note_param(value, lang) for key, value in params.items()}
         return gettext(message, **values)
+
+
+def _note_param(value: Any, lang: str) -> Any:
+    if isinstance(value, tuple):
+        return ", ".join(text(v, lang) for v in value)
+    if isinstance(value, Text | str):
+        return text(value, lang)
+    return value
 
 
 # -- JSON ----------------------------------------------------------------------------------

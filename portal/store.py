@@ -613,7 +613,7 @@ def result_counts(survey: Survey, definition: Definition) -> Counts:
     status = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
     if status not in RESULT_STATUSES:
         raise ResultsNotAvailable(str(status))
-    flags, combinations = flags_and_combinations(definition)
+    _, combinations = flags_and_combinations(definition)
     stored = _stored_counts(survey, combinations)
     if stored is not None:
         return stored
