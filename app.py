@@ -5,6 +5,6 @@ from portal import create_app
 app = create_app()
 
 if __name__ == "__main__":
-    from portal.serving import run_development_server
+    from portal.web.serving import run_development_server
 
     run_development_server(app)

@@ -82,7 +82,7 @@ def count_in_database(env: dict[str, str], slug: str) -> tuple[int, int]:
     """(responses, responses without any answer) of the survey."""
     from portal import create_app, store
     from portal.extensions import db
-    from portal.models import Answer, Response
+    from portal.store.models import Answer, Response
 
     app = create_app()
     with app.app_context(), db.connection_context():

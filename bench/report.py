@@ -32,10 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from peewee import SQL, fn  # noqa: E402
 
-from portal import create_app, results, store  # noqa: E402
-from portal.demo import demo_answers  # noqa: E402
+from portal import create_app, store  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.models import Answer, ResultCounts  # noqa: E402
+from portal.reports import results  # noqa: E402
+from portal.services.demo import demo_answers  # noqa: E402
+from portal.store.models import Answer, ResultCounts  # noqa: E402
 from surveys.definition import load_template  # noqa: E402
 
 

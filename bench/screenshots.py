@@ -53,8 +53,8 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from portal import create_app, store
-    from portal.demo import set_up_demo
     from portal.extensions import db
+    from portal.services.demo import set_up_demo
     from surveys.definition import load_template
 
     app = create_app()

@@ -15,10 +15,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from portal import lifecycle, monitoring, publication, results, store
-from portal.demo import demo_answers, set_up_demo
+from portal import store
 from portal.extensions import db
-from portal.models import MIN_GROUP_FLOOR
+from portal.reports import results
+from portal.services import lifecycle, monitoring, publication
+from portal.services.demo import demo_answers, set_up_demo
+from portal.store.models import MIN_GROUP_FLOOR, Status
 from surveys.definition import DefinitionError, available_templates
 from surveys.report import BREAKDOWNS
 
@@ -76,7 +78,7 @@ def board_link(slug: str) -> str:
 @with_appcontext
 def init_db() -> None:
     """Create the tables or upgrade the schema to this version (safe to run again)."""
-    from portal import migrations
+    from portal.store import migrations
 
     with db.connection_context():
         before, after = migrations.migrate()
@@ -99,7 +101,7 @@ def init_db() -> None:
 def create_admin(email: str, role: str) -> None:
     """Create an administration account; the password is asked twice, or read from
     VARNA_ADMIN_PASSWORD."""
-    from portal import accounts, passwords
+    from portal.services import accounts, passwords
 
     try:
         email = accounts.check_email(email)
@@ -124,7 +126,7 @@ def create_admin(email: str, role: str) -> None:
 
 
 def _refuse_weak(password: str, email: str) -> None:
-    from portal import passwords
+    from portal.services import passwords
 
     problems = passwords.policy_problems(password, email)
     if problems:
@@ -134,7 +136,7 @@ def _refuse_weak(password: str, email: str) -> None:
 
 
 def _prompt_password(email: str) -> str:
-    from portal import passwords
+    from portal.services import passwords
 
     click.echo(f"Choose a password of at least {passwords.MIN_LENGTH} characters.")
     for _attempt in range(3):
@@ -342,7 +344,7 @@ def demo_data(slug: str, count: int, seed: int | None) -> None:
     """Fill an open survey with plausible synthetic responses (for demonstrations)."""
     with db.connection_context():
         survey = _survey_or_fail(slug)
-        if survey.status != "open":
+        if survey.status != Status.OPEN:
             raise click.ClickException(
                 f"the survey is {survey.status}; demo data can only be added to an open survey"
             )
@@ -424,7 +426,9 @@ def report(slug: str, fmt: str, by: str | None, lang: str, invited: int | None, 
     """
     with db.connection_context():
         survey = _survey_or_fail(slug)
-        snapshot = store.report_snapshot(survey, lang) if survey.status == "published" else None
+        snapshot = (
+            store.report_snapshot(survey, lang) if survey.status == Status.PUBLISHED else None
+        )
         if snapshot is not None:
             data = results.select_breakdowns(json.loads(snapshot)["report"], by)
         elif survey.purged_on is not None:

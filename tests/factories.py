@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from portal import store
 from portal.extensions import db
-from portal.models import Survey, User
+from portal.store.models import Survey, User
 from surveys.definition import Definition, load_template
 
 # Cheap Argon2 parameters keep the suite fast; production uses portal.config's.
@@ -182,7 +182,7 @@ def make_user(
     password: str = DEFAULT_PASSWORD,
 ) -> User:
     """Create an account directly in the store."""
-    from portal import passwords
+    from portal.services import passwords
 
     with app.app_context(), db.connection_context():
         return store.create_user(

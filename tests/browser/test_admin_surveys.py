@@ -7,8 +7,9 @@ import re
 
 from playwright.sync_api import expect
 
-from portal import passwords, store
+from portal import store
 from portal.extensions import db
+from portal.services import passwords
 from tests.browser.conftest import assert_accessible
 from tests.factories import complete_answers, open_form, submit
 

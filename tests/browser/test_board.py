@@ -8,8 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from portal import passwords, store
+from portal import store
 from portal.extensions import db
+from portal.services import passwords
 from tests.browser.conftest import assert_accessible, new_page
 from tests.portal.board_fixtures import current_survey, earlier_survey
 

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from portal import passwords, store
+from portal import store
 from portal.extensions import db
+from portal.services import passwords
 from tests.browser.test_respondent import open_survey
 
 PASSWORD = "a long and unguessable passphrase"

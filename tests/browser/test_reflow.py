@@ -10,9 +10,10 @@ import datetime as dt
 
 import pytest
 
-from portal import passwords, store
+from portal import store
 from portal.extensions import db
-from portal.models import Survey
+from portal.services import passwords
+from portal.store.models import Survey
 from tests.browser.conftest import assert_accessible, new_page
 from tests.factories import make_survey
 from tests.portal.board_fixtures import answer, current_survey

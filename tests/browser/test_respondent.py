@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from portal import store
 from portal.extensions import db
-from portal.models import Answer, Response
+from portal.store.models import Answer, Response
 from surveys.definition import load_template
 from tests.browser.conftest import assert_accessible, new_page
 

@@ -8,9 +8,10 @@ import json
 import re
 import uuid
 
-from portal import lifecycle, publication, store
+from portal import store
 from portal.extensions import db
-from portal.models import Comment, Survey
+from portal.services import lifecycle, publication
+from portal.store.models import Comment, Survey
 from tests.factories import complete_answers, make_survey, open_form, submit
 
 EARLIER_DAY = dt.date(2025, 3, 10)

@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-from portal import audit, passwords, store
+from portal import store
 from portal.extensions import db
-from portal.models import AuditEntry
+from portal.services import audit, passwords
+from portal.store.models import AuditEntry
 from tests.factories import (
     DEFAULT_PASSWORD,
     csrf_token,
@@ -314,8 +315,12 @@ def test_audit_details_are_shown_in_the_readers_language(app, client):
     page = f"/admin/users/{hr.id}"
     post_form(client, f"{page}/role", {"role": "admin"}, page=page)
     with app.app_context(), db.connection_context():
-        audit.record("survey_closed", subject="Plain", detail="42 responses, typed as plain text")
-        audit.record("survey_closed", subject="Odd", detail="%(missing)s", params={"x": 1})
+        audit.record(
+            "survey_closed", actor=None, subject="Plain", detail="42 responses, typed as plain text"
+        )
+        audit.record(
+            "survey_closed", actor=None, subject="Odd", detail="%(missing)s", params={"x": 1}
+        )
     swedish = client.get("/admin/audit").get_data(as_text=True)
     assert "Från HR till Administratör" in swedish
     assert "42 responses, typed as plain text" in swedish
@@ -348,21 +353,18 @@ def test_every_action_has_a_translated_label():
     } <= set(audit.ACTIONS)
 
 
-def test_record_defaults_to_the_logged_in_user_and_refuses_unknown_actions(app, client):
+def test_record_names_the_acting_account_and_refuses_unknown_actions(app, client):
+    # The actor is passed explicitly: the audit service does not reach up into
+    # the web layer for the logged-in user.
     me = logged_in_as(app, client, "hr")
-    with app.test_request_context():
-        from flask import session
-
-        with client.session_transaction() as stored:
-            session.update(stored)
-        with db.connection_context():
-            audit.record("survey_created", subject="Hot och våld 2026")
-            with pytest.raises(audit.UnknownAction):
-                audit.record("survey_deleted_quietly")
+    with app.app_context(), db.connection_context():
+        audit.record("survey_created", actor=store.get_user(me.id), subject="Hot och våld 2026")
+        with pytest.raises(audit.UnknownAction):
+            audit.record("survey_deleted_quietly", actor=None)
     assert ("survey_created", me.email, "Hot och våld 2026") in entries(app)
 
 
 def test_cli_audit_entries_have_no_actor(app):
     with app.app_context(), db.connection_context():
-        audit.record("survey_closed", subject="Exit 2026")
+        audit.record("survey_closed", actor=None, subject="Exit 2026")
     assert ("survey_closed", "", "Exit 2026") in entries(app)

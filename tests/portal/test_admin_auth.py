@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from portal import store
-from portal.admin.auth import safe_next
 from portal.extensions import db
-from portal.models import AuditEntry, Survey, User
+from portal.store.models import AuditEntry, Survey, User
+from portal.web.admin.auth import safe_next
 from tests.factories import (
     DEFAULT_PASSWORD,
     csrf_token,

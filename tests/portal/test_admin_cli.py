@@ -6,7 +6,7 @@ import pytest
 
 from portal import store
 from portal.extensions import db
-from portal.models import AuditEntry
+from portal.store.models import AuditEntry
 from tests.factories import login
 
 PASSWORD = "a long enough passphrase"

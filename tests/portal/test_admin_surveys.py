@@ -13,9 +13,10 @@ import uuid
 
 import pytest
 
-from portal import lifecycle, publication, store
+from portal import store
 from portal.extensions import db
-from portal.models import AccessCode, AuditEntry, Comment, CommentSelection, Response, Survey
+from portal.services import lifecycle, publication
+from portal.store.models import AccessCode, AuditEntry, Comment, CommentSelection, Response, Survey
 from tests.factories import (
     complete_answers,
     csrf_token,

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from portal import throttle
 from portal.extensions import db
-from portal.models import AuditEntry, LoginThrottle
+from portal.services import throttle
 from portal.store import ThrottleState
+from portal.store.models import AuditEntry, LoginThrottle
 from tests.factories import (
     DEFAULT_PASSWORD,
     csrf_token,

@@ -9,7 +9,7 @@ import pytest
 
 from portal import store
 from portal.extensions import db
-from portal.models import RESPONDENT_TABLES, Response
+from portal.store.models import RESPONDENT_TABLES, Response
 from surveys.answers import validate
 from surveys.definition import load_template
 from tests.factories import complete_answers, make_survey, open_form, submit
@@ -126,7 +126,7 @@ def test_read_order_does_not_betray_submission_order(app, monkeypatch):
         return value
 
     # Only the test knows the order of creation: it watches the ids being made.
-    monkeypatch.setattr(store.uuid, "uuid4", recording_uuid4)
+    monkeypatch.setattr(store.responses.uuid, "uuid4", recording_uuid4)
     with app.app_context(), db.connection_context():
         definition = survey.definition()
         for i in range(1000):

@@ -12,9 +12,11 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from portal import board_report, lifecycle, store
+from portal import store
 from portal.extensions import db
-from portal.models import AuditEntry, ReportSnapshot, Survey
+from portal.reports import board_report
+from portal.services import lifecycle
+from portal.store.models import AuditEntry, ReportSnapshot, Survey
 from surveys.definition import load_template, with_units
 from tests.factories import csrf_token, login, make_app, make_user, post_form
 from tests.portal.board_fixtures import (

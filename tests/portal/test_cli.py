@@ -8,7 +8,7 @@ import re
 
 from portal import store
 from portal.extensions import db
-from portal.models import AccessCode, ResultCounts, Survey
+from portal.store.models import AccessCode, ResultCounts, Survey
 
 
 def slug_from(output: str) -> str:

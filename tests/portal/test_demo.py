@@ -8,9 +8,10 @@ import re
 
 import pytest
 
-from portal import accounts, demo, lifecycle, store
+from portal import store
 from portal.extensions import db
-from portal.models import AuditEntry, Response, Survey, User
+from portal.services import accounts, demo, lifecycle
+from portal.store.models import AuditEntry, Response, Survey, User
 from tests.factories import login, make_app, make_survey, make_user
 
 pytestmark = pytest.mark.slow  # publishing three reports takes several seconds each

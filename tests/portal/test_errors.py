@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.extensions import db
-from portal.models import Response
+from portal.store.models import Response
 from surveys.definition import load_template
 from tests.factories import complete_answers, make_app, make_survey, open_form, submit
 

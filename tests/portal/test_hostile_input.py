@@ -9,7 +9,7 @@ from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
 from portal.extensions import db
-from portal.models import Comment, Response
+from portal.store.models import Comment, Response
 from surveys.definition import load_template
 from tests.factories import complete_answers, make_survey, open_form, submit
 

@@ -8,9 +8,10 @@ import uuid
 
 import pytest
 
-from portal import lifecycle, monitoring, publication, store
+from portal import store
 from portal.extensions import db
-from portal.models import (
+from portal.services import lifecycle, monitoring, publication
+from portal.store.models import (
     AccessCode,
     Answer,
     AuditEntry,
@@ -313,7 +314,7 @@ def test_codes_batches_counts_and_revocation(app, client):
 
 
 def test_codes_csv_neutralises_formulas():
-    from portal.access import codes_csv
+    from portal.services.access import codes_csv
 
     text = codes_csv(["ABCDE-FGHJK"], "https://x/s/y", '=HYPERLINK("evil")')
     lines = text.lstrip("\ufeff").splitlines()
@@ -475,11 +476,11 @@ def test_scheduled_transitions_are_logged_at_the_due_moment_not_the_request(app)
 
 
 def test_current_date_follows_the_clock_in_stockholm(tmp_path):
-    from portal import current_date
+    from portal.clock import today
     from tests.factories import install_clock, make_app
 
     app = make_app(tmp_path)
     clock = install_clock(app)
     clock.now = dt.datetime(2026, 6, 30, 22, 30)  # 00:30 on 1 July in Stockholm
     with app.app_context():
-        assert current_date() == dt.date(2026, 7, 1)
+        assert today() == dt.date(2026, 7, 1)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from portal import create_app, migrations, store
+from portal import create_app, store
 from portal.extensions import db
-from portal.models import Answer, Response, Survey
+from portal.store import migrations
+from portal.store.models import Answer, Response, Survey
 
 V1_SCHEMA = Path(__file__).parent / "data" / "schema_v1.sqlite.sql"
 

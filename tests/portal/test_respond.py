@@ -6,7 +6,7 @@ import pytest
 
 from portal import store
 from portal.extensions import db
-from portal.models import AccessCode, Answer, Comment, FormToken, Response
+from portal.store.models import AccessCode, Answer, Comment, FormToken, Response
 from surveys.definition import load_template
 from tests.factories import complete_answers, csrf_token, make_survey, open_form, submit
 

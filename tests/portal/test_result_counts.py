@@ -9,7 +9,7 @@ import pytest
 
 from portal import store
 from portal.extensions import db
-from portal.models import Answer, Response, Survey
+from portal.store.models import Answer, Response, Survey
 from surveys.answers import validate
 from surveys.definition import load_template
 from tests.factories import complete_answers, counts_from_answers, make_survey
@@ -49,7 +49,7 @@ def test_demo_data_only_for_open_surveys(app, runner, status):
 
 def test_sql_counts_equal_a_naive_count(app):
     """The grouped queries give exactly the counts of the responses, computed in Python."""
-    from portal.demo import demo_answers
+    from portal.services.demo import demo_answers
 
     for template in ("staff_threats", "exit"):
         survey, _ = make_survey(app, template=template)
@@ -110,14 +110,14 @@ def test_demo_responses_are_the_same_in_worker_processes(monkeypatch):
 def test_slugs_never_start_with_a_dash(monkeypatch):
     """A slug such as "-H3x…" would be read as an option by every command taking a slug."""
     values = iter(["-abc", "-def", "ghi"])
-    monkeypatch.setattr(store.secrets, "token_urlsafe", lambda n: next(values))
+    monkeypatch.setattr(store.surveys.secrets, "token_urlsafe", lambda n: next(values))
     assert store.new_slug() == "ghi"
 
 
 def test_counts_are_aggregated_once_and_kept_until_the_purge(app, monkeypatch):
     """A closed survey never changes: its counts are kept, and read by later reports."""
-    from portal.demo import demo_answers
-    from portal.models import ResultCounts
+    from portal.services.demo import demo_answers
+    from portal.store.models import ResultCounts
 
     survey, _ = make_survey(app)
     with app.app_context(), db.connection_context():

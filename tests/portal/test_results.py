@@ -9,10 +9,11 @@ import json
 
 import pytest
 
-from portal import results, store
+from portal import store
 from portal.extensions import db
-from portal.models import Answer
-from portal.spreadsheet import neutralise
+from portal.reports import results
+from portal.reports.spreadsheet import neutralise
+from portal.store.models import Answer
 from surveys.definition import load_template, with_units
 from tests.factories import complete_answers, make_survey, open_form, submit
 

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from portal.security import RateLimiter
+from portal.web.security import RateLimiter
 from surveys.definition import load_template
 from tests.factories import complete_answers, csrf_token, make_app, make_survey, open_form, submit
 

@@ -8,7 +8,7 @@ import pytest
 
 from portal import store
 from portal.extensions import db
-from portal.models import AccessCode, Answer, Comment, Response
+from portal.store.models import AccessCode, Answer, Comment, Response
 from surveys.answers import validate
 from surveys.definition import load_template
 from tests.factories import complete_answers, make_app, make_survey
@@ -58,7 +58,7 @@ def test_failed_submission_leaves_nothing(app, monkeypatch):
         yield {"response": "x"}  # not a valid row: the insert fails mid-transaction
         raise RuntimeError("crash while writing answers")
 
-    monkeypatch.setattr(store, "_answer_rows", broken_rows)
+    monkeypatch.setattr(store.responses, "_answer_rows", broken_rows)
     with app.app_context(), db.connection_context():
         with pytest.raises(RuntimeError):
             store.submit_response(

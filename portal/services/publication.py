@@ -11,8 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from portal import lifecycle, monitoring, results, store
-from portal.models import Survey
+from portal import store
+from portal.reports import results
+from portal.services import lifecycle, monitoring
+from portal.store.models import RESULT_STATUSES, Status, Survey
 from surveys import N_
 from surveys.redact import redact
 
@@ -70,11 +72,11 @@ def results_view(survey: Survey, lang: str) -> dict[str, Any]:
     a closed one the report as it would be published now, with the comments
     chosen so far. Refused before the survey has closed (rule D2).
     """
-    if survey.status == "published":
+    if survey.status == Status.PUBLISHED:
         text = store.report_snapshot(survey, lang)
         if text is not None:
             return json.loads(text)
-    if survey.status not in ("closed", "published") or survey.purged_on is not None:
+    if survey.status not in RESULT_STATUSES or survey.purged_on is not None:
         raise lifecycle.LifecycleError(RESULTS_AFTER_CLOSE)
     return json.loads(_snapshot(survey, lang))
 

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, format_decimal, gettext
 
-from portal import current_language
-from portal.results import format_percent
+from portal.reports.results import format_percent
+from portal.web.locale import current_language
 from surveys.answers import FieldError
 from surveys.definition import Text
 

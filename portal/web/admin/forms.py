@@ -8,8 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
-from portal import accounts, passwords
-from portal.models import ROLES
+from portal.services import accounts, passwords
+from portal.store.models import ROLES
 
 ROLE_LABELS = {
     "admin": _l("Administrator"),

@@ -12,8 +12,10 @@ import re
 
 from flask import current_app
 
-from portal import audit, clock, passwords, security, store, throttle
-from portal.models import ROLES, User
+from portal import clock, store
+from portal.services import audit, passwords, throttle
+from portal.store.models import ROLES, User
+from portal.web import security
 from surveys import N_
 
 

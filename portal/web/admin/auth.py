@@ -20,8 +20,8 @@ from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from portal import clock, store
-from portal.errors import error_page
-from portal.models import User
+from portal.store.models import User
+from portal.web.errors import error_page
 
 SESSION_KEY = "admin"
 _MISSING = object()
@@ -59,7 +59,7 @@ def _user_from_session() -> User | None:
         return None
     if now != seen_at:
         session[SESSION_KEY] = {**data, "seen_at": now}
-    g.admin_session = True  # the cookie is sent SameSite=Strict (portal.security)
+    g.admin_session = True  # the cookie is sent SameSite=Strict (portal.web.security)
     return user
 
 

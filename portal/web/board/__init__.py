@@ -1,7 +1,7 @@
 """The board's reports: published surveys as readable, printable pages and exports,
 and the public page of headline indicators that HR may switch on.
 
-Everything comes from the snapshot frozen at publication (``portal.board_report``),
+Everything comes from the snapshot frozen at publication (``portal.reports.board_report``),
 never from raw responses. The report pages are for the roles board, hr and
 admin; the public page needs no login but shows only the all-staff headline
 indicators of a published survey whose switch is on.
@@ -11,17 +11,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 
-from portal import board_report, current_language
-from portal.admin import NAV_ITEMS, NavItem
-from portal.admin.auth import require_role
-from portal.errors import error_page
-from portal.models import ROLES
+from portal.reports import board_report
+from portal.store.models import ROLES
+from portal.web.admin.auth import require_role
+from portal.web.errors import error_page
+from portal.web.locale import current_language
 
 bp = Blueprint("board", __name__, template_folder="templates")
-
-NAV_ITEMS.insert(1, NavItem("board.index", _l("Board reports"), ROLES))
 
 
 def _not_found():

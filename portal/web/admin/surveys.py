@@ -1,8 +1,8 @@
 """HR pages for running surveys: list, create, edit, preview, lifecycle, access,
 monitoring, comments, results preview and retention.
 
-Thin views: they parse the form, call ``portal.lifecycle`` (the rules) and
-``portal.store`` / ``portal.monitoring`` (the figures), and render. Only the
+Thin views: they parse the form, call ``portal.services.lifecycle`` (the rules) and
+``portal.store`` / ``portal.services.monitoring`` (the figures), and render. Only the
 roles ``hr`` and ``admin`` reach them; ``board`` gets 403.
 """
 
@@ -12,21 +12,14 @@ import datetime as dt
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 
-from portal import (
-    access,
-    board_report,
-    current_date,
-    current_language,
-    lifecycle,
-    monitoring,
-    publication,
-    store,
-)
-from portal.admin import NAV_ITEMS, NavItem, bp
-from portal.admin.auth import current_user, require_role
-from portal.admin.survey_forms import (
+from portal import clock, store
+from portal.reports import board_report
+from portal.services import access, lifecycle, monitoring, publication
+from portal.store.models import Status, Survey
+from portal.web.admin.auth import current_user, require_role
+from portal.web.admin.nav import HR
+from portal.web.admin.survey_forms import (
     CodesForm,
     ConfirmForm,
     CreateSurveyForm,
@@ -34,20 +27,20 @@ from portal.admin.survey_forms import (
     RetentionForm,
     SurveyForm,
 )
-from portal.errors import error_page
-from portal.models import Survey
+from portal.web.errors import error_page
+from portal.web.locale import current_language
+from portal.web.routes import Routes
 from surveys import N_
 
-HR = ("hr", "admin")
-NAV_ITEMS.insert(1, NavItem("admin.surveys", _l("Surveys"), HR))
+routes = Routes()
 
 
 def today() -> dt.date:
     """Today's date (``TODAY`` in the config moves the calendar in tests)."""
-    return current_date()
+    return clock.today()
 
 
-@bp.before_request
+@routes.before_request
 def _apply_schedule() -> None:
     """Surveys open, close and are purged on their dates before any admin page is shown."""
     lifecycle.apply_schedule(today())
@@ -87,7 +80,7 @@ def _settings_errors(form: SurveyForm, exc: lifecycle.SettingsError) -> list[str
 # -- list, create, edit, preview ---------------------------------------------------------------
 
 
-@bp.get("/surveys")
+@routes.get("/surveys")
 @require_role(*HR)
 def surveys():
     """Every survey with its status and number of responses."""
@@ -100,7 +93,7 @@ def surveys():
     )
 
 
-@bp.route("/surveys/new", methods=["GET", "POST"])
+@routes.route("/surveys/new", methods=["GET", "POST"])
 @require_role(*HR)
 def new_survey():
     """Create a draft from a template."""
@@ -134,12 +127,12 @@ def _after_create(survey: Survey):
     return redirect(url_for(".edit_survey", slug=survey.slug), code=303)
 
 
-@bp.route("/surveys/<slug>/edit", methods=["GET", "POST"])
+@routes.route("/surveys/<slug>/edit", methods=["GET", "POST"])
 @require_role(*HR)
 def edit_survey(slug: str):
     """Change a draft; an opened survey is frozen."""
     survey = _survey(slug)
-    if survey.status != "draft":
+    if survey.status != Status.DRAFT:
         return _refused(survey, lifecycle.LifecycleError(lifecycle.NOT_A_DRAFT))
     form = SurveyForm(obj=survey if request.method == "GET" else None)
     if request.method == "GET":
@@ -161,11 +154,11 @@ def edit_survey(slug: str):
     ), status
 
 
-@bp.get("/surveys/<slug>/preview")
+@routes.get("/surveys/<slug>/preview")
 @require_role(*HR)
 def preview_survey(slug: str):
     """The form exactly as staff see it; it cannot be sent."""
-    from portal.respond import render_form
+    from portal.web.respond import render_form
 
     return render_form(_survey(slug), admission={}, preview=True)
 
@@ -173,7 +166,7 @@ def preview_survey(slug: str):
 # -- the survey page and its lifecycle ---------------------------------------------------------
 
 
-@bp.get("/surveys/<slug>")
+@routes.get("/surveys/<slug>")
 @require_role(*HR)
 def survey(slug: str):
     """Status, lifecycle actions, access, and what may be seen of participation."""
@@ -200,7 +193,7 @@ def _detail(survey: Survey, codes_form: CodesForm, status: int = 200):
     ), status
 
 
-@bp.post("/surveys/<slug>/open")
+@routes.post("/surveys/<slug>/open")
 @require_role(*HR)
 def open_survey(slug: str):
     """Open a draft now (a closed or published survey is refused, with the reason)."""
@@ -238,28 +231,28 @@ ACTIONS = {
 }
 
 
-@bp.route("/surveys/<slug>/close", methods=["GET", "POST"])
+@routes.route("/surveys/<slug>/close", methods=["GET", "POST"])
 @require_role(*HR)
 def close_survey(slug: str):
     """Close the survey early (after a confirmation page)."""
     return _confirm_action(slug, "close")
 
 
-@bp.route("/surveys/<slug>/publish", methods=["GET", "POST"])
+@routes.route("/surveys/<slug>/publish", methods=["GET", "POST"])
 @require_role(*HR)
 def publish_survey(slug: str):
     """Publish the closed survey to the board (after a confirmation page)."""
     return _confirm_action(slug, "publish")
 
 
-@bp.route("/surveys/<slug>/archive", methods=["GET", "POST"])
+@routes.route("/surveys/<slug>/archive", methods=["GET", "POST"])
 @require_role(*HR)
 def archive_survey(slug: str):
     """Archive the survey (after a confirmation page)."""
     return _confirm_action(slug, "archive")
 
 
-@bp.route("/surveys/<slug>/revoke", methods=["GET", "POST"])
+@routes.route("/surveys/<slug>/revoke", methods=["GET", "POST"])
 @require_role(*HR)
 def revoke_codes(slug: str):
     """Revoke every unused code (after a confirmation page)."""
@@ -297,7 +290,7 @@ def _confirm_action(slug: str, action: str):
 # -- access ------------------------------------------------------------------------------------
 
 
-@bp.post("/surveys/<slug>/codes")
+@routes.post("/surveys/<slug>/codes")
 @require_role(*HR)
 def generate_codes(slug: str):
     """Generate a batch and show it once: the sheet to print and the CSV, in this response only."""
@@ -325,7 +318,7 @@ def generate_codes(slug: str):
     )
 
 
-@bp.get("/surveys/<slug>/poster")
+@routes.get("/surveys/<slug>/poster")
 @require_role(*HR)
 def poster(slug: str):
     """A printable poster with the link and its QR code (link mode)."""
@@ -344,7 +337,7 @@ def poster(slug: str):
 # -- after close: comments, results, retention -------------------------------------------------
 
 
-@bp.route("/surveys/<slug>/comments", methods=["GET", "POST"])
+@routes.route("/surveys/<slug>/comments", methods=["GET", "POST"])
 @require_role(*HR)
 def comments(slug: str):
     """Free-text answers, shuffled and redacted, once enough people answered; choose some."""
@@ -371,7 +364,7 @@ def comments(slug: str):
     )
 
 
-@bp.get("/surveys/<slug>/results")
+@routes.get("/surveys/<slug>/results")
 @require_role(*HR)
 def results(slug: str):
     """The results preview: the report's tables as the board will see them (after close)."""
@@ -388,7 +381,7 @@ def results(slug: str):
     )
 
 
-@bp.post("/surveys/<slug>/public-results")
+@routes.post("/surveys/<slug>/public-results")
 @require_role(*HR)
 def public_results(slug: str):
     """Switch the public page of headline indicators on or off."""
@@ -408,7 +401,7 @@ def public_results(slug: str):
     return redirect(url_for(".survey", slug=slug), code=303)
 
 
-@bp.route("/surveys/<slug>/purge", methods=["GET", "POST"])
+@routes.route("/surveys/<slug>/purge", methods=["GET", "POST"])
 @require_role(*HR)
 def purge(slug: str):
     """Retention: the automatic purge setting, and purging the raw responses now."""
@@ -429,7 +422,7 @@ def purge(slug: str):
     return _purge_page(survey, form, retention, 400 if request.method == "POST" else 200)
 
 
-@bp.post("/surveys/<slug>/retention")
+@routes.post("/surveys/<slug>/retention")
 @require_role(*HR)
 def retention(slug: str):
     """Save the automatic purge setting."""

@@ -9,7 +9,7 @@ import io
 import segno
 from markupsafe import Markup
 
-from portal.spreadsheet import neutralise
+from portal.reports.spreadsheet import neutralise
 
 
 def survey_link(base_url: str, slug: str) -> str:

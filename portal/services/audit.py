@@ -7,11 +7,8 @@ codes_*, responses_* and comments_* keys.
 
 from __future__ import annotations
 
-from flask import has_request_context
-from flask_babel import gettext
-
 from portal import clock, store
-from portal.models import AuditEntry, User
+from portal.store.models import User
 from surveys import N_
 
 ACTIONS: dict[str, str] = {
@@ -38,8 +35,6 @@ ACTIONS: dict[str, str] = {
     "public_results_off": N_("Public results page switched off"),
 }
 
-_UNSET = object()
-
 
 class UnknownAction(ValueError):
     """An action key that is not in ACTIONS (a programming error)."""
@@ -48,15 +43,15 @@ class UnknownAction(ValueError):
 def record(
     action: str,
     *,
-    actor: User | None | object = _UNSET,
+    actor: User | None,
     subject: str = "",
     detail: str = "",
     params: dict[str, str | int] | None = None,
 ) -> None:
     """Append ``action`` to the audit log.
 
-    ``actor`` defaults to the logged-in user when called during a request
-    (and to nobody otherwise, e.g. from the command line). ``subject`` names
+    ``actor`` is the account acting (None for the command line or the
+    schedule). ``subject`` names
     what was acted on (an account's e-mail, a survey's title); ``detail`` is a
     short description: plain text, or an English message marked with ``N_``
     whose ``%(name)s`` placeholders ``params`` fill, translated when shown.
@@ -65,12 +60,6 @@ def record(
     """
     if action not in ACTIONS:
         raise UnknownAction(action)
-    if actor is _UNSET:
-        actor = None
-        if has_request_context():
-            from portal.admin.auth import current_user
-
-            actor = current_user()
     store.add_audit_entry(
         at=clock.utcnow(),
         actor=actor,
@@ -79,26 +68,6 @@ def record(
         detail=detail,
         params=params,
     )
-
-
-def describe(entry: AuditEntry) -> str:
-    """The entry's detail in the current language, its placeholders filled.
-
-    Role keys among the values are shown by their labels.
-    """
-    from portal.admin.forms import ROLE_LABELS
-
-    if not entry.detail:
-        return ""
-    params = {
-        name: str(ROLE_LABELS[value]) if value in ROLE_LABELS else value
-        for name, value in entry.params().items()
-    }
-    try:
-        return gettext(entry.detail, **params) if params else gettext(entry.detail)
-    except (KeyError, ValueError, TypeError):
-        # Placeholders that do not match their values: show the stored text.
-        return entry.detail
 
 
 def label(action: str) -> str:

@@ -27,8 +27,8 @@ from babel.numbers import format_decimal, format_percent
 from flask_babel import gettext
 
 from portal import store
-from portal.models import Survey
-from portal.spreadsheet import neutralise
+from portal.reports.spreadsheet import neutralise
+from portal.store.models import Status, Survey
 from surveys.report import ALL, PERIOD
 
 SUPPRESSED = "x"
@@ -216,14 +216,14 @@ class BoardReport:
 def published_survey(slug: str) -> Survey:
     """The published survey at ``slug``; NotPublished for an unknown or unpublished one."""
     survey = store.get_survey(slug)
-    if survey is None or survey.status != "published":
+    if survey is None or survey.status != Status.PUBLISHED:
         raise NotPublished(slug)
     return survey
 
 
 def snapshot(survey: Survey, lang: str) -> dict[str, Any]:
     """The frozen published report of ``survey`` in ``lang`` (``{"report": …, "comments": …}``)."""
-    text = store.report_snapshot(survey, lang) if survey.status == "published" else None
+    text = store.report_snapshot(survey, lang) if survey.status == Status.PUBLISHED else None
     if text is None:
         raise NotPublished(survey.slug)
     return json.loads(text)

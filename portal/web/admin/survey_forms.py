@@ -17,8 +17,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from portal import lifecycle
-from portal.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, SurveyUnit
+from portal.services import lifecycle
+from portal.store.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, SurveyUnit
 from surveys.definition import available_templates
 
 BLANK_UNIT_ROWS = 3

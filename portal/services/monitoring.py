@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal import store
-from portal.models import Survey
+from portal.store.models import RESULT_STATUSES, Survey
 
 K_TEXT = 10  # disclosure-control.md: no free text before 10 respondents, whatever k is
 
@@ -74,7 +74,7 @@ def unit_rates(survey: Survey) -> list[UnitRate] | None:
     say" (which every unit question offers, and which is never shown here),
     so no hidden unit's count follows exactly by subtraction.
     """
-    if survey.status not in ("closed", "published") or survey.purged_on is not None:
+    if survey.status not in RESULT_STATUSES or survey.purged_on is not None:
         return None
     key = store.unit_question_key(survey.definition())
     units = store.survey_units(survey)
@@ -96,7 +96,7 @@ def unit_rates(survey: Survey) -> list[UnitRate] | None:
 
 def comments_visible(survey: Survey, responses: int) -> bool:
     """Free text is shown only for a closed survey with enough respondents."""
-    return survey.status in ("closed", "published") and responses >= comment_threshold(survey)
+    return survey.status in RESULT_STATUSES and responses >= comment_threshold(survey)
 
 
 def comment_threshold(survey: Survey) -> int:

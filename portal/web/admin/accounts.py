@@ -1,73 +1,54 @@
-"""The administration: login, the dashboard, accounts and the audit log.
+"""Administration pages for every account: login, the overview, accounts and the audit log.
 
 Every view except the login page is behind ``auth.require_role``. Views are
-thin: they parse a form, call ``portal.accounts`` (which writes the audit log)
-and render or redirect. Survey administration adds its pages to ``bp`` and
-its navigation entries to ``NAV_ITEMS``.
+thin: they parse a form, call ``portal.services.accounts`` (which writes the
+audit log) and render or redirect.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 
-from portal import accounts, audit, store
-from portal.admin import auth, forms
-from portal.admin.auth import current_user, require_role
-from portal.errors import error_page
-from portal.models import ROLES
+from portal import store
+from portal.services import accounts, audit
+from portal.store.models import AuditEntry
+from portal.web.admin import auth, forms
+from portal.web.admin.auth import current_user, require_role
+from portal.web.errors import error_page
+from portal.web.routes import Routes
 
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
-
+routes = Routes()
 AUDIT_PAGE_SIZE = 50
 
 
-@dataclass(frozen=True)
-class NavItem:
-    """One link in the administration's navigation, shown to ``roles`` only."""
-
-    endpoint: str
-    label: object  # a lazy string
-    roles: tuple[str, ...] = ROLES
-
-
-# Survey administration appends its entries; links whose endpoint does not
-# exist (yet) are not shown.
-NAV_ITEMS: list[NavItem] = [
-    NavItem("admin.dashboard", _l("Overview")),
-    NavItem("admin.users", _l("Accounts"), ("admin",)),
-    NavItem("admin.audit", _l("Audit log"), ("admin",)),
-    NavItem("admin.password", _l("Change password")),
-]
-
-
-@bp.app_template_global()
-def admin_nav() -> list[NavItem]:
-    """The navigation entries the logged-in account may use."""
-    from flask import current_app
-
-    user = current_user()
-    if user is None:
-        return []
-    return [
-        item
-        for item in NAV_ITEMS
-        if user.role in item.roles and item.endpoint in current_app.view_functions
-    ]
-
-
-@bp.app_context_processor
+@routes.app_context_processor
 def _admin_globals() -> dict:
     return {
         "admin_user": current_user,
         "role_label": lambda role: forms.ROLE_LABELS.get(role, role),
         "audit_label": lambda action: gettext(audit.label(action)),
-        "audit_detail": audit.describe,
+        "audit_detail": describe,
         "previous_login": auth.previous_login,
     }
+
+
+def describe(entry: AuditEntry) -> str:
+    """An audit entry's detail in the current language, its placeholders filled.
+
+    Role keys among the values are shown by their labels.
+    """
+    if not entry.detail:
+        return ""
+    params = {
+        name: str(forms.ROLE_LABELS[value]) if value in forms.ROLE_LABELS else value
+        for name, value in entry.params().items()
+    }
+    try:
+        return gettext(entry.detail, **params) if params else gettext(entry.detail)
+    except (KeyError, ValueError, TypeError):
+        # Placeholders that do not match their values: show the stored text.
+        return entry.detail
 
 
 def error_text(exc: accounts.AccountError) -> str:
@@ -78,7 +59,7 @@ def error_text(exc: accounts.AccountError) -> str:
 # -- login and logout ------------------------------------------------------------------
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@routes.route("/login", methods=["GET", "POST"])
 def login():
     """The login form; after success, back to ``next`` (a local path) or the overview."""
     if current_user() is not None and request.method == "GET":
@@ -97,7 +78,7 @@ def login():
     return redirect(auth.safe_next(request.args.get("next")) or url_for(".dashboard"))
 
 
-@bp.post("/logout")
+@routes.post("/logout")
 def logout():
     """End the session (and every other session of the account)."""
     user = current_user()
@@ -111,14 +92,14 @@ def logout():
 # -- every account -----------------------------------------------------------------------
 
 
-@bp.get("/")
+@routes.get("/")
 @require_role()
 def dashboard():
     """The overview page after login."""
     return render_template("admin/dashboard.html")
 
 
-@bp.route("/password", methods=["GET", "POST"])
+@routes.route("/password", methods=["GET", "POST"])
 @require_role()
 def password():
     """Change one's own password; the account's other sessions end."""
@@ -144,14 +125,14 @@ def password():
 # -- accounts (administrators) -------------------------------------------------------------
 
 
-@bp.get("/users")
+@routes.get("/users")
 @require_role("admin")
 def users():
     """Every account with its role and status."""
     return render_template("admin/users.html", users=store.list_users())
 
 
-@bp.route("/users/new", methods=["GET", "POST"])
+@routes.route("/users/new", methods=["GET", "POST"])
 @require_role("admin")
 def user_new():
     """Create an account with a chosen or generated password."""
@@ -194,14 +175,14 @@ def _user_page(account, status: int = 200, **form_overrides):
     return render_template("admin/user.html", account=account, **page_forms), status
 
 
-@bp.get("/users/<int:user_id>")
+@routes.get("/users/<int:user_id>")
 @require_role("admin")
 def user(user_id: int):
     """One account: role, status and password reset."""
     return _user_page(_account_or_404(user_id))
 
 
-@bp.post("/users/<int:user_id>/role")
+@routes.post("/users/<int:user_id>/role")
 @require_role("admin")
 def user_role(user_id: int):
     """Give the account another role (its sessions end)."""
@@ -219,7 +200,7 @@ def user_role(user_id: int):
     return redirect(url_for(".user", user_id=account.id))
 
 
-@bp.post("/users/<int:user_id>/status")
+@routes.post("/users/<int:user_id>/status")
 @require_role("admin")
 def user_status(user_id: int):
     """Disable (ending its sessions) or enable the account."""
@@ -241,7 +222,7 @@ def user_status(user_id: int):
     return redirect(url_for(".user", user_id=account.id))
 
 
-@bp.post("/users/<int:user_id>/password")
+@routes.post("/users/<int:user_id>/password")
 @require_role("admin")
 def user_password(user_id: int):
     """Reset the account's password (generated or chosen); its sessions end."""
@@ -265,7 +246,7 @@ def _keep_own_session(updated) -> None:
 # -- audit log -----------------------------------------------------------------------------
 
 
-@bp.get("/audit", endpoint="audit")
+@routes.get("/audit", endpoint="audit")
 @require_role("admin")
 def audit_log():
     """The audit log, newest first, optionally one action only."""

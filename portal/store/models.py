@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+from enum import StrEnum
 from typing import Any
 
 from peewee import (
@@ -34,7 +35,18 @@ def _definition_from_json(text: str) -> Definition:
     return from_data(json.loads(text), source="frozen survey definition")
 
 
-STATUSES = ("draft", "open", "closed", "published")
+class Status(StrEnum):
+    """A survey's place in its life cycle: draft → open → closed → published."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+
+
+STATUSES = tuple(Status)
+# Results exist only for a closed, frozen data set (rule D2).
+RESULT_STATUSES = (Status.CLOSED, Status.PUBLISHED)
 MIN_GROUP_FLOOR = 3
 DEFAULT_MIN_GROUP = 5
 ACCESS_MODES = ("link", "codes")
@@ -55,7 +67,7 @@ class Survey(BaseModel):
     title_sv = TextField()
     title_en = TextField()
     definition_json = TextField()
-    status = CharField(max_length=16, default="draft")
+    status = CharField(max_length=16, default=Status.DRAFT)
     access = CharField(max_length=16)
     min_group = IntegerField(default=5)
     opens_on = DateField(null=True)
@@ -79,7 +91,7 @@ class Survey(BaseModel):
 
     @property
     def is_open(self) -> bool:
-        return self.status == "open"
+        return self.status == Status.OPEN
 
     def set_definition(self, data: dict[str, Any]) -> None:
         self.definition_json = json.dumps(data, ensure_ascii=False, sort_keys=True)

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from portal import audit, store
-from portal.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, Survey
+from portal import store
+from portal.services import audit
+from portal.store.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, RESULT_STATUSES, Status, Survey
 from surveys import N_
 from surveys.definition import (
     DefinitionError,
@@ -194,7 +195,7 @@ def create_survey(template: str, settings: SurveySettings, *, actor: Any, today:
 
 def edit_draft(survey: Survey, settings: SurveySettings, *, actor: Any, today: dt.date) -> None:
     """Change a draft's settings and units; refused once the survey has opened."""
-    if survey.status != "draft":
+    if survey.status != Status.DRAFT:
         raise LifecycleError(NOT_A_DRAFT)
     check_settings(settings, today)
     definition, invited = _definition_with_units(survey.definition(), settings.units)
@@ -214,32 +215,34 @@ def check_action(survey: Survey, action: str) -> None:
     The confirmation pages ask this before showing their question, and the
     actions themselves ask it again before acting.
     """
-    if action == "close" and survey.status != "open":
+    if action == "close" and survey.status != Status.OPEN:
         raise LifecycleError(N_("Only an open survey can be closed."))
-    if action == "publish" and survey.status != "closed":
+    if action == "publish" and survey.status != Status.CLOSED:
         raise LifecycleError(N_("Only a closed survey can be published."))
     if action == "archive":
         if survey.archived:
             raise LifecycleError(N_("The survey is already archived."))
-        if survey.status not in ("closed", "published"):
+        if survey.status not in RESULT_STATUSES:
             raise LifecycleError(N_("Only a closed or published survey can be archived."))
-    if action == "revoke" and (survey.access != "codes" or survey.status not in ("draft", "open")):
+    if action == "revoke" and (
+        survey.access != "codes" or survey.status not in (Status.DRAFT, Status.OPEN)
+    ):
         raise LifecycleError(N_("There are no codes to revoke."))
 
 
 def open_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
     """Open a draft for answers, freezing its definition."""
-    if survey.status == "published":
+    if survey.status == Status.PUBLISHED:
         raise LifecycleError(WHY_NO_REOPEN_PUBLISHED)
-    if survey.status in ("closed",):
+    if survey.status in (Status.CLOSED,):
         raise LifecycleError(WHY_NO_REOPEN_CLOSED)
-    if survey.status == "open":
+    if survey.status == Status.OPEN:
         raise LifecycleError(N_("The survey is already open."))
     if survey.closes_on is not None and survey.closes_on < today:
         raise LifecycleError(
             N_("The closing date has already passed: change it before opening the survey.")
         )
-    if not store.transition(survey, ("draft",), "open", today):
+    if not store.transition(survey, (Status.DRAFT,), Status.OPEN, today):
         raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
     audit.record("survey_opened", actor=actor, subject=_subject(survey))
 
@@ -247,7 +250,7 @@ def open_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
 def close_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
     """Close an open survey (early or on time); final, and its codes are deleted."""
     check_action(survey, "close")
-    if not store.transition(survey, ("open",), "closed", today):
+    if not store.transition(survey, (Status.OPEN,), Status.CLOSED, today):
         raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
     audit.record("survey_closed", actor=actor, subject=_subject(survey))
 
@@ -281,7 +284,7 @@ PUBLIC_ONLY_PUBLISHED = N_(
 
 def set_public_results(survey: Survey, public: bool, *, actor: Any) -> None:
     """Switch the survey's public page of headline indicators on or off (published surveys)."""
-    if public and survey.status != "published":
+    if public and survey.status != Status.PUBLISHED:
         raise LifecycleError(PUBLIC_ONLY_PUBLISHED)
     store.set_public_results(survey, public)
     action = "public_results_on" if public else "public_results_off"
@@ -290,9 +293,9 @@ def set_public_results(survey: Survey, public: bool, *, actor: Any) -> None:
 
 def why_not_reopen(survey: Survey) -> str | None:
     """The msgid explaining why ``survey`` cannot be reopened, or None if not applicable."""
-    if survey.status == "published":
+    if survey.status == Status.PUBLISHED:
         return WHY_NO_REOPEN_PUBLISHED
-    if survey.status == "closed":
+    if survey.status == Status.CLOSED:
         return WHY_NO_REOPEN_CLOSED
     return None
 
@@ -304,7 +307,7 @@ def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -
     """A new batch of single-use codes; the caller shows them once, only hashes are kept."""
     if survey.access != "codes":
         raise LifecycleError(N_("This survey uses an open link, not codes."))
-    if survey.status not in ("draft", "open"):
+    if survey.status not in (Status.DRAFT, Status.OPEN):
         raise LifecycleError(N_("Codes can only be added before the survey closes."))
     if not 1 <= count <= MAX_CODES_PER_BATCH:
         raise LifecycleError(
@@ -342,7 +345,7 @@ def revoke_unused_codes(survey: Survey, *, actor: Any) -> int:
 
 def select_comments(survey: Survey, comment_ids: Iterable[str], *, actor: Any) -> int:
     """Choose the comments to include in the report; only before publication."""
-    if survey.status != "closed":
+    if survey.status != Status.CLOSED:
         raise LifecycleError(
             N_("Comments can be chosen only while the survey is closed and not yet published.")
         )
@@ -399,7 +402,7 @@ def set_retention(survey: Survey, months: int | None, *, actor: Any) -> None:
 
 def purge_responses(survey: Survey, *, actor: Any, today: dt.date) -> dict[str, int]:
     """Delete the raw responses of a published survey; the published report stays."""
-    if survey.status != "published":
+    if survey.status != Status.PUBLISHED:
         raise LifecycleError(N_("Raw responses can be purged only after publication."))
     if survey.purged_on is not None:
         raise LifecycleError(N_("The raw responses have already been purged."))
@@ -444,14 +447,18 @@ def apply_survey_schedule(survey: Survey, today: dt.date, *, purge: bool = False
     after midnight may be a respondent's, and the audit log must not tell
     when anyone opened the survey.
     """
-    if _due_to_open(survey, today) and store.transition(survey, ("draft",), "open", today):
+    if _due_to_open(survey, today) and store.transition(
+        survey, (Status.DRAFT,), Status.OPEN, today
+    ):
         _record_scheduled("survey_opened", survey, survey.opens_on)
         return "survey_opened"
-    if _due_to_close(survey, today) and store.transition(survey, ("open",), "closed", today):
+    if _due_to_close(survey, today) and store.transition(
+        survey, (Status.OPEN,), Status.CLOSED, today
+    ):
         _record_scheduled("survey_closed", survey, survey.closes_on + dt.timedelta(days=1))
         return "survey_closed"
     due = purge_due_on(survey)
-    if not (purge and survey.status == "published" and survey.purged_on is None and due):
+    if not (purge and survey.status == Status.PUBLISHED and survey.purged_on is None and due):
         return None
     if due <= today:
         deleted = store.purge_responses(survey, today)
@@ -486,7 +493,7 @@ def _subject(survey: Survey) -> str:
 
 def _due_to_open(survey: Survey, today: dt.date) -> bool:
     return (
-        survey.status == "draft"
+        survey.status == Status.DRAFT
         and survey.opens_on is not None
         and survey.opens_on <= today
         and (survey.closes_on is None or survey.closes_on >= today)
@@ -494,7 +501,9 @@ def _due_to_open(survey: Survey, today: dt.date) -> bool:
 
 
 def _due_to_close(survey: Survey, today: dt.date) -> bool:
-    return survey.status == "open" and survey.closes_on is not None and survey.closes_on < today
+    return (
+        survey.status == Status.OPEN and survey.closes_on is not None and survey.closes_on < today
+    )
 
 
 def schedule_due(survey: Survey, today: dt.date) -> bool:

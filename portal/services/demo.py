@@ -20,8 +20,9 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from portal import accounts, lifecycle, monitoring, publication, store
-from portal.models import STATUSES, Survey
+from portal import store
+from portal.services import accounts, lifecycle, monitoring, publication
+from portal.store.models import STATUSES, Status, Survey
 from surveys.answers import Answers
 from surveys.demo import demo_responses
 
@@ -80,7 +81,7 @@ def demo_surveys(today: dt.date) -> tuple[DemoSurvey, ...]:
             title_sv="Demo – Avslutningsenkät",
             title_en="Demo – Exit questionnaire",
             access="codes",
-            status="published",
+            status=Status.PUBLISHED,
             responses=150,
             seed=150,
             opens_on=lifecycle.add_months(today.replace(day=1), -11),
@@ -92,7 +93,7 @@ def demo_surveys(today: dt.date) -> tuple[DemoSurvey, ...]:
             title_sv="Demo – Svara själv: hot och otillåten påverkan",
             title_en="Demo – Try it yourself: threats and unauthorized influence",
             access="link",
-            status="open",
+            status=Status.OPEN,
         ),
     )
 
@@ -103,7 +104,7 @@ def _staff_survey(year: int, responses: int, seed: int) -> DemoSurvey:
         title_sv=STAFF_TITLE_SV.format(year=year),
         title_en=STAFF_TITLE_EN.format(year=year),
         access="link",
-        status="published",
+        status=Status.PUBLISHED,
         responses=responses,
         seed=seed,
         opens_on=dt.date(year, 3, 2),
@@ -130,12 +131,12 @@ class DemoResult:
 
     def published(self) -> list[Survey]:
         """The published demo surveys, latest publication first (as the board lists them)."""
-        found = [s for _, s in self.surveys if s.status == "published"]
+        found = [s for _, s in self.surveys if s.status == Status.PUBLISHED]
         return sorted(found, key=lambda s: (s.published_on, s.id), reverse=True)
 
     def open(self) -> list[Survey]:
         """The demo surveys open for answers."""
-        return [s for _, s in self.surveys if s.status == "open"]
+        return [s for _, s in self.surveys if s.status == Status.OPEN]
 
 
 def set_up_demo(today: dt.date, progress: Callable[[str], None] = lambda _line: None) -> DemoResult:
@@ -180,18 +181,18 @@ def _complete(
 ) -> None:
     """Take ``survey`` from wherever it is to ``spec.status``, with its synthetic responses."""
     before = survey.status
-    if survey.status == "draft":
+    if survey.status == Status.DRAFT:
         lifecycle.open_survey(survey, actor=None, today=spec.opens_on or today)
-    if survey.status == "open":
+    if survey.status == Status.OPEN:
         missing = spec.responses - store.response_count(survey)
         if missing > 0:
             progress(f"{spec.title_en}: adding {missing} synthetic responses…")
             store.submit_responses(
                 survey, survey.definition(), demo_answers(survey, missing, spec.seed, today=today)
             )
-        if spec.status == "published":
+        if spec.status == Status.PUBLISHED:
             lifecycle.close_survey(survey, actor=None, today=spec.closes_on or today)
-    if survey.status == "closed":
+    if survey.status == Status.CLOSED:
         _choose_comments(survey)
         progress(
             f"{spec.title_en}: publishing; building the disclosure-controlled report "

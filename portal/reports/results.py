@@ -18,8 +18,8 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 
 from portal import store
-from portal.models import Survey
-from portal.spreadsheet import neutralise
+from portal.reports.spreadsheet import neutralise
+from portal.store.models import Survey
 from surveys import N_
 from surveys.definition import PREFER_NOT, Text
 from surveys.report import ALL, BREAKDOWN_LABELS, GroupRow, Report, SurveyMeta, Table, Value, build

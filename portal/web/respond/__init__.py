@@ -24,9 +24,12 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
-from portal import current_date, current_language, lifecycle, security, store
-from portal.errors import error_page
-from portal.models import Survey
+from portal import clock, store
+from portal.services import lifecycle
+from portal.store.models import Status, Survey
+from portal.web import security
+from portal.web.errors import error_page
+from portal.web.locale import current_language
 from surveys.answers import InvalidAnswers, error_summary, raw_values, validate
 
 bp = Blueprint("respond", __name__, template_folder="templates")
@@ -117,7 +120,7 @@ def _submit(survey: Survey, admission: dict[str, str]):
         ticket = store.Admission("token", token)
     try:
         store.submit_response(
-            survey, definition, answers, ticket, current_app.config["SECRET_KEY"], current_date()
+            survey, definition, answers, ticket, current_app.config["SECRET_KEY"], clock.today()
         )
     except store.SurveyNotOpen:
         return _closed_page(survey, submitted=True)
@@ -272,14 +275,14 @@ def _open_survey_or_page(slug: str, submitted: bool = False):
             _("Survey not found"),
             _("There is no survey at this address. Check the link you were given."),
         )
-    today = current_date()
+    today = clock.today()
     if lifecycle.schedule_due(survey, today):
         # Opening and closing by date happen on the first request that needs them.
         lifecycle.apply_survey_schedule(survey, today)
         survey = store.get_survey(slug)
-    if survey.status == "draft":
+    if survey.status == Status.DRAFT:
         return render_template("respond/not_open.html", survey=survey), 403
-    if survey.status != "open":
+    if survey.status != Status.OPEN:
         return _closed_page(survey, submitted=submitted)
     return survey
 
