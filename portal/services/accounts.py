@@ -15,7 +15,6 @@ from flask import current_app
 from portal import clock, store
 from portal.services import audit, passwords, throttle
 from portal.store.models import ROLES, User
-from portal.web import security
 from surveys import N_
 
 
@@ -91,8 +90,11 @@ def _account_key(email: str) -> str:
     return "account:" + store.keyed_hash(secret, "login-account", store.normalise_email(email))[:64]
 
 
-def _client_key() -> str:
-    return "client:" + security.client_key(current_app.config["SECRET_KEY"])
+def _client_key(client: str) -> str:
+    # ``client`` is already a keyed hash of the real client address (the web layer
+    # takes it from the trusted proxy when VARNA_BEHIND_PROXY is set); the row
+    # holding it is deleted when the throttle window has passed.
+    return "client:" + client[:64]
 
 
 def _policies() -> dict[str, throttle.Policy]:
@@ -103,8 +105,8 @@ def _policies() -> dict[str, throttle.Policy]:
     }
 
 
-def _login_keys(email: str) -> dict[str, str]:
-    return {"account": _account_key(email), "client": _client_key()}
+def _login_keys(email: str, client: str) -> dict[str, str]:
+    return {"account": _account_key(email), "client": _client_key(client)}
 
 
 def _refuse_if_throttled(keys: dict[str, str]) -> None:
@@ -145,14 +147,17 @@ def _count_failure(keys: dict[str, str]) -> str:
     return ""
 
 
-def authenticate(email: str, password: str) -> User:
+def authenticate(email: str, password: str, client: str) -> User:
     """The enabled account for ``email`` and ``password``, or LoginRefused/LoginThrottled.
 
-    Both the account (the address typed) and the client are throttled. An
+    Both the account (the address typed) and the client (``client``, a keyed
+    hash of the real client address) are throttled: failures from other
+    clients never lock this client out, but a locked account stays locked
+    for every client, even with the right password. An
     unknown address takes as long as a wrong password and gives the same
     message. A locked key cannot log in even with the right password.
     """
-    keys = _login_keys(email)
+    keys = _login_keys(email, client)
     _refuse_if_throttled(keys)
     user = store.get_user_by_email(email)
     if not passwords.verify_password(user.password_hash if user else None, password):
@@ -279,13 +284,13 @@ def reset_password(user: User, password: str | None, actor: User | None) -> tupl
     return updated, generated
 
 
-def change_own_password(user: User, current: str, new: str) -> User:
+def change_own_password(user: User, current: str, new: str, client: str) -> User:
     """Change one's own password after checking the current one; other sessions end.
 
     Wrong current passwords count like failed logins, so that a session left
     open cannot be used to guess the password.
     """
-    keys = _login_keys(user.email)
+    keys = _login_keys(user.email, client)
     _refuse_if_throttled(keys)
     if not passwords.verify_password(user.password_hash, current):
         _count_failure(keys)

@@ -1,17 +1,22 @@
 """HTTP hardening: security headers, proxy handling and in-memory rate limits.
 
-The rate limits here protect respondent endpoints. They live in process
+The rate limits here protect respondent endpoints. They are keyed on a keyed
+hash of the client's address (the real one given by the trusted proxy when
+``VARNA_BEHIND_PROXY`` names how many proxies there are) and live in process
 memory on purpose: nothing about respondents, not even a hashed address, is
-written to the database. With several gunicorn workers each worker counts on
-its own, which multiplies the limits by the worker count; the limits are set
-with that in mind. Admin login throttling, which must hold across workers, is
-kept in the database by the admin blueprint.
+written to the database, and a key is forgotten when its window has passed.
+With several gunicorn workers each worker counts on its own, which multiplies
+the limits by the worker count; the limits are set with that in mind. No limit
+is kept per survey: one client's failures or floods must never refuse another
+client's valid code or answers. Admin login throttling, which must hold across
+workers, is kept in the database (``portal.services.throttle``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import threading
 import time
 from collections import deque
@@ -39,11 +44,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def register(app: Flask) -> None:
-    """Install the headers and, behind a reverse proxy, honour X-Forwarded-Proto."""
-    if app.config.get("BEHIND_PROXY"):
-        # Only the scheme and host are taken from the proxy: the client address
-        # (X-Forwarded-For) is deliberately ignored, since it is never used.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1, x_host=1)
+    """Install the headers and, behind reverse proxies, take the client from them."""
+    proxies = int(app.config.get("BEHIND_PROXY") or 0)
+    if proxies:
+        # The client address and scheme are taken from the last ``proxies``
+        # entries of X-Forwarded-For / -Proto, which the trusted proxies append;
+        # anything a client put before them is ignored. The address is used only
+        # as a keyed hash for the in-memory limits. X-Forwarded-Host is never
+        # trusted: absolute links come from VARNA_BASE_URL.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
 
     @app.after_request
     def security_headers(response):
@@ -65,9 +74,13 @@ def register(app: Flask) -> None:
 
     app.session_interface = HttpsAwareSessionInterface()
     app.extensions["varna_limits"] = Limits(
-        code_failures_per_survey=RateLimiter(app.config["CODE_FAILURES_PER_SURVEY"], 60),
-        code_failures_per_client=RateLimiter(app.config["CODE_FAILURES_PER_CLIENT"], 600),
-        submissions_per_survey=RateLimiter(app.config["SUBMISSIONS_PER_SURVEY"], 60),
+        code_failures=SlowDown(
+            free=app.config["CODE_FAILURES_PER_CLIENT"],
+            base_delay=1,
+            max_delay=app.config["CODE_MAX_DELAY_SECONDS"],
+            window=3600,
+        ),
+        submissions=RateLimiter(app.config["SUBMISSIONS_PER_CLIENT"], 3600),
     )
 
 
@@ -92,11 +105,10 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
 
 @dataclass(frozen=True)
 class Limits:
-    """The respondent rate limits of one process."""
+    """The respondent rate limits of one process, each keyed on a hashed client address."""
 
-    code_failures_per_survey: RateLimiter
-    code_failures_per_client: RateLimiter
-    submissions_per_survey: RateLimiter
+    code_failures: SlowDown
+    submissions: RateLimiter
 
 
 def limits() -> Limits:
@@ -152,6 +164,67 @@ class RateLimiter:
             if not hits:
                 return 0
             return max(1, int(hits[0] + self.window - self.clock()) + 1)
+
+
+class SlowDown:
+    """Wrong attempts per key, in memory: free ones, then a doubling wait up to a cap.
+
+    Only failures count, and a key is forgotten an hour (``window``) after its
+    last failure. While a key must wait, ``wait`` says for how long; nothing
+    else (no other key, no survey-wide count) ever makes a key wait.
+    """
+
+    def __init__(
+        self,
+        free: int,
+        base_delay: float,
+        max_delay: float,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.free = free
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.window = window
+        self.clock = clock
+        self._failures: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def delay(self, failures: int) -> float:
+        """The wait after ``failures`` failures: zero while free, then doubling, capped."""
+        if failures < self.free:
+            return 0.0
+        # The exponent is capped before the power is taken: no overflow, ever.
+        return min(self.base_delay * 2 ** min(failures - self.free, 32), self.max_delay)
+
+    def _current(self, key: str, now: float) -> tuple[int, float] | None:
+        state = self._failures.get(key)
+        if state is not None and state[1] <= now - self.window:
+            del self._failures[key]
+            return None
+        return state
+
+    def wait(self, key: str) -> int:
+        """Whole seconds ``key`` must still wait before its next attempt (0: it may try)."""
+        with self._lock:
+            now = self.clock()
+            state = self._current(key, now)
+            if state is None:
+                return 0
+            failures, last = state
+            remaining = last + self.delay(failures) - now
+            return max(1, math.ceil(remaining)) if remaining > 0 else 0
+
+    def failure(self, key: str) -> None:
+        """Count one wrong attempt for ``key``."""
+        with self._lock:
+            now = self.clock()
+            state = self._current(key, now)
+            self._failures[key] = ((state[0] if state else 0) + 1, now)
+            if len(self._failures) > 10_000:
+                # Bound memory under a flood of distinct keys: drop idle ones.
+                for stale in [k for k, v in self._failures.items() if v[1] <= now - self.window]:
+                    del self._failures[stale]
 
 
 def client_key(secret_key: str) -> str:

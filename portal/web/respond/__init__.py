@@ -89,10 +89,13 @@ def thanks(slug: str):
 
 
 def _submit(survey: Survey, admission: dict[str, str]):
-    limiter = security.limits().submissions_per_survey
-    if limiter.blocked(survey.slug):
-        return _too_many_attempts(limiter.retry_after(survey.slug), keep_form=admission)
-    limiter.hit(survey.slug)
+    # Per client (a keyed hash of its address, in memory): a flood from one client
+    # never refuses anyone else's answers.
+    limiter = security.limits().submissions
+    client = security.client_key(current_app.config["SECRET_KEY"])
+    if limiter.blocked(client):
+        return _too_many_attempts(limiter.retry_after(client), keep_form=admission)
+    limiter.hit(client)
     definition = survey.definition()
     form = request.form.to_dict(flat=False)
     # Werkzeug decodes invalid UTF-8 as U+FFFD; such a form is refused, not stored garbled.
@@ -136,19 +139,16 @@ def _submit(survey: Survey, admission: dict[str, str]):
 
 
 def _check_code(survey: Survey, code: str):
-    limits = security.limits()
+    # Only this client's own wrong codes can make it wait (seconds, doubling up to a
+    # cap); nothing survey-wide is counted, so no one can block others' codes.
+    slowdown = security.limits().code_failures
     client = security.client_key(current_app.config["SECRET_KEY"])
-    for limiter, key in (
-        (limits.code_failures_per_survey, survey.slug),
-        (limits.code_failures_per_client, client),
-    ):
-        if limiter.blocked(key):
-            return _too_many_attempts(limiter.retry_after(key))
+    wait = slowdown.wait(client)
+    if wait:
+        return _too_many_attempts(wait)
     if store.code_is_valid(survey, code, current_app.config["SECRET_KEY"]):
         return _render_form(survey, {"code": code})
-    # Only failures count: a whole office behind one address may enter valid codes.
-    limits.code_failures_per_survey.hit(survey.slug)
-    limits.code_failures_per_client.hit(client)
+    slowdown.failure(client)
     error = (
         _("Please enter your code.")
         if not code.strip()
@@ -174,7 +174,12 @@ def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None
         )
     else:
         page, status = error_page(
-            429, message=_("Too many attempts have been made. Wait a few minutes and try again.")
+            429,
+            message=_(
+                "Too many wrong codes have been tried from this device. Wait %(seconds)d "
+                "seconds and try again.",
+                seconds=retry_after,
+            ),
         )
     return page, status, {"Retry-After": str(retry_after)}
 
