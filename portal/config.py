@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
 }
 
+
 def proxy_count(value: str) -> int:
     """``VARNA_BEHIND_PROXY``: a number of proxies; "true"/"yes" mean one, "false"/"no" none."""
     value = value.strip().lower()

@@ -13,10 +13,10 @@ from flask_babel import gettext
 from portal import store
 from portal.services import accounts, audit
 from portal.store.models import AuditEntry
+from portal.web import security
 from portal.web.admin import auth, forms
 from portal.web.admin.auth import current_user, require_role
 from portal.web.errors import error_page
-from portal.web import security
 from portal.web.routes import Routes
 
 routes = Routes()
