@@ -7,11 +7,23 @@ fail without the protection it names.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+from portal import store
+from portal.extensions import db
 from portal.services import throttle
 from portal.web import security
 from surveys.definition import load_template
-from tests.factories import csrf_token, install_clock, login, make_app, make_survey, make_user
+from tests.factories import (
+    csrf_token,
+    install_clock,
+    logged_in_as,
+    login,
+    make_app,
+    make_survey,
+    make_user,
+)
+from tests.portal.board_fixtures import CURRENT_DAY, answer, publish
 
 STAFF = load_template("staff_threats")
 
@@ -160,3 +172,86 @@ def test_many_failures_past_the_slowdown_still_get_a_clear_answer(tmp_path):
 
 def _from(address: str) -> dict[str, str]:
     return {"X-Forwarded-For": address}
+
+
+# -- ballot stuffing in link mode --------------------------------------------------------------
+
+TARGET_UNIT, TARGET_ROLE = "elderly_disability", "manager"
+# The made-up answers cover both answers the attacker wants to tell apart, so that
+# each published count the real answer adds to is large enough to be shown exactly.
+FAKES = (
+    {"role": TARGET_ROLE, "unit": TARGET_UNIT, "exp_threats": "2to5", "worry": "often"},
+    {"role": TARGET_ROLE, "unit": TARGET_UNIT, "exp_threats": "never", "worry": "never"},
+)
+
+
+def _stuffed_world(tmp_path, target_answers: dict[str, str]):
+    """The issue's attack: 120 ordinary responses, one real respondent alone in a unit
+    (and a role), 60 made-up responses with known answers into the same unit; then
+    closed and published. Returns the published report (Swedish) and the real
+    respondents' groups."""
+    app = make_app(tmp_path, SUBMISSIONS_PER_CLIENT=10**6, TESTING=True)
+    survey, _ = make_survey(app)
+    roles = ("ss_children", "ss_adults", "ss_finance", "assessor", "intake", "treatment")
+    units = ("children", "adults", "finance", "other")
+    threats = ("never", "once", "2to5", "never", "more5")
+    real = []
+    for i in range(120):
+        overrides = {
+            "role": roles[i % len(roles)],
+            "unit": units[i % len(units)],
+            "exp_threats": threats[i % len(threats)],
+        }
+        answer(app, survey, 1, **overrides)
+        real.append(overrides)
+    target = {"role": TARGET_ROLE, "unit": TARGET_UNIT, **target_answers}
+    answer(app, survey, 1, **target)
+    real.append(target)
+    for fake in FAKES:  # one attacker, 60 responses
+        answer(app, survey, 30, **fake)
+    survey = publish(app, survey, CURRENT_DAY)
+    with app.app_context(), db.connection_context():
+        report = json.loads(store.report_snapshot(survey, "sv"))["report"]
+    return report, real
+
+
+def _published_groups(report) -> dict[tuple[str, str, str], list]:
+    """Every published row: (table, breakdown, group) → its figures."""
+    rows = {}
+    for table in (*report["indicators"], *report["questions"]):
+        for breakdown, groups in table["breakdowns"].items():
+            for row in groups:
+                rows[(table["key"], breakdown, row["group"])] = row
+    return rows
+
+
+def _real_in_group(real: list[dict[str, str]], breakdown: str, group: str) -> int:
+    if breakdown == "all":
+        return len(real)
+    return sum(1 for r in real if r.get(breakdown, "lt2") == group)  # years: first option
+
+
+def test_stuffing_a_link_mode_survey_reveals_nothing_about_the_real_respondent(tmp_path):
+    # Two worlds that differ only in the real respondent's answers. Any published
+    # figure that differs between them tells the attacker (who knows the 60 made-up
+    # answers) something; it may do so only in a group where at least k real
+    # respondents stand together, so that no one is singled out.
+    threatened, _ = _stuffed_world(tmp_path / "a", {"exp_threats": "2to5", "worry": "often"})
+    calm, real = _stuffed_world(tmp_path / "b", {"exp_threats": "never", "worry": "never"})
+    first, second = _published_groups(threatened), _published_groups(calm)
+    assert set(first) == set(second)
+    revealing = {key for key in first if first[key] != second[key]}
+    assert revealing  # the whole survey's figures do change with the real answers
+    for table, breakdown, group in revealing:
+        assert _real_in_group(real, breakdown, group) >= 5, (table, breakdown, group)
+    # The rule behind it: a link-mode survey publishes no breakdown at all, and says why.
+    assert set(threatened["breakdowns"]) == {"all"}
+    assert any("delad länk" in note for note in threatened["notes"])
+
+
+def test_hr_reads_the_rule_on_the_create_survey_page(app, client):
+    logged_in_as(app, client, "hr")
+    html = client.get("/admin/surveys/new").get_data(as_text=True)
+    assert "publiceras bara för enkäter som besvaras med koder" in html
+    html = client.get("/admin/surveys/new?lang=en").get_data(as_text=True)
+    assert "published only for surveys answered with codes" in html

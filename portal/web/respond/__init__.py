@@ -89,13 +89,16 @@ def thanks(slug: str):
 
 
 def _submit(survey: Survey, admission: dict[str, str]):
-    # Per client (a keyed hash of its address, in memory): a flood from one client
-    # never refuses anyone else's answers.
-    limiter = security.limits().submissions
-    client = security.client_key(current_app.config["SECRET_KEY"])
-    if limiter.blocked(client):
-        return _too_many_attempts(limiter.retry_after(client), keep_form=admission)
-    limiter.hit(client)
+    if survey.access == "link":
+        # A brake on floods in link mode (in codes mode every response needs a code):
+        # per client (a keyed hash of its address, in memory), so that a flood never
+        # refuses anyone else's answers. What protects respondents from stuffing is
+        # that link-mode results have no breakdowns (portal/reports/scope.py).
+        limiter = security.limits().submissions
+        client = security.client_key(current_app.config["SECRET_KEY"])
+        if limiter.blocked(client):
+            return _too_many_attempts(limiter.retry_after(client), keep_form=admission)
+        limiter.hit(client)
     definition = survey.definition()
     form = request.form.to_dict(flat=False)
     # Werkzeug decodes invalid UTF-8 as U+FFFD; such a form is refused, not stored garbled.
