@@ -53,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_WINDOW_SECONDS": 15 * 60,
     "LOGIN_LOCK_SECONDS": 15 * 60,
     "LOGIN_DELAY_SECONDS": 2,  # the first wait; it doubles with each further failure
+    # The purge button deletes raw rows for about this long per request, in short
+    # transactions; the rest is finished by "Continue the purge" or the next tick.
+    "PURGE_REQUEST_SECONDS": 2,
     # Admin sessions end after inactivity and, regardless, after a working day.
     "ADMIN_IDLE_TIMEOUT_MINUTES": 30,
     "ADMIN_SESSION_MAX_HOURS": 12,

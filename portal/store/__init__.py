@@ -35,10 +35,13 @@ from portal.store.counts import (  # noqa: F401 - the package's API
     result_counts,
 )
 from portal.store.database import (  # noqa: F401 - the package's API
+    UNAVAILABLE,
     backup_sqlite,
     compact,
+    connect_checked,
     create_tables,
     database_ok,
+    discard_connection,
     is_sqlite,
     open_database,
     shuffle_storage_order,
@@ -75,6 +78,7 @@ from portal.store.responses import (  # noqa: F401 - the package's API
 )
 from portal.store.surveys import (  # noqa: F401 - the package's API
     SLUG_BYTES,
+    begin_purge,
     create_survey,
     get_survey,
     list_published,
@@ -82,7 +86,9 @@ from portal.store.surveys import (  # noqa: F401 - the package's API
     new_slug,
     previous_published,
     publish,
+    purge_chunk,
     purge_responses,
+    raw_row_counts,
     report_snapshot,
     response_count,
     response_counts,
@@ -97,6 +103,7 @@ from portal.store.surveys import (  # noqa: F401 - the package's API
     survey_units,
     surveys_titled,
     transition,
+    unfinished_purges,
     unit_question_key,
     unit_response_counts,
     update_draft,

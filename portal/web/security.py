@@ -22,10 +22,14 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.web.errors import error_page
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -72,6 +76,24 @@ def register(app: Flask) -> None:
             headers["Pragma"] = "no-cache"
         return response
 
+    def reject_unreadable_input():
+        # A NUL byte or a percent-encoded sequence that is not UTF-8 is never typed
+        # by a person; werkzeug would keep it literally ("%C3(") and PostgreSQL
+        # cannot store a NUL at all. Refused with a 400 in the user's language.
+        if not readable_input():
+            return error_page(
+                400,
+                _("The form could not be read"),
+                _(
+                    "Some characters in what was sent could not be read. Go back, check your "
+                    "answers and send again."
+                ),
+            )
+        return None
+
+    # First of all hooks: the CSRF check reads the form, and the body must be read
+    # (and cached for the form parser) before that.
+    app.before_request_funcs.setdefault(None, []).insert(0, reject_unreadable_input)
     app.session_interface = HttpsAwareSessionInterface()
     app.extensions["varna_limits"] = Limits(
         code_failures=SlowDown(
@@ -225,6 +247,26 @@ class SlowDown:
                 # Bound memory under a flood of distinct keys: drop idle ones.
                 for stale in [k for k, v in self._failures.items() if v[1] <= now - self.window]:
                     del self._failures[stale]
+
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def readable_input() -> bool:
+    """Whether the query string and a urlencoded body decode as UTF-8 without NUL bytes."""
+    parts = [request.query_string]
+    if request.method == "POST" and request.mimetype == FORM_TYPE:
+        # Cached, so that the form is parsed from the same bytes afterwards.
+        parts.append(request.get_data(cache=True))
+    for raw in parts:
+        try:
+            text = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        if "\x00" in text:
+            return False
+    return True
 
 
 def client_key(secret_key: str) -> str:

@@ -9,12 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import peewee
+import pytest
+
 from portal import store
 from portal.extensions import db
 from portal.services import throttle
+from portal.store import responses as responses_store
+from portal.store.models import AuditEntry
 from portal.web import security
 from surveys.definition import load_template
+from tests.conftest import POSTGRES_URL
 from tests.factories import (
+    complete_answers,
     csrf_token,
     install_clock,
     logged_in_as,
@@ -22,6 +29,9 @@ from tests.factories import (
     make_app,
     make_survey,
     make_user,
+    open_form,
+    post_form,
+    submit,
 )
 from tests.portal.board_fixtures import CURRENT_DAY, answer, publish
 
@@ -255,3 +265,197 @@ def test_hr_reads_the_rule_on_the_create_survey_page(app, client):
     assert "publiceras bara för enkäter som besvaras med koder" in html
     html = client.get("/admin/surveys/new?lang=en").get_data(as_text=True)
     assert "published only for surveys answered with codes" in html
+
+
+# -- retention purge ---------------------------------------------------------------------------
+
+
+def _published_with_responses(app, responses: int, months: int | None = None):
+    survey, _ = make_survey(app)
+    answer(app, survey, responses, suggestions="Raderas vid gallring")
+    survey = publish(app, survey, CURRENT_DAY)
+    if months is not None:
+        with app.app_context(), db.connection_context():
+            store.set_purge_after(survey, months)
+    return survey
+
+
+def _raw_rows(app, survey) -> int:
+    with app.app_context(), db.connection_context():
+        return sum(store.raw_row_counts(survey).values())
+
+
+def test_no_request_purges_only_tick_does(app, client, runner):
+    survey = _published_with_responses(app, 3, months=1)
+    app.config["TODAY"] = CURRENT_DAY + dt.timedelta(days=400)  # long past the retention
+    assert client.get("/admin/login").status_code == 200  # anonymous, before any login
+    logged_in_as(app, client, "hr")
+    assert client.get("/admin/surveys").status_code == 200
+    assert _raw_rows(app, survey) > 0
+    with app.app_context(), db.connection_context():
+        assert store.get_survey(survey.slug).purged_on is None
+    result = runner.invoke(args=["tick", "--today", "2027-06-01"])
+    assert f"{survey.slug}: responses purged" in result.output
+    assert _raw_rows(app, survey) == 0
+
+
+def test_the_purge_button_deletes_in_short_steps_and_other_answers_keep_flowing(
+    app, client, monkeypatch
+):
+    survey = _published_with_responses(app, 6)
+    other, _ = make_survey(app)
+    monkeypatch.setattr(store.surveys, "PURGE_CHUNK_RESPONSES", 2)
+    app.config["PURGE_REQUEST_SECONDS"] = 0  # one short step per request
+    logged_in_as(app, client, "hr")
+    purge = f"/admin/surveys/{survey.slug}/purge"
+    page = post_form(client, purge, {"slug": survey.slug})
+    assert page.headers["Location"].endswith(purge)
+    html = client.get(purge).get_data(as_text=True)
+    assert "Gallringen pågår" in html
+    left = _raw_rows(app, survey)
+    assert 0 < left < 6 * 40
+    # Between the steps nothing holds the database: a colleague answers another survey.
+    answer(app, other, 1)
+    steps = 0
+    while _raw_rows(app, survey):
+        html = client.get(purge).get_data(as_text=True)
+        page = client.post(f"{purge}/continue", data={"csrf_token": csrf_token(html)})
+        assert page.status_code == 303
+        steps += 1
+    assert steps >= 2
+    assert page.headers["Location"].endswith(f"/admin/surveys/{survey.slug}")
+    with app.app_context(), db.connection_context():
+        assert store.response_count(other) == 1
+        assert [e.action for e in AuditEntry.select()].count("responses_purged") == 1
+
+
+def test_an_interrupted_purge_is_finished_by_tick(app, runner):
+    survey = _published_with_responses(app, 2)
+    with app.app_context(), db.connection_context():
+        assert store.begin_purge(survey, CURRENT_DAY) is not None  # then the worker died
+    assert _raw_rows(app, survey) > 0
+    result = runner.invoke(args=["tick"])
+    assert f"{survey.slug}: purge finished" in result.output
+    assert _raw_rows(app, survey) == 0
+
+
+# -- error paths -------------------------------------------------------------------------------
+
+
+def _answers_kept(page) -> bool:
+    return "Sparas tills databasen svarar" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        peewee.OperationalError("database or disk is full"),  # SQLite's SQLITE_FULL
+        peewee.OperationalError("could not extend file: No space left on device"),  # PostgreSQL
+    ],
+)
+def test_a_full_disk_gives_the_retry_page_with_the_answers_kept(app, client, monkeypatch, error):
+    survey, _ = make_survey(app)
+    hidden = open_form(client, survey.slug)
+
+    def disk_full(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(responses_store, "_insert_responses", disk_full)
+    answers = complete_answers(STAFF, suggestions="Sparas tills databasen svarar")
+    page = submit(client, survey.slug, answers, hidden)
+    assert page.status_code == 503
+    assert _answers_kept(page)
+    monkeypatch.undo()
+    with app.app_context(), db.connection_context():
+        assert store.response_count(survey) == 0
+    # Once there is room again the same form is accepted: its token was not spent.
+    assert submit(client, survey.slug, answers, hidden).status_code == 303
+
+
+def test_a_lost_database_connection_gives_the_retry_page_with_the_answers_kept(
+    app, client, monkeypatch
+):
+    # What a PostgreSQL restart does to a connection in use: the next statement fails.
+    survey, _ = make_survey(app)
+    hidden = open_form(client, survey.slug)
+
+    def server_gone(*args, **kwargs):
+        raise peewee.InterfaceError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(responses_store, "_insert_responses", server_gone)
+    answers = complete_answers(STAFF, suggestions="Sparas tills databasen svarar")
+    page = submit(client, survey.slug, answers, hidden)
+    assert page.status_code == 503
+    assert _answers_kept(page)
+
+
+def test_an_unreachable_database_gives_the_retry_page(app, client, monkeypatch):
+    survey, _ = make_survey(app)
+
+    def refused(*args, **kwargs):
+        raise peewee.OperationalError("connection refused")
+
+    monkeypatch.setattr(store.surveys, "get_survey", refused)
+    monkeypatch.setattr(store, "get_survey", refused)
+    page = client.get(f"/s/{survey.slug}")
+    assert page.status_code == 503
+    assert "Retry-After" in page.headers
+    assert "Traceback" not in page.get_data(as_text=True)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL (VARNA_TEST_DATABASE_URL)")
+def test_a_postgresql_restart_is_survived(app, client):
+    # Every connection the portal holds is killed, as a restart does; the pooled
+    # connections are stale. The next submission must succeed or get the retry page.
+    survey, _ = make_survey(app)
+    hidden = open_form(client, survey.slug)
+    import psycopg2
+
+    killer = psycopg2.connect(POSTGRES_URL)
+    killer.autocommit = True
+    with killer.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    killer.close()
+    answers = complete_answers(STAFF, suggestions="Sparas tills databasen svarar")
+    page = submit(client, survey.slug, answers, hidden)
+    assert page.status_code in (303, 503)
+    if page.status_code == 503:
+        assert _answers_kept(page)
+    else:
+        with app.app_context(), db.connection_context():
+            assert store.response_count(survey) == 1
+
+
+def test_a_nul_byte_in_a_slug_is_not_found(app, client):
+    make_survey(app)
+    for path in ("/s/abc%00def", "/admin/surveys/abc%00def", "/board/abc%00def"):
+        assert client.get(path).status_code in (302, 404), path
+    assert client.get("/s/abc%00def").status_code == 404
+    with app.app_context(), db.connection_context():
+        assert store.get_survey("abc\x00def") is None
+
+
+def test_a_nul_byte_or_invalid_utf8_in_a_form_is_a_400_in_the_users_language(app, client):
+    survey, _ = make_survey(app)
+    hidden = open_form(client, survey.slug)
+    body = "&".join(f"{k}={v}" for k, v in {**hidden, "action": "submit"}.items())
+    for bad in ("suggestions=%C3%28", "suggestions=a%00b", "role=%FF"):
+        page = client.post(
+            f"/s/{survey.slug}",
+            data=f"{body}&{bad}",
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert page.status_code == 400, bad
+        assert "Formuläret kunde inte läsas" in page.get_data(as_text=True)
+    page = client.post(
+        "/admin/login?lang=en",
+        data="email=a%C3%28%40example.se&password=x",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert page.status_code == 400
+    assert "The form could not be read" in page.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        assert store.response_count(survey) == 0
