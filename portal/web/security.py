@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -94,7 +94,24 @@ def register(app: Flask) -> None:
     # First of all hooks: the CSRF check reads the form, and the body must be read
     # (and cached for the form parser) before that.
     app.before_request_funcs.setdefault(None, []).insert(0, reject_unreadable_input)
-    app.session_interface = HttpsAwareSessionInterface()
+
+    @app.before_request
+    def reload_cross_site_links():
+        # A link from another site into the logged-in area comes without the Strict
+        # admin cookie. Reload the page from this site: the browser then sends the
+        # cookie, and the session is neither lost nor overwritten.
+        if (
+            request.method == "GET"
+            and in_admin_area(request.path)
+            and cross_site()
+            and not any(name in request.cookies for name in (ADMIN_COOKIE, ADMIN_COOKIE_HTTPS))
+        ):
+            target = request.full_path.rstrip("?")
+            page = render_template("reload.html", target=target)
+            return page, 200, {"Refresh": f"0; url={target}"}
+        return None
+
+    app.session_interface = SplitSessionInterface()
     app.extensions["varna_limits"] = Limits(
         code_failures=SlowDown(
             free=app.config["CODE_FAILURES_PER_CLIENT"],
@@ -106,23 +123,64 @@ def register(app: Flask) -> None:
     )
 
 
-class HttpsAwareSessionInterface(SecureCookieSessionInterface):
-    """Marks the session cookie Secure whenever the request came over HTTPS.
+ADMIN_AREAS = ("/admin", "/board")
+ADMIN_COOKIE = "varna-admin"
+# Over HTTPS the admin cookie carries the __Host- prefix: browsers then accept it
+# only with Secure, Path=/ and no Domain, so no subdomain can set or shadow it.
+ADMIN_COOKIE_HTTPS = "__Host-varna-admin"
 
-    Behind a TLS-terminating proxy this relies on X-Forwarded-Proto (see
-    VARNA_BEHIND_PROXY); plain-HTTP development on loopback keeps working.
+
+def in_admin_area(path: str) -> bool:
+    """Whether ``path`` belongs to the logged-in area (administration and board)."""
+    return any(path == area or path.startswith(area + "/") for area in ADMIN_AREAS)
+
+
+def _secure(app: Flask) -> bool:
+    return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+
+
+class SplitSessionInterface(SecureCookieSessionInterface):
+    """Two session cookies: one for respondents' pages, one for the logged-in area.
+
+    Respondent pages (``varna``, SameSite=Lax, so that a link from an e-mail
+    works) keep only the CSRF token and the language. The administration and
+    the board have a cookie of their own, ``__Host-varna-admin`` over HTTPS,
+    always SameSite=Strict, holding the login: nothing a respondent page does
+    (choosing a language, following a link from another site to a survey)
+    can re-issue it with weaker attributes or overwrite it. A request that
+    reaches the logged-in area from another site (``Sec-Fetch-Site:
+    cross-site``) arrives without the Strict cookie; it is answered without
+    touching the cookie (see ``register``), so such a link never logs anyone out.
     """
 
+    def get_cookie_name(self, app: Flask) -> str:
+        if request and in_admin_area(request.path):
+            return ADMIN_COOKIE_HTTPS if _secure(app) else ADMIN_COOKIE
+        return super().get_cookie_name(app)
+
     def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
+        return _secure(app)
 
     def get_cookie_samesite(self, app: Flask) -> str | None:
-        # A cookie that carries an admin login is never sent on requests started
-        # by another site, not even top-level links (security requirement 9);
-        # respondents keep Lax, so a link from an e-mail opens the survey normally.
-        if g.get("admin_session"):
+        if in_admin_area(request.path):
             return "Strict"
         return super().get_cookie_samesite(app)
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return "/"  # required by the __Host- prefix, and the same for both cookies
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        return None  # a host-only cookie (also required by the __Host- prefix)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if in_admin_area(request.path) and cross_site():
+            return  # the Strict cookie was not sent: never overwrite it
+        super().save_session(app, session, response)
+
+
+def cross_site() -> bool:
+    """Whether the browser says this request was started by another site."""
+    return request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import peewee
 import pytest
@@ -21,6 +27,7 @@ from portal.web import security
 from surveys.definition import load_template
 from tests.conftest import POSTGRES_URL
 from tests.factories import (
+    DEFAULT_PASSWORD,
     complete_answers,
     csrf_token,
     install_clock,
@@ -459,3 +466,121 @@ def test_a_nul_byte_or_invalid_utf8_in_a_form_is_a_400_in_the_users_language(app
     assert "The form could not be read" in page.get_data(as_text=True)
     with app.app_context(), db.connection_context():
         assert store.response_count(survey) == 0
+
+
+# -- headers and cookies -----------------------------------------------------------------------
+
+
+def _strict_cookies_withheld(client):
+    """What a browser does on a request started by another site: Strict cookies stay home."""
+    jar = client._cookies
+    withheld = {key: c for key, c in jar.items() if (c.same_site or "").lower() == "strict"}
+    for key in withheld:
+        del jar[key]
+    return withheld
+
+
+def _restore(client, withheld):
+    for key, cookie in withheld.items():
+        client._cookies.setdefault(key, cookie)  # unless the response replaced it
+
+
+def test_choosing_a_language_on_a_respondent_page_never_weakens_the_admin_cookie(app, client):
+    logged_in_as(app, client, "hr")
+    page = client.get("/?lang=en")
+    for header in page.headers.getlist("Set-Cookie"):
+        assert not header.startswith(("varna-admin=", "__Host-varna-admin=")), header
+    assert client.get_cookie("varna-admin").same_site == "Strict"
+    assert client.get("/admin/").status_code == 200  # still logged in
+
+
+def test_a_link_from_another_site_never_logs_hr_out(app, client):
+    survey, _ = make_survey(app)
+    logged_in_as(app, client, "hr")
+    # A link in an e-mail or on the intranet to a survey, then to an admin page.
+    for path in (f"/s/{survey.slug}", f"/admin/surveys/{survey.slug}"):
+        withheld = _strict_cookies_withheld(client)
+        page = client.get(path, headers={"Sec-Fetch-Site": "cross-site"})
+        assert page.status_code == 200
+        for header in page.headers.getlist("Set-Cookie"):
+            assert not header.startswith("varna-admin="), header
+        _restore(client, withheld)
+        assert client.get("/admin/").status_code == 200, path
+    page = client.get(f"/admin/surveys/{survey.slug}", headers={"Sec-Fetch-Site": "cross-site"})
+    assert page.status_code == 200
+
+
+def test_a_cross_site_link_into_the_admin_area_reloads_from_this_site(app, client):
+    page = client.get("/admin/surveys?x=1", headers={"Sec-Fetch-Site": "cross-site"})
+    assert page.status_code == 200
+    assert page.headers["Refresh"] == "0; url=/admin/surveys?x=1"
+    assert "Set-Cookie" not in page.headers
+
+
+def test_the_public_results_link_comes_from_the_base_url_never_the_host_header(tmp_path):
+    app = make_app(tmp_path, BEHIND_PROXY=1, BASE_URL="https://varna.example.se")
+    survey, _ = make_survey(app, status="published")
+    with app.app_context(), db.connection_context():
+        store.set_public_results(survey, True)
+    make_user(app, "hr@example.se", "hr")
+    client = app.test_client()
+    forged = {
+        "base_url": "http://evil.example",
+        "headers": {"X-Forwarded-Host": "evil2.example", "X-Forwarded-For": "203.0.113.9"},
+    }
+    html = client.get("/admin/login", **forged).get_data(as_text=True)
+    data = {"csrf_token": csrf_token(html), "email": "hr@example.se", "password": DEFAULT_PASSWORD}
+    assert client.post("/admin/login", data=data, **forged).status_code == 302
+    html = client.get(f"/admin/surveys/{survey.slug}", **forged).get_data(as_text=True)
+    assert f"https://varna.example.se/results/{survey.slug}" in html
+    assert "evil" not in html
+
+
+def test_gunicorn_never_logs_a_client_address(tmp_path):
+    # A malformed request makes gunicorn log "Invalid request from ip=…"; with the
+    # project's configuration the address never reaches the log.
+    root = Path(__file__).resolve().parents[2]
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    if not gunicorn.exists():
+        pytest.skip("gunicorn is not installed in this environment")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "VARNA_BIND": f"127.0.0.1:{port}",
+        "VARNA_WORKERS": "1",
+        "VARNA_INSTANCE_PATH": str(tmp_path),
+        "VARNA_SECRET_KEY": "test-secret-key",
+        "VARNA_DATABASE_URL": f"sqlite:///{tmp_path / 'varna.sqlite3'}",
+        "VARNA_ARGON2_MEMORY_COST": str(19 * 1024),
+        "VARNA_ARGON2_TIME_COST": "2",
+        "VARNA_ARGON2_PARALLELISM": "1",
+    }
+    log = tmp_path / "gunicorn.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+            [str(gunicorn), "-c", "portal/gunicorn.conf.py", "app:app"],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while "Booting worker" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            for request in (b"GARBAGE\r\n\r\n", b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n"):
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+                    connection.sendall(request)
+                    connection.recv(1024)
+            while "Invalid request" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    lines = log.read_text().splitlines()
+    assert any("Invalid request" in line for line in lines), lines
+    for line in lines:
+        if "Listening at" not in line:
+            assert "127.0.0.1" not in line, line

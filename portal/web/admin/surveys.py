@@ -187,6 +187,9 @@ def _detail(survey: Survey, codes_form: CodesForm, status: int = 200):
         overall=monitoring.overall(survey),
         unit_rates=monitoring.unit_rates(survey),
         link=link,
+        # From VARNA_BASE_URL, never from the request's Host or X-Forwarded-Host.
+        public_link=current_app.config["BASE_URL"].rstrip("/")
+        + url_for("board.public", slug=survey.slug),
         qr_svg=_qr(link) if survey.access == "link" else None,
         issued=issued,
         used=used,
