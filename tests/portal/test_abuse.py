@@ -584,3 +584,21 @@ def test_gunicorn_never_logs_a_client_address(tmp_path):
     for line in lines:
         if "Listening at" not in line:
             assert "127.0.0.1" not in line, line
+
+
+def test_codes_guessed_through_the_whole_form_are_slowed_down_too(tmp_path):
+    app = make_app(tmp_path, CODE_FAILURES_PER_CLIENT=3)
+    survey, codes = make_survey(app, access="codes", codes=1)
+    client = app.test_client()
+    token = csrf_token(client.get(f"/s/{survey.slug}").get_data(as_text=True))
+    statuses = []
+    for i in range(6):
+        data = {
+            **complete_answers(STAFF),
+            "csrf_token": token,
+            "code": f"AAAAABBBB{i}",
+            "action": "submit",
+        }
+        statuses.append(client.post(f"/s/{survey.slug}", data=data).status_code)
+    assert statuses[:3] == [409, 409, 409]
+    assert 429 in statuses[3:]

@@ -95,10 +95,16 @@ def _submit(survey: Survey, admission: dict[str, str]):
         # refuses anyone else's answers. What protects respondents from stuffing is
         # that link-mode results have no breakdowns (portal/reports/scope.py).
         limiter = security.limits().submissions
-        client = security.client_key(current_app.config["SECRET_KEY"])
+        client = _client()
         if limiter.blocked(client):
             return _too_many_attempts(limiter.retry_after(client), keep_form=admission)
         limiter.hit(client)
+    else:
+        # A code sent with the whole form is a guess like any other: the same
+        # per-client slowdown as code entry applies (see _check_code).
+        wait = security.limits().code_failures.wait(_client())
+        if wait:
+            return _too_many_attempts(wait, keep_form=admission)
     definition = survey.definition()
     form = request.form.to_dict(flat=False)
     # Werkzeug decodes invalid UTF-8 as U+FFFD; such a form is refused, not stored garbled.
@@ -131,6 +137,7 @@ def _submit(survey: Survey, admission: dict[str, str]):
     except store.SurveyNotOpen:
         return _closed_page(survey, submitted=True)
     except store.CodeRejected:
+        security.limits().code_failures.failure(_client())
         return render_template("respond/code_used.html", survey=survey), 409
     except store.AlreadySubmitted:
         return render_template("respond/already.html", survey=survey), 409
@@ -145,7 +152,7 @@ def _check_code(survey: Survey, code: str):
     # Only this client's own wrong codes can make it wait (seconds, doubling up to a
     # cap); nothing survey-wide is counted, so no one can block others' codes.
     slowdown = security.limits().code_failures
-    client = security.client_key(current_app.config["SECRET_KEY"])
+    client = _client()
     wait = slowdown.wait(client)
     if wait:
         return _too_many_attempts(wait)
@@ -161,6 +168,11 @@ def _check_code(survey: Survey, code: str):
         )
     )
     return render_template("respond/code.html", survey=survey, error=error), 400
+
+
+def _client() -> str:
+    """This client for the rate limits: a keyed hash of its real address, in memory only."""
+    return security.client_key(current_app.config["SECRET_KEY"])
 
 
 def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None):
