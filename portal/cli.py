@@ -196,6 +196,12 @@ def create_survey(template_key, title, title_en, access, code_count, codes_out, 
         raise click.UsageError("--codes and --codes-out are only for --access codes")
     if codes_out is not None and codes_out.exists():
         raise click.UsageError(f"{codes_out} exists already; codes are never overwritten")
+    if code_count is not None and not 1 <= code_count <= lifecycle.MAX_CODES_PER_BATCH:
+        raise click.UsageError(
+            f"--codes must be between 1 and {lifecycle.MAX_CODES_PER_BATCH} (one batch; add more "
+            "on the survey's page or with another batch later)",
+            ctx=None,
+        )
     settings = lifecycle.SurveySettings(
         title_sv=title, title_en=title_en or title, access=access, min_group=min_group
     )
@@ -205,7 +211,9 @@ def create_survey(template_key, title, title_en, access, code_count, codes_out, 
         except DefinitionError as exc:
             raise click.ClickException(str(exc)) from exc
         if access == "codes":
-            codes = store.generate_codes(survey, code_count, current_app.config["SECRET_KEY"])
+            codes = lifecycle.generate_codes(
+                survey, code_count, current_app.config["SECRET_KEY"], actor=None
+            )
             _write_codes(codes_out, codes)
     click.echo(f"Created draft survey {survey.slug}")
     click.echo(f"Link: {survey_link(survey.slug)}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from portal import store
+from portal import codes, store
 from portal.services import audit
 from portal.store.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, RESULT_STATUSES, Status, Survey
 from surveys import N_
@@ -315,7 +315,8 @@ def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -
             min=1,
             max=MAX_CODES_PER_BATCH,
         )
-    codes = store.generate_codes(survey, count, secret_key)
+    raw = codes.new_codes(count)
+    store.add_codes(survey, [codes.code_hash(secret_key, c) for c in raw])
     audit.record(
         "codes_generated",
         actor=actor,
@@ -323,7 +324,7 @@ def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -
         detail=N_("Number of codes: %(count)s"),
         params={"count": count},
     )
-    return codes
+    return [codes.format_code(c) for c in raw]
 
 
 def revoke_unused_codes(survey: Survey, *, actor: Any) -> int:
