@@ -15,7 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from portal import store
+from portal import clock, store
 from portal.extensions import db
 from portal.reports import results
 from portal.services import lifecycle, monitoring, publication
@@ -46,7 +46,8 @@ def register(app: Flask) -> None:
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    """Today where the portal is used: the one clock the web pages use too."""
+    return clock.today()
 
 
 def _refused(exc: lifecycle.LifecycleError) -> click.ClickException:
@@ -357,8 +358,11 @@ def demo_data(slug: str, count: int, seed: int | None) -> None:
                 f"the survey is {survey.status}; demo data can only be added to an open survey"
             )
         try:
-            # Making and validating answers costs more than storing them: other cores help.
-            workers = max(1, min(4, (os.cpu_count() or 1)))
+            # Making and validating answers costs more than storing them: spare cores
+            # help. With two cores or fewer the spawned workers only compete with
+            # the writing process (measured: slower), so it is all done here.
+            cores = os.cpu_count() or 1
+            workers = 1 if cores <= 2 else min(4, cores - 1)
             stored = store.submit_responses(
                 survey, survey.definition(), demo_answers(survey, count, seed, workers)
             )

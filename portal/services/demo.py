@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from portal import store
+from portal import clock, store
 from portal.services import accounts, lifecycle, monitoring, publication
 from portal.store.models import STATUSES, Status, Survey
 from surveys.answers import Answers
@@ -45,9 +45,7 @@ def demo_answers(
 
     An exit questionnaire's periods are spread over the twelve months up to ``today``.
     """
-    return demo_responses(
-        survey.definition(), count, seed, today or dt.date.today(), workers=workers
-    )
+    return demo_responses(survey.definition(), count, seed, today or clock.today(), workers=workers)
 
 
 @dataclass(frozen=True)

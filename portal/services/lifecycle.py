@@ -16,9 +16,8 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from portal import codes, store
+from portal import clock, codes, store
 from portal.services import audit
 from portal.store.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, RESULT_STATUSES, Status, Survey
 from surveys import N_
@@ -29,8 +28,6 @@ from surveys.definition import (
     with_unit_names,
 )
 
-# Survey dates are dates in the municipality's zone (the default of BABEL_DEFAULT_TIMEZONE).
-LOCAL_ZONE = "Europe/Stockholm"
 MAX_MIN_GROUP = 100
 MAX_CODES_PER_BATCH = 5000
 MAX_INVITED = 1_000_000
@@ -476,9 +473,8 @@ def _record_scheduled(
     detail: str = ON_ITS_DATE,
     params: dict[str, int] | None = None,
 ) -> None:
-    midnight = dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(LOCAL_ZONE))
     store.add_audit_entry(
-        at=midnight.astimezone(dt.UTC).replace(tzinfo=None),
+        at=clock.start_of_day(day),
         actor=None,
         action=action,
         subject=_subject(survey),

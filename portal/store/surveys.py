@@ -12,6 +12,7 @@ from peewee import (
     fn,
 )
 
+from portal import clock
 from portal.store.database import shuffle_storage_order, write_transaction
 from portal.store.errors import WrongStatus
 from portal.store.models import (
@@ -76,7 +77,7 @@ def create_survey(
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    return clock.utcnow().replace(microsecond=0)
 
 
 def unit_question_key(definition: Definition) -> str | None:
