@@ -75,13 +75,13 @@ def prepare(
     from portal import create_app, store
     from portal.extensions import db
     from surveys.definition import load_template
-    from tests.factories import complete_answers
+    from tests.factories import complete_answers, issue_codes
 
     app = create_app()
     definition = load_template("staff_threats")
     with app.app_context(), db.connection_context():
         survey = store.create_survey(definition, title_sv="Last", title_en="Load", access=access)
-        generated = store.generate_codes(survey, codes, env["VARNA_SECRET_KEY"]) if codes else []
+        generated = issue_codes(survey, codes, env["VARNA_SECRET_KEY"]) if codes else []
         store.set_status(survey, "open")
     answers = complete_answers(
         definition,

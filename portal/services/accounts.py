@@ -12,7 +12,7 @@ import re
 
 from flask import current_app
 
-from portal import clock, store
+from portal import clock, codes, store
 from portal.services import audit, passwords, throttle
 from portal.store.models import ROLES, User
 from surveys import N_
@@ -87,14 +87,7 @@ def _account_key(email: str) -> str:
     # A keyed hash: failed logins for a mistyped or unknown address leave no
     # readable trace of what was typed.
     secret = current_app.config["SECRET_KEY"]
-    return "account:" + store.keyed_hash(secret, "login-account", store.normalise_email(email))[:64]
-
-
-def _client_key(client: str) -> str:
-    # ``client`` is already a keyed hash of the real client address (the web layer
-    # takes it from the trusted proxy when VARNA_BEHIND_PROXY is set); the row
-    # holding it is deleted when the throttle window has passed.
-    return "client:" + client[:64]
+    return "account:" + codes.keyed_hash(secret, "login-account", store.normalise_email(email))[:64]
 
 
 def _policies() -> dict[str, throttle.Policy]:
@@ -106,7 +99,7 @@ def _policies() -> dict[str, throttle.Policy]:
 
 
 def _login_keys(email: str, client: str) -> dict[str, str]:
-    return {"account": _account_key(email), "client": _client_key(client)}
+    return {"account": _account_key(email), "client": "client:" + client}
 
 
 def _refuse_if_throttled(keys: dict[str, str]) -> None:
@@ -147,7 +140,7 @@ def _count_failure(keys: dict[str, str]) -> str:
     return ""
 
 
-def authenticate(email: str, password: str, client: str) -> User:
+def authenticate(email: str, password: str, *, client: str) -> User:
     """The enabled account for ``email`` and ``password``, or LoginRefused/LoginThrottled.
 
     Both the account (the address typed) and the client (``client``, a keyed
@@ -284,7 +277,7 @@ def reset_password(user: User, password: str | None, actor: User | None) -> tupl
     return updated, generated
 
 
-def change_own_password(user: User, current: str, new: str, client: str) -> User:
+def change_own_password(user: User, current: str, new: str, *, client: str) -> User:
     """Change one's own password after checking the current one; other sessions end.
 
     Wrong current passwords count like failed logins, so that a session left

@@ -53,7 +53,7 @@ def describe(entry: AuditEntry) -> str:
 
 
 def _client() -> str:
-    """This client for login throttling: a keyed hash of its real address."""
+    """The throttle key of this request's client (a keyed hash of its address, in memory)."""
     return security.client_key(current_app.config["SECRET_KEY"])
 
 
@@ -74,7 +74,7 @@ def login():
     if not form.validate_on_submit():
         return render_template("admin/login.html", form=form), 400 if form.is_submitted() else 200
     try:
-        user = accounts.authenticate(form.email.data, form.password.data, _client())
+        user = accounts.authenticate(form.email.data, form.password.data, client=_client())
     except accounts.LoginThrottled as exc:
         page = render_template("admin/login.html", form=form, error=error_text(exc))
         return page, 429, {"Retry-After": str(exc.retry_after)}
@@ -115,7 +115,7 @@ def password():
         return render_template("admin/password.html", form=form), 400 if form.errors else 200
     try:
         updated = accounts.change_own_password(
-            user, form.current_password.data, form.new_password.data, _client()
+            user, form.current_password.data, form.new_password.data, client=_client()
         )
     except accounts.WrongPassword as exc:
         form.current_password.errors.append(error_text(exc))
