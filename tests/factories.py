@@ -227,8 +227,15 @@ def totp_secret(app: Flask, email: str) -> str | None:
 
 
 def remember_totp(app: Flask, email: str, secret: str) -> None:
-    """Note a secret enrolled through the pages, so that ``login`` can enter its codes."""
-    _TOTP[(id(app), store.normalise_email(email))] = secret
+    """Note a secret enrolled through the pages just now, so that ``login`` can enter its
+    codes (the enrolment used the current step)."""
+    from portal import clock
+    from portal.services import mfa
+
+    key = (id(app), store.normalise_email(email))
+    _TOTP[key] = secret
+    with app.app_context():
+        _LAST_STEP[key] = int(clock.timestamp(clock.utcnow())) // mfa.INTERVAL
 
 
 def totp_code(app: Flask, email: str) -> str:

@@ -102,6 +102,12 @@ def login_user(user: User, method: str = "password") -> None:
     # Clearing the session also replaces the CSRF token: nothing from before the
     # login carries over (no session fixation).
     _end_session()
+    config = current_app.config
+    # Rows of sessions that timed out without a logout go here, so the lists stay true.
+    sessions.purge_expired(
+        dt.timedelta(minutes=config["ADMIN_IDLE_TIMEOUT_MINUTES"]),
+        dt.timedelta(hours=config["ADMIN_SESSION_MAX_HOURS"]),
+    )
     now = clock.timestamp(clock.utcnow())
     token = sessions.start(user, method, request.user_agent.string)
     session[SESSION_KEY] = {
