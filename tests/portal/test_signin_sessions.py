@@ -255,3 +255,18 @@ def test_a_reset_to_a_generated_password_must_be_changed(app, client):
     assert login(app.test_client(), person.email, generated).headers["Location"] == (
         "/admin/password"
     )
+
+
+def test_command_line_resets_a_second_factor_and_ends_sessions(app, client, runner):
+    user = logged_in_as(app, client, "admin")
+    result = runner.invoke(args=["end-sessions", user.email])
+    assert result.exit_code == 0, result.output
+    assert "1 sessions ended" in result.output
+    assert client.get("/admin/").status_code == 302
+    result = runner.invoke(args=["reset-mfa", user.email])
+    assert result.exit_code == 0, result.output
+    assert login(app.test_client(), user.email).headers["Location"] == "/admin/login/enrol"
+    login(client, "kim@example.se")  # unknown: nothing happens
+    assert runner.invoke(args=["reset-mfa", "nobody@example.se"]).exit_code != 0
+    assert runner.invoke(args=["end-sessions"]).exit_code != 0
+    assert runner.invoke(args=["end-sessions", "--all"]).exit_code == 0
