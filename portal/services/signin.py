@@ -27,6 +27,7 @@ from typing import Any
 
 import requests
 from authlib.common.security import generate_token
+from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -271,9 +272,8 @@ def finish(settings: Settings, pending: Pending | None, args: dict[str, str]) ->
                 code_verifier=pending.code_verifier,
                 timeout=HTTP_TIMEOUT,
             )
-    except (requests.RequestException, ValueError) as exc:
-        raise SignInRefused(f"the code could not be exchanged: {exc}"[:300]) from None
-    except Exception as exc:  # Authlib's OAuthError and the like: the provider said no
+    except (requests.RequestException, ValueError, OAuthError) as exc:
+        # OAuthError: the provider refused the code (used, expired, another client's).
         raise SignInRefused(f"the code could not be exchanged: {exc}"[:300]) from None
     id_token = token.get("id_token")
     if not id_token:
@@ -348,14 +348,14 @@ def account_for(settings: Settings, claims: dict[str, Any]) -> User:
     email = email_of(settings, claims)
     user = store.get_user_by_email(email)
     if user is not None and user.disabled:
-        raise AccountDisabled(f"the account {email} is disabled")
+        raise AccountDisabled("the account is disabled")
     if not settings.maps_roles:
         if user is None:
-            raise NoAccount(f"no account with the address {email}")
+            raise NoAccount("no account with this e-mail address (and no role map)")
         return user
     role = mapped_role(settings, claims)
     if role is None:
-        raise NoAccount(f"{email} has no mapped role in {settings.role_claim!r}")
+        raise NoAccount(f"no mapped role in the claim {settings.role_claim!r}")
     if user is None:
         try:
             user = store.create_user(email, UNUSABLE_PASSWORD, role, clock.utcnow())
@@ -374,7 +374,7 @@ def account_for(settings: Settings, claims: dict[str, Any]) -> User:
         try:
             user = store.set_user_role(user.id, role)
         except store.LastActiveAdmin:
-            raise NoAccount(f"{email} would remove the last administrator") from None
+            raise NoAccount("the new role would remove the last administrator") from None
         audit.record(
             "role_changed",
             actor=None,
@@ -386,5 +386,11 @@ def account_for(settings: Settings, claims: dict[str, Any]) -> User:
 
 
 def refused(exc: SignInRefused, claims_email: str = "") -> None:
-    """Write a refused sign-in to the audit log (the reason in English, no token)."""
+    """Write a refused sign-in to the audit log (the reason in English, no token).
+
+    A missing or wrong state is not written: anyone can send such a request,
+    and it says nothing about a person (it is in the application log).
+    """
+    if isinstance(exc, StateMismatch):
+        return
     audit.record("login_sso_refused", actor=None, subject=claims_email, detail=exc.reason[:500])
