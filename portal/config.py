@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -108,12 +109,12 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
 }
 
 
-def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Read the ``VARNA_*`` variables that are set."""
-    environ = os.environ if environ is None else environ
+    source: Mapping[str, str] = os.environ if environ is None else environ
     config = {}
     for name, (key, convert) in ENVIRONMENT.items():
-        value = environ.get(ENV_PREFIX + name)
+        value = source.get(ENV_PREFIX + name)
         if value:
             try:
                 config[key] = convert(value)
@@ -133,8 +134,6 @@ def _check_sso(config: dict[str, Any]) -> None:
         raise SystemExit(f"{ENV_PREFIX}SSO_CLIENT_ID and {ENV_PREFIX}SSO_CLIENT_SECRET must be set")
     if not 0 <= config.get("SSO_CLOCK_SKEW_SECONDS", 60) <= 300:
         raise SystemExit(f"{ENV_PREFIX}SSO_CLOCK_SKEW_SECONDS must be between 0 and 300")
-    from portal.services.signin import parse_role_map
-
     try:
         parse_role_map(config.get("SSO_ROLE_MAP", ""))
     except ValueError as exc:
@@ -176,3 +175,22 @@ def instance_secret_key(instance_path: str) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+SSO_ROLES = ("admin", "hr", "board")  # the roles of portal.store.models.ROLES
+
+
+def parse_role_map(text: str) -> dict[str, str]:
+    """``"admin=grp-1,grp-2;hr=grp-3"`` as ``{"grp-1": "admin", ...}``; raises ValueError."""
+    mapping: dict[str, str] = {}
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        role, sep, values = part.partition("=")
+        role = role.strip()
+        if not sep or role not in SSO_ROLES:
+            raise ValueError(f"unknown role in the role map: {role!r} (use admin, hr or board)")
+        for value in values.split(","):
+            if value.strip():
+                mapping[value.strip()] = role
+    return mapping

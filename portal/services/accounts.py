@@ -14,10 +14,9 @@ from typing import Any
 
 from flask import current_app
 
-from portal import clock, store
+from portal import clock, codes, store
 from portal.services import audit, mfa, passwords, throttle
 from portal.store.models import ROLES, User
-from portal.web import security
 from surveys import N_
 
 
@@ -104,11 +103,7 @@ def _account_key(email: str) -> str:
     # A keyed hash: failed logins for a mistyped or unknown address leave no
     # readable trace of what was typed.
     secret = current_app.config["SECRET_KEY"]
-    return "account:" + store.keyed_hash(secret, "login-account", store.normalise_email(email))[:64]
-
-
-def _client_key() -> str:
-    return "client:" + security.client_key(current_app.config["SECRET_KEY"])
+    return "account:" + codes.keyed_hash(secret, "login-account", store.normalise_email(email))[:64]
 
 
 def _policies() -> dict[str, throttle.Policy]:
@@ -119,8 +114,8 @@ def _policies() -> dict[str, throttle.Policy]:
     }
 
 
-def _login_keys(email: str) -> dict[str, str]:
-    return {"account": _account_key(email), "client": _client_key()}
+def _login_keys(email: str, client: str) -> dict[str, str]:
+    return {"account": _account_key(email), "client": "client:" + client}
 
 
 def _refuse_if_throttled(keys: dict[str, str]) -> None:
@@ -161,7 +156,7 @@ def _count_failure(keys: dict[str, str]) -> str:
     return ""
 
 
-def authenticate(email: str, password: str) -> User:
+def authenticate(email: str, password: str, *, client: str) -> User:
     """The enabled account for ``email`` and ``password``, or LoginRefused/LoginThrottled.
 
     Both the account (the address typed) and the client are throttled. An
@@ -170,7 +165,7 @@ def authenticate(email: str, password: str) -> User:
     """
     if not password_login_allowed(current_app.config, email):
         raise PasswordLoginOff()
-    keys = _login_keys(email)
+    keys = _login_keys(email, client)
     _refuse_if_throttled(keys)
     user = store.get_user_by_email(email)
     if not passwords.verify_password(user.password_hash if user else None, password):
@@ -226,7 +221,7 @@ def complete_login(user: User, method: str = "password") -> None:
 
 def _recovery_hash(code: str) -> str:
     secret = current_app.config["SECRET_KEY"]
-    return store.keyed_hash(secret, "mfa-recovery-code", mfa.normalise_recovery_code(code))
+    return codes.keyed_hash(secret, "mfa-recovery-code", mfa.normalise_recovery_code(code))
 
 
 def _refuse_code(user: User, keys: dict[str, str]) -> SecondFactorRefused:
@@ -241,14 +236,15 @@ def _refuse_code(user: User, keys: dict[str, str]) -> SecondFactorRefused:
     return SecondFactorRefused()
 
 
-def verify_second_factor(user: User, code: str) -> str:
+def verify_second_factor(user: User, code: str, *, client: str) -> str:
     """Check a TOTP or recovery ``code`` for ``user``; returns "totp" or "recovery".
 
     Throttled like passwords, on the same account and client counts. A TOTP
     code is accepted once (its time step is recorded); a recovery code is
-    deleted when used. Raises SecondFactorRefused or LoginThrottled.
+    deleted when used. ``client`` is the client's throttle key. Raises
+    SecondFactorRefused or LoginThrottled.
     """
-    keys = _login_keys(user.email)
+    keys = _login_keys(user.email, client)
     _refuse_if_throttled(keys)
     code = (code or "").strip()[:64]
     if mfa.looks_like_recovery_code(code):
@@ -271,14 +267,14 @@ def verify_second_factor(user: User, code: str) -> str:
     return "totp"
 
 
-def confirm_enrolment(user: User, secret: str, code: str) -> tuple[User, list[str]]:
+def confirm_enrolment(user: User, secret: str, code: str, *, client: str) -> tuple[User, list[str]]:
     """Store ``secret`` as the second factor once ``code`` from the app matches it.
 
     Returns the updated account and ten recovery codes to show once (only
     their keyed hashes are stored). Other sessions of the account end.
     Raises SecondFactorRefused or LoginThrottled.
     """
-    keys = _login_keys(user.email)
+    keys = _login_keys(user.email, client)
     _refuse_if_throttled(keys)
     now = clock.utcnow()
     step = mfa.matching_step(secret, (code or "").strip()[:64], now)
@@ -405,13 +401,13 @@ def reset_password(user: User, password: str | None, actor: User | None) -> tupl
     return updated, generated
 
 
-def change_own_password(user: User, current: str, new: str) -> User:
+def change_own_password(user: User, current: str, new: str, *, client: str) -> User:
     """Change one's own password after checking the current one; other sessions end.
 
     Wrong current passwords count like failed logins, so that a session left
     open cannot be used to guess the password.
     """
-    keys = _login_keys(user.email)
+    keys = _login_keys(user.email, client)
     _refuse_if_throttled(keys)
     if not passwords.verify_password(user.password_hash, current):
         _count_failure(keys)

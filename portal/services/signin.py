@@ -34,8 +34,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from portal import clock, store
+from portal.config import parse_role_map
 from portal.services import audit
-from portal.store.models import ROLES, User
+from portal.store.models import User
 from surveys import N_
 
 HTTP_TIMEOUT = 10  # seconds for each request to the provider
@@ -100,22 +101,6 @@ class Settings:
     def maps_roles(self) -> bool:
         """Whether roles come from claims (else accounts must exist, matched by e-mail)."""
         return bool(self.role_map)
-
-
-def parse_role_map(text: str) -> dict[str, str]:
-    """``"admin=grp-1,grp-2;hr=grp-3"`` as ``{"grp-1": "admin", ...}``; raises ValueError."""
-    mapping: dict[str, str] = {}
-    for part in (text or "").split(";"):
-        if not part.strip():
-            continue
-        role, sep, values = part.partition("=")
-        role = role.strip()
-        if not sep or role not in ROLES:
-            raise ValueError(f"unknown role in the role map: {role!r} (use admin, hr or board)")
-        for value in values.split(","):
-            if value.strip():
-                mapping[value.strip()] = role
-    return mapping
 
 
 def settings_from_config(config: Any) -> Settings | None:

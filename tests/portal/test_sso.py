@@ -308,3 +308,34 @@ def test_sso_is_absent_when_not_configured(app, client):
     assert "/admin/sso/start" not in page
     assert client.get("/admin/sso/start").headers["Location"] == "/admin/login"
     assert client.get("/admin/sso/callback?code=x&state=y").headers["Location"] == "/admin/login"
+
+
+def test_role_map_and_sso_settings_are_checked_at_start():
+    from portal.config import from_environment, parse_role_map
+
+    assert parse_role_map("admin=a,b; hr=c ;board=d") == {
+        "a": "admin",
+        "b": "admin",
+        "c": "hr",
+        "d": "board",
+    }
+    with pytest.raises(ValueError, match="superuser"):
+        parse_role_map("superuser=a")
+    good = {
+        "VARNA_SSO_ISSUER": "https://login.example/tenant/v2.0",
+        "VARNA_SSO_CLIENT_ID": "varna",
+        "VARNA_SSO_CLIENT_SECRET": "s3cret",
+        "VARNA_PASSWORD_LOGIN": "0",
+        "VARNA_BREAK_GLASS_ADMIN": "it@kommun.se",
+    }
+    config = from_environment(good)
+    assert config["PASSWORD_LOGIN"] is False
+    assert config["BREAK_GLASS_ADMIN"] == "it@kommun.se"
+    for bad in (
+        {"VARNA_SSO_ISSUER": "http://login.example/"},
+        {"VARNA_SSO_CLIENT_SECRET": ""},
+        {"VARNA_SSO_ROLE_MAP": "root=x"},
+        {"VARNA_SSO_CLOCK_SKEW_SECONDS": "3600"},
+    ):
+        with pytest.raises(SystemExit):
+            from_environment({**good, **bad})

@@ -13,6 +13,7 @@ from flask_babel import gettext
 from portal import store
 from portal.services import accounts, audit, passwords
 from portal.store.models import AuditEntry
+from portal.web import security
 from portal.web.admin import auth, forms
 from portal.web.admin.auth import current_user, require_role
 from portal.web.errors import error_page
@@ -51,6 +52,11 @@ def describe(entry: AuditEntry) -> str:
         return entry.detail
 
 
+def _client() -> str:
+    """The throttle key of this request's client (a keyed hash of its address, in memory)."""
+    return security.client_key(current_app.config["SECRET_KEY"])
+
+
 def error_text(exc: accounts.AccountError) -> str:
     """The message of a refused account operation in the user's language."""
     return gettext(exc.message, **exc.params)
@@ -83,7 +89,7 @@ def login():
         return _login_page(form, 400 if form.is_submitted() else 200)
     next_page = auth.safe_next(request.args.get("next"))
     try:
-        user = accounts.authenticate(form.email.data, form.password.data)
+        user = accounts.authenticate(form.email.data, form.password.data, client=_client())
     except accounts.LoginThrottled as exc:
         return _login_page(form, 429, error_text(exc), **{"Retry-After": str(exc.retry_after)})
     except accounts.PasswordLoginOff as exc:
@@ -136,7 +142,7 @@ def password():
         return render_template("admin/password.html", form=form), 400 if form.errors else 200
     try:
         updated = accounts.change_own_password(
-            user, form.current_password.data, form.new_password.data
+            user, form.current_password.data, form.new_password.data, client=_client()
         )
     except accounts.WrongPassword as exc:
         form.current_password.errors.append(error_text(exc))

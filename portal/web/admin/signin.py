@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 
 from portal import store
 from portal.services import access, accounts, mfa, sessions, signin
+from portal.web import security
 from portal.web.admin import auth, forms
 from portal.web.admin.accounts import after_login, error_text
 from portal.web.admin.auth import current_user, require_role
@@ -24,6 +25,11 @@ from portal.web.routes import Routes
 routes = Routes()
 log = logging.getLogger(__name__)
 SSO_KEY = "sso_pending"
+
+
+def client_key() -> str:
+    """The throttle key of this request's client (a keyed hash of its address, in memory)."""
+    return security.client_key(current_app.config["SECRET_KEY"])
 
 
 # -- the second factor at login ----------------------------------------------------------
@@ -46,7 +52,7 @@ def login_code():
     if not form.validate_on_submit():
         return render_template("admin/login_code.html", form=form), 400 if form.errors else 200
     try:
-        accounts.verify_second_factor(user, form.code.data)
+        accounts.verify_second_factor(user, form.code.data, client=client_key())
     except accounts.LoginThrottled as exc:
         page = render_template("admin/login_code.html", form=form, error=error_text(exc))
         return page, 429, {"Retry-After": str(exc.retry_after)}
@@ -86,7 +92,9 @@ def _confirm(user, form, required: bool):
     if not form.validate_on_submit():
         return None, _enrol_page(user, form, 400 if form.errors else 200, required=required)
     try:
-        updated, codes = accounts.confirm_enrolment(user, _enrolment_secret(user), form.code.data)
+        updated, codes = accounts.confirm_enrolment(
+            user, _enrolment_secret(user), form.code.data, client=client_key()
+        )
     except accounts.LoginThrottled as exc:
         return None, _enrol_page(user, form, 429, error_text(exc), required)
     except accounts.SecondFactorRefused as exc:
