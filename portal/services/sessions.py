@@ -61,8 +61,8 @@ def current(token: object, user_id: int) -> AdminSession | None:
     """The active session of ``user_id`` with cookie ``token``; notes its use (once a minute)."""
     if not isinstance(token, str) or not token or len(token) > 100:
         return None
-    row = store.get_session(session_id(token))
-    if row is None or row.user_id != user_id:
+    row = store.get_session(session_id(token), user_id)
+    if row is None:
         return None
     now = clock.utcnow()
     if now - row.last_seen_at >= TOUCH_EVERY:

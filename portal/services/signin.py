@@ -345,7 +345,10 @@ def account_for(settings: Settings, claims: dict[str, Any]) -> User:
         try:
             user = store.create_user(email, UNUSABLE_PASSWORD, role, clock.utcnow())
         except store.DuplicateEmail:
+            # Created by a simultaneous sign-in of the same person: use that account.
             user = store.get_user_by_email(email)
+            if user is None:
+                raise SignInRefused("the account vanished during the sign-in") from None
         else:
             audit.record(
                 "account_created",

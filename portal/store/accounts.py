@@ -353,11 +353,11 @@ def create_session(
         )
 
 
-def get_session(session_id: str) -> AdminSession | None:
-    """The session with ``session_id``, or None when it has ended."""
+def get_session(session_id: str, user_id: int) -> AdminSession | None:
+    """The session ``session_id`` of the account ``user_id``, or None when it has ended."""
     if not isinstance(session_id, str) or len(session_id) > 64:
         return None
-    return AdminSession.get_or_none(AdminSession.id == session_id)
+    return AdminSession.get_or_none(AdminSession.id == session_id, AdminSession.user == user_id)
 
 
 def touch_session(session_id: str, now: dt.datetime) -> None:

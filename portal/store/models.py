@@ -323,8 +323,9 @@ class AdminSession(BaseModel):
 
 
 class RecoveryCode(BaseModel):
-    """A one-time recovery code for the second factor, stored as an Argon2id hash."""
+    """A one-time recovery code for the second factor, stored as a keyed hash (HMAC)."""
 
+    id = AutoField()
     user = ForeignKeyField(User, on_delete="CASCADE", backref="recovery_codes")
     code_hash = CharField(max_length=255)
 

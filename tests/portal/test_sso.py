@@ -23,8 +23,10 @@ from tests.factories import (
     DEFAULT_PASSWORD,
     FakeClock,
     csrf_token,
+    enter_code,
     login,
     make_user,
+    totp_code,
 )
 from tests.oidc.fixture import CLIENT_ID, OTHER_CLIENT_ID, provider_login
 
@@ -295,11 +297,23 @@ def test_password_login_off_except_for_the_break_glass_admin(sso_app, client):
     make_user(sso_app, "kim.hr@example.se", "hr")
     page = client.get("/admin/login?lang=en").get_data(as_text=True)
     assert 'name="password"' not in page
+    assert 'href="/admin/login?password=1"' in page
     assert "Emergency login with a password" in page
-    refused = login(client, "kim.hr@example.se", DEFAULT_PASSWORD)
+
+    def password_login(client, email):
+        page = client.get("/admin/login?password=1&lang=en").get_data(as_text=True)
+        assert 'name="password"' in page
+        data = {"csrf_token": csrf_token(page), "email": email, "password": DEFAULT_PASSWORD}
+        return client.post("/admin/login", data=data)
+
+    refused = password_login(client, "kim.hr@example.se")
     assert refused.status_code == 403
+    assert "Login with a password is switched off" in refused.get_data(as_text=True)
     assert client.get("/admin/").status_code == 302
-    response = login(sso_app.test_client(), "admin@example.se", DEFAULT_PASSWORD)
+    breakglass = sso_app.test_client()
+    response = password_login(breakglass, "admin@example.se")
+    assert response.headers["Location"] == "/admin/login/code"
+    response = enter_code(breakglass, totp_code(sso_app, "admin@example.se"))
     assert response.headers["Location"] == "/admin/"
 
 
