@@ -29,7 +29,7 @@ _BROWSERS = (
     ("Samsung Internet", re.compile(r"\bSamsungBrowser/")),
     ("Firefox", re.compile(r"\b(Firefox|FxiOS)/")),
     ("Chromium", re.compile(r"\bChromium/")),
-    ("Chrome", re.compile(r"\b(Chrome|CriOS)/")),
+    ("Chrome", re.compile(r"\b(HeadlessChrome|Chrome|CriOS)/")),
     ("Safari", re.compile(r"\bSafari/")),
 )
 

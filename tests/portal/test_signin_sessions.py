@@ -39,7 +39,14 @@ def session_rows(app) -> list[AdminSession]:
 
 @pytest.mark.parametrize(
     ("agent", "family"),
-    [(FIREFOX, "Firefox"), (EDGE, "Edge"), (SAFARI, "Safari"), ("curl/8.0", ""), (None, "")],
+    [
+        (FIREFOX, "Firefox"),
+        (EDGE, "Edge"),
+        (SAFARI, "Safari"),
+        ("Mozilla/5.0 (X11) AppleWebKit/537.36 HeadlessChrome/131.0 Safari/537.36", "Chrome"),
+        ("curl/8.0", ""),
+        (None, ""),
+    ],
 )
 def test_browser_family_only(agent, family):
     assert sessions.browser_family(agent) == family
