@@ -316,7 +316,7 @@ def issue_codes(survey, count: int, secret_key: str) -> list[str]:
     return [codes_module.format_code(c) for c in raw]
 
 
-_ENROL_KEY = re.compile(r'<p class="secret" translate="no">([A-Z2-7 ]+)</p>')
+_ENROL_KEY = re.compile(r'<p class="secret key" translate="no">([A-Z2-7 ]+)</p>')
 _RECOVERY = re.compile(r'<li class="secret">([a-z2-9]{5}-[a-z2-9]{5})</li>')
 
 

@@ -76,7 +76,7 @@ def test_the_enrolment_secret_is_not_in_the_cookie_in_clear(app, client):
     page = client.get("/admin/login/enrol").get_data(as_text=True)
     import re
 
-    secret = re.search(r'<p class="secret" translate="no">([A-Z2-7 ]+)</p>', page).group(1)
+    secret = re.search(r'<p class="secret key" translate="no">([A-Z2-7 ]+)</p>', page).group(1)
     cookie = client.get_cookie("varna").value
     # What anyone holding the cookie can read (its payload is only signed).
     content = app.session_interface.get_signing_serializer(app).loads(cookie)
