@@ -602,3 +602,31 @@ def test_codes_guessed_through_the_whole_form_are_slowed_down_too(tmp_path):
         statuses.append(client.post(f"/s/{survey.slug}", data=data).status_code)
     assert statuses[:3] == [409, 409, 409]
     assert 429 in statuses[3:]
+
+
+def test_single_sign_on_survives_the_strict_admin_cookie(app, client, oidc_provider):
+    # The provider sends the browser back with a cross-site redirect, which does not
+    # carry the Strict cookie holding the sign-in's state: the portal reloads the
+    # callback from its own site, the cookie comes along, and the sign-in completes.
+    from portal.services import signin
+    from tests.oidc.fixture import CLIENT_ID, provider_login
+    from tests.portal import test_sso
+
+    app.config.update(
+        SSO_ISSUER=oidc_provider.issuer,
+        SSO_CLIENT_ID=CLIENT_ID,
+        SSO_CLIENT_SECRET=oidc_provider.client_secret,
+        SSO_SCOPES="openid email groups",
+        SSO_ROLE_MAP=test_sso.ROLE_MAP,
+    )
+    signin.forget_provider_cache()
+    answer = provider_login(test_sso.start(client), "anna", "anna-password", test_sso.CALLBACK)
+    path = test_sso.callback_path(answer)
+    withheld = _strict_cookies_withheld(client)
+    page = client.get(path, headers={"Sec-Fetch-Site": "cross-site"})
+    assert page.status_code == 200
+    assert page.headers["Refresh"] == f"0; url={path}"
+    _restore(client, withheld)
+    page = client.get(path, headers={"Sec-Fetch-Site": "same-origin"})
+    assert page.status_code == 302
+    assert client.get("/admin/").status_code == 200
