@@ -54,6 +54,10 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_IDLE_TIMEOUT_MINUTES": 30,
     "ADMIN_SESSION_MAX_HOURS": 12,
     "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+    # Submissions wait sealed in the inbox until at least twice this many
+    # have arrived; the mixer then moves all but this many, as one batch
+    # (portal/store/inbox.py). Never below 2.
+    "MIX_BATCH": 10,
 }
 
 # Environment variable (without prefix) → config key and converter.
@@ -79,6 +83,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "LOGIN_DELAY_SECONDS": ("LOGIN_DELAY_SECONDS", int),
     "ADMIN_IDLE_TIMEOUT_MINUTES": ("ADMIN_IDLE_TIMEOUT_MINUTES", int),
     "ADMIN_SESSION_MAX_HOURS": ("ADMIN_SESSION_MAX_HOURS", int),
+    "MIX_BATCH": ("MIX_BATCH", int),
 }
 
 
@@ -94,6 +99,8 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
             except ValueError:
                 raise SystemExit(f"{ENV_PREFIX}{name} has an invalid value") from None
     _check_argon2(config)
+    if config.get("MIX_BATCH", 2) < 2:
+        raise SystemExit(f"{ENV_PREFIX}MIX_BATCH must be at least 2")
     return config
 
 

@@ -23,8 +23,11 @@ from portal.store.errors import BackupError, DatabaseBusy
 from portal.store.models import (
     ALL_MODELS,
     RESPONDENT_TABLES,
+    AccessCode,
     Answer,
     Comment,
+    FormToken,
+    InboxEntry,
     Response,
 )
 
@@ -123,16 +126,30 @@ def compact() -> None:
         db.execute_sql("VACUUM")
 
 
-def shuffle_storage_order() -> None:
-    """Rewrite the respondent tables in the order of their random keys (PostgreSQL).
+def scrub_after_close() -> None:
+    """Remove what a close left behind of the earlier storage (outside any transaction).
 
-    PostgreSQL appends rows to the heap in insertion order, so the physical
-    order of responses would betray the order of submission. CLUSTER on the
-    primary key (random UUIDs) rewrites each table in random order. SQLite
-    needs nothing: its respondent tables are WITHOUT ROWID, stored by key.
+    PostgreSQL keeps the old versions of rewritten and deleted rows (with their
+    transaction ids and, for the inbox, the sealed entries) until a vacuum;
+    ``VACUUM FULL`` writes the respondent tables into new files. SQLite keeps
+    the frames of every commit in the write-ahead log until a checkpoint
+    resets it; ``wal_checkpoint(TRUNCATE)`` copies them into the database
+    file (where ``secure_delete`` has zeroed deleted content) and empties the
+    log. A reader holding an old snapshot can keep the checkpoint from
+    finishing: it is tried again by ``flask tick``.
     """
     if is_sqlite():
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         return
-    for model in (Response, Answer, Comment):
-        table = model._meta.table_name
-        db.execute_sql(f'CLUSTER "{table}" USING "{table}_pkey"')
+    connection = db.connection()
+    autocommit = connection.autocommit
+    connection.autocommit = True  # VACUUM cannot run inside a transaction
+    try:
+        with connection.cursor() as cursor:
+            for model in SCRUBBED_TABLES:
+                cursor.execute(f'VACUUM FULL "{model._meta.table_name}"')
+    finally:
+        connection.autocommit = autocommit
+
+
+SCRUBBED_TABLES = (InboxEntry, AccessCode, FormToken, Response, Answer, Comment)
