@@ -12,8 +12,8 @@ from portal import store
 from portal.extensions import db
 from portal.services import accounts, demo, lifecycle
 from portal.store.models import AuditEntry, Response, Survey, User
-from tests.factories import login, make_app, make_survey, make_user
 from surveys.periods import half_year
+from tests.factories import login, make_app, make_survey, make_user
 
 pytestmark = pytest.mark.slow  # publishing three reports takes several seconds each
 

@@ -12,8 +12,8 @@ from portal import store
 from portal.extensions import db
 from portal.store.models import Answer, Response, Survey
 from surveys.answers import validate
-from surveys.periods import half_year
 from surveys.definition import load_template
+from surveys.periods import half_year
 from tests.factories import complete_answers, counts_from_answers, make_survey
 
 STAFF = load_template("staff_threats")
