@@ -4,8 +4,9 @@ An exit response keeps its reporting half-year only ("2025-H2"; rows from
 before schema version 5 kept the month, which the migration turned into its
 half-year; a month is still understood here). Reports pool each half-year
 with the next until the pool has at least k respondents (rule D3,
-``surveys.disclosure.pool_periods``). A last pool still below k is *pending*: it waits for the next half-year, and the
-report shows it only as a group below k.
+``surveys.disclosure.pool_periods``). A last pool still below k is
+*pending*: it waits for the next half-year, and the report shows it only as
+a group below k.
 
 Standard library only.
 """
