@@ -61,13 +61,11 @@ def cluster() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
     data, port = root / "data", _free_port()
-    run = (
-        lambda *args: subprocess.run(  # noqa: E731
-            _as_postgres([str(directory / args[0]), *args[1:]]),
-            check=True,
-            capture_output=True,
-        )
-    )
+
+    def run(*args: str) -> None:
+        command = _as_postgres([str(directory / args[0]), *args[1:]])
+        subprocess.run(command, check=True, capture_output=True)  # noqa: S603 - fixed programs
+
     try:
         run("initdb", "-D", str(data), "-A", "trust", "-U", "varna")
         run(
@@ -88,7 +86,7 @@ def cluster() -> Iterator[str]:
         run("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "varna", "varna_test")
         yield f"postgresql://varna@127.0.0.1:{port}/varna_test"
     finally:
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - a fixed program
             _as_postgres([str(directory / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
             check=False,
             capture_output=True,
