@@ -111,8 +111,11 @@ def lock_survey(survey_id: int) -> None:
         db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_CLASS, int(survey_id)))
 
 
-def admit(survey_id: int, plaintext: bytes) -> None:
-    """Add a submission to the inbox and re-seal every waiting entry (caller: transaction, lock)."""
+def admit(survey_id: int, plaintext: bytes) -> int:
+    """Add a submission to the inbox and re-seal every waiting entry (caller: transaction, lock).
+
+    Returns the number of entries now waiting.
+    """
     key = _key()
     waiting = list(
         InboxEntry.select(InboxEntry.id, InboxEntry.sealed).where(InboxEntry.survey == survey_id)
@@ -122,6 +125,12 @@ def admit(survey_id: int, plaintext: bytes) -> None:
     if waiting:
         InboxEntry.delete().where(InboxEntry.id.in_([e.id for e in waiting])).execute()
     _insert_entries(survey_id, plaintexts)
+    return len(plaintexts)
+
+
+def mix_due_after(waiting: int) -> bool:
+    """Whether ``waiting`` entries make a batch to mix (two batches or more)."""
+    return waiting >= 2 * batch_size()
 
 
 def _insert_entries(survey_id: int, plaintexts: Sequence[bytes]) -> None:

@@ -140,14 +140,15 @@ def submit_response(
             if status != Status.OPEN:
                 raise SurveyNotOpen()
             _spend_admission(survey, admission, secret_key)
-            inbox.admit(survey.id, plaintext)
+            waiting = inbox.admit(survey.id, plaintext)
     except IntegrityError as exc:
         # Two submissions of one form token race to the same primary key.
         raise AlreadySubmitted() from exc
     # A busy database only postpones mixing: the next submission, ``flask tick``
     # or the close mixes the waiting entries.
-    with suppress(DatabaseBusy):
-        inbox.mix(survey)
+    if inbox.mix_due_after(waiting):
+        with suppress(DatabaseBusy):
+            inbox.mix(survey)
 
 
 def _spend_admission(survey: Survey, admission: Admission, secret_key: str) -> None:

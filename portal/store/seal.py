@@ -11,7 +11,7 @@ key with HMAC-SHA256 and distinct labels):
 * a random 16-byte nonce per entry (never reused: 128 random bits);
 * the key stream is SHAKE-256 over (encryption key ‖ nonce), an XOF keyed by
   prefix, which is a pseudo-random function (the construction of KMAC);
-* the plaintext is padded to a size bucket (a power of two, at least 4 KiB)
+* the plaintext is padded to a size bucket (a power of two, at least 2 KiB)
   before encryption, so the length says only the bucket;
 * the tag is HMAC-SHA256 under the MAC key over (version ‖ survey id ‖ nonce ‖
   ciphertext), checked in constant time before anything is decrypted, so an
@@ -31,7 +31,7 @@ import secrets
 VERSION = b"v1"
 NONCE_BYTES = 16
 TAG_BYTES = 32
-MIN_BUCKET = 4096
+MIN_BUCKET = 2048
 
 
 class SealError(Exception):
