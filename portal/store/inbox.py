@@ -111,10 +111,29 @@ def lock_survey(survey_id: int) -> None:
         db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_CLASS, int(survey_id)))
 
 
-def admit(survey_id: int, plaintext: bytes) -> int:
+def entry_size(definition: Definition) -> int:
+    """The padded size of every entry of a survey: room for the longest possible submission.
+
+    Every option key of every item (a multiple choice may have them all), and
+    every free-text answer at its maximum length with each character at four
+    bytes (UTF-8; JSON escapes of quotes and line breaks take two), rounded up
+    to a whole KiB, so that no answer, comment or its length changes the size.
+    """
+    bound = 256
+    for item in definition.items():
+        bound += len(item.key) + 8 + sum(len(o.key) + 4 for o in (item.options or ()))
+        if item.kind == "text":
+            bound += 4 * item.question.max_length
+        elif item.kind == "number":
+            bound += 24
+    return -(-bound // 1024) * 1024
+
+
+def admit(survey_id: int, plaintext: bytes, size: int) -> int:
     """Add a submission to the inbox and re-seal every waiting entry (caller: transaction, lock).
 
-    Returns the number of entries now waiting.
+    Every entry is sealed at ``size`` bytes (``entry_size`` of the survey's
+    definition). Returns the number of entries now waiting.
     """
     key = _key()
     waiting = list(
@@ -124,7 +143,7 @@ def admit(survey_id: int, plaintext: bytes) -> int:
     plaintexts.append(plaintext)
     if waiting:
         InboxEntry.delete().where(InboxEntry.id.in_([e.id for e in waiting])).execute()
-    _insert_entries(survey_id, plaintexts)
+    _insert_entries(survey_id, plaintexts, size)
     return len(plaintexts)
 
 
@@ -133,10 +152,10 @@ def mix_due_after(waiting: int) -> bool:
     return waiting >= 2 * batch_size()
 
 
-def _insert_entries(survey_id: int, plaintexts: Sequence[bytes]) -> None:
+def _insert_entries(survey_id: int, plaintexts: Sequence[bytes], size: int) -> None:
     key = _key()
     rows = sorted(
-        (str(uuid.uuid4()), survey_id, seal.seal(key, survey_id, text)) for text in plaintexts
+        (str(uuid.uuid4()), survey_id, seal.seal(key, survey_id, text, size)) for text in plaintexts
     )
     if rows:
         InboxEntry.insert_many(

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from peewee import (
+    BlobField,
     BooleanField,
     CharField,
     CompositeKey,
@@ -122,7 +123,7 @@ class InboxEntry(BaseModel):
 
     id = CharField(max_length=36, primary_key=True)
     survey = ForeignKeyField(Survey, on_delete="CASCADE")
-    sealed = TextField()
+    sealed = BlobField()
 
 
 class Response(BaseModel):

@@ -140,7 +140,7 @@ def submit_response(
             if status != Status.OPEN:
                 raise SurveyNotOpen()
             _spend_admission(survey, admission, secret_key)
-            waiting = inbox.admit(survey.id, plaintext)
+            waiting = inbox.admit(survey.id, plaintext, inbox.entry_size(definition))
     except IntegrityError as exc:
         # Two submissions of one form token race to the same primary key.
         raise AlreadySubmitted() from exc

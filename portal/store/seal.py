@@ -11,8 +11,9 @@ key with HMAC-SHA256 and distinct labels):
 * a random 16-byte nonce per entry (never reused: 128 random bits);
 * the key stream is SHAKE-256 over (encryption key ‖ nonce), an XOF keyed by
   prefix, which is a pseudo-random function (the construction of KMAC);
-* the plaintext is padded to a size bucket (a power of two, at least 2 KiB)
-  before encryption, so the length says only the bucket;
+* the plaintext is padded before encryption to a size fixed per survey (the
+  inbox passes the largest a submission of the survey's definition can be),
+  so every entry of a survey has the same length whatever the answers;
 * the tag is HMAC-SHA256 under the MAC key over (version ‖ survey id ‖ nonce ‖
   ciphertext), checked in constant time before anything is decrypted, so an
   entry cannot be altered or moved to another survey.
@@ -23,7 +24,6 @@ kilobytes per submission. ``cryptography``'s AES-GCM would serve equally.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -57,15 +57,19 @@ def _xor(data: bytes, stream: bytes) -> bytes:
     return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(data), "big")
 
 
-def seal(secret_key: str, survey_id: int, plaintext: bytes) -> str:
-    """The sealed form of ``plaintext`` for ``survey_id``, as ASCII text."""
-    # Length prefix, then zero padding up to the bucket.
+def seal(secret_key: str, survey_id: int, plaintext: bytes, size: int = MIN_BUCKET) -> bytes:
+    """The sealed form of ``plaintext`` for ``survey_id``: version, nonce, ciphertext, tag.
+
+    The plaintext is padded to ``size`` bytes (or, should it not fit, to the
+    next power of two above), so that entries of one size say nothing.
+    """
+    # Length prefix, then zero padding up to the size.
     body = len(plaintext).to_bytes(4, "big") + plaintext
-    body += b"\0" * (_bucket(len(body)) - len(body))
+    body += b"\0" * (max(size, _bucket(len(body))) - len(body))
     nonce = secrets.token_bytes(NONCE_BYTES)
     ciphertext = _xor(body, _stream(_subkey(secret_key, "enc"), nonce, len(body)))
     tag = _tag(secret_key, survey_id, nonce, ciphertext)
-    return base64.b64encode(VERSION + nonce + ciphertext + tag).decode("ascii")
+    return VERSION + nonce + ciphertext + tag
 
 
 def _tag(secret_key: str, survey_id: int, nonce: bytes, ciphertext: bytes) -> bytes:
@@ -73,12 +77,9 @@ def _tag(secret_key: str, survey_id: int, nonce: bytes, ciphertext: bytes) -> by
     return hmac.new(_subkey(secret_key, "mac"), message, hashlib.sha256).digest()
 
 
-def unseal(secret_key: str, survey_id: int, sealed: str) -> bytes:
+def unseal(secret_key: str, survey_id: int, sealed: bytes | memoryview) -> bytes:
     """The plaintext of a sealed entry; SealError if it was altered or sealed otherwise."""
-    try:
-        raw = base64.b64decode(sealed.encode("ascii"), validate=True)
-    except (ValueError, UnicodeEncodeError) as exc:
-        raise SealError("not a sealed entry") from exc
+    raw = bytes(sealed)
     if len(raw) < len(VERSION) + NONCE_BYTES + TAG_BYTES + 4 or not raw.startswith(VERSION):
         raise SealError("not a sealed entry")
     nonce = raw[len(VERSION) : len(VERSION) + NONCE_BYTES]
