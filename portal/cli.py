@@ -313,6 +313,9 @@ def tick(today: dt.datetime | None) -> None:
             mixed = store.mix_due()
         except store.DatabaseBusy:
             mixed = 0  # the next tick or submission mixes them
+        # SQLite: the write-ahead log keeps earlier versions of pages (and of the
+        # sealed inbox) until a checkpoint empties it; do that now and then.
+        store.truncate_wal()
     for slug, action in applied:
         click.echo(f"{slug}: {action.replace('survey_', '').replace('_', ' ')}")
     if mixed:

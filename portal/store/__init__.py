@@ -42,6 +42,7 @@ from portal.store.database import (  # noqa: F401 - the package's API
     is_sqlite,
     open_database,
     scrub_after_close,
+    truncate_wal,
     write_transaction,
 )
 from portal.store.errors import (  # noqa: F401 - the package's API

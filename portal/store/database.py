@@ -126,6 +126,15 @@ def compact() -> None:
         db.execute_sql("VACUUM")
 
 
+def truncate_wal() -> bool:
+    """SQLite: copy the write-ahead log into the database and empty it; False if a reader
+    kept it from finishing (or on PostgreSQL, where there is nothing to do here)."""
+    if not is_sqlite():
+        return False
+    busy, _log, _done = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy
+
+
 def scrub_after_close() -> None:
     """Remove what a close left behind of the earlier storage (outside any transaction).
 
@@ -139,7 +148,7 @@ def scrub_after_close() -> None:
     finishing: it is tried again by ``flask tick``.
     """
     if is_sqlite():
-        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        truncate_wal()
         return
     connection = db.connection()
     autocommit = connection.autocommit
