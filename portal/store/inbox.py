@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -80,19 +81,19 @@ def _key() -> str:
 
 
 def encode(answers: Answers, period: str | None) -> bytes:
-    """The plaintext of an entry: the clean answers and the reporting period."""
+    """The plaintext of an entry: the clean answers and the reporting period, compressed."""
     data = {
         "c": {key: list(values) for key, values in answers.choices.items()},
         "n": dict(answers.numbers),
         "t": dict(answers.texts),
         "p": period,
     }
-    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
+    return zlib.compress(json.dumps(data, ensure_ascii=False, sort_keys=True).encode(), 9)
 
 
 def decode(plaintext: bytes) -> tuple[Answers, str | None]:
     """The answers and period of an entry's plaintext."""
-    data = json.loads(plaintext)
+    data = json.loads(zlib.decompress(plaintext))
     answers = Answers(
         choices={key: tuple(values) for key, values in data["c"].items()},
         numbers={key: int(value) for key, value in data["n"].items()},
@@ -111,13 +112,17 @@ def lock_survey(survey_id: int) -> None:
         db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_CLASS, int(survey_id)))
 
 
-def entry_size(definition: Definition) -> int:
-    """The padded size of every entry of a survey: room for the longest possible submission.
+ENTRY_BLOCK = 4096
 
-    Every option key of every item (a multiple choice may have them all), and
-    every free-text answer at its maximum length with each character at four
-    bytes (UTF-8; JSON escapes of quotes and line breaks take two), rounded up
-    to a whole KiB, so that no answer, comment or its length changes the size.
+
+def entry_size(definition: Definition) -> int:
+    """The padded size of the survey's entries: one size for every submission.
+
+    Answers are compressed before sealing; 4 KiB holds any plausible
+    submission (every option chosen, and comments of natural language at
+    their full length compress to well under it). The bound of an
+    uncompressed submission (every option key, every text at four bytes a
+    character) is used instead when it is smaller.
     """
     bound = 256
     for item in definition.items():
@@ -126,25 +131,39 @@ def entry_size(definition: Definition) -> int:
             bound += 4 * item.question.max_length
         elif item.kind == "number":
             bound += 24
-    return -(-bound // 1024) * 1024
+    return min(-(-bound // 1024) * 1024, ENTRY_BLOCK)
 
 
-def admit(survey_id: int, plaintext: bytes, size: int) -> int:
-    """Add a submission to the inbox and re-seal every waiting entry (caller: transaction, lock).
+def seal_entry(survey_id: int, plaintext: bytes, size: int) -> bytes:
+    """Seal a new entry (outside the transaction: the lock is held as briefly as possible)."""
+    return seal.seal(_key(), survey_id, plaintext, _padded(len(plaintext), size))
 
-    Every entry is sealed at ``size`` bytes (``entry_size`` of the survey's
-    definition). Returns the number of entries now waiting.
+
+def _padded(length: int, size: int) -> int:
+    """``size``, or the whole number of ``size`` blocks a larger plaintext needs."""
+    return max(size, -(-(length + 4) // size) * size)
+
+
+def admit(survey_id: int, sealed: bytes, size: int) -> int:
+    """Add a sealed submission to the inbox and re-seal every waiting entry.
+
+    The caller holds the transaction and the survey's lock. Every entry is
+    sealed at ``size`` bytes (``entry_size`` of the survey's definition).
+    Returns the number of entries now waiting.
     """
     key = _key()
     waiting = list(
         InboxEntry.select(InboxEntry.id, InboxEntry.sealed).where(InboxEntry.survey == survey_id)
     )
-    plaintexts = [seal.unseal(key, survey_id, entry.sealed) for entry in waiting]
-    plaintexts.append(plaintext)
+    resealed = []
+    for entry in waiting:
+        plaintext = seal.unseal(key, survey_id, entry.sealed)
+        resealed.append(seal.seal(key, survey_id, plaintext, _padded(len(plaintext), size)))
+    resealed.append(sealed)
     if waiting:
         InboxEntry.delete().where(InboxEntry.id.in_([e.id for e in waiting])).execute()
-    _insert_entries(survey_id, plaintexts, size)
-    return len(plaintexts)
+    _insert_entries(survey_id, resealed)
+    return len(resealed)
 
 
 def mix_due_after(waiting: int) -> bool:
@@ -152,11 +171,8 @@ def mix_due_after(waiting: int) -> bool:
     return waiting >= 2 * batch_size()
 
 
-def _insert_entries(survey_id: int, plaintexts: Sequence[bytes], size: int) -> None:
-    key = _key()
-    rows = sorted(
-        (str(uuid.uuid4()), survey_id, seal.seal(key, survey_id, text, size)) for text in plaintexts
-    )
+def _insert_entries(survey_id: int, sealed: Sequence[bytes]) -> None:
+    rows = sorted((str(uuid.uuid4()), survey_id, entry) for entry in sealed)
     if rows:
         InboxEntry.insert_many(
             rows, fields=[InboxEntry.id, InboxEntry.survey, InboxEntry.sealed]

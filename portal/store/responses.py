@@ -131,7 +131,8 @@ def submit_response(
     Raises SurveyNotOpen, CodeRejected, AlreadySubmitted or DatabaseBusy; in
     every case nothing is written.
     """
-    plaintext = inbox.encode(answers, _period(survey, today))
+    size = inbox.entry_size(definition)
+    sealed = inbox.seal_entry(survey.id, inbox.encode(answers, _period(survey, today)), size)
     try:
         with write_transaction():
             inbox.lock_survey(survey.id)
@@ -140,7 +141,7 @@ def submit_response(
             if status != Status.OPEN:
                 raise SurveyNotOpen()
             _spend_admission(survey, admission, secret_key)
-            waiting = inbox.admit(survey.id, plaintext, inbox.entry_size(definition))
+            waiting = inbox.admit(survey.id, sealed, size)
     except IntegrityError as exc:
         # Two submissions of one form token race to the same primary key.
         raise AlreadySubmitted() from exc

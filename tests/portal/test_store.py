@@ -54,7 +54,7 @@ def test_unknown_database_scheme():
 def test_failed_submission_leaves_nothing(app, monkeypatch):
     survey, codes = make_survey(app, access="codes", codes=1)
 
-    def broken_entries(survey_id, plaintexts, size):
+    def broken_entries(survey_id, sealed):
         InboxEntry.insert(id="x", survey=survey_id, sealed="half-written").execute()
         raise RuntimeError("crash while writing the inbox")
 
