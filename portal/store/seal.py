@@ -24,6 +24,7 @@ kilobytes per submission. ``cryptography``'s AES-GCM would serve equally.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -38,6 +39,7 @@ class SealError(Exception):
     """An entry that fails its authentication check (altered, or sealed with another key)."""
 
 
+@functools.lru_cache(maxsize=16)
 def _subkey(secret_key: str, label: str) -> bytes:
     return hmac.new(secret_key.encode(), f"varna inbox {label}".encode(), hashlib.sha256).digest()
 
