@@ -139,13 +139,18 @@ def scrub_after_close() -> None:
     """Remove what a close left behind of the earlier storage (outside any transaction).
 
     PostgreSQL keeps the old versions of rewritten and deleted rows (with their
-    transaction ids and, for the inbox, the sealed entries) until a vacuum;
-    ``VACUUM FULL`` writes the respondent tables into new files. SQLite keeps
-    the frames of every commit in the write-ahead log until a checkpoint
-    resets it; ``wal_checkpoint(TRUNCATE)`` copies them into the database
-    file (where ``secure_delete`` has zeroed deleted content) and empties the
-    log. A reader holding an old snapshot can keep the checkpoint from
-    finishing: it is tried again by ``flask tick``.
+    transaction ids) until a vacuum. The small tables that tied admissions to
+    sealed entries (the inbox, codes, form tokens) are rewritten into new files
+    with ``VACUUM FULL``; the response tables get a plain ``VACUUM``, which
+    frees the old versions without locking out other surveys' writers (a
+    full rewrite of three million answer rows takes about a minute). What
+    may linger in their free space until it is reused is at most which rows
+    were mixed in one batch while the survey was open, never a code.
+    SQLite keeps the frames of every commit in the write-ahead log until a
+    checkpoint resets it; ``wal_checkpoint(TRUNCATE)`` copies them into the
+    database file (where ``secure_delete`` has zeroed deleted content) and
+    empties the log. A reader holding an old snapshot can keep the
+    checkpoint from finishing: ``flask tick`` tries again.
     """
     if is_sqlite():
         truncate_wal()
@@ -155,10 +160,13 @@ def scrub_after_close() -> None:
     connection.autocommit = True  # VACUUM cannot run inside a transaction
     try:
         with connection.cursor() as cursor:
-            for model in SCRUBBED_TABLES:
+            for model in REWRITTEN_AT_CLOSE:
                 cursor.execute(f'VACUUM FULL "{model._meta.table_name}"')
+            for model in VACUUMED_AT_CLOSE:
+                cursor.execute(f'VACUUM "{model._meta.table_name}"')
     finally:
         connection.autocommit = autocommit
 
 
-SCRUBBED_TABLES = (InboxEntry, AccessCode, FormToken, Response, Answer, Comment)
+REWRITTEN_AT_CLOSE = (InboxEntry, AccessCode, FormToken)
+VACUUMED_AT_CLOSE = (Response, Answer, Comment)
