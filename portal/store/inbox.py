@@ -25,7 +25,7 @@ tokens are deleted, every remaining entry is mixed (however few), and the
 survey's respondent rows are rewritten in random order, so they all share
 the transaction id of the close and their physical (and dump) order is
 random. ``database.scrub_after_close`` then removes the old row versions
-(PostgreSQL ``VACUUM FULL``) and the write-ahead log (SQLite checkpoint).
+(PostgreSQL ``VACUUM``) and the write-ahead log (SQLite checkpoint).
 
 Several workers and hosts: every write to a survey's inbox first takes a
 lock on the survey (PostgreSQL transaction-scoped advisory lock; SQLite's
