@@ -128,6 +128,9 @@ def submit_response(
     When the inbox then holds two batches, one is mixed at once; a failure
     of that step loses nothing (the entries wait for the next mixer).
 
+    ``secret_key`` keys the hashes of codes and tokens; the entry is sealed
+    with the key create_app gave ``inbox.configure`` (the same secret).
+
     Raises SurveyNotOpen, CodeRejected, AlreadySubmitted or DatabaseBusy; in
     every case nothing is written.
     """
