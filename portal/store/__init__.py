@@ -66,15 +66,10 @@ from portal.store.inbox import (  # noqa: F401 - the package's API
 from portal.store.models import RESULT_STATUSES, Status  # noqa: F401, E402 - API
 from portal.store.responses import (  # noqa: F401 - the package's API
     ANSWER_FIELDS,
-    CODE_ALPHABET,
-    CODE_LENGTH,
     Admission,
+    add_codes,
     code_counts,
     code_is_valid,
-    format_code,
-    generate_codes,
-    keyed_hash,
-    normalise_code,
     revoke_unused_codes,
     submit_response,
     submit_responses,

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from portal import codes as codes_module
 from portal import store
 from portal.extensions import db
 from portal.store.models import RESPONDENT_TABLES, Response
@@ -47,7 +48,7 @@ def test_no_address_agent_or_code_in_database_or_logs(app, client, tmp_path, cap
     hidden = open_form(client, survey.slug, code=code)
     answers = complete_answers(STAFF, suggestions="Mer stöd från chefer")
     assert submit(client, survey.slug, answers, hidden).status_code == 303
-    bare_code = store.normalise_code(code)
+    bare_code = codes_module.normalise_code(code)
     needles = (USER_AGENT, FORWARDED, REMOTE, code, bare_code, "intranet.example")
     # While open the submission waits sealed in the inbox: not even its comment is legible.
     blob = database_bytes(app, tmp_path)
