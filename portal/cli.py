@@ -343,7 +343,8 @@ def archive_survey(slug: str) -> None:
     help="Act as if today were this date (YYYY-MM-DD); for testing a schedule.",
 )
 def tick(today: dt.datetime | None) -> None:
-    """Apply due transitions: open and close surveys on their dates, purge after retention.
+    """Apply due transitions: open and close surveys on their dates, purge after retention,
+    and mix waiting submissions into the response tables.
 
     Safe to run from cron every few minutes, on several hosts at once.
     """
@@ -355,9 +356,18 @@ def tick(today: dt.datetime | None) -> None:
                 _keep_counts(_survey_or_fail(slug))
         if any(action == "responses_purged" for _, action in applied):
             store.compact()
+        try:
+            mixed = store.mix_due()
+        except store.DatabaseBusy:
+            mixed = 0  # the next tick or submission mixes them
+        # SQLite: the write-ahead log keeps earlier versions of pages (and of the
+        # sealed inbox) until a checkpoint empties it; do that now and then.
+        store.truncate_wal()
     for slug, action in applied:
         click.echo(f"{slug}: {action.replace('survey_', '').replace('_', ' ')}")
-    if not applied:
+    if mixed:
+        click.echo(f"Mixed {mixed} waiting submissions into the response tables.")
+    if not applied and not mixed:
         click.echo("Nothing due.")
 
 

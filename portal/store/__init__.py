@@ -56,7 +56,8 @@ from portal.store.database import (  # noqa: F401 - the package's API
     database_ok,
     is_sqlite,
     open_database,
-    shuffle_storage_order,
+    scrub_after_close,
+    truncate_wal,
     write_transaction,
 )
 from portal.store.errors import (  # noqa: F401 - the package's API
@@ -71,6 +72,11 @@ from portal.store.errors import (  # noqa: F401 - the package's API
     SurveyNotOpen,
     UnknownUser,
     WrongStatus,
+)
+from portal.store.inbox import (  # noqa: F401 - the package's API
+    batch_size,
+    mix,
+    mix_due,
 )
 from portal.store.models import RESULT_STATUSES, Status  # noqa: F401, E402 - API
 from portal.store.responses import (  # noqa: F401 - the package's API
