@@ -72,7 +72,7 @@ def test_a_version_1_database_upgrades_without_loss(tmp_path):
         assert store.survey_units(survey) == []
         assert {"survey_unit", "comment_selection", "report_snapshot"} <= set(db.get_tables())
         # Version 4: the exit response's period is copied onto its answers, and the
-        # covering index ends with it. Version 5: the month became its half-year.
+        # covering index ends with it. Version 6: the month became its half-year.
         by_response = {a.response_id[-1]: a.period for a in Answer.select()}
         assert by_response == {"1": "2026-H1", "2": "2025-H2"}
         assert sorted(r.period for r in Response.select()) == ["2025-H2", "2026-H1"]

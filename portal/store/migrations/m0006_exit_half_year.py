@@ -1,4 +1,4 @@
-"""Version 5: exit responses keep their reporting half-year, not the month.
+"""Version 6: exit responses keep their reporting half-year, not the month.
 
 A month with a role, a unit and years in the profession often picks out one
 person from the HR system's leaving dates; the reports only ever use the
