@@ -223,13 +223,28 @@ def load_file(path: Path) -> Definition:
     source = Path(path).name
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            raw = fh.read()
     except FileNotFoundError:
         raise DefinitionError(source, None, "file not found") from None
+    return load_bytes(raw, source)
+
+
+def load_bytes(raw: bytes, source: str) -> Definition:
+    """Load and validate the TOML text of a file named ``source`` (an upload, or a file).
+
+    The messages are the same wherever the file comes from: the CLI, the
+    tests and the administrator's upload page show the same words.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DefinitionError(source, None, "the file is not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(source, None, f"not valid TOML ({exc})") from None
     definition = from_data(data, source=source)
-    if definition.key != Path(path).stem:
+    if definition.key != Path(source).stem:
         raise DefinitionError(source, None, f"key '{definition.key}' does not match the file name")
     return definition
 
