@@ -308,6 +308,38 @@ def _unit_settings(survey: Survey) -> tuple[UnitSetting, ...]:
     return tuple(UnitSetting(u.name_sv, u.name_en, u.invited) for u in store.survey_units(survey))
 
 
+def current_roles(survey: Survey) -> tuple[Role, ...]:
+    """The roles of ``survey`` as HR lists them, with the numbers invited when known."""
+    custom = customisation(survey)
+    return custom.roles or template_roles(survey.definition())
+
+
+def import_dimensions(
+    survey: Survey,
+    units: Sequence[UnitSetting],
+    roles: Sequence[Role],
+    *,
+    actor: Any,
+    today: dt.date,
+) -> None:
+    """Replace a draft's units and/or roles (an empty list keeps the current ones).
+
+    A role whose Swedish name is already listed keeps its key, so answers and
+    the trend comparison still find it.
+    """
+    by_name = {r.sv.strip().casefold(): r.key for r in current_roles(survey)}
+    settings = replace(
+        copy_settings(survey),
+        opens_on=survey.opens_on,
+        closes_on=survey.closes_on,
+        units=tuple(units) or _unit_settings(survey),
+        roles=tuple(replace(r, key=by_name.get(r.sv.strip().casefold())) for r in roles)
+        if roles
+        else None,
+    )
+    edit_draft(survey, settings, actor=actor, today=today)
+
+
 def copy_settings(source: Survey) -> SurveySettings:
     """The settings of a new survey started from ``source``: not its dates, codes or answers."""
     return SurveySettings(
