@@ -214,3 +214,56 @@ def test_uploaded_template_overrides_the_shipped_one_with_cli_messages(app):
         assert templates.load("exit").version == 1
         # The survey keeps the version it was created from.
         assert _reload(survey).definition().version == 7
+
+
+def test_cli_create_survey_from_an_earlier_one_with_a_units_file(app, runner, tmp_path):
+    with app.app_context(), db.connection_context():
+        source = lifecycle.create_survey(
+            "staff_threats", _settings(min_group=7), actor=None, today=TODAY
+        )
+        lifecycle.customise_draft(source, CUSTOM, actor=None)
+    units = tmp_path / "enheter.csv"
+    units.write_text("type,name_sv,invited\nunit,Öster,30\nrole,Chef,4\n", encoding="utf-8")
+    result = runner.invoke(
+        args=["create-survey", "--from", source.slug, "--title", "Hot 2027", "--units-file", units]
+    )
+    assert result.exit_code == 0, result.output
+    slug = result.output.split("Created draft survey ")[1].split()[0]
+    with app.app_context(), db.connection_context():
+        copy = store.get_survey(slug)
+        assert copy.title_sv == "Hot 2027"
+        assert copy.min_group == 7
+        assert copy.definition().question("local_1") is not None
+        assert [(u.name_sv, u.invited) for u in store.survey_units(copy)] == [("Öster", 30)]
+        assert [o.key for o in copy.definition().question("role").options] == ["manager", "na"]
+
+
+def test_cli_units_file_errors_are_listed_and_nothing_is_created(app, runner, tmp_path):
+    units = tmp_path / "enheter.csv"
+    units.write_text("type,name_sv,invited\nunit,Öster,-3\nteam,X,\n", encoding="utf-8")
+    result = runner.invoke(
+        args=[
+            "create-survey",
+            "--template",
+            "staff_threats",
+            "--title",
+            "T",
+            "--access",
+            "link",
+            "--units-file",
+            units,
+        ]
+    )
+    assert result.exit_code != 0
+    assert "enheter.csv, line 2: The number invited must be a positive whole number." in (
+        result.output
+    )
+    assert "enheter.csv, line 3: The type must be unit or role" in result.output
+    with app.app_context(), db.connection_context():
+        assert Survey.select().count() == 0
+
+
+def test_cli_needs_a_template_or_an_earlier_survey(runner):
+    result = runner.invoke(args=["create-survey", "--title", "T", "--access", "link"])
+    assert result.exit_code != 0
+    assert "either --template or --from" in result.output
