@@ -244,9 +244,7 @@ def create_survey(
                     custom=lifecycle.customisation(source),
                 )
             else:
-                survey = lifecycle.create_survey(
-                    template_key, settings, actor=None, today=_today()
-                )
+                survey = lifecycle.create_survey(template_key, settings, actor=None, today=_today())
             if dims is not None:
                 lifecycle.import_dimensions(
                     survey, dims.units, dims.roles, actor=None, today=_today()

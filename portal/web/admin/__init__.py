@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from portal.web.admin import accounts, surveys
+from portal.web.admin import accounts, customise, surveys
 from portal.web.admin.nav import admin_nav
 
 
@@ -17,5 +17,6 @@ def create_blueprint() -> Blueprint:
     bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
     accounts.routes.register(bp)
     surveys.routes.register(bp)
+    customise.routes.register(bp)
     bp.app_template_global()(admin_nav)
     return bp
