@@ -5,9 +5,10 @@ subset of HTML: paragraphs, line breaks, bold, italics, lists and links. What
 they write is kept as typed; every place that shows it (the staff form, its
 preview, the board report, the exports) passes it through ``formatted`` here,
 which keeps only that subset (an allow-list), and only ``http``, ``https`` and
-``mailto`` links. Scripts, event handlers, ``style`` and ``javascript:`` URLs
-are removed, and everything else is escaped. Plain text without tags becomes
-paragraphs at blank lines, so the templates' plain introductions look as before.
+``mailto`` links. Event handlers, ``style`` attributes and ``javascript:`` URLs
+are removed; other tags (a script, a style element) are escaped and shown as
+text. Plain text without tags becomes paragraphs at blank lines, so the
+templates' plain introductions look as before.
 (security.md rule 12: ``|safe`` only on what passed this module.)
 """
 
@@ -29,7 +30,9 @@ _CLEANER = bleach.Cleaner(
     tags=ALLOWED_TAGS,
     attributes=ALLOWED_ATTRIBUTES,
     protocols=ALLOWED_PROTOCOLS,
-    strip=True,
+    # Tags outside the subset are escaped, not dropped: HR sees in the preview what they
+    # wrote ("<två>" stays text) and a script is shown as text, never run.
+    strip=False,
     strip_comments=True,
 )
 
@@ -53,7 +56,6 @@ def formatted(text: str | None) -> Markup:
         return Markup("".join(f"<p>{escape(p)}</p>" for p in paragraphs))  # noqa: S704
     if not _BLOCK.search(text):
         text = "".join(f"<p>{p.strip()}</p>" for p in _BLANK_LINES.split(text) if p.strip())
-    # The text of a removed element (a script's code) stays, escaped: shown, never run.
     cleaned = _CLEANER.clean(text)
     # The one place where HR's markup becomes Markup: bleach's allow-list output.
     return Markup(bleach.linkify(cleaned, callbacks=[_add_rel], parse_email=False))  # noqa: S704

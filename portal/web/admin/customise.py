@@ -38,13 +38,15 @@ routes = Routes()
 _LOCAL_FIELD = re.compile(r"^local\.(local_\d+)\.text\.sv$")
 
 
-def _draft(slug: str) -> Survey:
+def _survey(slug: str) -> Survey:
     survey = store.get_survey(slug)
     if survey is None:
         abort(404)
-    if survey.status != Status.DRAFT:
-        abort(error_page(409, gettext("That cannot be done now"), gettext(lifecycle.NOT_A_DRAFT)))
     return survey
+
+
+def _not_a_draft():
+    return error_page(409, gettext("That cannot be done now"), gettext(lifecycle.NOT_A_DRAFT))
 
 
 def _text(form, name: str) -> Text:
@@ -155,7 +157,9 @@ def _page(survey: Survey, custom: Customisation, errors=None, status: int = 200)
 @require_role(*HR)
 def questions(slug: str):
     """Switch optional questions off, reword, rename the incident system, add local questions."""
-    survey = _draft(slug)
+    survey = _survey(slug)
+    if survey.status != Status.DRAFT:
+        return _not_a_draft()
     current = lifecycle.customisation(survey)
     try:
         template = templates.load(survey.template)
@@ -182,7 +186,9 @@ def questions(slug: str):
 @require_role(*HR)
 def import_dimensions(slug: str):
     """Replace the units and roles of a draft from a CSV or XLSX file, all or nothing."""
-    survey = _draft(slug)
+    survey = _survey(slug)
+    if survey.status != Status.DRAFT:
+        return _not_a_draft()
     form = ConfirmForm()
     problems: list[tuple[int, str]] = []
     if request.method == "POST":
