@@ -11,8 +11,8 @@ from openpyxl import Workbook
 
 from portal import store
 from portal.extensions import db
-from portal.reports import results
-from portal.services import dimension_import, lifecycle, templates
+from portal.reports import board_report, results
+from portal.services import dimension_import, lifecycle, publication, templates
 from portal.store.models import Survey
 from surveys.customise import Customisation, LocalQuestion, Role
 from surveys.definition import DefinitionError, Text
@@ -267,3 +267,44 @@ def test_cli_needs_a_template_or_an_earlier_survey(runner):
     result = runner.invoke(args=["create-survey", "--title", "T", "--access", "link"])
     assert result.exit_code != 0
     assert "either --template or --from" in result.output
+
+
+def _answered_and_published(app, client, survey: Survey, count: int = 6) -> Survey:
+    with app.app_context(), db.connection_context():
+        lifecycle.open_survey(_reload(survey), actor=None, today=TODAY)
+        definition = _reload(survey).definition()
+    for _ in range(count):
+        hidden = open_form(client, survey.slug)
+        assert submit(client, survey.slug, complete_answers(definition), hidden).status_code == 303
+    with app.app_context(), db.connection_context():
+        lifecycle.close_survey(_reload(survey), actor=None, today=TODAY)
+        with app.test_request_context():
+            lifecycle.publish_survey(
+                _reload(survey), publication.report_snapshots, actor=None, today=TODAY
+            )
+        return _reload(survey)
+
+
+def test_report_notes_left_out_indicators_and_changed_wording_in_the_trend(app, client):
+    with app.app_context(), db.connection_context():
+        first = lifecycle.create_survey("staff_threats", _settings(), actor=None, today=TODAY)
+    first = _answered_and_published(app, client, first)
+    with app.app_context(), db.connection_context():
+        second = lifecycle.copy_survey(first, actor=None, today=TODAY, title_sv="Hot 2027")
+        custom = Customisation(
+            switched_off=("decision",),
+            texts={"aim": Text("Ville någon påverka dig?", "Did someone try to sway you?")},
+        )
+        lifecycle.customise_draft(second, custom, actor=None)
+    second = _answered_and_published(app, client, second)
+    with app.app_context(), db.connection_context(), app.test_request_context():
+        report = board_report.load(second, "en")
+    notes = " ".join(report.notes)
+    assert "switched off a question it depends on" in notes
+    assert "decision" in notes.lower()
+    assert "worded differently" in notes
+    assert "Did someone try to sway you?" in notes
+    assert "decision_affected" not in [t.key for t in report.indicators]
+    # Questions are matched by key: the reworded one still has its earlier figures.
+    aim = next(t for t in report.questions if t.key == "aim")
+    assert any(r.earlier for r in aim.rows)
