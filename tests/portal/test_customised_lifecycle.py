@@ -308,3 +308,36 @@ def test_report_notes_left_out_indicators_and_changed_wording_in_the_trend(app, 
     # Questions are matched by key: the reworded one still has its earlier figures.
     aim = next(t for t in report.questions if t.key == "aim")
     assert any(r.earlier for r in aim.rows)
+
+
+def test_hostile_local_question_text_is_inert_in_the_board_report_and_exports(app, client):
+    from openpyxl import load_workbook
+
+    from tests.factories import logged_in_as
+
+    hostile = '=HYPERLINK("https://evil.example","x")<script>alert(1)</script>'
+    local = LocalQuestion(
+        key="local_1",
+        section="safety",
+        type="yesno",
+        text=Text(hostile, hostile),
+        note=Text("<p onclick='x()'>Not</p>", "<p>Note</p>"),
+    )
+    with app.app_context(), db.connection_context():
+        survey = lifecycle.create_survey("staff_threats", _settings(), actor=None, today=TODAY)
+        lifecycle.customise_draft(survey, Customisation(local=(local,)), actor=None)
+    survey = _answered_and_published(app, client, survey)
+    logged_in_as(app, client, "board")
+    page = client.get(f"/board/{survey.slug}?lang=en").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    csv_text = client.get(f"/board/{survey.slug}.csv?lang=en").get_data(as_text=True)
+    assert "local_1" in csv_text
+    assert ',"=HYPERLINK' not in csv_text
+    assert ",=HYPERLINK" not in csv_text
+    book = load_workbook(io.BytesIO(client.get(f"/board/{survey.slug}.xlsx?lang=en").data))
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    labels = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert labels
+    # Written as text, never as a formula (the XLSX writer's own protection).
+    assert {c.data_type for c in labels} == {"s"}
