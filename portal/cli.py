@@ -566,6 +566,10 @@ def translate() -> None:
 @translate.command("extract")
 def translate_extract() -> None:
     """Extract messages into translations/messages.pot."""
+    _extract()
+
+
+def _extract() -> None:
     _pybabel(
         "extract",
         "-F",
@@ -588,7 +592,7 @@ def translate_extract() -> None:
 @translate.command("update")
 def translate_update() -> None:
     """Extract, then merge new messages into the sv and en catalogs."""
-    translate_extract.callback()
+    _extract()
     _pybabel(
         "update",
         "-i",

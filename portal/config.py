@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +83,12 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
 }
 
 
-def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Read the ``VARNA_*`` variables that are set."""
-    environ = os.environ if environ is None else environ
+    source: Mapping[str, str] = os.environ if environ is None else environ
     config = {}
     for name, (key, convert) in ENVIRONMENT.items():
-        value = environ.get(ENV_PREFIX + name)
+        value = source.get(ENV_PREFIX + name)
         if value:
             try:
                 config[key] = convert(value)

@@ -224,9 +224,16 @@ def _demo_admin() -> DemoAccount:
     user = store.get_user_by_email(DEMO_EMAIL)
     if user is None:
         user, password = accounts.create_account(DEMO_EMAIL, "admin", None, actor=None)
-        return DemoAccount(user.email, password, created=True)
+        return DemoAccount(user.email, _generated(password), created=True)
     # Someone may have disabled or re-roled the demo account; it is ours to restore.
     user = accounts.set_disabled(user, False, actor=None)
     user = accounts.change_role(user, "admin", actor=None)
     user, password = accounts.reset_password(user, None, actor=None)
-    return DemoAccount(user.email, password, created=False)
+    return DemoAccount(user.email, _generated(password), created=False)
+
+
+def _generated(password: str | None) -> str:
+    """The password the accounts service generated (it always does when given none)."""
+    if password is None:
+        raise RuntimeError("no password was generated for the demo administrator")
+    return password

@@ -623,12 +623,14 @@ def apply_survey_schedule(survey: Survey, today: dt.date, *, purge: bool = False
     if _due_to_open(survey, today) and store.transition(
         survey, (Status.DRAFT,), Status.OPEN, today
     ):
-        _record_scheduled("survey_opened", survey, survey.opens_on)
+        _record_scheduled("survey_opened", survey, survey.opens_on or today)
         return "survey_opened"
     if _due_to_close(survey, today) and store.transition(
         survey, (Status.OPEN,), Status.CLOSED, today
     ):
-        _record_scheduled("survey_closed", survey, survey.closes_on + dt.timedelta(days=1))
+        _record_scheduled(
+            "survey_closed", survey, (survey.closes_on or today) + dt.timedelta(days=1)
+        )
         return "survey_closed"
     due = purge_due_on(survey)
     if not (purge and survey.status == Status.PUBLISHED and survey.purged_on is None and due):
