@@ -221,7 +221,8 @@ def create_survey(
                 f"unknown template; choose one of {', '.join(templates.available())}",
                 param_hint="--template",
             )
-        access = access or source.access
+        if access is None and source is not None:
+            access = source.access
         _check_codes_options(access, code_count, codes_out)
         if source is not None:
             settings = lifecycle.copy_settings(source)

@@ -70,7 +70,7 @@ def read_customisation(form, template: Definition, current: Customisation) -> Cu
         text = _text(form, f"variable.{name}")
         if text != original:
             variables[name] = text
-    intro = _text(form, "intro")
+    intro: Text | None = _text(form, "intro")
     raw_intro = template.to_data()["intro"]
     if intro == Text(raw_intro["sv"].strip(), raw_intro["en"].strip()):
         intro = None
