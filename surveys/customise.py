@@ -193,8 +193,9 @@ def raw_texts(template: Definition) -> dict[str, Text]:
     for section in data["sections"]:
         for q in section["questions"]:
             key = q["key"]
-            if q.get("dimension") in ("role", "unit"):
-                continue  # HR edits these options as the lists of roles and units
+            if q.get("dimension"):
+                # Roles and units are edited as lists; years in the profession is fixed.
+                continue
             texts[key] = _text(q["text"])
             if "help" in q:
                 texts[f"{key}.help"] = _text(q["help"])

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from portal import store
 from portal.extensions import db
 from portal.reports import board_report, results
-from portal.services import dimension_import, lifecycle, publication, templates
+from portal.services import dimension_import, lifecycle, monitoring, publication, templates
 from portal.store.models import Survey
 from surveys.customise import Customisation, LocalQuestion, Role
 from surveys.definition import DefinitionError, Text
@@ -83,6 +83,12 @@ def test_customised_survey_is_answered_reported_and_copied(app, client):
         frozen = survey.definition_json
         lifecycle.close_survey(survey, actor=None, today=TODAY)
         assert _reload(survey).definition_json == frozen
+        # Per role, as per unit: numbers invited, and no count under k (3 < 5 here).
+        rates = monitoring.role_rates(_reload(survey))
+        assert [(r.key, r.invited, r.responses) for r in rates] == [
+            ("r1", 7, None),
+            ("manager", None, None),
+        ]
         with app.test_request_context():
             data = results.to_json_data(results.survey_report(_reload(survey)), "sv")
             exported = results.to_csv(data)

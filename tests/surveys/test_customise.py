@@ -123,6 +123,11 @@ def test_wording_is_changed_and_keys_stay(staff):
         ({"aim": Text("x" * 501, "x")}, "aim.sv", "At most %(max)d characters."),
         ({"nope": Text("a", "b")}, "nope", "There is no such text in the template."),
         (
+            {"years.option.lt2": Text("a", "b")},
+            "years.option.lt2",
+            "There is no such text in the template.",
+        ),
+        (
             {"aim": Text("Om {kia}", "x")},
             "aim.sv",
             "Unknown placeholder {%(name)s}: only {incident_system} can be used.",
@@ -269,6 +274,8 @@ def test_raw_texts_keep_the_variable_unexpanded(staff):
     assert "{incident_system}" in texts["ia"].sv
     assert "role" not in texts
     assert "unit" not in texts
+    # Years in the profession stays as it is: its groups make surveys comparable.
+    assert not [name for name in texts if name.startswith("years")]
     assert "exp.row.threats" in texts
 
 

@@ -184,6 +184,7 @@ def _detail(survey: Survey, codes_form: CodesForm, status: int = 200):
         units=store.survey_units(survey),
         overall=monitoring.overall(survey),
         unit_rates=monitoring.unit_rates(survey),
+        role_rates=monitoring.role_rates(survey),
         link=link,
         qr_svg=_qr(link) if survey.access == "link" else None,
         issued=issued,
