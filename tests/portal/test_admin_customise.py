@@ -70,6 +70,7 @@ def staff_template():
 def hr(app, client):
     app.config["TODAY"] = TODAY
     logged_in_as(app, client, "hr")
+    client.get("/privacy?lang=en")  # the messages below are checked in English
     return client
 
 
@@ -147,7 +148,7 @@ def test_hr_switches_off_rewords_renames_and_adds_a_local_question(app, hr):
     assert definition.question("local_1").section == "safety"
     # The preview is the staff form, with the changes.
     preview = _page(hr, f"/admin/surveys/{survey.slug}/preview")
-    assert "Har ni larmknappar?" in preview
+    assert "Do you have alarm buttons?" in preview
     assert "KIA" in preview
     # Saving the page again unchanged keeps everything (the local question too).
     again = _questions_form(_page(hr, path))
@@ -303,13 +304,13 @@ def test_formatted_texts_are_sanitised_on_every_page_that_shows_them(app, hr, cl
     data.update(
         {
             "intro.sv": f"<p>Välkommen <strong>alla</strong></p>{payload}",
-            "intro.en": f"<p>Welcome</p>{payload}",
+            "intro.en": f"<p>Welcome <strong>all</strong></p>{payload}",
             "local.new.section": "safety",
             "local.new.type": "text",
             "local.new.text.sv": f"Fråga {payload}",
-            "local.new.text.en": "Question",
+            "local.new.text.en": f"Question {payload}",
             "local.new.note.sv": f"<ul><li>Punkt</li></ul>{payload}",
-            "local.new.note.en": "Note",
+            "local.new.note.en": f"<ul><li>Point</li></ul>{payload}",
         }
     )
     assert hr.post(path, data=data).status_code == 303
@@ -320,11 +321,13 @@ def test_formatted_texts_are_sanitised_on_every_page_that_shows_them(app, hr, cl
     with app.app_context(), db.connection_context():
         lifecycle.open_survey(store.get_survey(survey.slug), actor=None, today=TODAY)
     pages["staff form"] = _page(client, f"/s/{survey.slug}")
+    pages["staff form in Swedish"] = _page(client, f"/s/{survey.slug}?lang=sv")
     for name, html in pages.items():
         assert _dangerous(html) == [], name
     # The allowed formatting survives on the pages staff see.
-    assert "<strong>alla</strong>" in pages["staff form"]
-    assert "<li>Punkt</li>" in pages["staff form"]
+    assert "<strong>all</strong>" in pages["staff form"]
+    assert "<li>Point</li>" in pages["staff form"]
+    assert "<li>Punkt</li>" in pages["staff form in Swedish"]
 
 
 def test_sanitize_keeps_the_subset_and_links():
