@@ -32,6 +32,8 @@ def register(app: Flask) -> None:
         init_db,
         create_admin,
         create_survey,
+        check_template,
+        upload_template,
         open_survey,
         close_survey,
         publish_survey,
@@ -306,6 +308,34 @@ def _write_codes(path: Path, codes: list[str]) -> None:
         writer.writerow(["code"])
         writer.writerows([c] for c in codes)
     path.chmod(0o600)
+
+
+@click.command("check-template")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check_template(path: Path) -> None:
+    """Validate a template file (TOML, see surveys/templates/FORMAT.md) without storing it."""
+    try:
+        definition = templates.check_upload(path.name, path.read_bytes())
+    except DefinitionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    optional = sum(q.optional for q in definition.questions)
+    click.echo(
+        f"{path.name}: valid, template '{definition.key}' version {definition.version}, "
+        f"{len(definition.questions)} questions ({optional} optional)"
+    )
+
+
+@click.command("upload-template")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def upload_template(path: Path) -> None:
+    """Store the municipality's own version of a template (as on the Templates page)."""
+    with db.connection_context():
+        try:
+            definition = templates.upload(path.name, path.read_bytes(), actor=None)
+        except DefinitionError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Template '{definition.key}' version {definition.version} saved for new surveys")
 
 
 @click.command("open-survey")

@@ -347,3 +347,24 @@ def test_hostile_local_question_text_is_inert_in_the_board_report_and_exports(ap
     assert labels
     # Written as text, never as a formula (the XLSX writer's own protection).
     assert {c.data_type for c in labels} == {"s"}
+
+
+def test_cli_checks_and_uploads_templates_with_the_loader_messages(app, runner, tmp_path):
+    from surveys.definition import TEMPLATE_DIR
+
+    raw = (TEMPLATE_DIR / "exit.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "exit.toml"
+    bad.write_text(raw.replace("optional = true", "optional = 1", 1), encoding="utf-8")
+    result = runner.invoke(args=["check-template", str(bad)])
+    assert result.exit_code != 0
+    assert "exit.toml, question 'next': optional must be true or false" in result.output
+    good = tmp_path / "ours" / "exit.toml"
+    good.parent.mkdir()
+    good.write_text(raw.replace("version = 1", "version = 4", 1), encoding="utf-8")
+    result = runner.invoke(args=["check-template", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "template 'exit' version 4" in result.output
+    result = runner.invoke(args=["upload-template", str(good)])
+    assert result.exit_code == 0, result.output
+    with app.app_context(), db.connection_context():
+        assert templates.load("exit").version == 4
