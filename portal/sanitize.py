@@ -2,8 +2,8 @@
 
 HR may format the introduction and the notes of local questions with a small
 subset of HTML: paragraphs, line breaks, bold, italics, lists and links. What
-they write is kept as typed; every place that shows it (the staff form, its
-preview, the board report, the exports) passes it through ``formatted`` here,
+they write is kept as typed; every place that shows it (the staff form and its
+preview) passes it through ``formatted`` here,
 which keeps only that subset (an allow-list), and only ``http``, ``https`` and
 ``mailto`` links. Event handlers, ``style`` attributes and ``javascript:`` URLs
 are removed; other tags (a script, a style element) are escaped and shown as
@@ -59,12 +59,3 @@ def formatted(text: str | None) -> Markup:
     cleaned = _CLEANER.clean(text)
     # The one place where HR's markup becomes Markup: bleach's allow-list output.
     return Markup(bleach.linkify(cleaned, callbacks=[_add_rel], parse_email=False))  # noqa: S704
-
-
-def plain(text: str | None) -> str:
-    """``text`` without any markup, for CSV/XLSX/DOCX cells and page titles."""
-    if not text:
-        return ""
-    stripped = bleach.clean(text, tags=set(), strip=True, strip_comments=True)
-    # bleach escapes &, < and > in what it keeps; a spreadsheet cell wants the characters.
-    return stripped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
