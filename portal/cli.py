@@ -31,6 +31,8 @@ def register(app: Flask) -> None:
     for command in (
         init_db,
         create_admin,
+        reset_mfa,
+        end_sessions,
         create_survey,
         check_template,
         upload_template,
@@ -127,6 +129,42 @@ def create_admin(email: str, role: str) -> None:
     except passwords.PasswordRejected as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {role} account {user.email}. Log in at {_admin_link()}")
+
+
+@click.command("reset-mfa")
+@click.argument("email")
+def reset_mfa(email: str) -> None:
+    """Remove an account's second factor (it enrols again at its next login); its sessions
+    end. For a lost phone when no other administrator can do it on the web, or after
+    VARNA_SECRET_KEY was replaced (the stored secrets cannot be decrypted then)."""
+    from portal.services import accounts
+
+    with db.connection_context():
+        user = store.get_user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"no account for {email}")
+        accounts.reset_second_factor(user, actor=None)
+    click.echo(f"The second factor of {user.email} was removed; it enrols again at its next login.")
+
+
+@click.command("end-sessions")
+@click.argument("email", required=False)
+@click.option("--all", "everyone", is_flag=True, help="End the sessions of every account.")
+def end_sessions(email: str | None, everyone: bool) -> None:
+    """End every session of the account EMAIL, or of everyone with --all."""
+    from portal.services import sessions
+
+    if bool(email) == everyone:
+        raise click.UsageError("give either an EMAIL or --all")
+    with db.connection_context():
+        if everyone:
+            count = sessions.end_everyone(actor=None)
+        else:
+            user = store.get_user_by_email(email)
+            if user is None:
+                raise click.ClickException(f"no account for {email}")
+            count = sessions.end_all_of(user, actor=None)
+    click.echo(f"{count} sessions ended.")
 
 
 def _refuse_weak(password: str, email: str) -> None:

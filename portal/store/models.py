@@ -245,6 +245,14 @@ class User(BaseModel):
     session_nonce = CharField(max_length=64)
     created_at = DateTimeField()
     last_login_at = DateTimeField(null=True)
+    # Added by the sign-in migration (issue 21). The TOTP secret is encrypted with a
+    # key derived from the portal's secret key (portal.services.mfa): a copy of the
+    # database alone cannot generate codes. ``totp_last_step`` refuses a code's reuse.
+    totp_secret = TextField(null=True)
+    totp_enabled_at = DateTimeField(null=True)
+    totp_last_step = IntegerField(null=True)
+    # Set when an administrator generated the password: it must be changed at login.
+    must_change_password = BooleanField(default=False)
 
     class Meta:
         # "user" is a reserved word in PostgreSQL.
@@ -253,6 +261,11 @@ class User(BaseModel):
     @property
     def is_active(self) -> bool:
         return not self.disabled
+
+    @property
+    def has_totp(self) -> bool:
+        """Whether a confirmed second factor is enrolled."""
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
 
 class AuditEntry(BaseModel):
@@ -302,6 +315,31 @@ class LoginThrottle(BaseModel):
     locked_until = DateTimeField(null=True)
 
 
+class AdminSession(BaseModel):
+    """One signed-in administration session, so that people can see and end theirs.
+
+    ``id`` is a hash of the random token in the (signed) session cookie, so the
+    table cannot be used to forge a cookie. No address is stored: only when the
+    session started, when it was last used (updated at most once a minute), the
+    browser family ("Firefox", "Chrome", ...) and how it signed in.
+    """
+
+    id = CharField(max_length=64, primary_key=True)
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="sessions")
+    started_at = DateTimeField()
+    last_seen_at = DateTimeField()
+    browser = CharField(max_length=32, default="")
+    method = CharField(max_length=16, default="password")  # "password" or "sso"
+
+
+class RecoveryCode(BaseModel):
+    """A one-time recovery code for the second factor, stored as a keyed hash (HMAC)."""
+
+    id = AutoField()
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="recovery_codes")
+    code_hash = CharField(max_length=255)
+
+
 class SurveyTemplate(BaseModel):
     """A template uploaded by an administrator: the municipality's own version of a TOML file.
 
@@ -316,6 +354,6 @@ class SurveyTemplate(BaseModel):
 
 
 RESPONDENT_TABLES = (AccessCode, FormToken, Response, Answer, Comment, ResultCounts)
-ADMIN_TABLES = (User, AuditEntry, LoginThrottle)
+ADMIN_TABLES = (User, AuditEntry, LoginThrottle, AdminSession, RecoveryCode)
 SURVEY_ADMIN_TABLES = (SurveyUnit, CommentSelection, ReportSnapshot, SurveyTemplate)
 ALL_MODELS = (Survey, *RESPONDENT_TABLES, *ADMIN_TABLES, *SURVEY_ADMIN_TABLES)

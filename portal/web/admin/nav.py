@@ -29,6 +29,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("admin.survey_templates", _l("Templates"), ("admin",)),
     NavItem("admin.users", _l("Accounts"), ("admin",)),
     NavItem("admin.audit", _l("Audit log"), ("admin",)),
+    NavItem("admin.sessions", _l("Sessions and security")),
     NavItem("admin.password", _l("Change password")),
 )
 
