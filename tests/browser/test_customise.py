@@ -8,11 +8,11 @@ import re
 
 from playwright.sync_api import expect
 
-from portal import store
 from portal.extensions import db
-from portal.services import lifecycle, passwords
+from portal.services import lifecycle
 from tests.browser.conftest import assert_accessible
-from tests.browser.test_admin_surveys import PASSWORD, hr_login
+from tests.browser.test_admin import admin_account, log_in
+from tests.browser.test_admin_surveys import hr_login
 
 
 def _draft(portal) -> str:
@@ -80,18 +80,11 @@ def test_import_and_template_pages_are_accessible(portal, desktop):
     desktop.get_by_role("button", name="Import").click()
     expect(desktop.locator("#error-summary")).to_contain_text(re.compile("Line 2"))
     assert_accessible(desktop)
-    with portal.app.app_context(), db.connection_context():
-        store.create_user(
-            "admin.templates@example.se",
-            passwords.hash_password(PASSWORD),
-            "admin",
-            dt.datetime(2026, 1, 1),
-        )
+    # An administrator signs in with the second factor main requires (issue 21).
+    admin_account(portal, "admin.templates@example.se")
     desktop.context.clear_cookies()
-    desktop.goto(portal.url("/admin/login?lang=en"))
-    desktop.locator("#email").fill("admin.templates@example.se")
-    desktop.locator("#password").fill(PASSWORD)
-    desktop.locator("#password").press("Enter")
+    log_in(desktop, portal, "admin.templates@example.se")
+    desktop.goto(portal.url("/admin/?lang=en"))
     desktop.get_by_role("link", name="Templates").first.click()
     expect(desktop.locator("h1")).to_have_text("Templates")
     assert_accessible(desktop)
