@@ -92,6 +92,7 @@ from portal.store.responses import (  # noqa: F401 - the package's API
 from portal.store.surveys import (  # noqa: F401 - the package's API
     SLUG_BYTES,
     create_survey,
+    delete_template,
     get_survey,
     list_published,
     list_surveys,
@@ -102,6 +103,7 @@ from portal.store.surveys import (  # noqa: F401 - the package's API
     report_snapshot,
     response_count,
     response_counts,
+    save_template,
     scheduled_surveys,
     selected_comments,
     set_archived,
@@ -116,4 +118,6 @@ from portal.store.surveys import (  # noqa: F401 - the package's API
     unit_question_key,
     unit_response_counts,
     update_draft,
+    uploaded_template,
+    uploaded_templates,
 )

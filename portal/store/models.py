@@ -83,6 +83,9 @@ class Survey(BaseModel):
     purged_on = DateField(null=True)
     # Added by migration 3: HR's switch for the public page of headline indicators.
     public_results = BooleanField(default=False)
+    # Added by the customisation migration: HR's changes to the template (JSON of
+    # ``surveys.customise.Customisation``); the definition above is built from them.
+    customisation_json = TextField(null=True)
 
     def definition(self) -> Definition:
         """The frozen definition, validated once per distinct JSON text and then cached."""
@@ -98,6 +101,13 @@ class Survey(BaseModel):
 
     def set_definition(self, data: dict[str, Any]) -> None:
         self.definition_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    def customisation_data(self) -> dict[str, Any]:
+        """HR's customisation of the template as plain data (empty: none)."""
+        if not self.customisation_json:
+            return {}
+        value = json.loads(self.customisation_json)
+        return value if isinstance(value, dict) else {}
 
 
 class AccessCode(BaseModel):
@@ -344,7 +354,20 @@ class RecoveryCode(BaseModel):
     code_hash = CharField(max_length=255)
 
 
+class SurveyTemplate(BaseModel):
+    """A template uploaded by an administrator: the municipality's own version of a TOML file.
+
+    It replaces the shipped template of the same key for new surveys; surveys
+    already created keep the definition they froze.
+    """
+
+    key = CharField(max_length=64, primary_key=True)
+    toml_text = TextField()
+    uploaded_at = DateTimeField()
+    uploaded_by = CharField(max_length=254, default="")
+
+
 RESPONDENT_TABLES = (AccessCode, FormToken, InboxEntry, Response, Answer, Comment, ResultCounts)
 ADMIN_TABLES = (User, AuditEntry, LoginThrottle, AdminSession, RecoveryCode)
-SURVEY_ADMIN_TABLES = (SurveyUnit, CommentSelection, ReportSnapshot)
+SURVEY_ADMIN_TABLES = (SurveyUnit, CommentSelection, ReportSnapshot, SurveyTemplate)
 ALL_MODELS = (Survey, *RESPONDENT_TABLES, *ADMIN_TABLES, *SURVEY_ADMIN_TABLES)

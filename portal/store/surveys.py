@@ -29,6 +29,7 @@ from portal.store.models import (
     ResultCounts,
     Status,
     Survey,
+    SurveyTemplate,
     SurveyUnit,
 )
 from surveys.definition import Definition
@@ -55,6 +56,7 @@ def create_survey(
     closes_on: dt.date | None = None,
     invited: dict[str, int] | None = None,
     purge_after_months: int | None = None,
+    customisation_json: str | None = None,
 ) -> Survey:
     """Create a draft survey with a frozen copy of ``definition`` and its unit rows."""
     survey = Survey(
@@ -69,6 +71,7 @@ def create_survey(
         opens_on=opens_on,
         closes_on=closes_on,
         purge_after_months=purge_after_months,
+        customisation_json=customisation_json,
         created_at=_now(),
     )
     survey.set_definition(definition.to_data())
@@ -436,3 +439,37 @@ def response_count(survey: Survey) -> int:
     Submissions waiting in the sealed inbox count too.
     """
     return Response.select().where(Response.survey == survey.id).count() + inbox.pending(survey.id)
+
+
+# -- uploaded templates ----------------------------------------------------------------------
+
+
+def uploaded_templates() -> list[SurveyTemplate]:
+    """The templates administrators uploaded, by key."""
+    return list(SurveyTemplate.select().order_by(SurveyTemplate.key))
+
+
+def uploaded_template(key: str) -> SurveyTemplate | None:
+    """The uploaded template with ``key``, or None."""
+    return SurveyTemplate.get_or_none(SurveyTemplate.key == key)
+
+
+def save_template(key: str, toml_text: str, uploaded_by: str) -> None:
+    """Store (or replace) the uploaded template ``key``."""
+    with write_transaction():
+        SurveyTemplate.insert(
+            key=key, toml_text=toml_text, uploaded_at=_now(), uploaded_by=uploaded_by
+        ).on_conflict(
+            conflict_target=[SurveyTemplate.key],
+            update={
+                SurveyTemplate.toml_text: toml_text,
+                SurveyTemplate.uploaded_at: _now(),
+                SurveyTemplate.uploaded_by: uploaded_by,
+            },
+        ).execute()
+
+
+def delete_template(key: str) -> bool:
+    """Remove the uploaded template ``key`` (the shipped one of that key applies again)."""
+    with write_transaction():
+        return SurveyTemplate.delete().where(SurveyTemplate.key == key).execute() == 1
