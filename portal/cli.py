@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -18,10 +19,10 @@ from flask.cli import with_appcontext
 from portal import clock, store
 from portal.extensions import db
 from portal.reports import results
-from portal.services import lifecycle, monitoring, publication
+from portal.services import dimension_import, lifecycle, monitoring, publication, templates
 from portal.services.demo import demo_answers, set_up_demo
 from portal.store.models import MIN_GROUP_FLOOR, Status
-from surveys.definition import DefinitionError, available_templates
+from surveys.definition import DefinitionError
 from surveys.report import BREAKDOWNS
 
 
@@ -33,6 +34,8 @@ def register(app: Flask) -> None:
         reset_mfa,
         end_sessions,
         create_survey,
+        check_template,
+        upload_template,
         open_survey,
         close_survey,
         publish_survey,
@@ -198,10 +201,23 @@ def _admin_link() -> str:
 
 @click.command("create-survey")
 @with_appcontext
-@click.option("--template", "template_key", required=True, help="Template key, e.g. staff_threats.")
-@click.option("--title", required=True, help="Title (both languages unless --title-en is given).")
+@click.option("--template", "template_key", default=None, help="Template key, e.g. staff_threats.")
+@click.option(
+    "--from",
+    "from_slug",
+    default=None,
+    help="Start from an earlier survey (its identifier): its template customisation, units, "
+    "roles and settings are copied; dates, codes and answers are not.",
+)
+@click.option("--title", default=None, help="Title (both languages unless --title-en is given).")
 @click.option("--title-en", default=None, help="English title, when different.")
-@click.option("--access", type=click.Choice(["link", "codes"]), required=True)
+@click.option("--access", type=click.Choice(["link", "codes"]), default=None)
+@click.option(
+    "--units-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV or XLSX file of units and roles (columns: type, name_sv, name_en, invited).",
+)
 @click.option(
     "--codes",
     "code_count",
@@ -218,17 +234,84 @@ def _admin_link() -> str:
 @click.option(
     "--min-group",
     type=click.IntRange(MIN_GROUP_FLOOR, 100),
-    default=5,
-    show_default=True,
-    help="Minimum group size k for reporting.",
+    default=None,
+    help="Minimum group size k for reporting (default 5, or the earlier survey's).",
 )
-def create_survey(template_key, title, title_en, access, code_count, codes_out, min_group) -> None:
-    """Create a draft survey from a template and print its link."""
-    if template_key not in available_templates():
-        raise click.BadParameter(
-            f"unknown template; choose one of {', '.join(available_templates())}",
-            param_hint="--template",
+def create_survey(
+    template_key,
+    from_slug,
+    title,
+    title_en,
+    access,
+    units_file,
+    code_count,
+    codes_out,
+    min_group,
+) -> None:
+    """Create a draft survey from a template (or an earlier survey) and print its link."""
+    if (template_key is None) == (from_slug is None):
+        raise click.UsageError("give either --template or --from")
+    if from_slug is None and (title is None or access is None):
+        raise click.UsageError("--template needs --title and --access")
+    dims = _read_units_file(units_file) if units_file is not None else None
+    with db.connection_context():
+        source = _survey_or_fail(from_slug) if from_slug is not None else None
+        if source is None and template_key not in templates.available():
+            raise click.BadParameter(
+                f"unknown template; choose one of {', '.join(templates.available())}",
+                param_hint="--template",
+            )
+        if access is None and source is not None:
+            access = source.access
+        _check_codes_options(access, code_count, codes_out)
+        if source is not None:
+            settings = lifecycle.copy_settings(source)
+        else:
+            settings = lifecycle.SurveySettings(title_sv=title, title_en=title_en, access=access)
+        settings = dataclasses.replace(
+            settings,
+            title_sv=title or settings.title_sv,
+            title_en=(title_en or title or settings.title_en) if title else settings.title_en,
+            access=access,
+            min_group=min_group or settings.min_group,
         )
+        try:
+            if source is not None:
+                survey = lifecycle.create_survey(
+                    source.template,
+                    settings,
+                    actor=None,
+                    today=_today(),
+                    custom=lifecycle.customisation(source),
+                )
+            else:
+                survey = lifecycle.create_survey(template_key, settings, actor=None, today=_today())
+            if dims is not None:
+                lifecycle.import_dimensions(
+                    survey, dims.units, dims.roles, actor=None, today=_today()
+                )
+        except DefinitionError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except lifecycle.SettingsError as exc:
+            problems = "; ".join(m % p if p else m for m, p in exc.errors.values())
+            raise click.ClickException(f"the survey was not created: {problems}") from exc
+        except lifecycle.LifecycleError as exc:
+            raise _refused(exc) from exc
+        if access == "codes":
+            codes = lifecycle.generate_codes(
+                survey, code_count, current_app.config["SECRET_KEY"], actor=None
+            )
+            _write_codes(codes_out, codes)
+    click.echo(f"Created draft survey {survey.slug}")
+    if source is not None:
+        click.echo(f"Copied from {source.slug}")
+    click.echo(f"Link: {survey_link(survey.slug)}")
+    if access == "codes":
+        click.echo(f"{len(codes)} codes written to {codes_out}; only their hashes are stored.")
+    click.echo(f"Open it with: flask --app app open-survey {survey.slug}")
+
+
+def _check_codes_options(access: str, code_count: int | None, codes_out: Path | None) -> None:
     if access == "codes" and (code_count is None or codes_out is None):
         raise click.UsageError("--access codes needs --codes N and --codes-out FILE.csv")
     if access == "link" and (code_count is not None or codes_out is not None):
@@ -241,24 +324,20 @@ def create_survey(template_key, title, title_en, access, code_count, codes_out, 
             "on the survey's page or with another batch later)",
             ctx=None,
         )
-    settings = lifecycle.SurveySettings(
-        title_sv=title, title_en=title_en or title, access=access, min_group=min_group
-    )
-    with db.connection_context():
-        try:
-            survey = lifecycle.create_survey(template_key, settings, actor=None, today=_today())
-        except DefinitionError as exc:
-            raise click.ClickException(str(exc)) from exc
-        if access == "codes":
-            codes = lifecycle.generate_codes(
-                survey, code_count, current_app.config["SECRET_KEY"], actor=None
-            )
-            _write_codes(codes_out, codes)
-    click.echo(f"Created draft survey {survey.slug}")
-    click.echo(f"Link: {survey_link(survey.slug)}")
-    if access == "codes":
-        click.echo(f"{len(codes)} codes written to {codes_out}; only their hashes are stored.")
-    click.echo(f"Open it with: flask --app app open-survey {survey.slug}")
+
+
+def _read_units_file(path: Path) -> dimension_import.Dimensions:
+    """The units and roles of a CSV/XLSX file, or every problem with its line number."""
+    try:
+        return dimension_import.read_file(path.name, path.read_bytes())
+    except dimension_import.ImportFileError as exc:
+        lines = [
+            f"{path.name}, line {e.line}: {e.message % e.params if e.params else e.message}"
+            if e.line
+            else f"{path.name}: {e.message % e.params if e.params else e.message}"
+            for e in exc.errors
+        ]
+        raise click.ClickException("nothing was created:\n" + "\n".join(lines)) from exc
 
 
 def _write_codes(path: Path, codes: list[str]) -> None:
@@ -267,6 +346,34 @@ def _write_codes(path: Path, codes: list[str]) -> None:
         writer.writerow(["code"])
         writer.writerows([c] for c in codes)
     path.chmod(0o600)
+
+
+@click.command("check-template")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check_template(path: Path) -> None:
+    """Validate a template file (TOML, see surveys/templates/FORMAT.md) without storing it."""
+    try:
+        definition = templates.check_upload(path.name, path.read_bytes())
+    except DefinitionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    optional = sum(q.optional for q in definition.questions)
+    click.echo(
+        f"{path.name}: valid, template '{definition.key}' version {definition.version}, "
+        f"{len(definition.questions)} questions ({optional} optional)"
+    )
+
+
+@click.command("upload-template")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def upload_template(path: Path) -> None:
+    """Store the municipality's own version of a template (as on the Templates page)."""
+    with db.connection_context():
+        try:
+            definition = templates.upload(path.name, path.read_bytes(), actor=None)
+        except DefinitionError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Template '{definition.key}' version {definition.version} saved for new surveys")
 
 
 @click.command("open-survey")
@@ -343,7 +450,8 @@ def archive_survey(slug: str) -> None:
     help="Act as if today were this date (YYYY-MM-DD); for testing a schedule.",
 )
 def tick(today: dt.datetime | None) -> None:
-    """Apply due transitions: open and close surveys on their dates, purge after retention.
+    """Apply due transitions: open and close surveys on their dates, purge after retention,
+    and mix waiting submissions into the response tables.
 
     Safe to run from cron every few minutes, on several hosts at once.
     """
@@ -355,9 +463,18 @@ def tick(today: dt.datetime | None) -> None:
                 _keep_counts(_survey_or_fail(slug))
         if any(action in ("responses_purged", "purge_finished") for _, action in applied):
             store.compact()
+        try:
+            mixed = store.mix_due()
+        except store.DatabaseBusy:
+            mixed = 0  # the next tick or submission mixes them
+        # SQLite: the write-ahead log keeps earlier versions of pages (and of the
+        # sealed inbox) until a checkpoint empties it; do that now and then.
+        store.truncate_wal()
     for slug, action in applied:
         click.echo(f"{slug}: {action.replace('survey_', '').replace('_', ' ')}")
-    if not applied:
+    if mixed:
+        click.echo(f"Mixed {mixed} waiting submissions into the response tables.")
+    if not applied and not mixed:
         click.echo("Nothing due.")
 
 

@@ -76,6 +76,10 @@ DEFAULTS: dict[str, Any] = {
     "SSO_ROLE_CLAIM": "groups",
     "SSO_ROLE_MAP": "",
     "SSO_CLOCK_SKEW_SECONDS": 60,
+    # Submissions wait sealed in the inbox until at least twice this many
+    # have arrived; the mixer then moves all but this many, as one batch
+    # (portal/store/inbox.py). Never below 2.
+    "MIX_BATCH": 10,
 }
 
 
@@ -126,6 +130,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "SSO_ROLE_CLAIM": ("SSO_ROLE_CLAIM", str),
     "SSO_ROLE_MAP": ("SSO_ROLE_MAP", str),
     "SSO_CLOCK_SKEW_SECONDS": ("SSO_CLOCK_SKEW_SECONDS", int),
+    "MIX_BATCH": ("MIX_BATCH", int),
 }
 
 
@@ -142,6 +147,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
                 raise SystemExit(f"{ENV_PREFIX}{name} has an invalid value") from None
     _check_argon2(config)
     _check_sso(config)
+    if config.get("MIX_BATCH", 2) < 2:
+        raise SystemExit(f"{ENV_PREFIX}MIX_BATCH must be at least 2")
     return config
 
 

@@ -29,6 +29,11 @@ MAX_TEXT_LENGTH = 10000
 NUMBER_LIMIT = 10**9
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+# A template variable in a text: ``{incident_system}`` (see ``variables`` in FORMAT.md).
+_VARIABLE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+MAX_VARIABLE_LENGTH = 60
+KEY_PATTERN = _KEY
+VARIABLE_PATTERN = _VARIABLE
 
 
 class DefinitionError(ValueError):
@@ -98,6 +103,10 @@ class Question:
     high: Text | None = None
     # Reports list the options by their share, largest first (reasons for leaving).
     ranked: bool = False
+    # HR may switch the question off in a draft (never a dimension or a question others need).
+    optional: bool = False
+    # A formatted note under the question (paragraphs, bold, lists, links), sanitised on output.
+    note: Text | None = None
 
     def option(self, key: str) -> Option | None:
         """Return the option with ``key``, or None."""
@@ -158,6 +167,10 @@ class Definition:
     intro: Text
     sections: tuple[Section, ...]
     data: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
+    # Template variables substituted in every text (``incident_system`` → "IA").
+    variables: Mapping[str, Text] = field(compare=False, default_factory=dict)
+    # The template's optional questions that HR switched off for this survey.
+    switched_off: tuple[str, ...] = ()
 
     @cached_property
     def questions(self) -> tuple[Question, ...]:
@@ -179,6 +192,10 @@ class Definition:
     def question(self, key: str) -> Question | None:
         """Return the question with ``key``, or None."""
         return self._by_key.get(key) if isinstance(key, str) else None
+
+    def dependents(self, key: str) -> tuple[Question, ...]:
+        """The questions whose condition refers to the question ``key``."""
+        return tuple(q for q in self.questions if q.condition and q.condition.question == key)
 
     def dimensions(self) -> tuple[Question, ...]:
         """The breakdown questions (role, unit, years) in page order."""
@@ -207,13 +224,28 @@ def load_file(path: Path) -> Definition:
     source = Path(path).name
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            raw = fh.read()
     except FileNotFoundError:
         raise DefinitionError(source, None, "file not found") from None
+    return load_bytes(raw, source)
+
+
+def load_bytes(raw: bytes, source: str) -> Definition:
+    """Load and validate the TOML text of a file named ``source`` (an upload, or a file).
+
+    The messages are the same wherever the file comes from: the CLI, the
+    tests and the administrator's upload page show the same words.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DefinitionError(source, None, "the file is not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(source, None, f"not valid TOML ({exc})") from None
     definition = from_data(data, source=source)
-    if definition.key != Path(path).stem:
+    if definition.key != Path(source).stem:
         raise DefinitionError(source, None, f"key '{definition.key}' does not match the file name")
     return definition
 
@@ -283,7 +315,23 @@ class _Loader:
     def definition(self, data: Mapping[str, Any]) -> Definition:
         if not isinstance(data, Mapping):
             raise self.fail(None, "the definition must be a table")
-        self.known(data, None, {"key", "kind", "version", "title", "intro", "scales", "sections"})
+        self.known(
+            data,
+            None,
+            {
+                "key",
+                "kind",
+                "version",
+                "title",
+                "intro",
+                "variables",
+                "switched_off",
+                "scales",
+                "sections",
+            },
+        )
+        self.variables: dict[str, Text] = {}
+        self.variables = self.parse_variables(data.get("variables", {}))
         key = self.key(data.get("key"), None, "key")
         kind = data.get("kind")
         if kind not in KINDS:
@@ -313,7 +361,57 @@ class _Loader:
         for dim in set(dims):
             if dims.count(dim) > 1:
                 raise self.fail(None, f"dimension '{dim}' is declared by more than one question")
-        return Definition(key, kind, version, title, intro, tuple(sections), _thaw(data))
+        switched_off = data.get("switched_off", [])
+        if not isinstance(switched_off, list) or not all(
+            isinstance(k, str) and _KEY.match(k) and k not in self.seen_questions
+            for k in switched_off
+        ):
+            raise self.fail(None, "switched_off must list the keys of questions left out")
+        for question in self.seen_questions.values():
+            if question.condition and self.seen_questions[question.condition.question].optional:
+                raise self.fail(
+                    question.condition.question,
+                    f"an optional question cannot be switched off while '{question.key}' "
+                    "depends on it: remove optional",
+                )
+        return Definition(
+            key,
+            kind,
+            version,
+            title,
+            intro,
+            tuple(sections),
+            _thaw(data),
+            dict(self.variables),
+            tuple(switched_off),
+        )
+
+    def parse_variables(self, data: Any) -> dict[str, Text]:
+        if not isinstance(data, Mapping):
+            raise self.fail(None, "variables must be a table")
+        variables = {}
+        for name, raw in data.items():
+            if not isinstance(name, str) or not _KEY.match(name) or not name[0].isalpha():
+                raise self.fail(None, f"variable name {name!r} must be lower-case letters")
+            value = self.text(raw, f"variables.{name}", "the variable")
+            for lang in LANGUAGES:
+                if len(value.get(lang)) > MAX_VARIABLE_LENGTH or "{" in value.get(lang):
+                    raise self.fail(
+                        f"variables.{name}",
+                        f"the variable must be at most {MAX_VARIABLE_LENGTH} characters, "
+                        "without braces",
+                    )
+            variables[name] = value
+        return variables
+
+    def substitute(self, text: str, lang: str, where: str | None, name: str) -> str:
+        def replace(match: re.Match[str]) -> str:
+            variable = self.variables.get(match.group(1))
+            if variable is None:
+                raise self.fail(where, f"{name} uses the unknown variable {{{match.group(1)}}}")
+            return variable.get(lang)
+
+        return _VARIABLE.sub(replace, text)
 
     def known(self, data: Mapping[str, Any], where: str | None, allowed: set[str]) -> None:
         unknown = sorted(set(data) - allowed)
@@ -334,7 +432,10 @@ class _Loader:
             if not isinstance(value.get(lang), str) or not value[lang].strip():
                 raise self.fail(where, f"{name} has no {lang} text")
         self.known(value, where, set(LANGUAGES))
-        return Text(sv=value["sv"].strip(), en=value["en"].strip())
+        return Text(
+            sv=self.substitute(value["sv"].strip(), "sv", where, name),
+            en=self.substitute(value["en"].strip(), "en", where, name),
+        )
 
     def options(self, values: Any, where: str, name: str) -> tuple[Option, ...]:
         if not isinstance(values, list) or not values:
@@ -407,6 +508,8 @@ class _Loader:
                 "high",
                 "prefer_not",
                 "ranked",
+                "optional",
+                "note",
             },
         )
         qtype = raw.get("type")
@@ -429,7 +532,12 @@ class _Loader:
             raise self.fail(key, "ranked must be true or false")
         if ranked and qtype not in ("single", "multiple"):
             raise self.fail(key, "only single and multiple choice questions can be ranked")
+        optional = raw.get("optional", False)
+        if not isinstance(optional, bool):
+            raise self.fail(key, "optional must be true or false")
         dimension = raw.get("dimension")
+        if optional and dimension is not None:
+            raise self.fail(key, "a dimension question cannot be optional: the reports need it")
         if dimension is not None:
             if dimension not in DIMENSIONS:
                 raise self.fail(key, f"dimension must be one of {', '.join(DIMENSIONS)}")
@@ -459,6 +567,8 @@ class _Loader:
             low=self.text(raw["low"], key, "low") if "low" in raw else None,
             high=self.text(raw["high"], key, "high") if "high" in raw else None,
             ranked=ranked,
+            optional=optional,
+            note=self.text(raw["note"], key, "note") if "note" in raw else None,
         )
         if qtype == "number":
             if question.min is None or question.max is None:

@@ -91,6 +91,33 @@ def _exp_items(definition: Definition) -> tuple[str, ...]:
 
 def indicators(definition: Definition) -> tuple[Indicator, ...]:
     """The headline indicators the definition supports, in the question bank's order."""
+    return tuple(i for i in _candidates(definition) if _supported(definition, i))
+
+
+LEFT_OUT_NOTE = N_(
+    "Left out because HR switched off a question it depends on in this survey: %(indicators)s."
+)
+
+
+def left_out(definition: Definition) -> tuple[Indicator, ...]:
+    """The indicators left out because they depend on a question HR switched off.
+
+    A report lists them in a note (``LEFT_OUT_NOTE``) so that a missing figure
+    is never mistaken for an omission.
+    """
+    off = definition.switched_off
+    if not off:
+        return ()
+
+    def needs_off(indicator: Indicator) -> bool:
+        return any(i == k or i.startswith(f"{k}_") for i in indicator.items for k in off)
+
+    return tuple(
+        i for i in _candidates(definition) if not _supported(definition, i) and needs_off(i)
+    )
+
+
+def _candidates(definition: Definition) -> list[Indicator]:
     exp = _exp_items(definition)
     exposed = flag(exp, EXPOSED_VALUES)
     exp_answered = flag(exp, ("never", *EXPOSED_VALUES))
@@ -231,7 +258,7 @@ def indicators(definition: Definition) -> tuple[Indicator, ...]:
                 hit=(flag(("main_reason", "reasons"), ("threats",)),),
             )
         )
-    return tuple(i for i in candidates if _supported(definition, i))
+    return candidates
 
 
 def _respondent(definition: Definition) -> Flag:

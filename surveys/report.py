@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from surveys import N_
+from surveys import indicators as indicators_module
 from surveys.definition import PREFER_NOT, Definition, Item, Text
 from surveys.indicators import (
     VIOLENCE_ITEMS,
@@ -219,7 +220,8 @@ def build(
         response_rate=rate,
         indicators=tuple(indicator_tables),
         questions=tuple(question_tables),
-        notes=_notes(k, report_tables, breakdowns, invited, marginals.periods),
+        notes=_notes(k, report_tables, breakdowns, invited, marginals.periods)
+        + _left_out_notes(definition),
         breakdowns=breakdowns,
         k=k,
     )
@@ -715,3 +717,11 @@ def _notes(
             )
         )
     return tuple(notes)
+
+
+def _left_out_notes(definition: Definition) -> tuple[Note, ...]:
+    """Indicators missing because HR switched off a question they need (issue 20)."""
+    left = indicators_module.left_out(definition)
+    if not left:
+        return ()
+    return (Note(indicators_module.LEFT_OUT_NOTE, {"indicators": tuple(i.label for i in left)}),)

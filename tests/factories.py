@@ -345,3 +345,20 @@ def enrol_through_pages(client: FlaskClient, path: str = "/admin/login/enrol", *
     response = client.post(path, data={"csrf_token": csrf_token(html), "code": code}, **kw)
     codes = _RECOVERY.findall(response.get_data(as_text=True))
     return response, secret, codes
+
+
+def waiting_submissions(survey_id: int, secret_key: str) -> list:
+    """The answers of the submissions still sealed in the survey's inbox (the portal's view)."""
+    from portal.store import inbox, seal
+    from portal.store.models import InboxEntry
+
+    return [
+        inbox.decode(seal.unseal(secret_key, survey_id, entry.sealed))[0]
+        for entry in InboxEntry.select().where(InboxEntry.survey == survey_id)
+    ]
+
+
+def answer_pairs(answers) -> set[tuple[str, str]]:
+    """(question, value) pairs of clean answers, as the answer table stores them."""
+    pairs = {(key, value) for key, values in answers.choices.items() for value in values}
+    return pairs | {(key, str(number)) for key, number in answers.numbers.items()}

@@ -24,7 +24,7 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 
 from portal import store
 from portal.reports.spreadsheet import neutralise
@@ -327,11 +327,40 @@ def build(
         indicators=views["indicators"],
         questions=views["questions"],
         method=method_text(k, respondents, tables, bool(comments), earlier, lang),
-        notes=tuple(str(n) for n in report.get("notes") or ()),
+        notes=tuple(str(n) for n in report.get("notes") or ())
+        + _wording_notes(report, earlier_tables, earlier, lang),
         comments=comments,
         current_label=current_label or gettext("This survey"),
         earlier=earlier,
     )
+
+
+def _wording_notes(
+    report: Mapping[str, Any],
+    earlier_tables: Mapping[str, Mapping[str, Any]],
+    earlier: Earlier | None,
+    lang: str,
+) -> tuple[str, ...]:
+    """The trend matches questions by key; it says which were worded differently before."""
+    if earlier is None:
+        return ()
+    changed = [
+        str(t.get("label", ""))
+        for t in report.get("questions") or ()
+        if t.get("key") in earlier_tables
+        and earlier_tables[t.get("key")].get("label") != t.get("label")
+    ]
+    if not changed:
+        return ()
+    with force_locale(lang):
+        return (
+            gettext(
+                "These questions were worded differently in %(earlier)s, so compare their "
+                "figures with care: %(questions)s.",
+                earlier=earlier.name,
+                questions="; ".join(changed),
+            ),
+        )
 
 
 def every_breakdown(data: Mapping[str, Any], lang: str) -> list[BoardReport]:

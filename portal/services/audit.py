@@ -43,6 +43,9 @@ ACTIONS: dict[str, str] = {
     "comments_selected": N_("Comments selected for the report"),
     "public_results_on": N_("Public results page switched on"),
     "public_results_off": N_("Public results page switched off"),
+    "survey_customised": N_("Survey questions changed"),
+    "template_uploaded": N_("Template uploaded"),
+    "template_removed": N_("Uploaded template removed"),
 }
 
 

@@ -15,17 +15,24 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from portal import clock, codes, store
-from portal.services import audit
+from portal.services import audit, templates
 from portal.store.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, RESULT_STATUSES, Status, Survey
 from surveys import N_
+from surveys.customise import (
+    Customisation,
+    CustomisationError,
+    Role,
+    apply,
+    template_roles,
+    with_role_keys,
+)
 from surveys.definition import (
+    Definition,
     DefinitionError,
-    available_templates,
-    load_template,
     with_unit_names,
 )
 
@@ -74,6 +81,12 @@ class SettingsError(LifecycleError):
         self.errors = errors
 
 
+TEMPLATE_UNAVAILABLE = N_(
+    "The template of this survey (%(template)s) cannot be loaded any more, so its questions "
+    "cannot be changed: %(problem)s"
+)
+
+
 @dataclass(frozen=True)
 class UnitSetting:
     """One unit as HR enters it."""
@@ -94,6 +107,9 @@ class SurveySettings:
     opens_on: dt.date | None = None
     closes_on: dt.date | None = None
     units: tuple[UnitSetting, ...] = field(default_factory=tuple)
+    # The roles offered in the role question; None leaves them as they are.
+    roles: tuple[Role, ...] | None = None
+    purge_after_months: int | None = None
 
     def fields(self) -> dict[str, Any]:
         """The survey columns these settings write."""
@@ -174,13 +190,61 @@ def _current_units(definition) -> list[tuple[str, str, str]]:
 # -- creating and editing ------------------------------------------------------------------
 
 
-def create_survey(template: str, settings: SurveySettings, *, actor: Any, today: dt.date) -> Survey:
-    """Create a draft survey from ``template`` with ``settings``."""
-    if template not in available_templates():
+def _template(key: str) -> Definition:
+    try:
+        return templates.load(key)
+    except DefinitionError as exc:
+        raise LifecycleError(TEMPLATE_UNAVAILABLE, template=key, problem=str(exc)) from None
+
+
+def _customised(template: Definition, custom: Customisation) -> tuple[Definition, Customisation]:
+    """``template`` with ``custom`` applied; role errors go to the settings' role list."""
+    custom = with_role_keys(template, custom)
+    if [(r.key, r.sv, r.en or r.sv, r.invited) for r in custom.roles] == [
+        (r.key, r.sv, r.en, None) for r in template_roles(template)
+    ]:
+        custom = replace(custom, roles=())  # the template's roles, unchanged
+    try:
+        return apply(template, custom), custom
+    except CustomisationError as exc:
+        raise SettingsError(exc.errors) from None
+
+
+def _customisation_json(custom: Customisation) -> str | None:
+    if custom == Customisation():
+        return None
+    return json.dumps(custom.to_data(), ensure_ascii=False, sort_keys=True)
+
+
+def customisation(survey: Survey) -> Customisation:
+    """HR's customisation of ``survey``'s template (empty when there is none)."""
+    return Customisation.from_data(survey.customisation_data())
+
+
+def create_survey(
+    template: str,
+    settings: SurveySettings,
+    *,
+    actor: Any,
+    today: dt.date,
+    custom: Customisation | None = None,
+) -> Survey:
+    """Create a draft survey from ``template`` with ``settings`` (and a customisation)."""
+    if template not in templates.available():
         raise SettingsError({"template": (N_("Choose one of the templates."), {})})
     check_settings(settings, today)
-    definition, invited = _definition_with_units(load_template(template), settings.units)
-    survey = store.create_survey(definition, invited=invited, **settings.fields())
+    custom = custom or Customisation()
+    if settings.roles is not None:
+        custom = replace(custom, roles=settings.roles)
+    definition, custom = _customised(_template(template), custom)
+    definition, invited = _definition_with_units(definition, settings.units)
+    survey = store.create_survey(
+        definition,
+        invited=invited,
+        customisation_json=_customisation_json(custom),
+        purge_after_months=settings.purge_after_months,
+        **settings.fields(),
+    )
     audit.record(
         "survey_created",
         actor=actor,
@@ -192,16 +256,127 @@ def create_survey(template: str, settings: SurveySettings, *, actor: Any, today:
 
 
 def edit_draft(survey: Survey, settings: SurveySettings, *, actor: Any, today: dt.date) -> None:
-    """Change a draft's settings and units; refused once the survey has opened."""
+    """Change a draft's settings, units and roles; refused once the survey has opened."""
     if survey.status != Status.DRAFT:
         raise LifecycleError(NOT_A_DRAFT)
     check_settings(settings, today)
-    definition, invited = _definition_with_units(survey.definition(), settings.units)
+    custom = customisation(survey)
+    if settings.roles is None and custom == Customisation():
+        # Nothing customised: the frozen definition is the template's; only units change.
+        definition, stored = survey.definition(), custom
+    else:
+        if settings.roles is not None:
+            custom = replace(custom, roles=settings.roles)
+        definition, stored = _customised(_template(survey.template), custom)
+    definition, invited = _definition_with_units(definition, settings.units)
+    fields = {**settings.fields(), "customisation_json": _customisation_json(stored)}
     try:
-        store.update_draft(survey, settings.fields(), definition, invited)
+        store.update_draft(survey, fields, definition, invited)
     except store.WrongStatus:
         raise LifecycleError(NOT_A_DRAFT) from None
     audit.record("survey_edited", actor=actor, subject=_subject(survey))
+
+
+def customise_draft(survey: Survey, custom: Customisation, *, actor: Any) -> Definition:
+    """Save HR's customisation of a draft's questions; returns the new definition.
+
+    The definition is rebuilt from the template, the customisation and the
+    survey's current units, through the template validation; nothing is saved
+    when any part is invalid (CustomisationError names each field).
+    """
+    if survey.status != Status.DRAFT:
+        raise LifecycleError(NOT_A_DRAFT)
+    definition, custom = _customised(_template(survey.template), custom)
+    definition, invited = _definition_with_units(definition, _unit_settings(survey))
+    try:
+        store.update_draft(
+            survey, {"customisation_json": _customisation_json(custom)}, definition, invited
+        )
+    except store.WrongStatus:
+        raise LifecycleError(NOT_A_DRAFT) from None
+    audit.record("survey_customised", actor=actor, subject=_subject(survey))
+    return definition
+
+
+def preview_customisation(survey: Survey, custom: Customisation) -> Definition:
+    """The definition ``custom`` would give the survey, without saving anything."""
+    definition, _ = _customised(_template(survey.template), custom)
+    definition, _ = _definition_with_units(definition, _unit_settings(survey))
+    return definition
+
+
+def _unit_settings(survey: Survey) -> tuple[UnitSetting, ...]:
+    return tuple(UnitSetting(u.name_sv, u.name_en, u.invited) for u in store.survey_units(survey))
+
+
+def current_roles(survey: Survey) -> tuple[Role, ...]:
+    """The roles of ``survey`` as HR lists them, with the numbers invited when known."""
+    custom = customisation(survey)
+    return custom.roles or template_roles(survey.definition())
+
+
+def import_dimensions(
+    survey: Survey,
+    units: Sequence[UnitSetting],
+    roles: Sequence[Role],
+    *,
+    actor: Any,
+    today: dt.date,
+) -> None:
+    """Replace a draft's units and/or roles (an empty list keeps the current ones).
+
+    A role whose Swedish name is already listed keeps its key, so answers and
+    the trend comparison still find it.
+    """
+    by_name = {r.sv.strip().casefold(): r.key for r in current_roles(survey)}
+    settings = replace(
+        copy_settings(survey),
+        opens_on=survey.opens_on,
+        closes_on=survey.closes_on,
+        units=tuple(units) or _unit_settings(survey),
+        roles=tuple(replace(r, key=by_name.get(r.sv.strip().casefold())) for r in roles)
+        if roles
+        else None,
+    )
+    edit_draft(survey, settings, actor=actor, today=today)
+
+
+def copy_settings(source: Survey) -> SurveySettings:
+    """The settings of a new survey started from ``source``: not its dates, codes or answers."""
+    return SurveySettings(
+        title_sv=source.title_sv,
+        title_en=source.title_en,
+        access=source.access,
+        min_group=source.min_group,
+        units=_unit_settings(source),
+        purge_after_months=source.purge_after_months,
+    )
+
+
+def copy_survey(
+    source: Survey, *, actor: Any, today: dt.date, title_sv: str = "", title_en: str = ""
+) -> Survey:
+    """A new draft from an earlier survey: its customisation, units, roles and settings.
+
+    Dates, access codes and answers are never copied. The template is loaded
+    as it is now (an uploaded version included), so a newer template version
+    with the same keys is picked up; a customisation that no longer fits it
+    is refused with the reason.
+    """
+    settings = copy_settings(source)
+    if title_sv.strip():
+        settings = replace(settings, title_sv=title_sv, title_en=title_en)
+    survey = create_survey(
+        source.template, settings, actor=actor, today=today, custom=customisation(source)
+    )
+    audit.record(
+        "survey_edited",
+        actor=actor,
+        subject=_subject(survey),
+        detail=N_("Copied from %(source)s"),
+        params={"source": source.slug},
+    )
+    return survey
 
 
 # -- transitions -----------------------------------------------------------------------------

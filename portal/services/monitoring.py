@@ -94,6 +94,32 @@ def unit_rates(survey: Survey) -> list[UnitRate] | None:
     ]
 
 
+def role_rates(survey: Survey) -> list[UnitRate] | None:
+    """Per-role participation of a closed survey, shown only when HR entered numbers invited.
+
+    The same rule as for units: a role with fewer than *k* respondents is hidden.
+    """
+    if survey.status not in RESULT_STATUSES or survey.purged_on is not None:
+        return None
+    from portal.services.lifecycle import current_roles
+
+    roles = current_roles(survey)
+    question = next((q for q in survey.definition().dimensions() if q.dimension == "role"), None)
+    if question is None or not any(r.invited for r in roles):
+        return []
+    counts = store.unit_response_counts(survey, question.key)
+    return [
+        UnitRate(
+            r.key or "",
+            r.sv,
+            r.en or r.sv,
+            r.invited,
+            counts.get(r.key or "", 0) if counts.get(r.key or "", 0) >= survey.min_group else None,
+        )
+        for r in roles
+    ]
+
+
 def comments_visible(survey: Survey, responses: int) -> bool:
     """Free text is shown only for a closed survey with enough respondents."""
     return survey.status in RESULT_STATUSES and responses >= comment_threshold(survey)

@@ -59,7 +59,8 @@ from portal.store.database import (  # noqa: F401 - the package's API
     discard_connection,
     is_sqlite,
     open_database,
-    shuffle_storage_order,
+    scrub_after_close,
+    truncate_wal,
     write_transaction,
 )
 from portal.store.errors import (  # noqa: F401 - the package's API
@@ -74,6 +75,11 @@ from portal.store.errors import (  # noqa: F401 - the package's API
     SurveyNotOpen,
     UnknownUser,
     WrongStatus,
+)
+from portal.store.inbox import (  # noqa: F401 - the package's API
+    batch_size,
+    mix,
+    mix_due,
 )
 from portal.store.models import RESULT_STATUSES, Status  # noqa: F401, E402 - API
 from portal.store.responses import (  # noqa: F401 - the package's API
@@ -90,6 +96,7 @@ from portal.store.surveys import (  # noqa: F401 - the package's API
     SLUG_BYTES,
     begin_purge,
     create_survey,
+    delete_template,
     get_survey,
     list_published,
     list_surveys,
@@ -102,6 +109,7 @@ from portal.store.surveys import (  # noqa: F401 - the package's API
     report_snapshot,
     response_count,
     response_counts,
+    save_template,
     scheduled_surveys,
     selected_comments,
     set_archived,
@@ -117,4 +125,6 @@ from portal.store.surveys import (  # noqa: F401 - the package's API
     unit_question_key,
     unit_response_counts,
     update_draft,
+    uploaded_template,
+    uploaded_templates,
 )

@@ -1,4 +1,4 @@
-"""peewee models. Queries live in ``portal/store.py``; nothing here knows about requests.
+"""peewee models. Queries live in ``portal/store/``; nothing here knows about requests.
 
 The respondent tables (Response, Answer, Comment, AccessCode, FormToken) carry
 no time stamp, no address, no user agent and no session id, and nothing links
@@ -16,6 +16,7 @@ from typing import Any
 
 from peewee import (
     AutoField,
+    BlobField,
     BooleanField,
     CharField,
     CompositeKey,
@@ -82,6 +83,9 @@ class Survey(BaseModel):
     purged_on = DateField(null=True)
     # Added by migration 3: HR's switch for the public page of headline indicators.
     public_results = BooleanField(default=False)
+    # Added by the customisation migration: HR's changes to the template (JSON of
+    # ``surveys.customise.Customisation``); the definition above is built from them.
+    customisation_json = TextField(null=True)
 
     def definition(self) -> Definition:
         """The frozen definition, validated once per distinct JSON text and then cached."""
@@ -97,6 +101,13 @@ class Survey(BaseModel):
 
     def set_definition(self, data: dict[str, Any]) -> None:
         self.definition_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    def customisation_data(self) -> dict[str, Any]:
+        """HR's customisation of the template as plain data (empty: none)."""
+        if not self.customisation_json:
+            return {}
+        value = json.loads(self.customisation_json)
+        return value if isinstance(value, dict) else {}
 
 
 class AccessCode(BaseModel):
@@ -114,19 +125,32 @@ class FormToken(BaseModel):
     survey = ForeignKeyField(Survey, on_delete="CASCADE")
 
 
+class InboxEntry(BaseModel):
+    """A submission waiting for the mixer, sealed (``portal.store.seal``).
+
+    Written in the transaction that admitted it, re-sealed under a new random
+    id by every later submission to the survey, and moved into Response,
+    Answer and Comment by the mixer (``portal.store.inbox``).
+    """
+
+    id = CharField(max_length=36, primary_key=True)
+    survey = ForeignKeyField(Survey, on_delete="CASCADE")
+    sealed = BlobField()
+
+
 class Response(BaseModel):
-    """One submitted questionnaire: a random UUIDv4 and, for exit surveys, the month."""
+    """One submitted questionnaire: a random UUIDv4 and, for exit surveys, the half-year."""
 
     id = CharField(max_length=36, primary_key=True)
     survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="responses")
-    period = CharField(max_length=7, null=True)
+    period = CharField(max_length=7, null=True)  # "2025-H2"
 
 
 class Answer(BaseModel):
     """One chosen option (or number) of one item.
 
     The response's breakdown values (role, unit, years, and for exit surveys
-    the month) are copied onto each row, so that every breakdown is one
+    the half-year) are copied onto each row, so that every breakdown is one
     indexed scan with GROUP BY, with no join; they add nothing that the
     response itself does not already say.
     """
@@ -330,7 +354,20 @@ class RecoveryCode(BaseModel):
     code_hash = CharField(max_length=255)
 
 
-RESPONDENT_TABLES = (AccessCode, FormToken, Response, Answer, Comment, ResultCounts)
+class SurveyTemplate(BaseModel):
+    """A template uploaded by an administrator: the municipality's own version of a TOML file.
+
+    It replaces the shipped template of the same key for new surveys; surveys
+    already created keep the definition they froze.
+    """
+
+    key = CharField(max_length=64, primary_key=True)
+    toml_text = TextField()
+    uploaded_at = DateTimeField()
+    uploaded_by = CharField(max_length=254, default="")
+
+
+RESPONDENT_TABLES = (AccessCode, FormToken, InboxEntry, Response, Answer, Comment, ResultCounts)
 ADMIN_TABLES = (User, AuditEntry, LoginThrottle, AdminSession, RecoveryCode)
-SURVEY_ADMIN_TABLES = (SurveyUnit, CommentSelection, ReportSnapshot)
+SURVEY_ADMIN_TABLES = (SurveyUnit, CommentSelection, ReportSnapshot, SurveyTemplate)
 ALL_MODELS = (Survey, *RESPONDENT_TABLES, *ADMIN_TABLES, *SURVEY_ADMIN_TABLES)

@@ -13,7 +13,8 @@ from peewee import (
 
 from portal import clock
 from portal.extensions import db
-from portal.store.database import shuffle_storage_order, write_transaction
+from portal.store import inbox
+from portal.store.database import scrub_after_close, write_transaction
 from portal.store.errors import WrongStatus
 from portal.store.models import (
     RESULT_STATUSES,
@@ -22,11 +23,13 @@ from portal.store.models import (
     Comment,
     CommentSelection,
     FormToken,
+    InboxEntry,
     ReportSnapshot,
     Response,
     ResultCounts,
     Status,
     Survey,
+    SurveyTemplate,
     SurveyUnit,
 )
 from surveys.definition import Definition
@@ -53,6 +56,7 @@ def create_survey(
     closes_on: dt.date | None = None,
     invited: dict[str, int] | None = None,
     purge_after_months: int | None = None,
+    customisation_json: str | None = None,
 ) -> Survey:
     """Create a draft survey with a frozen copy of ``definition`` and its unit rows."""
     survey = Survey(
@@ -67,6 +71,7 @@ def create_survey(
         opens_on=opens_on,
         closes_on=closes_on,
         purge_after_months=purge_after_months,
+        customisation_json=customisation_json,
         created_at=_now(),
     )
     survey.set_definition(definition.to_data())
@@ -164,11 +169,18 @@ def surveys_titled(template: str, title_sv: str) -> list[Survey]:
 
 
 def response_counts() -> dict[int, int]:
-    """The number of responses of every survey that has any, by survey id."""
+    """The number of responses of every survey that has any, by survey id.
+
+    Submissions still waiting in the sealed inbox count: HR sees every
+    acknowledged response, mixed or not.
+    """
     query = Response.select(Response.survey, fn.COUNT(Response.id).alias("n")).group_by(
         Response.survey
     )
-    return {survey_id: n for survey_id, n in db.execute(query)}
+    counts = {survey_id: n for survey_id, n in db.execute(query)}
+    for survey_id, waiting in inbox.pending_counts().items():
+        counts[survey_id] = counts.get(survey_id, 0) + waiting
+    return counts
 
 
 def transition(
@@ -179,7 +191,10 @@ def transition(
     The status is tested in the UPDATE itself, so when several workers (or a
     worker and the cron ``tick``) apply the same transition at once, exactly
     one of them gets True. Closing deletes the survey's code hashes and form
-    tokens: nothing can be admitted any more.
+    tokens (nothing can be admitted any more), mixes every submission still in
+    the inbox and rewrites the survey's respondent rows in random order, all
+    in the same transaction; then the old row versions and the write-ahead
+    log are scrubbed (``inbox.close_rows``, ``database.scrub_after_close``).
     """
     values: dict[str, Any] = {"status": to_status}
     if to_status == Status.PUBLISHED:
@@ -193,12 +208,14 @@ def transition(
         if changed == 1 and to_status in RESULT_STATUSES:
             AccessCode.delete().where(AccessCode.survey == survey.id).execute()
             FormToken.delete().where(FormToken.survey == survey.id).execute()
+        if changed == 1 and to_status == Status.CLOSED:
+            inbox.close_rows(survey)
     if changed != 1:
         return False
     for name, value in values.items():
         setattr(survey, name, value)
     if to_status == Status.CLOSED:
-        shuffle_storage_order()
+        scrub_after_close()
     return True
 
 
@@ -355,6 +372,7 @@ def begin_purge(survey: Survey, today: dt.date) -> dict[str, int] | None:
         ResultCounts.delete().where(ResultCounts.survey == survey.id).execute()
         AccessCode.delete().where(AccessCode.survey == survey.id).execute()
         FormToken.delete().where(FormToken.survey == survey.id).execute()
+        InboxEntry.delete().where(InboxEntry.survey == survey.id).execute()
     survey.purged_on = today
     return counts
 
@@ -469,17 +487,57 @@ def get_survey(slug: str) -> Survey | None:
 
 
 def set_status(survey: Survey, status: str) -> None:
-    """Change the status. Closing deletes the code hashes: they are no longer needed."""
+    """Change the status unconditionally (tests and tools); closing works as in ``transition``."""
     with write_transaction():
+        previous = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
         Survey.update(status=status).where(Survey.id == survey.id).execute()
         if status in RESULT_STATUSES:
             AccessCode.delete().where(AccessCode.survey == survey.id).execute()
             FormToken.delete().where(FormToken.survey == survey.id).execute()
+        if status in RESULT_STATUSES and previous not in RESULT_STATUSES:
+            inbox.close_rows(survey)
     survey.status = status
     if status == Status.CLOSED:
-        shuffle_storage_order()
+        scrub_after_close()
 
 
 def response_count(survey: Survey) -> int:
-    """The number of responses (the only figure shown while a survey is open)."""
-    return Response.select().where(Response.survey == survey.id).count()
+    """The number of responses (the only figure shown while a survey is open).
+
+    Submissions waiting in the sealed inbox count too.
+    """
+    return Response.select().where(Response.survey == survey.id).count() + inbox.pending(survey.id)
+
+
+# -- uploaded templates ----------------------------------------------------------------------
+
+
+def uploaded_templates() -> list[SurveyTemplate]:
+    """The templates administrators uploaded, by key."""
+    return list(SurveyTemplate.select().order_by(SurveyTemplate.key))
+
+
+def uploaded_template(key: str) -> SurveyTemplate | None:
+    """The uploaded template with ``key``, or None."""
+    return SurveyTemplate.get_or_none(SurveyTemplate.key == key)
+
+
+def save_template(key: str, toml_text: str, uploaded_by: str) -> None:
+    """Store (or replace) the uploaded template ``key``."""
+    with write_transaction():
+        SurveyTemplate.insert(
+            key=key, toml_text=toml_text, uploaded_at=_now(), uploaded_by=uploaded_by
+        ).on_conflict(
+            conflict_target=[SurveyTemplate.key],
+            update={
+                SurveyTemplate.toml_text: toml_text,
+                SurveyTemplate.uploaded_at: _now(),
+                SurveyTemplate.uploaded_by: uploaded_by,
+            },
+        ).execute()
+
+
+def delete_template(key: str) -> bool:
+    """Remove the uploaded template ``key`` (the shipped one of that key applies again)."""
+    with write_transaction():
+        return SurveyTemplate.delete().where(SurveyTemplate.key == key).execute() == 1

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, format_decimal, gettext
 
+from portal import sanitize
 from portal.reports.results import format_percent
 from portal.web.locale import current_language
 from surveys.answers import FieldError
@@ -58,6 +59,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         localized=localized,
         paragraphs=paragraphs,
+        # HR's formatted texts: the allow-listed subset, everything else removed or escaped.
+        formatted=sanitize.formatted,
         number=format_decimal,
         percent=percent,
         date=date_or_dash,

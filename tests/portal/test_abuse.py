@@ -367,7 +367,7 @@ def test_a_full_disk_gives_the_retry_page_with_the_answers_kept(app, client, mon
     def disk_full(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(responses_store, "_insert_responses", disk_full)
+    monkeypatch.setattr(responses_store.inbox, "admit", disk_full)
     answers = complete_answers(STAFF, suggestions="Sparas tills databasen svarar")
     page = submit(client, survey.slug, answers, hidden)
     assert page.status_code == 503
@@ -389,7 +389,7 @@ def test_a_lost_database_connection_gives_the_retry_page_with_the_answers_kept(
     def server_gone(*args, **kwargs):
         raise peewee.InterfaceError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(responses_store, "_insert_responses", server_gone)
+    monkeypatch.setattr(responses_store.inbox, "admit", server_gone)
     answers = complete_answers(STAFF, suggestions="Sparas tills databasen svarar")
     page = submit(client, survey.slug, answers, hidden)
     assert page.status_code == 503

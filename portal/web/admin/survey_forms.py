@@ -9,6 +9,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -17,9 +18,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from portal.services import lifecycle
+from portal.services import lifecycle, templates
 from portal.store.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, SurveyUnit
-from surveys.definition import available_templates
+from surveys.customise import Role
 
 BLANK_UNIT_ROWS = 3
 TITLE_MAX = 200
@@ -32,7 +33,7 @@ TEMPLATE_LABELS = {
 
 def template_order() -> list[str]:
     """The templates HR can choose, the staff survey first (the default), others after."""
-    available = available_templates()
+    available = templates.available()
     known = [key for key in TEMPLATE_LABELS if key in available]
     return known + [key for key in available if key not in TEMPLATE_LABELS]
 
@@ -42,6 +43,25 @@ class UnitForm(Form):
 
     name_sv = StringField(_l("Unit name (Swedish)"), validators=[Length(max=TITLE_MAX)])
     name_en = StringField(_l("Unit name (English, optional)"), validators=[Length(max=TITLE_MAX)])
+    invited = IntegerField(
+        _l("Number invited (optional)"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=lifecycle.MAX_INVITED,
+                message=_l("The number invited must be a positive whole number."),
+            ),
+        ],
+    )
+
+
+class RoleForm(Form):
+    """One row of the role list; ``key`` (hidden) keeps a role's answers and trend when renamed."""
+
+    key = HiddenField()
+    name_sv = StringField(_l("Role name (Swedish)"), validators=[Length(max=TITLE_MAX)])
+    name_en = StringField(_l("Role name (English, optional)"), validators=[Length(max=TITLE_MAX)])
     invited = IntegerField(
         _l("Number invited (optional)"),
         validators=[
@@ -114,6 +134,7 @@ class SurveyForm(FlaskForm):
         validators=[Optional()],
     )
     units = FieldList(FormField(UnitForm), label=_l("Units"))
+    roles = FieldList(FormField(RoleForm), label=_l("Roles"))
 
     def settings(self) -> lifecycle.SurveySettings:
         """The entered settings for the lifecycle rules."""
@@ -132,7 +153,33 @@ class SurveyForm(FlaskForm):
                 )
                 for entry in self.units
             ),
+            roles=self.role_settings(),
         )
+
+    def role_settings(self) -> tuple[Role, ...] | None:
+        """The roles entered; None when every row is empty (the list stays as it is)."""
+        roles = tuple(
+            Role(
+                (entry.form.key.data or "").strip() or None,
+                (entry.form.name_sv.data or "").strip(),
+                (entry.form.name_en.data or "").strip(),
+                entry.form.invited.data,
+            )
+            for entry in self.roles
+            if (entry.form.name_sv.data or "").strip()
+        )
+        return roles or None
+
+    def fill_roles(self, roles: tuple[Role, ...]) -> None:
+        """Show the survey's roles followed by a few empty rows for new ones."""
+        while len(self.roles):
+            self.roles.pop_entry()
+        for role in roles:
+            self.roles.append_entry(
+                {"key": role.key, "name_sv": role.sv, "name_en": role.en, "invited": role.invited}
+            )
+        for _ in range(BLANK_UNIT_ROWS):
+            self.roles.append_entry()
 
     def fill_units(self, units: list[SurveyUnit]) -> None:
         """Show the survey's units followed by a few empty rows for new ones."""

@@ -74,7 +74,8 @@ def _settings_errors(form: SurveyForm, exc: lifecycle.SettingsError) -> list[str
     unit_errors = []
     for name, (message, params) in exc.errors.items():
         text = gettext(message, **params)
-        if name == "units":
+        if name in ("units", "roles") or not hasattr(form, name):
+            # Roles are listed with the units' problems; a customisation problem too.
             unit_errors.append(text)
         else:
             getattr(form, name).errors = [*getattr(form, name).errors, text]
@@ -141,6 +142,7 @@ def edit_survey(slug: str):
     form = SurveyForm(obj=survey if request.method == "GET" else None)
     if request.method == "GET":
         form.fill_units(store.survey_units(survey))
+        form.fill_roles(lifecycle.current_roles(survey))
     unit_errors: list[str] = []
     if form.validate_on_submit():
         try:
@@ -186,6 +188,7 @@ def _detail(survey: Survey, codes_form: CodesForm, status: int = 200):
         units=store.survey_units(survey),
         overall=monitoring.overall(survey),
         unit_rates=monitoring.unit_rates(survey),
+        role_rates=monitoring.role_rates(survey),
         link=link,
         # From VARNA_BASE_URL, never from the request's Host or X-Forwarded-Host.
         public_link=current_app.config["BASE_URL"].rstrip("/")

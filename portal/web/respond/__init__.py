@@ -27,7 +27,7 @@ from markupsafe import Markup
 from portal import clock, store
 from portal.services import lifecycle
 from portal.store.models import Status, Survey
-from portal.web import security
+from portal.web import padding, security
 from portal.web.errors import error_page
 from portal.web.locale import current_language
 from surveys.answers import InvalidAnswers, error_summary, raw_values, validate
@@ -62,6 +62,8 @@ def survey_page(slug: str):
 def survey_post(slug: str):
     """Code entry, language switch, or submission of the answers."""
     action = request.form.get("action", "")
+    if not padding.acceptable(request):
+        return error_page(400)
     survey = _open_survey_or_page(slug, submitted=action == "submit")
     if not isinstance(survey, Survey):
         return survey
@@ -107,6 +109,7 @@ def _submit(survey: Survey, admission: dict[str, str]):
             return _too_many_attempts(wait, keep_form=admission)
     definition = survey.definition()
     form = request.form.to_dict(flat=False)
+    form.pop(padding.PAD_FIELD, None)  # checked in survey_post; it carries nothing
     # Werkzeug decodes invalid UTF-8 as U+FFFD; such a form is refused, not stored garbled.
     if any("\ufffd" in value for values in form.values() for value in values):
         return error_page(
