@@ -16,8 +16,22 @@ Faults (each optional):
 Exit status 1 on any 5xx other than the retry page (503), any lost or partial
 response, or (without --kill-worker) any connection error.
 
+Abuse scenarios (issue 17; the portal runs with VARNA_BEHIND_PROXY=1 and every
+client sends the X-Forwarded-For a proxy would add):
+  --scenario stuffing  one client floods a link-mode survey from several
+                       threads while --clients colleagues answer from their
+                       own addresses: the flood is capped per client, no
+                       colleague is refused, and the closed survey's report
+                       has no breakdown that stuffing could exploit;
+  --scenario proxy     one client sends wrong codes and failed logins as fast
+                       as it can while colleagues (own addresses, one proxy)
+                       enter valid codes and HR logs in: no valid code and no
+                       right password is ever refused; the attacker is slowed.
+
     python bench/load.py                         # 200 clients, 60 s
     python bench/load.py --seconds 10 --kill-worker --lock 5
+    python bench/load.py --seconds 10 --clients 20 --scenario stuffing
+    python bench/load.py --seconds 10 --clients 20 --scenario proxy
 """
 
 from __future__ import annotations
@@ -52,18 +66,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def prepare(env: dict[str, str]) -> tuple[str, dict[str, str]]:
-    """Create and open a survey in the configured database; return its slug and a form."""
+def prepare(
+    env: dict[str, str], access: str = "link", codes: int = 0
+) -> tuple[str, dict[str, str], list[str]]:
+    """Create and open a survey in the configured database; return its slug, a form
+    and its access codes (``access="codes"``)."""
     os.environ.update(env)
     from portal import create_app, store
     from portal.extensions import db
     from surveys.definition import load_template
-    from tests.factories import complete_answers
+    from tests.factories import complete_answers, issue_codes
 
     app = create_app()
     definition = load_template("staff_threats")
     with app.app_context(), db.connection_context():
-        survey = store.create_survey(definition, title_sv="Last", title_en="Load", access="link")
+        survey = store.create_survey(definition, title_sv="Last", title_en="Load", access=access)
+        generated = issue_codes(survey, codes, env["VARNA_SECRET_KEY"]) if codes else []
         store.set_status(survey, "open")
     answers = complete_answers(
         definition,
@@ -75,7 +93,7 @@ def prepare(env: dict[str, str]) -> tuple[str, dict[str, str]]:
     )
     if hasattr(db.obj, "close_all"):
         db.obj.close_all()
-    return survey.slug, answers
+    return survey.slug, answers, generated
 
 
 def count_in_database(env: dict[str, str], slug: str) -> tuple[int, int, int, float]:
@@ -207,6 +225,7 @@ def main() -> int:
     parser.add_argument("--database-url", default=None, help="postgresql://… (default: SQLite)")
     parser.add_argument("--kill-worker", action="store_true")
     parser.add_argument("--lock", type=float, default=0, help="hold the SQLite lock N seconds")
+    parser.add_argument("--scenario", choices=["stuffing", "proxy"], default=None)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="varna-load-"))
@@ -215,9 +234,14 @@ def main() -> int:
         "VARNA_INSTANCE_PATH": str(workdir),
         "VARNA_SECRET_KEY": "load-test-secret",
         "VARNA_DATABASE_URL": args.database_url or f"sqlite:///{database}",
-        "VARNA_SUBMISSIONS_PER_SURVEY": "1000000",
+        # Every simulated respondent connects from 127.0.0.1: no per-client brake here.
+        "VARNA_SUBMISSIONS_PER_CLIENT": "1000000",
     }
-    slug, answers = prepare(env)
+    if args.scenario:
+        from bench import abuse
+
+        return abuse.run(args, env, workdir)
+    slug, answers, _ = prepare(env)
     port = free_port()
     gunicorn = subprocess.Popen(  # noqa: S603 - our own server on loopback
         [

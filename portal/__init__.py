@@ -82,7 +82,7 @@ def _init_database(app: Flask) -> None:
     @app.before_request
     def _connect() -> None:
         if request.endpoint != "static":
-            db.connect(reuse_if_open=True)
+            database.connect_checked()
 
     @app.teardown_request
     def _release(exc: BaseException | None) -> None:

@@ -461,7 +461,7 @@ def tick(today: dt.datetime | None) -> None:
         for slug, action in applied:
             if action == "survey_closed":
                 _keep_counts(_survey_or_fail(slug))
-        if any(action == "responses_purged" for _, action in applied):
+        if any(action in ("responses_purged", "purge_finished") for _, action in applied):
             store.compact()
         try:
             mixed = store.mix_due()

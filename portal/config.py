@@ -28,14 +28,17 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ("sv", "en"),
     "BASE_URL": "http://127.0.0.1:5000",
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
-    "BEHIND_PROXY": False,
-    # Respondent rate limits, per process (see portal/security.py). Codes have
-    # 50 bits, so even the per-survey limit times the workers makes guessing
-    # hopeless; the per-client limit is generous because a whole office often
-    # shares one address.
-    "CODE_FAILURES_PER_SURVEY": 60,  # per minute
-    "CODE_FAILURES_PER_CLIENT": 20,  # per 10 minutes
-    "SUBMISSIONS_PER_SURVEY": 600,  # per minute
+    # The number of trusted reverse proxies in front of the portal (0: none). The
+    # client address then comes from X-Forwarded-For (see portal/web/security.py).
+    "BEHIND_PROXY": 0,
+    # Respondent rate limits, per process and per client (a keyed hash of the real
+    # client address, in memory only; see portal/web/security.py and the README's
+    # figure for code guessing). A client's wrong codes are free up to the first
+    # number, then each must wait twice as long as the one before, up to the cap;
+    # a valid code is checked before anything survey-wide could refuse it.
+    "CODE_FAILURES_PER_CLIENT": 10,  # free wrong codes per hour
+    "CODE_MAX_DELAY_SECONDS": 60,
+    "SUBMISSIONS_PER_CLIENT": 30,  # per hour; generous, a whole office may share an address
     # Admin passwords: Argon2id with argon2-cffi's RFC 9106 low-memory profile
     # (64 MiB, t=3, p=4), above OWASP's minimum of 19 MiB and t=2.
     "ARGON2_TIME_COST": 3,
@@ -51,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_WINDOW_SECONDS": 15 * 60,
     "LOGIN_LOCK_SECONDS": 15 * 60,
     "LOGIN_DELAY_SECONDS": 2,  # the first wait; it doubles with each further failure
+    # The purge button deletes raw rows for about this long per request, in short
+    # transactions; the rest is finished by "Continue the purge" or the next tick.
+    "PURGE_REQUEST_SECONDS": 2,
     # Admin sessions end after inactivity and, regardless, after a working day.
     "ADMIN_IDLE_TIMEOUT_MINUTES": 30,
     "ADMIN_SESSION_MAX_HOURS": 12,
@@ -76,6 +82,20 @@ DEFAULTS: dict[str, Any] = {
     "MIX_BATCH": 10,
 }
 
+
+def proxy_count(value: str) -> int:
+    """``VARNA_BEHIND_PROXY``: a number of proxies; "true"/"yes" mean one, "false"/"no" none."""
+    value = value.strip().lower()
+    if value in ("true", "yes", "on"):
+        return 1
+    if value in ("false", "no", "off", ""):
+        return 0
+    count = int(value)
+    if not 0 <= count <= 5:
+        raise ValueError(value)
+    return count
+
+
 # Environment variable (without prefix) → config key and converter.
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("DATABASE_URL", str),
@@ -83,10 +103,10 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "BASE_URL": ("BASE_URL", str),
     "SQLITE_BUSY_TIMEOUT_MS": ("SQLITE_BUSY_TIMEOUT_MS", int),
     "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
-    "BEHIND_PROXY": ("BEHIND_PROXY", lambda v: v.lower() in ("1", "true", "yes")),
-    "SUBMISSIONS_PER_SURVEY": ("SUBMISSIONS_PER_SURVEY", int),
-    "CODE_FAILURES_PER_SURVEY": ("CODE_FAILURES_PER_SURVEY", int),
+    "BEHIND_PROXY": ("BEHIND_PROXY", proxy_count),
+    "SUBMISSIONS_PER_CLIENT": ("SUBMISSIONS_PER_CLIENT", int),
     "CODE_FAILURES_PER_CLIENT": ("CODE_FAILURES_PER_CLIENT", int),
+    "CODE_MAX_DELAY_SECONDS": ("CODE_MAX_DELAY_SECONDS", int),
     "ARGON2_TIME_COST": ("ARGON2_TIME_COST", int),
     "ARGON2_MEMORY_COST": ("ARGON2_MEMORY_COST", int),
     "ARGON2_PARALLELISM": ("ARGON2_PARALLELISM", int),

@@ -106,6 +106,15 @@ def open_form(client: FlaskClient, slug: str, code: str | None = None) -> dict[s
     return {"csrf_token": csrf_token(html), **hidden_fields(html)}
 
 
+def open_form_for(app: Flask, client: FlaskClient, survey: Survey) -> dict[str, str]:
+    """The hidden fields for one more response: in codes mode with a fresh code of its own."""
+    if survey.access != "codes":
+        return open_form(client, survey.slug)
+    with app.app_context(), db.connection_context():
+        code = issue_codes(survey, 1, app.config["SECRET_KEY"])[0]
+    return open_form(client, survey.slug, code)
+
+
 def submit(
     client: FlaskClient, slug: str, answers: dict[str, Any], hidden: dict[str, str], **headers: str
 ):

@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 
 from portal import store
+from portal.reports import scope
 from portal.reports.spreadsheet import neutralise
 from portal.store.models import Survey
 from surveys import N_
@@ -63,6 +64,11 @@ def survey_report(survey: Survey, invited: int | None = None) -> Report:
 def _build_report(survey: Survey, invited: int | None) -> Report:
     definition = survey.definition()
     counts = store.result_counts(survey, definition)
+    whole_only = not scope.breakdowns_published(survey)
+    if whole_only:
+        # Link mode: no group information reaches the report (portal/reports/scope.py).
+        definition = scope.whole_survey_definition(definition)
+        counts = scope.whole_survey_counts(counts)
     meta = SurveyMeta(
         slug=survey.slug,
         title=Text(survey.title_sv, survey.title_en),
@@ -73,7 +79,8 @@ def _build_report(survey: Survey, invited: int | None) -> Report:
         opens_on=survey.opens_on,
         closes_on=survey.closes_on,
     )
-    return build(definition, counts, k=survey.min_group, survey_meta=meta, invited=invited)
+    report = build(definition, counts, k=survey.min_group, survey_meta=meta, invited=invited)
+    return scope.whole_survey_only(report) if whole_only else report
 
 
 # -- formatting ----------------------------------------------------------------------------

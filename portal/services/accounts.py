@@ -159,7 +159,10 @@ def _count_failure(keys: dict[str, str]) -> str:
 def authenticate(email: str, password: str, *, client: str) -> User:
     """The enabled account for ``email`` and ``password``, or LoginRefused/LoginThrottled.
 
-    Both the account (the address typed) and the client are throttled. An
+    Both the account (the address typed) and the client (``client``, a keyed
+    hash of the real client address) are throttled: failures from other
+    clients never lock this client out, but a locked account stays locked
+    for every client, even with the right password. An
     unknown address takes as long as a wrong password and gives the same
     message. A locked key cannot log in even with the right password.
     """

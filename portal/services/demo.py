@@ -101,7 +101,9 @@ def _staff_survey(year: int, responses: int, seed: int) -> DemoSurvey:
         template="staff_threats",
         title_sv=STAFF_TITLE_SV.format(year=year),
         title_en=STAFF_TITLE_EN.format(year=year),
-        access="link",
+        # Codes: results by role and unit are published only for surveys answered with
+        # codes (portal/reports/scope.py).
+        access="codes",
         status=Status.PUBLISHED,
         responses=responses,
         seed=seed,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -573,13 +574,22 @@ def set_retention(survey: Survey, months: int | None, *, actor: Any) -> None:
     )
 
 
-def purge_responses(survey: Survey, *, actor: Any, today: dt.date) -> dict[str, int]:
-    """Delete the raw responses of a published survey; the published report stays."""
+def purge_responses(
+    survey: Survey, *, actor: Any, today: dt.date, budget: float | None = None
+) -> dict[str, int]:
+    """Delete the raw responses of a published survey; the published report stays.
+
+    The survey is marked purged at once (and the purge logged), then its raw
+    rows are deleted in short transactions, so that submissions to other
+    surveys keep flowing. With ``budget`` (seconds) the deletion stops after
+    about that long; ``continue_purge`` (the purge page) or the next ``tick``
+    finishes it. Returns the rows purged per table.
+    """
     if survey.status != Status.PUBLISHED:
         raise LifecycleError(N_("Raw responses can be purged only after publication."))
     if survey.purged_on is not None:
         raise LifecycleError(N_("The raw responses have already been purged."))
-    deleted = store.purge_responses(survey, today)
+    deleted = store.begin_purge(survey, today)
     if deleted is None:
         raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
     audit.record(
@@ -589,7 +599,28 @@ def purge_responses(survey: Survey, *, actor: Any, today: dt.date) -> dict[str, 
         detail=PURGED,
         params=deleted,
     )
+    continue_purge(survey, budget)
     return deleted
+
+
+def continue_purge(survey: Survey, budget: float | None = None) -> int:
+    """Delete a begun purge's raw rows chunk by chunk; returns how many raw rows remain.
+
+    Each chunk is one short transaction. Without ``budget`` it runs to the end;
+    with one it stops once about ``budget`` seconds have passed.
+    """
+    started = time.monotonic()
+    while store.purge_chunk(survey):
+        if budget is not None and time.monotonic() - started >= budget:
+            return sum(store.raw_row_counts(survey).values())
+    return 0
+
+
+def purge_progress(survey: Survey) -> int | None:
+    """Raw rows of a begun purge still to delete (None when no purge has begun)."""
+    if survey.purged_on is None:
+        return None
+    return sum(store.raw_row_counts(survey).values())
 
 
 # -- the schedule --------------------------------------------------------------------------------
@@ -609,6 +640,8 @@ def apply_schedule(today: dt.date, *, purge: bool = True) -> list[tuple[str, str
         action = apply_survey_schedule(survey, today, purge=purge)
         if action:
             applied.append((survey.slug, action))
+    if purge:
+        applied.extend((slug, "purge_finished") for slug in finish_purges())
     return applied
 
 
@@ -636,11 +669,21 @@ def apply_survey_schedule(survey: Survey, today: dt.date, *, purge: bool = False
     if not (purge and survey.status == Status.PUBLISHED and survey.purged_on is None and due):
         return None
     if due <= today:
-        deleted = store.purge_responses(survey, today)
+        deleted = store.begin_purge(survey, today)
         if deleted is not None:
             _record_scheduled("responses_purged", survey, due, SCHEDULED_PURGE, deleted)
+            continue_purge(survey)
             return "responses_purged"
     return None
+
+
+def finish_purges() -> list[str]:
+    """Finish purges that were begun but interrupted (or left to run); returns their slugs."""
+    finished = []
+    for survey in store.unfinished_purges():
+        continue_purge(survey)
+        finished.append(survey.slug)
+    return finished
 
 
 def _record_scheduled(

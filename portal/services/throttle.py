@@ -67,7 +67,9 @@ def delay_after(failures: int, policy: Policy) -> dt.timedelta:
     """The wait before the next attempt after ``failures`` failures (zero below the threshold)."""
     if failures < policy.slow_after:
         return dt.timedelta(0)
-    return min(policy.base_delay * 2 ** (failures - policy.slow_after), MAX_DELAY)
+    # The exponent is capped first: 2 ** 46 seconds would overflow timedelta, and
+    # every delay beyond 2 ** 20 times the base is capped at MAX_DELAY anyway.
+    return min(policy.base_delay * 2 ** min(failures - policy.slow_after, 20), MAX_DELAY)
 
 
 def _seconds(delta: dt.timedelta) -> int:

@@ -50,10 +50,13 @@ from portal.store.counts import (  # noqa: F401 - the package's API
     result_counts,
 )
 from portal.store.database import (  # noqa: F401 - the package's API
+    UNAVAILABLE,
     backup_sqlite,
     compact,
+    connect_checked,
     create_tables,
     database_ok,
+    discard_connection,
     is_sqlite,
     open_database,
     scrub_after_close,
@@ -91,6 +94,7 @@ from portal.store.responses import (  # noqa: F401 - the package's API
 )
 from portal.store.surveys import (  # noqa: F401 - the package's API
     SLUG_BYTES,
+    begin_purge,
     create_survey,
     delete_template,
     get_survey,
@@ -99,7 +103,9 @@ from portal.store.surveys import (  # noqa: F401 - the package's API
     new_slug,
     previous_published,
     publish,
+    purge_chunk,
     purge_responses,
+    raw_row_counts,
     report_snapshot,
     response_count,
     response_counts,
@@ -115,6 +121,7 @@ from portal.store.surveys import (  # noqa: F401 - the package's API
     survey_units,
     surveys_titled,
     transition,
+    unfinished_purges,
     unit_question_key,
     unit_response_counts,
     update_draft,

@@ -9,10 +9,11 @@ with "database is locked".
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from peewee import (
     Database,
+    InterfaceError,
     OperationalError,
     SqliteDatabase,
 )
@@ -72,14 +73,52 @@ def is_sqlite() -> bool:
 
 @contextmanager
 def write_transaction():
-    """One all-or-nothing write; a lock held beyond the busy timeout raises DatabaseBusy."""
+    """One all-or-nothing write; raises DatabaseBusy when the database cannot take it now.
+
+    A lock held beyond the busy timeout, a connection lost to a PostgreSQL
+    restart (OperationalError or InterfaceError) and a full disk ("database or
+    disk is full", PostgreSQL's DiskFull, both OperationalError) all roll the
+    transaction back: the caller shows the retry page with the answers kept.
+    """
     try:
         with db.atomic("IMMEDIATE") if is_sqlite() else db.atomic():
             yield
-    except OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise DatabaseBusy() from exc
-        raise
+    except (OperationalError, InterfaceError) as exc:
+        if not is_sqlite():
+            # The connection may be broken: never hand it back to the pool.
+            discard_connection()
+        raise DatabaseBusy() from exc
+
+
+# The driver errors that mean "unreachable, restarting or full": retry in a moment.
+UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def discard_connection() -> None:
+    """Close this thread's connection for good (a pooled one is not returned to the pool)."""
+    # The connection is being thrown away: an error closing it changes nothing.
+    with suppress(Exception):
+        if hasattr(db.obj, "manual_close"):
+            db.obj.manual_close()
+        else:
+            db.close()
+
+
+def connect_checked() -> None:
+    """Open this request's connection; a pooled PostgreSQL connection is checked first.
+
+    After a PostgreSQL restart the pool still holds connections to the old
+    server; each fails on first use. One cheap query finds out, and a broken
+    connection is discarded and replaced before the request uses it.
+    """
+    db.connect(reuse_if_open=True)
+    if is_sqlite():
+        return
+    try:
+        db.execute_sql("SELECT 1").fetchone()
+    except (OperationalError, InterfaceError):
+        discard_connection()
+        db.connect(reuse_if_open=True)
 
 
 def database_ok() -> bool:

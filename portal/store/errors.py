@@ -24,7 +24,11 @@ class WrongStatus(StoreError):
 
 
 class DatabaseBusy(StoreError):
-    """The database stayed locked beyond the busy timeout; nothing was written."""
+    """The database could not take the write now; nothing was written.
+
+    It stayed locked beyond the busy timeout, its connection was lost (a
+    PostgreSQL restart), or the disk is full. Worth retrying in a moment.
+    """
 
 
 class BackupError(StoreError):

@@ -332,11 +332,29 @@ def scheduled_surveys(today: dt.date) -> list[Survey]:
 
 
 def purge_responses(survey: Survey, today: dt.date) -> dict[str, int] | None:
-    """Delete the raw responses of a published survey; its report snapshots stay.
+    """Delete the raw responses of a published survey at once; its report snapshots stay.
 
-    Returns the number of rows deleted per table, or None when the survey is
-    not published or was purged already. With ``secure_delete`` on, SQLite
-    overwrites the deleted content.
+    ``begin_purge`` and then ``purge_chunk`` until nothing is left: each chunk
+    is its own short transaction, so other writes keep flowing meanwhile.
+    Returns the number of rows purged per table, or None when the survey is
+    not published or was purged already.
+    """
+    counts = begin_purge(survey, today)
+    if counts is not None:
+        while purge_chunk(survey):
+            pass
+    return counts
+
+
+def begin_purge(survey: Survey, today: dt.date) -> dict[str, int] | None:
+    """Claim the purge of a published survey: from now on it counts as purged.
+
+    One short transaction marks the survey purged (only one caller can win it),
+    deletes its aggregated counts, code hashes and form tokens, and counts the
+    raw rows to delete. The raw rows themselves go in chunks (``purge_chunk``):
+    nothing reads them once the survey is marked, and an interrupted purge is
+    finished by the next ``tick`` (``unfinished_purges``). With
+    ``secure_delete`` on, SQLite overwrites the deleted content.
     """
     with write_transaction():
         changed = (
@@ -350,17 +368,65 @@ def purge_responses(survey: Survey, today: dt.date) -> dict[str, int] | None:
         )
         if changed != 1:
             return None
-        deleted = {
-            "comments": Comment.delete().where(Comment.survey == survey.id).execute(),
-            "answers": Answer.delete().where(Answer.survey == survey.id).execute(),
-            "responses": Response.delete().where(Response.survey == survey.id).execute(),
-        }
+        counts = raw_row_counts(survey)
         ResultCounts.delete().where(ResultCounts.survey == survey.id).execute()
         AccessCode.delete().where(AccessCode.survey == survey.id).execute()
         FormToken.delete().where(FormToken.survey == survey.id).execute()
         InboxEntry.delete().where(InboxEntry.survey == survey.id).execute()
     survey.purged_on = today
+    return counts
+
+
+PURGE_CHUNK_RESPONSES = 500  # about 20 000 answer rows: a transaction of a fraction of a second
+
+
+def purge_chunk(survey: Survey, responses: int | None = None) -> int:
+    """Delete up to ``responses`` raw responses (with their answers) and as many comments
+    of a survey whose purge has begun, in one short transaction; returns the rows deleted."""
+    responses = responses or PURGE_CHUNK_RESPONSES
+    if Survey.get_by_id(survey.id).purged_on is None:
+        raise WrongStatus("the purge of this survey has not begun")
+    with write_transaction():
+        ids = [
+            r.id
+            for r in Response.select(Response.id)
+            .where(Response.survey == survey.id)
+            .limit(responses)
+        ]
+        deleted = 0
+        if ids:
+            deleted += Answer.delete().where(Answer.response.in_(ids)).execute()
+            deleted += Response.delete().where(Response.id.in_(ids)).execute()
+        comment_ids = [
+            c.id
+            for c in Comment.select(Comment.id).where(Comment.survey == survey.id).limit(responses)
+        ]
+        if comment_ids:
+            deleted += Comment.delete().where(Comment.id.in_(comment_ids)).execute()
+        if not ids:
+            # Answers of no response cannot exist (foreign key), but leave none behind.
+            deleted += Answer.delete().where(Answer.survey == survey.id).execute()
     return deleted
+
+
+def raw_row_counts(survey: Survey) -> dict[str, int]:
+    """The raw rows a survey still has: responses, answers and comments."""
+    return {
+        "comments": Comment.select().where(Comment.survey == survey.id).count(),
+        "answers": Answer.select().where(Answer.survey == survey.id).count(),
+        "responses": Response.select().where(Response.survey == survey.id).count(),
+    }
+
+
+def unfinished_purges() -> list[Survey]:
+    """Surveys marked purged whose raw rows are not all deleted yet (an interrupted purge)."""
+    left = Response.select(Response.id).where(Response.survey == Survey.id)
+    comments = Comment.select(Comment.id).where(Comment.survey == Survey.id)
+    return list(
+        Survey.select()
+        .where(Survey.purged_on.is_null(False) & (fn.EXISTS(left) | fn.EXISTS(comments)))
+        .order_by(Survey.id)
+    )
 
 
 def unit_response_counts(survey: Survey, unit_key: str) -> dict[str, int]:
@@ -413,7 +479,9 @@ def selected_comments(survey: Survey) -> list[Comment]:
 
 def get_survey(slug: str) -> Survey | None:
     """The survey with ``slug``, or None."""
-    if not isinstance(slug, str) or len(slug) > 64:
+    # A NUL byte cannot be sent to PostgreSQL at all (psycopg2 raises ValueError):
+    # such an address names no survey.
+    if not isinstance(slug, str) or len(slug) > 64 or "\x00" in slug:
         return None
     return Survey.get_or_none(Survey.slug == slug)
 

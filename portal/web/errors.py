@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from portal.store import DatabaseBusy
+from portal.store import UNAVAILABLE, DatabaseBusy, discard_connection
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,16 @@ def register(app: Flask) -> None:
     @app.errorhandler(DatabaseBusy)
     def database_busy(exc: DatabaseBusy):
         return error_page(503)
+
+    def database_unavailable(exc: Exception):
+        # The database is restarting, unreachable or full: a retry page, not a crash.
+        log.warning("database unavailable: %s", type(exc).__name__)
+        discard_connection()
+        page, status = error_page(503)
+        return page, status, {"Retry-After": "5"}
+
+    for error in UNAVAILABLE:
+        app.register_error_handler(error, database_unavailable)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

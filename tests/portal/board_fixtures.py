@@ -12,7 +12,7 @@ from portal import store
 from portal.extensions import db
 from portal.services import lifecycle, publication
 from portal.store.models import Comment, Survey
-from tests.factories import complete_answers, make_survey, open_form, submit
+from tests.factories import complete_answers, make_survey, open_form_for, submit
 
 EARLIER_DAY = dt.date(2025, 3, 10)
 CURRENT_DAY = dt.date(2026, 3, 10)
@@ -20,10 +20,10 @@ COMMENT = "Larmknapparna på kontoret behöver testas oftare."
 
 
 def answer(app, survey: Survey, times: int, **overrides) -> None:
-    """Answer ``times`` through the web form as staff (a client of its own)."""
+    """Answer ``times`` through the web form as staff (a client of its own, a code each)."""
     client = app.test_client()
     for _ in range(times):
-        hidden = open_form(client, survey.slug)
+        hidden = open_form_for(app, client, survey)
         result = submit(
             client, survey.slug, complete_answers(survey.definition(), **overrides), hidden
         )
@@ -50,7 +50,7 @@ def publish(app, survey: Survey, day: dt.date, comment: str | None = None) -> Su
 def current_survey(app) -> Survey:
     """16 respondents: 8 social workers (children) of whom 4 were threatened once,
     6 administrators (none threatened) and 2 managers (both threatened 2–5 times)."""
-    survey, _ = make_survey(app)
+    survey, _ = make_survey(app, access="codes")
     answer(app, survey, 4, exp_threats="once")
     answer(app, survey, 4)
     answer(app, survey, 6, role="admin", unit="other")
@@ -61,7 +61,7 @@ def current_survey(app) -> Survey:
 def earlier_survey(app) -> Survey:
     """20 respondents the year before: 10 social workers (children), 5 of them threatened
     once; 10 administrators, 3 of them threatened once."""
-    survey, _ = make_survey(app)
+    survey, _ = make_survey(app, access="codes")
     answer(app, survey, 5, exp_threats="once")
     answer(app, survey, 5)
     answer(app, survey, 3, role="admin", unit="other", exp_threats="once")

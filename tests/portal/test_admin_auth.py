@@ -102,11 +102,11 @@ def test_login_and_logout(app, client):
 def test_logout_ends_the_session_even_if_the_cookie_is_replayed(app, client):
     make_user(app)
     login(client)
-    stolen = client.get_cookie("varna").value
+    stolen = client.get_cookie("varna-admin").value
     token = csrf_token(client.get("/admin/").get_data(as_text=True))
     client.post("/admin/logout", data={"csrf_token": token})
     replay = app.test_client()
-    replay.set_cookie("varna", stolen)
+    replay.set_cookie("varna-admin", stolen)
     assert replay.get("/admin/").status_code == 302
 
 
@@ -213,12 +213,12 @@ def test_disabling_an_account_ends_its_open_sessions(app, client):
 
 def test_login_clears_the_previous_session(app, client):
     make_user(app)
-    client.get("/?lang=en")
+    client.get("/admin/login?lang=en")
     before = csrf_token(client.get("/admin/login").get_data(as_text=True))
-    with client.session_transaction() as session:
+    with client.session_transaction("/admin/login") as session:
         session["planted"] = "by an attacker"
     login(client)
-    with client.session_transaction() as session:
+    with client.session_transaction("/admin/") as session:
         assert "planted" not in session
         assert session["lang"] == "en"
     after = csrf_token(client.get("/admin/password").get_data(as_text=True))
@@ -266,17 +266,18 @@ def test_timeouts_are_configurable(tmp_path):
 
 def test_session_cookie_flags(app, client):
     make_user(app)
-    assert "SameSite=Lax" in client.get("/admin/login").headers["Set-Cookie"]
+    # The logged-in area has its own cookie, always Strict (security requirement 9).
+    assert "SameSite=Strict" in client.get("/admin/login").headers["Set-Cookie"]
     response = login(client)
     cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("varna-admin=")
     assert "HttpOnly" in cookie
-    # A cookie that carries an admin login is Strict (security requirement 9).
     assert "SameSite=Strict" in cookie
     assert "Secure" not in cookie
     assert "SameSite=Strict" in client.get("/admin/").headers["Set-Cookie"]
     token = csrf_token(client.get("/admin/").get_data(as_text=True))
     logout = client.post("/admin/logout", data={"csrf_token": token})
-    assert "SameSite=Lax" in logout.headers["Set-Cookie"]
+    assert "SameSite=Strict" in logout.headers["Set-Cookie"]
     https = app.test_client()
     make_user(app, "second@example.se")
     page = https.get("/admin/login", base_url="https://localhost")
@@ -288,8 +289,12 @@ def test_session_cookie_flags(app, client):
     }
     response = https.post("/admin/login", data=data, base_url="https://localhost")
     assert response.status_code == 302
-    assert "Secure" in response.headers["Set-Cookie"]
-    assert "HttpOnly" in response.headers["Set-Cookie"]
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-varna-admin=")
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "Path=/" in cookie
+    assert "Domain" not in cookie
 
 
 def test_admin_pages_are_not_cached(app, client):

@@ -78,7 +78,10 @@ def staff_template():
 def hr(app, client):
     app.config["TODAY"] = TODAY
     logged_in_as(app, client, "hr")
-    client.get("/privacy?lang=en")  # the messages below are checked in English
+    # The messages below are checked in English, on the staff pages and in the
+    # administration (each keeps its own language in its own cookie).
+    client.get("/privacy?lang=en")
+    client.get("/admin/?lang=en")
     return client
 
 

@@ -32,7 +32,7 @@ PENDING = "jul–dec 2026 (väntar på fler svar)"
 def exit_report(tmp_path_factory):
     """An exit questionnaire answered through the form in four months, then published."""
     app = make_app(tmp_path_factory.mktemp("exit"), TESTING=True)
-    survey, _ = make_survey(app, template="exit")
+    survey, _ = make_survey(app, template="exit", access="codes")
     for day, reasons in ANSWERS.items():
         app.config["TODAY"] = day
         for reason in reasons:

@@ -98,8 +98,8 @@ def test_published_surveys_with_synthetic_responses(ran):
     surveys = demo_surveys(ran.app)
     counts = response_counts(ran.app)
     for title, template, access, responses in (
-        (STAFF_2025, "staff_threats", "link", 300),
-        (STAFF_2026, "staff_threats", "link", 400),
+        (STAFF_2025, "staff_threats", "codes", 300),
+        (STAFF_2026, "staff_threats", "codes", 400),
         (EXIT, "exit", "codes", 150),
     ):
         [survey] = surveys[title]

@@ -15,7 +15,7 @@ from portal.reports import results
 from portal.reports.spreadsheet import neutralise
 from portal.store.models import Answer
 from surveys.definition import load_template, with_units
-from tests.factories import complete_answers, make_survey, open_form, submit
+from tests.factories import complete_answers, make_survey, open_form_for, submit
 
 # The report protects every number with surveys.disclosure (written separately).
 pytest.importorskip("surveys.disclosure")
@@ -24,9 +24,9 @@ STAFF = load_template("staff_threats")
 NBSP = "\u00a0"
 
 
-def answer_through_the_form(client, slug: str, **overrides) -> None:
-    hidden = open_form(client, slug)
-    page = submit(client, slug, complete_answers(STAFF, **overrides), hidden)
+def answer_through_the_form(client, survey, **overrides) -> None:
+    hidden = open_form_for(client.application, client, survey)
+    page = submit(client, survey.slug, complete_answers(STAFF, **overrides), hidden)
     assert page.status_code == 303, page.get_data(as_text=True)
 
 
@@ -54,16 +54,14 @@ def options(group):
 def known_survey(app, client, runner):
     """16 responses through the web form: 8 social workers (4 threatened), 6 administrators
     (none threatened) and 2 managers (both threatened); then closed."""
-    survey, _ = make_survey(app)
+    survey, _ = make_survey(app, access="codes")
     for i in range(8):
         threatened = "once" if i < 4 else "never"
-        answer_through_the_form(client, survey.slug, exp_threats=threatened)
+        answer_through_the_form(client, survey, exp_threats=threatened)
     for _ in range(6):
-        answer_through_the_form(client, survey.slug, role="admin", unit="other")
+        answer_through_the_form(client, survey, role="admin", unit="other")
     for _ in range(2):
-        answer_through_the_form(
-            client, survey.slug, role="manager", unit="other", exp_threats="2to5"
-        )
+        answer_through_the_form(client, survey, role="manager", unit="other", exp_threats="2to5")
     close(runner, survey.slug)
     return survey
 
@@ -180,7 +178,7 @@ def test_csv_export_with_bom_and_one_row_per_option(known_survey, runner, tmp_pa
 def test_csv_neutralises_formulas(app, runner):
     definition = with_units(STAFF, ['=HYPERLINK("http://evil")', "+Vuxen", "Barn"])
     with app.app_context(), db.connection_context():
-        survey = store.create_survey(definition, title_sv="T", title_en="T", access="link")
+        survey = store.create_survey(definition, title_sv="T", title_en="T", access="codes")
         store.set_status(survey, "open")
         store.set_status(survey, "closed")
     text = export(runner, survey.slug, "--format", "csv", "--by", "unit")
@@ -215,7 +213,7 @@ def test_report_of_an_unknown_survey(runner):
 
 
 def test_demo_data_fills_an_open_survey_whose_report_builds(app, runner):
-    survey, _ = make_survey(app)
+    survey, _ = make_survey(app, access="codes")
     result = runner.invoke(args=["demo-data", survey.slug, "--responses", "300", "--seed", "7"])
     assert result.exit_code == 0, result.output
     assert "300" in result.output

@@ -52,7 +52,7 @@ def test_static_files_may_be_cached(client):
     page.close()
 
 
-def test_code_guessing_is_throttled(tmp_path):
+def test_code_guessing_is_slowed_down_per_client(tmp_path):
     app = make_app(tmp_path, CODE_FAILURES_PER_CLIENT=5)
     survey, codes = make_survey(app, access="codes", codes=1)
     client = app.test_client()
@@ -65,24 +65,30 @@ def test_code_guessing_is_throttled(tmp_path):
 
     statuses = [attempt(f"AAAAA-BBBB{i}").status_code for i in range(7)]
     assert statuses[:5] == [400] * 5
-    assert statuses[5:] == [429, 429]
-    blocked = attempt(codes[0])  # even a right code waits out the window
+    assert statuses[5:] == [429, 429]  # the 6th failure must wait before the 7th try
+    blocked = attempt(codes[0])  # this client's own failures: it waits a moment
     assert blocked.status_code == 429
-    assert int(blocked.headers["Retry-After"]) > 0
-    assert "för många försök" in blocked.get_data(as_text=True)
+    assert 0 < int(blocked.headers["Retry-After"]) <= 2
+    assert "försökts för många felaktiga koder" in blocked.get_data(as_text=True)
 
 
-def test_submission_flood_is_limited_and_keeps_answers(tmp_path):
-    app = make_app(tmp_path, SUBMISSIONS_PER_SURVEY=2)
+def test_submission_flood_from_one_client_is_limited_and_keeps_answers(tmp_path):
+    app = make_app(tmp_path, SUBMISSIONS_PER_CLIENT=2, BEHIND_PROXY=1)
     survey, _ = make_survey(app)
     client = app.test_client()
+    flooder = {"X-Forwarded-For": "203.0.113.66"}
     for _ in range(2):
         hidden = open_form(client, survey.slug)
-        assert submit(client, survey.slug, complete_answers(STAFF), hidden).status_code == 303
+        page = submit(client, survey.slug, complete_answers(STAFF), hidden, **flooder)
+        assert page.status_code == 303
     hidden = open_form(client, survey.slug)
-    page = submit(client, survey.slug, complete_answers(STAFF, suggestions="Spara mig"), hidden)
+    answers = complete_answers(STAFF, suggestions="Spara mig")
+    page = submit(client, survey.slug, answers, hidden, **flooder)
     assert page.status_code == 429
     assert "Spara mig" in page.get_data(as_text=True)
+    # Another client is not refused because of the flood.
+    other = {"X-Forwarded-For": "198.51.100.7"}
+    assert submit(client, survey.slug, answers, hidden, **other).status_code == 303
 
 
 def test_rate_limiter_window():

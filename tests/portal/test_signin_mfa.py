@@ -77,7 +77,7 @@ def test_the_enrolment_secret_is_not_in_the_cookie_in_clear(app, client):
     import re
 
     secret = re.search(r'<p class="secret key" translate="no">([A-Z2-7 ]+)</p>', page).group(1)
-    cookie = client.get_cookie("varna").value
+    cookie = client.get_cookie("varna-admin").value
     # What anyone holding the cookie can read (its payload is only signed).
     content = app.session_interface.get_signing_serializer(app).loads(cookie)
     assert secret.replace(" ", "") not in repr(content)

@@ -77,7 +77,7 @@ def test_people_see_their_sessions_without_addresses(app, client):
 def test_the_cookie_token_is_not_stored(app, client):
     logged_in_as(app, client, "hr")
     content = app.session_interface.get_signing_serializer(app).loads(
-        client.get_cookie("varna").value
+        client.get_cookie("varna-admin").value
     )
     token = content["admin"]["sid"]
     assert [r.id for r in session_rows(app)] == [sessions.session_id(token)]

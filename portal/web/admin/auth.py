@@ -80,7 +80,6 @@ def _user_from_session() -> User | None:
     g.admin_session_id = row.id
     if now != seen_at:
         session[SESSION_KEY] = {**data, "seen_at": now}
-    g.admin_session = True  # the cookie is sent SameSite=Strict (portal.web.security)
     return user
 
 
@@ -91,7 +90,6 @@ def _end_session() -> None:
     if lang:
         session["lang"] = lang
     g._admin_user = None
-    g.admin_session = False
 
 
 def login_user(user: User, method: str = "password") -> None:
@@ -122,7 +120,6 @@ def login_user(user: User, method: str = "password") -> None:
         # Shown on the overview, so that a login by someone else can be noticed.
         session[SESSION_KEY]["previous_login"] = clock.timestamp(user.last_login_at)
     g._admin_user = user
-    g.admin_session = True
 
 
 def previous_login() -> dt.datetime | None:

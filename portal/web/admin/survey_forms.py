@@ -96,6 +96,14 @@ class SurveyForm(FlaskForm):
             SelectChoice("link", _l("One open link (and a QR code) for everyone")),
             SelectChoice("codes", _l("A single-use code for each person")),
         ],
+        # The rule against ballot stuffing (portal/reports/scope.py), told to HR here.
+        description=_l(
+            "Results by role, unit, years or period are published only for surveys answered "
+            "with codes. With an open link anyone who has it can answer several times, and "
+            "someone could send made-up answers into a small unit and subtract them to see a "
+            "colleague's answers; so a link survey's results are published for all "
+            "respondents together only."
+        ),
         default="link",
         validators=[InputRequired(message=_l("Choose how staff get access."))],
     )

@@ -42,8 +42,12 @@ def today() -> dt.date:
 
 @routes.before_request
 def _apply_schedule() -> None:
-    """Surveys open, close and are purged on their dates before any admin page is shown."""
-    lifecycle.apply_schedule(today())
+    """Surveys open and close on their dates before any admin page is shown.
+
+    Both are a conditional UPDATE each, cheap enough for a request. Purging is
+    not: it runs only from ``tick`` and the purge button (in short chunks).
+    """
+    lifecycle.apply_schedule(today(), purge=False)
 
 
 def _survey(slug: str) -> Survey:
@@ -186,6 +190,9 @@ def _detail(survey: Survey, codes_form: CodesForm, status: int = 200):
         unit_rates=monitoring.unit_rates(survey),
         role_rates=monitoring.role_rates(survey),
         link=link,
+        # From VARNA_BASE_URL, never from the request's Host or X-Forwarded-Host.
+        public_link=current_app.config["BASE_URL"].rstrip("/")
+        + url_for("board.public", slug=survey.slug),
         qr_svg=_qr(link) if survey.access == "link" else None,
         issued=issued,
         used=used,
@@ -415,14 +422,36 @@ def purge(slug: str):
             form.slug.errors = [gettext("That is not this survey's identifier.")]
         else:
             try:
-                lifecycle.purge_responses(survey, actor=current_user(), today=today())
+                lifecycle.purge_responses(
+                    survey,
+                    actor=current_user(),
+                    today=today(),
+                    budget=current_app.config["PURGE_REQUEST_SECONDS"],
+                )
             except lifecycle.LifecycleError as exc:
                 return _refused(survey, exc)
-            store.compact()
-            flash(gettext("The raw responses have been purged. The published report is kept."))
-            return redirect(url_for(".survey", slug=slug), code=303)
+            return _after_purge_step(survey)
     retention = RetentionForm(formdata=None, obj=survey)
     return _purge_page(survey, form, retention, 400 if request.method == "POST" else 200)
+
+
+@routes.post("/surveys/<slug>/purge/continue")
+@require_role(*HR)
+def purge_continue(slug: str):
+    """Delete the next part of a begun purge (a few seconds' worth, in short transactions)."""
+    survey = _survey(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if survey.purged_on is not None:
+        lifecycle.continue_purge(survey, current_app.config["PURGE_REQUEST_SECONDS"])
+    return _after_purge_step(survey)
+
+
+def _after_purge_step(survey: Survey):
+    if lifecycle.purge_progress(survey):
+        return redirect(url_for(".purge", slug=survey.slug), code=303)
+    flash(gettext("The raw responses have been purged. The published report is kept."))
+    return redirect(url_for(".survey", slug=survey.slug), code=303)
 
 
 @routes.post("/surveys/<slug>/retention")
@@ -446,4 +475,6 @@ def _purge_page(survey: Survey, form: PurgeForm, retention: RetentionForm, statu
         retention=retention,
         overall=monitoring.overall(survey),
         purge_due_on=lifecycle.purge_due_on(survey),
+        purge_left=lifecycle.purge_progress(survey),
+        continue_form=ConfirmForm(formdata=None),
     ), status

@@ -91,10 +91,22 @@ def thanks(slug: str):
 
 
 def _submit(survey: Survey, admission: dict[str, str]):
-    limiter = security.limits().submissions_per_survey
-    if limiter.blocked(survey.slug):
-        return _too_many_attempts(limiter.retry_after(survey.slug), keep_form=admission)
-    limiter.hit(survey.slug)
+    if survey.access == "link":
+        # A brake on floods in link mode (in codes mode every response needs a code):
+        # per client (a keyed hash of its address, in memory), so that a flood never
+        # refuses anyone else's answers. What protects respondents from stuffing is
+        # that link-mode results have no breakdowns (portal/reports/scope.py).
+        limiter = security.limits().submissions
+        client = _client()
+        if limiter.blocked(client):
+            return _too_many_attempts(limiter.retry_after(client), keep_form=admission)
+        limiter.hit(client)
+    else:
+        # A code sent with the whole form is a guess like any other: the same
+        # per-client slowdown as code entry applies (see _check_code).
+        wait = security.limits().code_failures.wait(_client())
+        if wait:
+            return _too_many_attempts(wait, keep_form=admission)
     definition = survey.definition()
     form = request.form.to_dict(flat=False)
     form.pop(padding.PAD_FIELD, None)  # checked in survey_post; it carries nothing
@@ -128,6 +140,7 @@ def _submit(survey: Survey, admission: dict[str, str]):
     except store.SurveyNotOpen:
         return _closed_page(survey, submitted=True)
     except store.CodeRejected:
+        security.limits().code_failures.failure(_client())
         return render_template("respond/code_used.html", survey=survey), 409
     except store.AlreadySubmitted:
         return render_template("respond/already.html", survey=survey), 409
@@ -139,19 +152,16 @@ def _submit(survey: Survey, admission: dict[str, str]):
 
 
 def _check_code(survey: Survey, code: str):
-    limits = security.limits()
-    client = security.client_key(current_app.config["SECRET_KEY"])
-    for limiter, key in (
-        (limits.code_failures_per_survey, survey.slug),
-        (limits.code_failures_per_client, client),
-    ):
-        if limiter.blocked(key):
-            return _too_many_attempts(limiter.retry_after(key))
+    # Only this client's own wrong codes can make it wait (seconds, doubling up to a
+    # cap); nothing survey-wide is counted, so no one can block others' codes.
+    slowdown = security.limits().code_failures
+    client = _client()
+    wait = slowdown.wait(client)
+    if wait:
+        return _too_many_attempts(wait)
     if store.code_is_valid(survey, code, current_app.config["SECRET_KEY"]):
         return _render_form(survey, {"code": code})
-    # Only failures count: a whole office behind one address may enter valid codes.
-    limits.code_failures_per_survey.hit(survey.slug)
-    limits.code_failures_per_client.hit(client)
+    slowdown.failure(client)
     error = (
         _("Please enter your code.")
         if not code.strip()
@@ -161,6 +171,11 @@ def _check_code(survey: Survey, code: str):
         )
     )
     return render_template("respond/code.html", survey=survey, error=error), 400
+
+
+def _client() -> str:
+    """This client for the rate limits: a keyed hash of its real address, in memory only."""
+    return security.client_key(current_app.config["SECRET_KEY"])
 
 
 def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None):
@@ -177,7 +192,12 @@ def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None
         )
     else:
         page, status = error_page(
-            429, message=_("Too many attempts have been made. Wait a few minutes and try again.")
+            429,
+            message=_(
+                "Too many wrong codes have been tried from this device. Wait %(seconds)d "
+                "seconds and try again.",
+                seconds=retry_after,
+            ),
         )
     return page, status, {"Retry-After": str(retry_after)}
 

@@ -1,0 +1,102 @@
+"""Which breakdowns a survey may publish: the rule against ballot stuffing (threat T4).
+
+In link mode anyone with the link can answer as often as they like, and no
+count can tell a real respondent from a made-up one. A hostile colleague who
+sends many responses with known answers into one unit (or role, years or
+period) and then subtracts them from that group's published figures learns
+the answers of the few real people left in it — however the small-count
+suppression works, because the made-up responses lift the group above k.
+Limits per client only slow this down (a phone, a home connection and a
+colleague's computer are three clients) and invited counts only catch
+clumsy stuffing (the attacker can stop at the unit's size).
+
+So a link-mode survey publishes figures for all respondents together, never
+by role, unit, years or period: the published groups are then the whole
+survey, where made-up responses can only be subtracted to leave every real
+respondent together. Breakdowns need access codes, where each response has
+been admitted by a single-use code HR handed to one person. HR read this on
+the create-survey page.
+
+The rule works on the counts the report is built from (no group information
+enters the disclosure engine) and on the report's list of breakdowns, so it
+holds for HR's results page, the published snapshot and every export alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+from portal.store.models import Survey
+from surveys import N_
+from surveys.definition import Definition
+from surveys.indicators import Counts
+from surveys.report import ALL, Note, Report
+
+LINK_MODE_NOTE = N_(
+    "This survey was answered through a shared link, which anyone who has it can use "
+    "more than once. So that no one can single out a colleague by sending made-up "
+    "answers into a small group, its results are published for all respondents "
+    "together only, not by role, unit, years or period."
+)
+
+
+def breakdowns_published(survey: Survey) -> bool:
+    """Whether results of ``survey`` may be published by role, unit, years and period."""
+    return survey.access != "link"
+
+
+def whole_survey_definition(definition: Definition) -> Definition:
+    """``definition`` with no breakdown question: role, unit and years become plain questions.
+
+    Their overall distribution is still reported (as for every survey), but the
+    report builds no table by role, unit or years.
+    """
+    sections = tuple(
+        dataclasses.replace(
+            section,
+            questions=tuple(
+                dataclasses.replace(q, dimension=None) if q.dimension else q
+                for q in section.questions
+            ),
+        )
+        for section in definition.sections
+    )
+    return dataclasses.replace(definition, sections=sections)
+
+
+def whole_survey_counts(counts: Counts) -> Counts:
+    """``counts`` with every group (role, unit, years, month) merged into one."""
+    cube: dict[tuple[str, str], int] = defaultdict(int)
+    for item, value, *_groups, count in counts.cube:
+        cube[(item, value)] += count
+    width = 4  # role, unit, years and month come first in a row of flag sums
+    flag_sums: list[int] | None = None
+    for row in counts.flag_sums:
+        numbers = [int(v or 0) for v in row[width:]]
+        if flag_sums is None:
+            flag_sums = numbers
+        else:
+            flag_sums = [a + b for a, b in zip(flag_sums, numbers, strict=True)]
+    return dataclasses.replace(
+        counts,
+        cube=[(item, value, None, None, None, None, n) for (item, value), n in cube.items()],
+        flag_sums=[(None, None, None, None, *flag_sums)] if flag_sums is not None else [],
+    )
+
+
+def whole_survey_only(report: Report) -> Report:
+    """``report`` without any breakdown but "all respondents", with a note saying why."""
+
+    def only_all(table):
+        return dataclasses.replace(
+            table, breakdowns={ALL: table.breakdowns[ALL]} if ALL in table.breakdowns else {}
+        )
+
+    return dataclasses.replace(
+        report,
+        breakdowns=(ALL,),
+        indicators=tuple(only_all(t) for t in report.indicators),
+        questions=tuple(only_all(t) for t in report.questions),
+        notes=(*report.notes, Note(LINK_MODE_NOTE)),
+    )
