@@ -75,6 +75,7 @@ from portal.store.responses import (  # noqa: F401 - the package's API
 )
 from portal.store.surveys import (  # noqa: F401 - the package's API
     SLUG_BYTES,
+    comparable_surveys,
     create_survey,
     get_survey,
     list_published,
@@ -84,6 +85,7 @@ from portal.store.surveys import (  # noqa: F401 - the package's API
     publish,
     purge_responses,
     report_snapshot,
+    report_snapshots_of,
     response_count,
     response_counts,
     scheduled_surveys,

@@ -80,6 +80,9 @@ class Survey(BaseModel):
     purged_on = DateField(null=True)
     # Added by migration 3: HR's switch for the public page of headline indicators.
     public_results = BooleanField(default=False)
+    # Added by migration 5: the days the survey actually opened and closed (the report's period).
+    opened_on = DateField(null=True)
+    closed_on = DateField(null=True)
 
     def definition(self) -> Definition:
         """The frozen definition, validated once per distinct JSON text and then cached."""
