@@ -16,6 +16,7 @@ can leak one; the band rule itself lives only in ``surveys.disclosure``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -63,11 +64,13 @@ class UnknownBreakdown(Exception):
 # -- formatting ----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def percent_text(value: int, lang: str) -> str:
     """A whole percentage for ``lang``: "12 %" (non-breaking space) in Swedish, "12%" in English."""
     return format_percent(value / 100, locale=lang)
 
 
+@functools.lru_cache(maxsize=4096)
 def number_text(value: int | float, lang: str) -> str:
     """A count or decimal for ``lang``: "1 234,5" in Swedish, "1,234.5" in English."""
     return format_decimal(value, locale=lang)

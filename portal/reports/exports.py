@@ -239,12 +239,13 @@ def _append(sheet: Any, values: Sequence[Any]) -> None:
     cells = []
     for value in values:
         if isinstance(value, str):
-            cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
-            # openpyxl takes a string starting with "=" for a formula: force text.
-            cell.data_type = "s"
-            cells.append(cell)
-        else:
-            cells.append(value)
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+            if value.startswith("="):
+                # openpyxl takes a string starting with "=" for a formula: force text.
+                cell = WriteOnlyCell(sheet, value)
+                cell.data_type = "s"
+                value = cell
+        cells.append(value)
     sheet.append(cells)
 
 
