@@ -663,11 +663,13 @@ def chart(chart_id: str, title: str, rows: Sequence[Row]) -> Chart:
     y = narrow_y = 0
     for row in rows:
         if not single and len(rows) > 1:
-            heading = f"{row.label} (n = {row.n_text})"
-            headings.append((heading, y + 16))
-            narrow_headings.append((heading, narrow_y + 16))
+            size = f"(n = {row.n_text})"
+            headings.append((f"{row.label} {size}", y + 16))
+            # On a phone the group's name and its size take a line each, so that neither is cut.
+            narrow_headings.append((_short(row.label), narrow_y + 16))
+            narrow_headings.append((size, narrow_y + 32))
             y += HEADING_HEIGHT
-            narrow_y += HEADING_HEIGHT
+            narrow_y += HEADING_HEIGHT + 16
         for cell in row.cells:
             label = row.label if single else cell.label
             full = label if single or len(rows) == 1 else f"{row.label} – {cell.label}"
@@ -688,6 +690,11 @@ def chart(chart_id: str, title: str, rows: Sequence[Row]) -> Chart:
     )
 
 
+def _short(label: str) -> str:
+    """A label that fits the chart's label column (the chart's title gives it in full)."""
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+
+
 def _bar(label: str, cell: Cell, y: int, full_label: str, narrow_y: int = 0) -> Bar:
     if cell.state == "exact":
         width = int(cell.percent or 0)
@@ -695,7 +702,7 @@ def _bar(label: str, cell: Cell, y: int, full_label: str, narrow_y: int = 0) -> 
         width = cell.band[1]
     else:
         width = 0
-    short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+    short = _short(label)
     return Bar(
         label=short,
         full_label=full_label,
