@@ -80,9 +80,7 @@ def test_the_word_file_holds_the_summary_and_every_table_as_word_tables(publishe
     assert all(c.text.startswith("x¹") for c in manager.cells[2:])
     assert "x: visas inte" in text
     assert "Siffror att jämföra med" in text
-    assert "SOU 2024:1" in "\n".join(
-        c.text for row in tables[3].rows for c in row.cells
-    )
+    assert "SOU 2024:1" in "\n".join(c.text for row in tables[3].rows for c in row.cells)
     english = Document(io.BytesIO(board.get(f"/board/{current.slug}.docx?lang=en").data))
     assert "Summary" in "\n".join(p.text for p in english.paragraphs)
     assert board.get(f"/board/{current.slug}.docx?by=salary").status_code == 400
@@ -103,6 +101,7 @@ def test_the_comparison_is_frozen_at_publication(published):
             actor=None,
             today=CURRENT_DAY + dt.timedelta(days=1),
         )
+
     def without_token(page: str) -> str:
         return re.sub(r'name="csrf_token" value="[^"]*"|content="[^"]*" name="csrf', "", page)
 
