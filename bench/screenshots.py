@@ -149,6 +149,14 @@ def main() -> int:
                     target = out / f"{name}-{size}.png"
                     page.screenshot(path=target, full_page=not name.startswith("board-report"))
                     print(target)
+                if size == "desktop":
+                    # The board report as printed by Chromium (A4, the report's own margins),
+                    # with its page count: the summary and the compact all-staff report.
+                    page.goto(base + f"/board/{staff.slug}")
+                    target = out / "board-report-print.pdf"
+                    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+                    target.write_bytes(pdf)
+                    print(target, pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages"), "pages")
                 page.close()
             browser.close()
     finally:
@@ -169,6 +177,8 @@ def admin_pages(staff: str, exit_survey: str) -> dict[str, str]:
         "board-report": f"/board/{staff}",
         "board-report-by-role": f"/board/{staff}?by=role",
         "board-report-exit": f"/board/{exit_survey}",
+        "board-report-contents": f"/board/{staff}#toc-title",
+        "admin-results": f"/admin/surveys/{staff}/results?by=unit",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import subprocess
@@ -15,11 +16,12 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from portal import clock, store
 from portal.extensions import db
-from portal.reports import results
-from portal.services import dimension_import, lifecycle, monitoring, publication, templates
+from portal.reports import board_report, exports, results
+from portal.services import dimension_import, lifecycle, publication, templates
 from portal.services.demo import demo_answers, set_up_demo
 from portal.store.models import MIN_GROUP_FLOOR, Status
 from surveys.definition import DefinitionError
@@ -414,13 +416,24 @@ def _keep_counts(survey) -> None:
 @click.command("publish-survey")
 @with_appcontext
 @click.argument("slug")
-def publish_survey(slug: str) -> None:
+@click.option(
+    "--compare-with",
+    default=None,
+    metavar="SLUG|none",
+    help="The earlier published survey of the same template to compare with, or none; "
+    "default the latest one. Frozen in the report.",
+)
+def publish_survey(slug: str, compare_with: str | None) -> None:
     """Publish a closed survey to the board; its report is frozen and it never reopens."""
+    choice = publication.NO_COMPARISON if compare_with == "none" else compare_with
     with db.connection_context():
         survey = _survey_or_fail(slug)
         try:
             lifecycle.publish_survey(
-                survey, publication.report_snapshots, actor=None, today=_today()
+                survey,
+                functools.partial(publication.report_snapshots, compare_with=choice),
+                actor=None,
+                today=_today(),
             )
         except lifecycle.LifecycleError as exc:
             raise _refused(exc) from exc
@@ -565,19 +578,27 @@ def demo() -> None:
 @click.command("report")
 @with_appcontext
 @click.argument("slug")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "xlsx", "docx"]),
+    default="json",
+    help="json: the report data (as frozen at publication); csv, xlsx, docx: the board's "
+    "files. xlsx and docx need --output.",
+)
 @click.option(
     "--by",
     type=click.Choice(BREAKDOWNS),
     default=None,
-    help="Only this breakdown (all = the totals only); default every breakdown.",
+    help="Only this breakdown (all = the totals only); default every breakdown "
+    "(for docx: the report's default breakdown).",
 )
 @click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True)
 @click.option(
     "--invited",
     type=click.IntRange(1, 1_000_000),
     default=None,
-    help="Number of people invited, for the response rate.",
+    help="Number of people invited, for the response rate (closed surveys).",
 )
 @click.option(
     "--output",
@@ -588,42 +609,64 @@ def demo() -> None:
 def report(slug: str, fmt: str, by: str | None, lang: str, invited: int | None, output) -> None:
     """Export the disclosure-controlled report of a closed survey (never raw responses).
 
-    A published survey exports its published report (the frozen snapshot), in
-    either format, which stays the same after its raw responses are purged.
+    A published survey exports its published report (the frozen snapshot),
+    which stays the same after its raw responses are purged; a closed one the
+    report as it would be published now. CSV, XLSX and DOCX are the same files
+    as the board's downloads (one report pipeline).
     """
+    if fmt in ("xlsx", "docx") and output is None:
+        raise click.UsageError(f"--format {fmt} writes a binary file: give --output")
     with db.connection_context():
         survey = _survey_or_fail(slug)
-        snapshot = (
-            store.report_snapshot(survey, lang) if survey.status == Status.PUBLISHED else None
-        )
-        if snapshot is not None:
-            data = results.select_breakdowns(json.loads(snapshot)["report"], by)
-        elif survey.purged_on is not None:
-            raise click.ClickException(
-                "the raw responses of this survey were purged and it has no published "
-                f"report in {lang}"
+        data = _report_data(survey, lang, invited)
+        if fmt == "json":
+            content: str | bytes = (
+                json.dumps(
+                    results.select_breakdowns(data["report"], by), ensure_ascii=False, indent=2
+                )
+                + "\n"
             )
         else:
-            try:
-                built = results.survey_report(
-                    survey, invited=invited or monitoring.total_invited(survey)
-                )
-            except store.ResultsNotAvailable as exc:
-                raise click.ClickException(
-                    f"the survey is {exc.status}; results are only available once it is closed"
-                ) from exc
-            data = results.to_json_data(built, lang=lang, by=by)
-    if fmt == "json":
-        content = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    else:
-        content = results.to_csv(data)
+            with force_locale(lang):
+                content = _report_file(data, fmt, by, lang)
     if output is None:
         click.echo(content, nl=False)
+    elif isinstance(content, bytes):
+        output.write_bytes(content)
+        click.echo(f"Report written to {output}.")
     else:
         # newline="" keeps the CSV's CRLF line ends as they are.
         with open(output, "w", encoding="utf-8", newline="") as fh:
             fh.write(content)
         click.echo(f"Report written to {output}.")
+
+
+def _report_data(survey, lang: str, invited: int | None) -> dict:
+    """The snapshot data: the frozen one of a published survey, else as it would be published."""
+    snapshot = store.report_snapshot(survey, lang) if survey.status == Status.PUBLISHED else None
+    if snapshot is not None:
+        return json.loads(snapshot)
+    if survey.purged_on is not None:
+        raise click.ClickException(
+            f"the raw responses of this survey were purged and it has no published report in {lang}"
+        )
+    try:
+        return publication.results_view(survey, lang, invited=invited)
+    except (store.ResultsNotAvailable, lifecycle.LifecycleError) as exc:
+        raise click.ClickException(
+            f"the survey is {survey.status}; results are only available once it is closed"
+        ) from exc
+
+
+def _report_file(data: dict, fmt: str, by: str | None, lang: str) -> str | bytes:
+    """The board's CSV, XLSX or DOCX of snapshot data (``by``: one breakdown, else all)."""
+    breakdowns = list((data.get("report") or {}).get("breakdowns") or {})
+    if by is not None and by not in breakdowns:
+        raise click.ClickException(f"this report has no breakdown {by}")
+    if fmt == "docx":
+        return exports.to_docx(board_report.build(data, lang, by))
+    views = [board_report.build(data, lang, by)] if by else board_report.every_breakdown(data, lang)
+    return exports.to_csv(views) if fmt == "csv" else exports.to_xlsx(views)
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -216,7 +216,8 @@ def load_template(name: str) -> Definition:
 
 def available_templates() -> tuple[str, ...]:
     """The keys of the shipped templates."""
-    return tuple(sorted(p.stem for p in TEMPLATE_DIR.glob("*.toml")))
+    # Files such as "staff_threats.references.toml" beside a template are its data, not templates.
+    return tuple(sorted(p.stem for p in TEMPLATE_DIR.glob("*.toml") if "." not in p.stem))
 
 
 def load_file(path: Path) -> Definition:

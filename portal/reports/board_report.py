@@ -1,24 +1,24 @@
-"""The board's report: the published snapshot as a page, a chart, a method note and exports.
+"""The board's report: snapshot data → one page model, for every way the report is read.
 
-Everything here reads the frozen snapshot stored at publication
-(``store.report_snapshot``), never the raw responses, so the report survives
-their purge and shows exactly what passed disclosure control. The snapshot
-holds no suppressed number, so nothing built from it can leak one.
-
-``build`` turns the snapshot data into a ``BoardReport`` for one breakdown:
-tables whose cells are formatted for the language with Babel, the figures of
-the earlier survey of the same template beside them, and the geometry of each
-bar chart. The page, the CSV and the XLSX are all made from that one object.
+The one report pipeline. ``portal.reports.results`` turns the
+disclosure-controlled report into snapshot data (frozen at publication,
+``store.report_snapshot``); ``build`` turns that data into a ``BoardReport``
+for one breakdown: the summary (headline indicators for all staff with last
+time's figure and reference figures, heat maps by role and by unit), the
+full tables formatted for the language with Babel, the comparison frozen in
+the snapshot, the chart geometry and the method note. The board page, HR's
+preview, the public page and every file (``portal.reports.exports``: CSV,
+XLSX, DOCX, also written by the ``report`` command) are made from that one
+object. The snapshot holds no suppressed number, so nothing built from it
+can leak one; the band rule itself lives only in ``surveys.disclosure``.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+import functools
 import json
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,12 +27,15 @@ from babel.numbers import format_decimal, format_percent
 from flask_babel import force_locale, gettext
 
 from portal import store
-from portal.reports.spreadsheet import neutralise
+from portal.reports.results import SUPPRESSED
 from portal.store.models import Status, Survey
+from surveys import disclosure
 from surveys.report import ALL, PERIOD
 
-SUPPRESSED = "x"
-_BAND = re.compile(r"^\s*([<>])\s*(\d{1,3})")
+# The breakdowns of the summary's heat maps (headline indicators × groups), when present.
+HEATMAP_BREAKDOWNS = ("role", "unit")
+# Grey levels of the heat maps: a cell's value in five steps of 20 points.
+HEAT_STEPS = 5
 
 # Chart geometry (SVG user units). Bars live in a nested 0–100 coordinate
 # system, so a bar's width attribute is its percentage.
@@ -43,6 +46,11 @@ BAR_WIDTH = 280
 ROW_HEIGHT = 22
 HEADING_HEIGHT = 24
 LABEL_CHARS = 44
+# The narrow chart for phones: each label on its own line above its bar, so that the text
+# keeps its size on a 360 px screen (the wide chart, scaled down, would shrink it to ~7 px).
+NARROW_WIDTH = 340
+NARROW_BAR_WIDTH = 270
+NARROW_ROW_HEIGHT = 40
 
 
 class NotPublished(Exception):
@@ -56,11 +64,13 @@ class UnknownBreakdown(Exception):
 # -- formatting ----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def percent_text(value: int, lang: str) -> str:
     """A whole percentage for ``lang``: "12 %" (non-breaking space) in Swedish, "12%" in English."""
     return format_percent(value / 100, locale=lang)
 
 
+@functools.lru_cache(maxsize=4096)
 def number_text(value: int | float, lang: str) -> str:
     """A count or decimal for ``lang``: "1 234,5" in Swedish, "1,234.5" in English."""
     return format_decimal(value, locale=lang)
@@ -72,9 +82,9 @@ def band_text(band: tuple[str, int], lang: str) -> str:
     return f"{sign}{percent_text(bound, lang)}"
 
 
-def band_width(n: int, k_ext: int = 1) -> int:
-    """The band B(n): the smallest multiple of 5 strictly above 100·k_ext/n (rule P2)."""
-    return (100 * k_ext // (5 * n) + 1) * 5
+def fewer_than(k: int) -> str:
+    """The size of a group too small to show: "färre än 5" (never "<5", which reads as a range)."""
+    return gettext("fewer than %(k)d", k=k)
 
 
 # -- the model -----------------------------------------------------------------------------
@@ -97,6 +107,17 @@ class Cell:
     @property
     def suppressed(self) -> bool:
         return self.state == "suppressed"
+
+    @property
+    def shade(self) -> int | None:
+        """The heat map's grey step (0 … HEAT_STEPS − 1) of the value; None for "x".
+
+        A band is shaded as its bound, which is where its bar ends too.
+        """
+        value = self.percent if self.state == "exact" else self.band[1] if self.band else None
+        if value is None:
+            return None
+        return min(HEAT_STEPS - 1, value * HEAT_STEPS // 100)
 
 
 @dataclass(frozen=True)
@@ -123,17 +144,21 @@ class Bar:
     text: str
     y: int
     value_x: float
+    narrow_y: int = 0
+    narrow_value_x: float = 0
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A horizontal bar chart, drawn by the template as inline SVG."""
+    """A horizontal bar chart, drawn by the template as inline SVG (wide, and narrow for phones)."""
 
     id: str
     height: int
     bars: tuple[Bar, ...]
     headings: tuple[tuple[str, int], ...]
     alt: str
+    narrow_height: int = 0
+    narrow_headings: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,10 +174,15 @@ class TableView:
     rows: tuple[Row, ...]
     chart: Chart | None
     prefer_not: str | None = None
+    anchor: str = ""
 
     @property
     def has_suppressed(self) -> bool:
         return any(r.n is None or any(c.suppressed for c in r.cells) for r in self.rows)
+
+    @property
+    def has_small_group(self) -> bool:
+        return any(r.n is None for r in self.rows)
 
     @property
     def has_band(self) -> bool:
@@ -165,7 +195,7 @@ class TableView:
 
 @dataclass(frozen=True)
 class Earlier:
-    """The earlier published survey of the same template, for the trend."""
+    """The earlier survey the report is compared with, as frozen in the snapshot."""
 
     slug: str
     title: str
@@ -176,6 +206,60 @@ class Earlier:
     def name(self) -> str:
         """The title, with the columns' label after it unless the title says it already."""
         return self.title if self.label in self.title else f"{self.title} ({self.label})"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A published figure from elsewhere, shown beside a headline indicator (never mixed in)."""
+
+    indicator: str
+    text: str  # "48 %", or "ca 60 %" for a rounded share
+    population: str
+    year: int
+    period: str | None
+    comparable: bool
+    note: str | None
+    source: str
+    url: str
+
+    @property
+    def description(self) -> str:
+        """Population, year and period in one line."""
+        period = self.period or gettext("no period stated")
+        return f"{self.population}, {self.year}, {period}"
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline indicator for all staff: the figure, n, last time's figure, references."""
+
+    key: str
+    label: str
+    cell: Cell
+    n_text: str
+    small: bool  # the group is too small to show (n is "fewer than k")
+    earlier: Cell | None
+    earlier_n_text: str | None
+    references: tuple[Reference, ...]
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Headline indicators (rows) × the groups of one breakdown (columns), as a real table."""
+
+    breakdown: str
+    label: str
+    groups: tuple[tuple[str, str, str], ...]  # key, label, n of the group's respondents (text)
+    rows: tuple[tuple[str, str, tuple[Cell, ...]], ...]  # key, label, one cell per group
+
+    @property
+    def has_suppressed(self) -> bool:
+        return any(c.suppressed for _, _, cells in self.rows for c in cells)
+
+    @property
+    def has_band(self) -> bool:
+        return any(c.state == "band" for _, _, cells in self.rows for c in cells)
 
 
 @dataclass(frozen=True)
@@ -200,6 +284,8 @@ class BoardReport:
     comments: tuple[tuple[str, tuple[str, ...]], ...]
     current_label: str
     earlier: Earlier | None
+    headlines: tuple[Headline, ...] = ()
+    heatmaps: tuple[Heatmap, ...] = ()
 
     @property
     def breakdown_label(self) -> str:
@@ -208,6 +294,29 @@ class BoardReport:
     @property
     def tables(self) -> tuple[TableView, ...]:
         return (*self.indicators, *self.questions)
+
+    @property
+    def heat_step_text(self) -> str:
+        """The heat map's step, "20 %"."""
+        return percent_text(100 // HEAT_STEPS, self.lang)
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        return tuple(r for h in self.headlines for r in h.references)
+
+    @property
+    def summary_has_suppressed(self) -> bool:
+        shown = [h.cell for h in self.headlines] + [h.earlier for h in self.headlines if h.earlier]
+        return any(c.suppressed for c in shown) or any(m.has_suppressed for m in self.heatmaps)
+
+    @property
+    def summary_has_band(self) -> bool:
+        shown = [h.cell for h in self.headlines] + [h.earlier for h in self.headlines if h.earlier]
+        return any(c.state == "band" for c in shown) or any(m.has_band for m in self.heatmaps)
+
+    @property
+    def summary_has_small_group(self) -> bool:
+        return any(h.small for h in self.headlines)
 
 
 # -- loading -------------------------------------------------------------------------------
@@ -222,57 +331,22 @@ def published_survey(slug: str) -> Survey:
 
 
 def snapshot(survey: Survey, lang: str) -> dict[str, Any]:
-    """The frozen published report of ``survey`` in ``lang`` (``{"report": …, "comments": …}``)."""
+    """The frozen published report of ``survey`` in ``lang`` (``{"report": …, …}``)."""
     text = store.report_snapshot(survey, lang) if survey.status == Status.PUBLISHED else None
     if text is None:
         raise NotPublished(survey.slug)
     return json.loads(text)
 
 
-def earlier_survey(survey: Survey, lang: str) -> Earlier | None:
-    """The latest earlier published survey of the same template with its snapshot, if any."""
-    previous = store.previous_published(survey)
-    if previous is None:
-        return None
-    text = store.report_snapshot(previous, lang)
-    if text is None:
-        return None
-    data = json.loads(text).get("report") or {}
-    return Earlier(
-        slug=previous.slug,
-        title=previous.title(lang),
-        label=_survey_label(previous, survey, lang),
-        data=data,
-    )
-
-
-def _survey_label(survey: Survey, other: Survey, lang: str) -> str:
-    """A short name for a survey beside another: its year, or its title when the years match."""
-    year, other_year = _year(survey), _year(other)
-    if year and other_year and year != other_year:
-        return str(year)
-    return survey.title(lang)
-
-
-def _year(survey: Survey) -> int | None:
-    day = survey.closes_on or survey.published_on
-    return day.year if day else None
-
-
 def load(
-    survey: Survey, lang: str, breakdown: str | None = None, *, trend: bool = True
+    survey: Survey, lang: str, breakdown: str | None = None, *, comparison: bool = True
 ) -> BoardReport:
     """The board report of a published survey in ``lang`` for ``breakdown``.
 
     By default the exit questionnaire is shown per period, other surveys as a
-    whole. With ``trend``, the earlier published survey of the same template is set beside it.
+    whole. With ``comparison``, the earlier survey frozen in the snapshot is set beside it.
     """
-    data = snapshot(survey, lang)
-    earlier = earlier_survey(survey, lang) if trend else None
-    current_label = _survey_label(survey, survey, lang)
-    if earlier is not None and earlier.label.isdigit() and _year(survey):
-        current_label = str(_year(survey))
-    return build(data, lang, breakdown, earlier=earlier, current_label=current_label)
+    return build(snapshot(survey, lang), lang, breakdown, comparison=comparison)
 
 
 # -- building ------------------------------------------------------------------------------
@@ -283,10 +357,9 @@ def build(
     lang: str,
     breakdown: str | None = None,
     *,
-    earlier: Earlier | None = None,
-    current_label: str = "",
+    comparison: bool = True,
 ) -> BoardReport:
-    """The report for one breakdown from snapshot data (``{"report": …, "comments": …}``).
+    """The report for one breakdown from snapshot data (``{"report": …, "comparison": …}``).
 
     Raises UnknownBreakdown when ``breakdown`` is not among the report's.
     """
@@ -300,6 +373,7 @@ def build(
     elif breakdown not in keys:
         raise UnknownBreakdown(breakdown)
     k = int(survey.get("min_group") or 5)
+    earlier = _earlier(data.get("comparison")) if comparison else None
     earlier_tables = _tables_by_key(earlier.data) if earlier else {}
     views = {
         part: tuple(
@@ -312,11 +386,16 @@ def build(
     invited, rate = report.get("invited"), report.get("response_rate")
     comments = _comment_groups(data.get("comments") or ())
     tables = (*views["indicators"], *views["questions"])
+    references = _references(data.get("references") or (), lang)
     return BoardReport(
         slug=str(survey.get("slug", "")),
         title=str(survey.get("title", "")),
         lang=lang,
-        period=_period(survey.get("opens_on"), survey.get("closes_on"), lang),
+        period=_period(
+            survey.get("opened_on") or survey.get("opens_on"),
+            survey.get("closed_on") or survey.get("closes_on"),
+            lang,
+        ),
         respondents=respondents,
         respondents_text=number_text(respondents, lang),
         invited_text=number_text(invited, lang) if invited else None,
@@ -330,8 +409,14 @@ def build(
         notes=tuple(str(n) for n in report.get("notes") or ())
         + _wording_notes(report, earlier_tables, earlier, lang),
         comments=comments,
-        current_label=current_label or gettext("This survey"),
+        current_label=_current_label(survey, earlier),
         earlier=earlier,
+        headlines=_headlines(report, earlier_tables, references, k, lang, breakdown),
+        heatmaps=tuple(
+            _heatmap(report, b, label, k, lang)
+            for b, label in breakdowns
+            if b in HEATMAP_BREAKDOWNS
+        ),
     )
 
 
@@ -364,9 +449,36 @@ def _wording_notes(
 
 
 def every_breakdown(data: Mapping[str, Any], lang: str) -> list[BoardReport]:
-    """The report of snapshot data in each of its breakdowns (no trend)."""
+    """The report of snapshot data in each of its breakdowns (with its frozen comparison)."""
     keys = list((data.get("report") or {}).get("breakdowns") or {})
     return [build(data, lang, key) for key in keys] or [build(data, lang)]
+
+
+def headline_of(data: Mapping[str, Any], lang: str) -> Headline | None:
+    """The first headline indicator for all staff, for the list of reports (None if none)."""
+    report = data.get("report") or {}
+    k = int((report.get("survey") or {}).get("min_group") or 5)
+    headlines = _headlines(report, {}, (), k, lang, ALL)
+    return headlines[0] if headlines else None
+
+
+def _earlier(comparison: Any) -> Earlier | None:
+    if not isinstance(comparison, Mapping) or not comparison.get("report"):
+        return None
+    return Earlier(
+        slug=str(comparison.get("slug", "")),
+        title=str(comparison.get("title", "")),
+        label=str(comparison.get("label", "")),
+        data=comparison["report"],
+    )
+
+
+def _current_label(survey: Mapping[str, Any], earlier: Earlier | None) -> str:
+    """How the columns name this survey beside the earlier one: its year, or "This survey"."""
+    day = survey.get("closed_on") or survey.get("closes_on")
+    if earlier is not None and earlier.label.isdigit() and day:
+        return str(dt.date.fromisoformat(str(day)).year)
+    return gettext("This survey")
 
 
 def _tables_by_key(report: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -383,7 +495,7 @@ def _period(opens_on: str | None, closes_on: str | None, lang: str) -> str:
 
 
 def _cell(option: Mapping[str, Any], lang: str) -> Cell:
-    """A cell from snapshot data; a band is recognised by its display text ("<15 %")."""
+    """A cell from snapshot data: exact, a band (``{"sign", "bound"}``), or hidden."""
     count, percent = option.get("count"), option.get("percent")
     label = str(option.get("label", ""))
     key = str(option.get("key", label))
@@ -398,16 +510,20 @@ def _cell(option: Mapping[str, Any], lang: str) -> Cell:
             percent_text(percent, lang),
             number_text(count, lang),
         )
-    match = _BAND.match(str(option.get("display") or ""))
-    if match and option.get("suppressed") is None:
-        band = (match.group(1), int(match.group(2)))
+    band_data = option.get("band")
+    if isinstance(band_data, Mapping):
+        band = (str(band_data["sign"]), int(band_data["bound"]))
         return Cell(key, label, "band", None, None, band, band_text(band, lang), "")
     return Cell(key, label, "suppressed", None, None, None, SUPPRESSED, "")
 
 
 def _n_text(row: Mapping[str, Any], k: int, lang: str) -> str:
     n = row.get("n")
-    return number_text(n, lang) if isinstance(n, int) else str(row.get("n_display") or f"<{k}")
+    return number_text(n, lang) if isinstance(n, int) else fewer_than(k)
+
+
+def _rows(table: Mapping[str, Any] | None, breakdown: str) -> Sequence[Mapping[str, Any]]:
+    return ((table or {}).get("breakdowns") or {}).get(breakdown) or ()
 
 
 def _table(
@@ -418,10 +534,8 @@ def _table(
     earlier: Mapping[str, Any] | None,
     part: str,
 ) -> TableView:
-    rows_data = (table.get("breakdowns") or {}).get(breakdown) or ()
-    earlier_rows = {
-        r.get("group"): r for r in ((earlier or {}).get("breakdowns") or {}).get(breakdown) or ()
-    }
+    rows_data = _rows(table, breakdown)
+    earlier_rows = {r.get("group"): r for r in _rows(earlier, breakdown)}
     rows = []
     for row in rows_data:
         cells = tuple(_cell(o, lang) for o in row.get("options") or ())
@@ -450,6 +564,7 @@ def _table(
         prefer_not = number_text(totals[0]["prefer_not"], lang)
     key = str(table.get("key", ""))
     label = str(table.get("label", ""))
+    chart_id = f"{part[0]}-{key}-{breakdown}"
     return TableView(
         key=key,
         label=label,
@@ -458,8 +573,96 @@ def _table(
         shown_when=table.get("shown_when"),
         options=options,
         rows=tuple(rows),
-        chart=chart(f"{part[0]}-{key}-{breakdown}", label, tuple(rows)) if rows else None,
+        chart=chart(chart_id, label, tuple(rows)) if rows else None,
         prefer_not=prefer_not,
+        anchor=f"h-{chart_id}",
+    )
+
+
+def _references(data: Sequence[Mapping[str, Any]], lang: str) -> tuple[Reference, ...]:
+    references = []
+    for item in data:
+        value = percent_text(int(item["value"]), lang)
+        references.append(
+            Reference(
+                indicator=str(item["indicator"]),
+                text=gettext("about %(value)s", value=value) if item.get("approximate") else value,
+                population=str(item.get("population") or ""),
+                year=int(item["year"]),
+                period=item.get("period") or None,
+                comparable=bool(item.get("comparable", True)) and bool(item.get("period")),
+                note=item.get("note") or None,
+                source=str(item.get("source") or ""),
+                url=str(item.get("url") or ""),
+            )
+        )
+    return tuple(references)
+
+
+def _headlines(
+    report: Mapping[str, Any],
+    earlier_tables: Mapping[str, Mapping[str, Any]],
+    references: Sequence[Reference],
+    k: int,
+    lang: str,
+    breakdown: str,
+) -> tuple[Headline, ...]:
+    """Every headline indicator for all staff, with last time's figure and reference figures."""
+    headlines = []
+    for table in report.get("indicators") or ():
+        key = str(table.get("key", ""))
+        rows = _rows(table, ALL)
+        if not rows or not rows[0].get("options"):
+            continue
+        row = rows[0]
+        before_rows = _rows(earlier_tables.get(key), ALL) if earlier_tables else ()
+        before = before_rows[0] if before_rows and before_rows[0].get("options") else None
+        headlines.append(
+            Headline(
+                key=key,
+                label=str(table.get("label", "")),
+                cell=_cell(row["options"][0], lang),
+                n_text=_n_text(row, k, lang),
+                small=not isinstance(row.get("n"), int),
+                earlier=_cell(before["options"][0], lang) if before else None,
+                earlier_n_text=_n_text(before, k, lang) if before else None,
+                references=tuple(r for r in references if r.indicator == key),
+                anchor=f"h-i-{key}-{breakdown}",
+            )
+        )
+    return tuple(headlines)
+
+
+def _heatmap(report: Mapping[str, Any], breakdown: str, label: str, k: int, lang: str) -> Heatmap:
+    """The headline indicators by the groups of ``breakdown``: each cell as published."""
+    tables = [t for t in report.get("indicators") or () if _rows(t, breakdown)]
+    groups: dict[str, tuple[str, str]] = {}
+    for table in tables:
+        for row in _rows(table, breakdown):
+            groups.setdefault(str(row.get("group")), (str(row.get("label", "")), ""))
+    # The group's size: its respondents to the first indicator (the report's base for it).
+    if tables:
+        for row in _rows(tables[0], breakdown):
+            key = str(row.get("group"))
+            groups[key] = (groups[key][0], _n_text(row, k, lang))
+    rows = []
+    for table in tables:
+        by_group = {str(r.get("group")): r for r in _rows(table, breakdown)}
+        cells = []
+        for key in groups:
+            row = by_group.get(key)
+            options = (row or {}).get("options") or ()
+            cells.append(
+                _cell(options[0], lang)
+                if options
+                else Cell(key, "", "suppressed", None, None, None, SUPPRESSED, "")
+            )
+        rows.append((str(table.get("key", "")), str(table.get("label", "")), tuple(cells)))
+    return Heatmap(
+        breakdown=breakdown,
+        label=label,
+        groups=tuple((key, name, n) for key, (name, n) in groups.items()),
+        rows=tuple(rows),
     )
 
 
@@ -485,30 +688,50 @@ def chart(chart_id: str, title: str, rows: Sequence[Row]) -> Chart:
     single = all(len(r.cells) == 1 for r in rows)
     bars: list[Bar] = []
     headings: list[tuple[str, int]] = []
-    y = 0
+    narrow_headings: list[tuple[str, int]] = []
+    y = narrow_y = 0
     for row in rows:
         if not single and len(rows) > 1:
-            headings.append((f"{row.label} (n = {row.n_text})", y + 16))
+            size = f"(n = {row.n_text})"
+            headings.append((f"{row.label} {size}", y + 16))
+            # On a phone the group's name and its size take a line each, so that neither is cut.
+            narrow_headings.append((_short(row.label), narrow_y + 16))
+            narrow_headings.append((size, narrow_y + 32))
             y += HEADING_HEIGHT
+            narrow_y += HEADING_HEIGHT + 16
         for cell in row.cells:
             label = row.label if single else cell.label
             full = label if single or len(rows) == 1 else f"{row.label} – {cell.label}"
-            bars.append(_bar(label, cell, y, full))
+            bars.append(_bar(label, cell, y, full, narrow_y))
             y += ROW_HEIGHT
+            narrow_y += NARROW_ROW_HEIGHT
     entries = "; ".join(f"{b.full_label}: {b.text}" for b in bars)
     kind = gettext("Bar chart")
     alt = f"{kind}: {title} – {entries}."
-    return Chart(chart_id, y + 4, tuple(bars), tuple(headings), alt)
+    return Chart(
+        chart_id,
+        y + 4,
+        tuple(bars),
+        tuple(headings),
+        alt,
+        narrow_height=narrow_y + 4,
+        narrow_headings=tuple(narrow_headings),
+    )
 
 
-def _bar(label: str, cell: Cell, y: int, full_label: str) -> Bar:
+def _short(label: str) -> str:
+    """A label that fits the chart's label column (the chart's title gives it in full)."""
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+
+
+def _bar(label: str, cell: Cell, y: int, full_label: str, narrow_y: int = 0) -> Bar:
     if cell.state == "exact":
         width = int(cell.percent or 0)
     elif cell.state == "band" and cell.band:
         width = cell.band[1]
     else:
         width = 0
-    short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+    short = _short(label)
     return Bar(
         label=short,
         full_label=full_label,
@@ -517,6 +740,8 @@ def _bar(label: str, cell: Cell, y: int, full_label: str) -> Bar:
         text=cell.text,
         y=y,
         value_x=BAR_X + BAR_WIDTH * width / 100 + 6,
+        narrow_y=narrow_y,
+        narrow_value_x=NARROW_BAR_WIDTH * width / 100 + 6,
     )
 
 
@@ -541,12 +766,13 @@ def method_text(
     paragraphs = [
         gettext(
             "The report shows only figures for groups of at least %(k)d respondents. For a "
-            "smaller group, its size is shown as “<%(k)d” and none of its percentages are shown.",
+            "smaller group, its size is shown as “fewer than %(k)d” and none of its percentages "
+            "are shown.",
             k=k,
         ),
     ]
     if respondents:
-        band = band_width(respondents)
+        band = disclosure.band_width(respondents, 1)
         paragraphs.append(
             gettext(
                 "A percentage that would show that (almost) everyone or no one in a group gave an "
@@ -585,7 +811,8 @@ def method_text(
         paragraphs.append(
             gettext(
                 "The earlier figures (%(label)s) come from the published report of “%(title)s”, "
-                "where the same protection was applied.",
+                "where the same protection was applied. HR chose it before publishing, and its "
+                "figures were copied into this report then, so they never change.",
                 label=earlier.label,
                 title=earlier.title,
             )
@@ -599,138 +826,3 @@ def method_text(
             )
         )
     return tuple(paragraphs)
-
-
-# -- exports -------------------------------------------------------------------------------
-
-
-def export_header(report: BoardReport) -> list[str]:
-    """The column names of the CSV and of each XLSX sheet."""
-    header = [
-        gettext("Part"),
-        gettext("Key"),
-        gettext("Question"),
-        gettext("Breakdown"),
-        gettext("Group"),
-        gettext("n"),
-        gettext("Answer"),
-        gettext("Count"),
-        gettext("Percentage"),
-    ]
-    if report.earlier is not None:
-        header += [
-            gettext("n (%(label)s)", label=report.earlier.label),
-            gettext("Percentage (%(label)s)", label=report.earlier.label),
-        ]
-    return header
-
-
-def export_rows(report: BoardReport) -> Iterator[list[Any]]:
-    """The figures of the page, one row per group and answer, exactly as shown."""
-    parts = (
-        (gettext("Indicator"), report.indicators),
-        (gettext("Question"), report.questions),
-    )
-    for part, tables in parts:
-        for table in tables:
-            for row in table.rows:
-                for index, cell in enumerate(row.cells):
-                    values: list[Any] = [
-                        part,
-                        table.key,
-                        table.label,
-                        report.breakdown_label,
-                        row.label,
-                        row.n if row.n is not None else row.n_text,
-                        cell.label,
-                        cell.count if cell.state == "exact" else ("" if cell.band else SUPPRESSED),
-                        cell.text,
-                    ]
-                    if report.earlier is not None:
-                        before = row.earlier[index] if index < len(row.earlier) else None
-                        values += [row.earlier_n_text or "", before.text if before else ""]
-                    yield values
-            if table.prefer_not is not None:
-                yield [
-                    part,
-                    table.key,
-                    table.label,
-                    report.breakdown_label,
-                    "",
-                    "",
-                    gettext("Prefer not to say"),
-                    table.prefer_not,
-                    "",
-                ]
-
-
-def to_csv(reports: Sequence[BoardReport]) -> str:
-    """Every breakdown's figures as CSV: UTF-8 with BOM, cells neutralised against formulas."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralise(v) for v in export_header(reports[0])])
-    for report in reports:
-        for row in export_rows(report):
-            writer.writerow([neutralise(v) for v in row])
-    return out.getvalue()
-
-
-def to_xlsx(reports: Sequence[BoardReport]) -> bytes:
-    """One sheet per breakdown, a comments sheet when there are comments, and a notes sheet.
-
-    Text is always written as text: a cell starting with "=" is a string in
-    the file, never a formula, whoever typed it.
-    """
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    used: set[str] = set()
-    first = reports[0]
-    for report in reports:
-        sheet = workbook.create_sheet(_sheet_name(report.breakdown_label, used))
-        _append(sheet, export_header(report))
-        for row in export_rows(report):
-            _append(sheet, row)
-        sheet.freeze_panes = "A2"
-    if first.comments:
-        sheet = workbook.create_sheet(_sheet_name(gettext("Comments"), used))
-        _append(sheet, [gettext("Question"), gettext("Comment")])
-        for question, texts in first.comments:
-            for text in texts:
-                _append(sheet, [question, text])
-    sheet = workbook.create_sheet(_sheet_name(gettext("Notes"), used))
-    _append(sheet, [first.title])
-    _append(sheet, [gettext("Period"), first.period])
-    _append(sheet, [gettext("Respondents"), first.respondents])
-    if first.response_rate_text:
-        _append(sheet, [gettext("Response rate"), first.response_rate_text])
-    _append(sheet, [gettext("Minimum group size (k)"), first.k])
-    for paragraph in (*first.method, *first.notes):
-        _append(sheet, [paragraph])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-
-
-def _sheet_name(label: str, used: set[str]) -> str:
-    base = _SHEET_FORBIDDEN.sub(" ", label).strip()[:28] or "Sheet"
-    name, number = base, 2
-    while name.lower() in used:
-        name, number = f"{base} {number}", number + 1
-    used.add(name.lower())
-    return name
-
-
-def _append(sheet: Any, values: Sequence[Any]) -> None:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
-            # openpyxl takes a string starting with "=" for a formula: force text.
-            cell.data_type = "s"

@@ -1,17 +1,18 @@
-"""Results: the disclosure-controlled report of a closed survey, and its exports.
+"""Results: the disclosure-controlled report of a closed survey as snapshot data.
 
-Only the report built by ``surveys.report`` (where every number has passed
-``surveys.disclosure``) is ever exported: no raw response and no hidden count
-reaches JSON or CSV. A suppressed figure is null in JSON and "x" in CSV,
-whatever the reason; the reason stays inside the report object.
+The first step of the one report pipeline: ``surveys.report`` builds the
+report (every number has passed ``surveys.disclosure``), ``to_json_data``
+turns it into plain data, the format frozen at publication (format 2, see
+``SNAPSHOT_FORMAT``). Everything a reader sees or downloads (the board page,
+HR's preview, CSV, XLSX, DOCX, the ``report`` command) is made from that
+data by ``portal.reports.board_report``. No raw response and no hidden count
+reaches the data: a suppressed figure is null, whatever the reason; the
+reason stays inside the report object.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import OrderedDict
-from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app
@@ -19,27 +20,14 @@ from flask_babel import force_locale, gettext
 
 from portal import store
 from portal.reports import scope
-from portal.reports.spreadsheet import neutralise
 from portal.store.models import Survey
-from surveys import N_
-from surveys.definition import PREFER_NOT, Text
+from surveys.definition import Text
 from surveys.report import ALL, BREAKDOWN_LABELS, GroupRow, Report, SurveyMeta, Table, Value, build
 
+# The one symbol of a figure that is not shown (rule V2), in data, on pages and in every file.
 SUPPRESSED = "x"
-PREFER_NOT_LABEL = N_("Prefer not to say")
-CSV_COLUMNS = (
-    "part",
-    "key",
-    "label",
-    "breakdown",
-    "group",
-    "group_label",
-    "n",
-    "option",
-    "option_label",
-    "count",
-    "percent",
-)
+# The version of the snapshot data (see portal/store/migrations/m0005_*.py for format 1).
+SNAPSHOT_FORMAT = 2
 
 
 # Reports kept per process: a closed survey never changes (it cannot reopen and its
@@ -148,10 +136,17 @@ def select_breakdowns(data: dict[str, Any], by: str | None) -> dict[str, Any]:
     }
 
 
-def to_json_data(report: Report, lang: str = "sv", by: str | None = None) -> dict[str, Any]:
-    """The report as plain data for ``json.dumps``: published figures only."""
+def to_json_data(
+    report: Report, lang: str = "sv", by: str | None = None, survey: Survey | None = None
+) -> dict[str, Any]:
+    """The report as plain data for ``json.dumps``: published figures only.
+
+    With ``survey``, the days it actually opened and closed are the report's period.
+    """
     meta = report.survey
     k = report.k
+    opened = survey.opened_on if survey is not None else None
+    closed = survey.closed_on if survey is not None else None
     data = {
         "survey": {
             "slug": meta.slug,
@@ -163,6 +158,8 @@ def to_json_data(report: Report, lang: str = "sv", by: str | None = None) -> dic
             "min_group": meta.min_group,
             "opens_on": meta.opens_on.isoformat() if meta.opens_on else None,
             "closes_on": meta.closes_on.isoformat() if meta.closes_on else None,
+            "opened_on": opened.isoformat() if opened else None,
+            "closed_on": closed.isoformat() if closed else None,
         },
         "language": lang,
         "respondents": report.respondents,
@@ -181,6 +178,7 @@ def _table_json(table: Table, lang: str, k: int) -> dict[str, Any]:
         "key": table.key,
         "label": text(table.label, lang),
         "type": table.kind,
+        "k_ext": table.k_ext,
         "base": text(table.base_note, lang),
         "shown_when": table.condition.get(lang) if table.condition else None,
         "breakdowns": {
@@ -203,6 +201,7 @@ def _row_json(row: GroupRow, lang: str, k: int) -> dict[str, Any]:
                 "label": text(cell.label, lang),
                 "count": cell.count,
                 "percent": cell.percent,
+                "band": {"sign": cell.band[0], "bound": cell.band[1]} if cell.band else None,
                 "display": display(cell, lang),
                 "suppressed": SUPPRESSED if cell.suppressed else None,
             }
@@ -211,45 +210,4 @@ def _row_json(row: GroupRow, lang: str, k: int) -> dict[str, Any]:
     }
 
 
-# -- CSV -----------------------------------------------------------------------------------
-
-
-def to_csv(data: dict[str, Any]) -> str:
-    """Report data (as from ``to_json_data``, or a published snapshot) as CSV.
-
-    One row per (table, breakdown, group, option) with display values, UTF-8
-    with BOM, cells neutralised against spreadsheet formulas.
-    """
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in _csv_rows(data):
-        writer.writerow([neutralise(v) for v in row])
-    return out.getvalue()
-
-
-def _csv_rows(data: dict[str, Any]) -> Iterator[list[Any]]:
-    prefer_not_label = text(PREFER_NOT_LABEL, data.get("language") or "sv")
-    breakdowns = list(data.get("breakdowns") or {})
-    for part, tables in (("indicator", data["indicators"]), ("question", data["questions"])):
-        for table in tables:
-            for breakdown in breakdowns:
-                for row in table["breakdowns"].get(breakdown, ()):
-                    start = [
-                        part,
-                        table["key"],
-                        table["label"],
-                        breakdown,
-                        row["group"],
-                        row["label"],
-                        row["n_display"],
-                    ]
-                    for cell in row["options"]:
-                        count = SUPPRESSED if cell["count"] is None else cell["count"]
-                        yield [*start, cell["key"], cell["label"], count, cell["display"]]
-                    if row.get("prefer_not") is not None and table["type"] != "indicator":
-                        yield [*start, PREFER_NOT, prefer_not_label, row["prefer_not"], ""]
-
-
-__all__ = ["ALL", "survey_report", "to_csv", "to_json_data"]
+__all__ = ["ALL", "SUPPRESSED", "survey_report", "to_json_data"]

@@ -731,12 +731,25 @@ def schedule_due(survey: Survey, today: dt.date) -> bool:
 # -- report snapshots ------------------------------------------------------------------------------
 
 
-def snapshot_json(report_data: dict[str, Any], comments: Sequence[tuple[str, str]]) -> str:
-    """The frozen published report: the suppressed report data and the selected comments."""
+def snapshot_json(
+    report_data: dict[str, Any],
+    comments: Sequence[tuple[str, str]],
+    comparison: dict[str, Any] | None = None,
+    references: Sequence[dict[str, Any]] = (),
+) -> str:
+    """The frozen published report (snapshot format 2).
+
+    The suppressed report data, the selected comments, the comparison HR chose
+    (the earlier survey's title, label and published figures, or None) and
+    the reference figures of the template, all as they were at publication.
+    """
     return json.dumps(
         {
+            "format": 2,
             "report": report_data,
             "comments": [{"question": q, "text": t} for q, t in comments],
+            "comparison": comparison,
+            "references": list(references),
         },
         ensure_ascii=False,
         sort_keys=True,

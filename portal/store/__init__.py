@@ -95,6 +95,7 @@ from portal.store.responses import (  # noqa: F401 - the package's API
 from portal.store.surveys import (  # noqa: F401 - the package's API
     SLUG_BYTES,
     begin_purge,
+    comparable_surveys,
     create_survey,
     delete_template,
     get_survey,
@@ -107,6 +108,7 @@ from portal.store.surveys import (  # noqa: F401 - the package's API
     purge_responses,
     raw_row_counts,
     report_snapshot,
+    report_snapshots_of,
     response_count,
     response_counts,
     save_template,

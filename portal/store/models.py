@@ -86,6 +86,9 @@ class Survey(BaseModel):
     # Added by the customisation migration: HR's changes to the template (JSON of
     # ``surveys.customise.Customisation``); the definition above is built from them.
     customisation_json = TextField(null=True)
+    # Added by migration 8: the days the survey actually opened and closed (the report's period).
+    opened_on = DateField(null=True)
+    closed_on = DateField(null=True)
 
     def definition(self) -> Definition:
         """The frozen definition, validated once per distinct JSON text and then cached."""

@@ -199,6 +199,10 @@ def transition(
     values: dict[str, Any] = {"status": to_status}
     if to_status == Status.PUBLISHED:
         values["published_on"] = today
+    elif to_status == Status.OPEN:
+        values["opened_on"] = today
+    elif to_status == Status.CLOSED:
+        values["closed_on"] = today
     with write_transaction():
         changed = (
             Survey.update(**values)
@@ -269,6 +273,35 @@ def previous_published(survey: Survey) -> Survey | None:
         .order_by(Survey.published_on.desc(), Survey.id.desc())
         .first()
     )
+
+
+def comparable_surveys(survey: Survey) -> list[Survey]:
+    """The published surveys of the same template that ``survey``'s report may compare with.
+
+    Those published before it (all of them, while it is not published yet),
+    latest first: HR choose one of them, or none, before publishing.
+    """
+    query = Survey.select().where(
+        Survey.template == survey.template,
+        Survey.status == Status.PUBLISHED,
+        Survey.id != survey.id,
+    )
+    if survey.published_on is not None:
+        query = query.where(
+            (Survey.published_on < survey.published_on)
+            | ((Survey.published_on == survey.published_on) & (Survey.id < survey.id))
+        )
+    return list(query.order_by(Survey.published_on.desc(), Survey.id.desc()))
+
+
+def report_snapshots_of(surveys: list[Survey], lang: str) -> dict[int, str]:
+    """The published report in ``lang`` of each of ``surveys`` (one query), by survey id."""
+    if not surveys:
+        return {}
+    query = ReportSnapshot.select(ReportSnapshot.survey, ReportSnapshot.report_json).where(
+        ReportSnapshot.survey.in_([s.id for s in surveys]), ReportSnapshot.lang == lang
+    )
+    return {row.survey_id: row.report_json for row in query}
 
 
 def list_published() -> list[Survey]:

@@ -103,7 +103,7 @@ def test_board_report_is_accessible_in_both_languages(portal, reports, desktop):
     assert_accessible(desktop)
     # The breakdown selector is a plain link; by role the charts have a heading per group.
     desktop.get_by_role("link", name="Roll", exact=True).click()
-    expect(desktop.locator(".report-facts")).to_contain_text("Roll")
+    expect(desktop.locator("#indicators-title")).to_contain_text("Roll")
     desktop.goto(portal.url(f"/board/{reports.slug}?by=role&lang=en"))
     expect(desktop.get_by_role("button", name="Print / save as PDF")).to_be_visible()
     expect(desktop.locator(".chart-heading").first).to_be_visible()
@@ -131,11 +131,12 @@ def test_print_view_is_an_a4_document_without_navigation(portal, reports, deskto
     expect(desktop.locator("#method-title")).to_be_visible()
     heads = desktop.locator(".report-table thead").first
     assert heads.evaluate("e => getComputedStyle(e).display") == "table-header-group"
+    # The summary opens the document; the contents and the full report start a new page.
     breaks = desktop.locator(".report-section").evaluate_all(
-        "els => els.map(e => getComputedStyle(e).breakBefore)"
+        "els => els.map(e => [e.id || e.className, getComputedStyle(e).breakBefore])"
     )
-    assert breaks[0] == "auto"
-    assert set(breaks[1:]) == {"page"}
+    assert breaks[0] == ["summary", "auto"]
+    assert breaks[1] == ["report-section toc", "page"]
     bar = desktop.locator(".bar-exact").first
     assert bar.evaluate("e => getComputedStyle(e).fill") == "rgb(68, 68, 68)"
     assert_black_and_white_charts(desktop)
@@ -144,7 +145,7 @@ def test_print_view_is_an_a4_document_without_navigation(portal, reports, deskto
     assert pdf.startswith(b"%PDF")
     pages = pdf_pages(pdf)
     # Header with the indicators, the questions (several pages), the comments, the method.
-    assert len(pages) >= 4 + 2
+    assert len(pages) >= 4
     for width, height in pages:
         assert abs(width - A4_POINTS[0]) < 2
         assert abs(height - A4_POINTS[1]) < 2
@@ -153,7 +154,7 @@ def test_print_view_is_an_a4_document_without_navigation(portal, reports, deskto
     desktop.goto(portal.url(f"/board/{reports.slug}"))
     assert_accessible(desktop, media="print")
     shorter = pdf_pages(desktop.pdf(prefer_css_page_size=True))
-    assert 4 <= len(shorter) < len(pages)
+    assert 3 <= len(shorter) < len(pages)
 
 
 def test_public_page_is_accessible(portal, reports, desktop):
@@ -161,5 +162,163 @@ def test_public_page_is_accessible(portal, reports, desktop):
         store.set_public_results(store.get_survey(reports.slug), True)
     desktop.goto(portal.url(f"/results/{reports.slug}"))
     expect(desktop.locator("h1")).to_have_text("Testenkät")
-    expect(desktop.locator("#indicators-title")).to_be_visible()
+    expect(desktop.locator("#summary-title")).to_be_visible()
     assert_accessible(desktop)
+    assert_accessible(desktop, media="print")
+
+
+# -- the summary, paper and phone (issue 18) ----------------------------------------------------
+
+# The width of an A4 page inside the print margins (210 mm − 2 × 13 mm) in CSS pixels.
+A4_CONTENT = {"width": 695, "height": 1000}
+OVERFLOW = """limit => [...document.querySelectorAll('article *')]
+    .filter(e => { const r = e.getBoundingClientRect();
+                   return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'
+                          && !e.closest('.visually-hidden, .stackable thead')
+                          && (r.right > limit + 1 || r.left < -1); })
+    .slice(0, 5).map(e => e.tagName + '.' + (e.getAttribute('class') || '') + ': '
+                          + (e.textContent || '').trim().slice(0, 60))"""
+
+
+def pdf_page_count(page) -> int:
+    return len(pdf_pages(page.pdf(prefer_css_page_size=True, print_background=True)))
+
+
+def test_summary_first_then_contents_and_nothing_wider_than_a4(portal, reports, browser):
+    """Every breakdown, Swedish and English, laid out at the width of an A4 page as printed:
+    no figure is cut off or wider than the page, and the summary takes one or two pages."""
+    with new_page(browser, viewport=A4_CONTENT) as page:
+        board_login(portal, page)
+        for lang in ("sv", "en"):
+            for by in ("all", "role", "unit", "years"):
+                page.goto(portal.url(f"/board/{reports.slug}?by={by}&lang={lang}"))
+                order = page.evaluate("() => [...document.querySelectorAll('h2')].map(h => h.id)")
+                assert order[:4] == [
+                    "summary-title",
+                    "toc-title",
+                    "indicators-title",
+                    "questions-title",
+                ]
+                page.emulate_media(media="print")
+                assert page.evaluate("document.documentElement.scrollWidth") <= A4_CONTENT["width"]
+                assert page.evaluate(OVERFLOW, A4_CONTENT["width"]) == [], (lang, by)
+                # Tables break between rows and repeat their header on every page.
+                assert set(
+                    page.locator(".data-table thead").evaluate_all(
+                        "els => els.map(e => getComputedStyle(e).display)"
+                    )
+                ) == {"table-header-group"}
+                assert set(
+                    page.locator(".data-table tbody tr").evaluate_all(
+                        "els => els.map(e => getComputedStyle(e).breakInside)"
+                    )
+                ) == {"avoid"}
+                page.emulate_media(media="screen")
+        # The whole document and the summary alone, printed by Chromium.
+        page.goto(portal.url(f"/board/{reports.slug}?by=role"))
+        by_role = pdf_page_count(page)
+        page.goto(portal.url(f"/board/{reports.slug}?by=all"))
+        # Compact: one line per question for all staff (the issue's target, under 15 pages
+        # for the staff survey, is not reached yet with the A4 margins: see the README).
+        assert pdf_page_count(page) < by_role
+        page.evaluate(
+            "document.querySelectorAll('.toc, .report-section.full, #comments, .method')"
+            ".forEach(e => e.remove())"
+        )
+        assert pdf_page_count(page) <= 2
+
+
+def test_heat_maps_are_real_tables_in_greys(portal, reports, desktop):
+    board_login(portal, desktop)
+    desktop.goto(portal.url(f"/board/{reports.slug}"))
+    heatmaps = desktop.locator("table.heatmap")
+    expect(heatmaps).to_have_count(2)  # by role and by unit
+    expect(heatmaps.first.locator("caption")).to_have_text("Huvudindikatorer per roll")
+    # Row headers are the indicators, column headers the groups: a screen reader names both.
+    assert heatmaps.first.locator("tbody th[scope=row]").count() > 5
+    assert heatmaps.first.locator("thead th[scope=col]").count() >= 3
+    for media in ("screen", "print"):
+        desktop.emulate_media(media=media)
+        shades = desktop.locator("table.heatmap td").evaluate_all(
+            "els => els.map(e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color])"
+        )
+        for background, colour in shades:
+            level = grey_level(background)
+            assert level is not None, background  # greys only: the same in greyscale
+            assert colour == "rgb(0, 0, 0)"
+            # Black text on every shade: the contrast of black on a grey is its ratio to white's.
+            assert 21 / contrast_with_white(level) >= 4.5, background
+    desktop.emulate_media(media="screen")
+    # The managers (two people) are hidden in the heat map as everywhere: "x", never a figure.
+    manager_column = desktop.locator("table.heatmap").first.locator("thead th").all_inner_texts()
+    index = next(i for i, name in enumerate(manager_column) if name.startswith("Chef"))
+    cells = desktop.locator("table.heatmap").first.locator(f"tbody tr td:nth-child({index + 1})")
+    assert {re.sub(r"\s", "", t) for t in cells.all_inner_texts()} == {"x1"}  # "x" and its note
+
+
+def test_phone_shows_every_figure_without_sideways_scrolling(portal, reports, phone):
+    board_login(portal, phone)
+    for by in ("all", "role"):
+        phone.goto(portal.url(f"/board/{reports.slug}?by={by}"))
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+        assert phone.evaluate(OVERFLOW, 360) == []
+        # Stacked rows: each figure carries its column's name, and is on screen.
+        first = phone.locator(".report-table tbody td").first
+        assert first.evaluate("e => getComputedStyle(e, '::before').content") == '"n"'
+        for value in phone.locator(".report-table .value").all()[:40]:
+            box = value.bounding_box()
+            assert box is not None
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= 360
+        # The narrow chart, whose text keeps its size (13 px, not shrunk to ~7 px).
+        expect(phone.locator(".wide-chart").first).to_be_hidden()
+        expect(phone.locator(".narrow-chart").first).to_be_visible()
+        size = phone.locator(".narrow-chart text").first.evaluate(
+            "e => e.getBoundingClientRect().height"
+        )
+        assert size >= 12
+        assert_accessible(phone)
+    with portal.app.app_context(), db.connection_context():
+        store.set_public_results(store.get_survey(reports.slug), True)
+    phone.goto(portal.url(f"/results/{reports.slug}"))
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert phone.evaluate(OVERFLOW, 360) == []
+    expect(phone.locator(".summary-table .headline-value").first).to_be_visible()
+    assert_accessible(phone)
+
+
+def test_hr_previews_the_board_page_and_chooses_the_comparison(portal, reports, desktop):
+    """HR's preview of a closed survey is the board's page, marked as a preview; on the
+    publish page HR chooses what to compare with, and the board report keeps that choice."""
+    from portal.services import lifecycle
+    from tests.browser.test_admin_surveys import hr_login
+    from tests.factories import make_survey
+    from tests.portal.board_fixtures import answer
+
+    survey, _ = make_survey(portal.app)
+    answer(portal.app, survey, 6)
+    with portal.app.test_request_context(), db.connection_context():
+        survey = store.get_survey(survey.slug)
+        lifecycle.close_survey(survey, actor=None, today=dt.date(2026, 11, 20))
+    hr_login(portal, desktop, "hr.preview@example.se")
+    desktop.goto(portal.url(f"/admin/surveys/{survey.slug}/results?lang=sv"))
+    expect(desktop.locator(".preview-banner")).to_contain_text("Förhandsgranskning")
+    expect(desktop.locator("#summary-title")).to_be_visible()
+    assert_accessible(desktop)
+    desktop.get_by_role("link", name="Roll", exact=True).click()
+    assert "/admin/surveys/" in desktop.url
+    assert "by=role" in desktop.url
+    expect(desktop.locator("#indicators-title")).to_contain_text("Roll")
+    assert_accessible(desktop)
+    desktop.goto(portal.url(f"/admin/surveys/{survey.slug}/publish"))
+    choices = desktop.get_by_role("radio")
+    assert choices.count() >= 3  # this year's, last year's (and any other published), or none
+    expect(choices.first).to_be_checked()
+    assert_accessible(desktop)
+    desktop.get_by_label("Ingen jämförelse").check()
+    desktop.get_by_role("button", name="Ja, publicera").click()
+    expect(desktop.locator(".flash")).to_contain_text("publicerad")
+    desktop.goto(portal.url(f"/board/{survey.slug}"))
+    expect(desktop.locator(".report-facts")).to_contain_text("Svarande")
+    expect(desktop.locator(".report-facts")).not_to_contain_text("Jämförs med")
+    assert desktop.locator(".earlier").count() == 0

@@ -89,10 +89,14 @@ def get(client, path: str) -> str:
 
 # -- reading the page --------------------------------------------------------------------------
 
-_TD = re.compile(r'<td class="numeric[^"]*">(.*?)</td>', re.S)
+_TD = re.compile(r'<td class="numeric[^"]*"[^>]*>(.*?)</td>', re.S)
 _VALUE = re.compile(r'<span class="(?:value[^"]*|suppressed)">(.*?)</span>')
 _COUNT = re.compile(r'<span class="count">\((.*?)\)</span>')
-_EARLIER = re.compile(r'<span class="earlier">[^:<]*: (.*?)</span>$', re.S)
+# The earlier figure; the comparison's name before it is for screen readers only (it is named
+# once, in the caption).
+_EARLIER = re.compile(
+    r'<span class="earlier"><span class="visually-hidden">[^<]*</span>(.*?)</span>$', re.S
+)
 
 
 def page_table(page: str, table_id: str) -> dict[str, dict]:
@@ -104,7 +108,7 @@ def page_table(page: str, table_id: str) -> dict[str, dict]:
         tds = _TD.findall(cells)
         n_cell, option_cells = tds[0], tds[1:]
         rows[html.unescape(label)] = {
-            "n": html.unescape(re.match(r"[^<]*", n_cell).group(0)),
+            "n": html.unescape(re.match(r"[^<]*", n_cell).group(0)).strip(),
             "n_html": n_cell,
             "cells": [
                 {

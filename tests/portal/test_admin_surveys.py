@@ -43,7 +43,7 @@ def hr(app, client):
 def fake_snapshots(monkeypatch):
     """Publishing without the results engine: the snapshot content is not under test here."""
     monkeypatch.setattr(
-        publication, "report_snapshots", lambda survey: {"sv": '{"report": {}}', "en": "{}"}
+        publication, "report_snapshots", lambda survey, **_: {"sv": '{"report": {}}', "en": "{}"}
     )
 
 
@@ -556,13 +556,16 @@ def test_published_results_come_from_the_snapshot_after_purge(app, hr, monkeypat
         "notes": ["Grupper med färre än 5 svarande visas inte."],
     }
     snapshot = lifecycle.snapshot_json(report, [("Övrigt", "En vald kommentar")])
-    monkeypatch.setattr(publication, "report_snapshots", lambda s: {"sv": snapshot, "en": snapshot})
+    monkeypatch.setattr(
+        publication, "report_snapshots", lambda s, **_: {"sv": snapshot, "en": snapshot}
+    )
     survey, _ = closed_with_comments(app, responses=3)
     detail = f"/admin/surveys/{survey.slug}"
     assert post_form(hr, f"{detail}/publish", {}).status_code == 303
     assert post_form(hr, f"{detail}/purge", {"slug": survey.slug}).status_code == 303
-    html = page(hr, f"{detail}/results")
-    for text in ("Barn och unga", "&lt;5", ">x<", "En vald kommentar", "Grupper med färre"):
+    # The board's page, with its breakdown selector: the unit figures are one click away.
+    html = page(hr, f"{detail}/results?by=unit")
+    for text in ("Barn och unga", "färre än 5", ">x<", "En vald kommentar", "Grupper med färre"):
         assert text in html
 
 

@@ -50,14 +50,14 @@ def test_the_page_opens_by_period_with_pooled_and_pending_periods(exit_report):
     app, survey, client = exit_report
     page = get(client, f"/board/{survey.slug}")
     assert '<a href="/board/' in page
-    assert 'by=period" aria-current="page">Period</a>' in page
+    assert 'by=period#toc-title" aria-current="page">Period</a>' in page
     rows = page_table(page, "i-exit_threat_reason-period")
     assert list(rows) == [FIRST, POOLED, PENDING]
     assert rows[FIRST]["n"] == "10"
     assert rows[FIRST]["cells"][0]["value"] == "30\u00a0%"
     assert rows[FIRST]["cells"][0]["count"] == "3"
     assert rows[POOLED]["n"] == "7"
-    assert rows[PENDING]["n"] == "<5"
+    assert rows[PENDING]["n"] == "färre än 5"
     assert rows[PENDING]["cells"][0]["value"] == "x"
     # The method note explains the pooling and names the period still waiting.
     assert "Ett halvår med färre än 5 svarande slås ihop med nästa" in page

@@ -260,7 +260,7 @@ def test_tick_command(app, runner):
 
 
 def test_cli_refuses_to_reopen_and_publishes_and_archives(app, runner, monkeypatch):
-    monkeypatch.setattr(publication, "report_snapshots", lambda s: {"sv": "{}", "en": "{}"})
+    monkeypatch.setattr(publication, "report_snapshots", lambda s, **_: {"sv": "{}", "en": "{}"})
     survey, _ = make_survey(app, status="draft")
     assert runner.invoke(args=["open-survey", survey.slug]).exit_code == 0
     assert runner.invoke(args=["close-survey", survey.slug]).exit_code == 0
@@ -415,8 +415,11 @@ def test_purge_keeps_the_published_snapshot_and_deletes_raw_rows(app, client):
             assert model.select().where(model.survey == survey.id).count() == 0
         kept = json.loads(store.report_snapshot(survey, "sv"))
         assert kept == {
+            "format": 2,
             "report": {"respondents": 6},
             "comments": [{"question": "Fråga", "text": "en kommentar"}],
+            "comparison": None,
+            "references": [],
         }
         assert ReportSnapshot.select().count() == 2
         assert SurveyUnit.select().where(SurveyUnit.survey == survey.id).count() == 5

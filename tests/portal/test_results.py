@@ -79,6 +79,7 @@ def test_exported_json_has_exact_counts_and_suppression(known_survey, runner):
         "label": "Aldrig",
         "count": 10,
         "percent": 63,
+        "band": None,
         "display": f"63{NBSP}%",
         "suppressed": None,
     }
@@ -88,6 +89,7 @@ def test_exported_json_has_exact_counts_and_suppression(known_survey, runner):
     # The total has nobody at "more than 5 times": all or nothing, so a band (n = 16 → 10).
     assert options(total)["more5"]["count"] is None
     assert options(total)["more5"]["display"] == f"<10{NBSP}%"
+    assert options(total)["more5"]["band"] == {"sign": "<", "bound": 10}
 
     by_role = groups(data, "exp_threats", "role")
     manager = by_role["manager"]
@@ -138,15 +140,15 @@ def test_no_export_contains_a_suppressed_number(known_survey, runner):
                     if option["display"] == "x" or option["display"][0] in "<>":
                         assert option["count"] is None
                         assert option["percent"] is None
-    text = export(runner, known_survey.slug, "--format", "csv", "--by", "role")
+    text = export(runner, known_survey.slug, "--format", "csv", "--by", "role", "--lang", "en")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
-    managers = [r for r in rows if r["group"] == "manager"]
+    managers = [r for r in rows if r["Group"] == "Manager"]
     assert managers
     for r in managers:
         # Neither the two managers nor their answers can be read off the export.
-        assert r["n"] == "<5"
-        assert r["count"] == "x"
-        assert r["percent"] == "x"
+        assert r["n"] == "fewer than 5"
+        assert r["Count"] == "x"
+        assert r["Percentage"] == "x"
     assert "reason" not in text.lower()
     assert "primary" not in text.lower()
 
@@ -169,10 +171,14 @@ def test_csv_export_with_bom_and_one_row_per_option(known_survey, runner, tmp_pa
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    threats = [r for r in rows if r["key"] == "exp_threats" and r["breakdown"] == "all"]
-    assert [r["option"] for r in threats] == ["never", "once", "2to5", "more5"]
+    # The board's own CSV (one pipeline), in the report's language.
+    threats = [
+        r for r in rows if r["Nyckel"] == "exp_threats" and r["Redovisning"] == "Alla svarande"
+    ]
+    assert [r["Svar"] for r in threats][0] == "Aldrig"
+    assert len(threats) == 4
     assert threats[0]["n"] == "16"
-    assert threats[0]["percent"] == f"63{NBSP}%"
+    assert threats[0]["Andel"] == f"63{NBSP}%"
 
 
 def test_csv_neutralises_formulas(app, runner):
@@ -183,7 +189,7 @@ def test_csv_neutralises_formulas(app, runner):
         store.set_status(survey, "closed")
     text = export(runner, survey.slug, "--format", "csv", "--by", "unit")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
-    labels = {r["group_label"] for r in rows}
+    labels = {r["Grupp"] for r in rows}
     assert '\'=HYPERLINK("http://evil")' in labels
     assert "'+Vuxen" in labels
     assert not any(v.startswith(("=", "+", "-", "@")) for r in rows for v in r.values())

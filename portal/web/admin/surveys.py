@@ -9,6 +9,7 @@ roles ``hr`` and ``admin`` reach them; ``board`` gets 403.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -225,8 +226,11 @@ ACTIONS = {
         N_("The survey is closed."),
     ),
     "publish": (
-        lambda s, user: lifecycle.publish_survey(
-            s, publication.report_snapshots, actor=user, today=today()
+        lambda s, user, compare_with=publication.LATEST: lifecycle.publish_survey(
+            s,
+            functools.partial(publication.report_snapshots, compare_with=compare_with),
+            actor=user,
+            today=today(),
         ),
         N_("The survey is published to the board."),
     ),
@@ -277,10 +281,18 @@ def _confirm_action(slug: str, action: str):
     except lifecycle.LifecycleError as exc:
         return _refused(survey, exc)
     form = ConfirmForm()
+    choices = publication.comparison_choices(survey) if action == "publish" else []
     if form.validate_on_submit():
         perform, message = ACTIONS[action]
+        options = {}
+        if action == "publish":
+            options["compare_with"] = _comparison_choice(survey)
+            if options["compare_with"] is False:
+                return error_page(
+                    400, gettext("Choose a comparison"), gettext(publication.NOT_A_CHOICE)
+                )
         try:
-            perform(survey, current_user())
+            perform(survey, current_user(), **options)
         except lifecycle.LifecycleError as exc:
             return _refused(survey, exc)
         flash(gettext(message))
@@ -294,7 +306,21 @@ def _confirm_action(slug: str, action: str):
         overall=monitoring.overall(survey),
         issued=issued,
         used=used,
+        choices=choices,
+        lang=current_language(),
     )
+
+
+def _comparison_choice(survey: Survey) -> str | None | bool:
+    """The comparison HR chose on the publish page: a slug, LATEST, NO_COMPARISON; False if bad."""
+    value = request.form.get("compare_with")
+    if value is None:
+        return publication.LATEST
+    if value == "none":
+        return publication.NO_COMPARISON
+    if any(c.slug == value for c in publication.comparison_choices(survey)):
+        return value
+    return False
 
 
 # -- access ------------------------------------------------------------------------------------
@@ -377,17 +403,30 @@ def comments(slug: str):
 @routes.get("/surveys/<slug>/results")
 @require_role(*HR)
 def results(slug: str):
-    """The results preview: the report's tables as the board will see them (after close)."""
+    """The results preview: the board's own page (same template and breakdown selector),
+    marked as a preview until the survey is published (after close only)."""
     survey = _survey(slug)
     lang = current_language()
     try:
         data = publication.results_view(survey, lang)
     except lifecycle.LifecycleError as exc:
         return _refused(survey, exc)
+    try:
+        view = board_report.build(data, lang, request.args.get("by") or None)
+    except board_report.UnknownBreakdown:
+        return error_page(
+            400,
+            gettext("Unknown breakdown"),
+            gettext("Choose one of the breakdowns on the report page."),
+        )
+    published = survey.status == Status.PUBLISHED
     return render_template(
-        "admin/surveys/results.html",
+        "board/report.html",
         survey=survey,
-        views=board_report.every_breakdown(data, lang),
+        report=view,
+        page_endpoint="admin.results",
+        preview=not published,
+        published_preview=published,
     )
 
 

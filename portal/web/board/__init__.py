@@ -1,18 +1,23 @@
 """The board's reports: published surveys as readable, printable pages and exports,
 and the public page of headline indicators that HR may switch on.
 
-Everything comes from the snapshot frozen at publication (``portal.reports.board_report``),
-never from raw responses. The report pages are for the roles board, hr and
-admin; the public page needs no login but shows only the all-staff headline
-indicators of a published survey whose switch is on.
+Everything comes from the snapshot frozen at publication, through the one
+report pipeline (``portal.reports.board_report`` builds the page model,
+``portal.reports.exports`` the files), never from raw responses. The report
+pages are for the roles board, hr and admin; the public page needs no login
+but shows only the all-staff headline indicators of a published survey whose
+switch is on.
 """
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext
 
-from portal.reports import board_report
+from portal import store
+from portal.reports import board_report, exports
 from portal.store.models import ROLES
 from portal.web.admin.auth import require_role
 from portal.web.errors import error_page
@@ -35,36 +40,41 @@ def _bad_breakdown():
     )
 
 
-def _reports(slug: str, every_breakdown: bool):
-    """The survey's report for the requested breakdown, or for each of its breakdowns."""
-    lang = current_language()
-    survey = board_report.published_survey(slug)
-    report = board_report.load(survey, lang, request.args.get("by") or None)
-    if not every_breakdown:
-        return survey, [report]
-    return survey, [board_report.load(survey, lang, key) for key, _ in report.breakdowns]
-
-
 @bp.get("/board/")
 @require_role(*ROLES)
 def index():
-    """Every published report, latest first."""
-    from portal import store
-
-    return render_template("board/index.html", surveys=store.list_published())
+    """Every published report, latest first, each with its headline figure."""
+    lang = current_language()
+    surveys = store.list_published()
+    snapshots = store.report_snapshots_of(surveys, lang)
+    headlines = {
+        survey_id: board_report.headline_of(json.loads(text), lang)
+        for survey_id, text in snapshots.items()
+    }
+    return render_template("board/index.html", surveys=surveys, headlines=headlines)
 
 
 @bp.get("/board/<slug>")
 @require_role(*ROLES)
 def report(slug: str):
-    """The report of a published survey in one breakdown (``?by=``)."""
+    """The report of a published survey: the summary, then the full part by ``?by=``."""
     try:
-        survey, (view,) = _reports(slug, every_breakdown=False)
+        survey = board_report.published_survey(slug)
+        view = board_report.load(survey, current_language(), request.args.get("by") or None)
     except board_report.NotPublished:
         return _not_found()
     except board_report.UnknownBreakdown:
         return _bad_breakdown()
-    return render_template("board/report.html", survey=survey, report=view)
+    return render_template(
+        "board/report.html", survey=survey, report=view, page_endpoint="board.report"
+    )
+
+
+def _every_breakdown(slug: str) -> list[board_report.BoardReport]:
+    survey = board_report.published_survey(slug)
+    return board_report.every_breakdown(
+        board_report.snapshot(survey, current_language()), current_language()
+    )
 
 
 @bp.get("/board/<slug>.csv")
@@ -72,22 +82,39 @@ def report(slug: str):
 def report_csv(slug: str):
     """Every breakdown of the report as CSV (UTF-8 with BOM)."""
     try:
-        survey, views = _reports(slug, every_breakdown=True)
-    except (board_report.NotPublished, board_report.UnknownBreakdown):
+        views = _every_breakdown(slug)
+    except board_report.NotPublished:
         return _not_found()
-    return _download(board_report.to_csv(views), "text/csv; charset=utf-8", f"{slug}.csv")
+    return _download(exports.to_csv(views), "text/csv; charset=utf-8", f"{slug}.csv")
 
 
 @bp.get("/board/<slug>.xlsx")
 @require_role(*ROLES)
 def report_xlsx(slug: str):
-    """Every breakdown of the report as an XLSX workbook, one sheet each, with the notes."""
+    """The summary and every breakdown of the report as an XLSX workbook, with the notes."""
     try:
-        survey, views = _reports(slug, every_breakdown=True)
-    except (board_report.NotPublished, board_report.UnknownBreakdown):
+        views = _every_breakdown(slug)
+    except board_report.NotPublished:
         return _not_found()
     mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(board_report.to_xlsx(views), mimetype, f"{slug}.xlsx")
+    return _download(exports.to_xlsx(views), mimetype, f"{slug}.xlsx")
+
+
+@bp.get("/board/<slug>.docx")
+@require_role(*ROLES)
+def report_docx(slug: str):
+    """The summary and every table of one breakdown (``?by=``) as a Word document."""
+    try:
+        survey = board_report.published_survey(slug)
+        by = request.args.get("by") or None
+        view = board_report.load(survey, current_language(), by)
+    except board_report.NotPublished:
+        return _not_found()
+    except board_report.UnknownBreakdown:
+        return _bad_breakdown()
+    mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    name = f"{slug}-{view.breakdown}.docx"
+    return _download(exports.to_docx(view), mimetype, name)
 
 
 def _download(body, mimetype: str, name: str) -> Response:
@@ -108,7 +135,7 @@ def public(slug: str):
         survey = board_report.published_survey(slug)
         if not survey.public_results:
             raise board_report.NotPublished(slug)
-        view = board_report.load(survey, current_language(), board_report.ALL, trend=False)
+        view = board_report.load(survey, current_language(), board_report.ALL, comparison=False)
     except (board_report.NotPublished, board_report.UnknownBreakdown):
         return _not_found()
     return render_template("board/public.html", survey=survey, report=view)
