@@ -46,6 +46,11 @@ PHONE_MARKER = "[telefonnummer]"
 EMAIL_MARKER = "[e-post]"
 NAME_MARKER = "[namn]"
 MARKERS = (PERSONAL_NUMBER_MARKER, PHONE_MARKER, EMAIL_MARKER, NAME_MARKER)
+# What HR writes over a part of a comment it masks by hand before publishing.
+MASK_MARKER = "[…]"
+_MASKS = re.compile(
+    r"\[(?:…|\.\.\.|maskerat|masked)\]|" + "|".join(re.escape(marker) for marker in MARKERS)
+)
 
 # A number never starts right after a digit: it would be the tail of a longer
 # one. Neither does it after "]", the end of a marker, which so blocks what the
@@ -480,3 +485,38 @@ def _name_lists() -> tuple[frozenset[str], frozenset[str]]:
 def _read_names(filename: str) -> frozenset[str]:
     lines = (_NAMES / filename).read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def is_masking(original: str, edited: str) -> bool:
+    """Whether ``edited`` is ``original`` with some parts replaced by markers, and nothing else.
+
+    HR may hide parts of a comment before publishing it, but never add words
+    or drop them silently (that could turn "not afraid" into "afraid"): every
+    part of the original that is missing from the edited text must have a
+    marker ("[…]", "[...]", "[maskerat]" or a redaction marker) in its place.
+    """
+    pieces = _MASKS.split(edited)
+    markers = _MASKS.findall(edited)
+    if not markers:
+        return edited == original
+    position = 0
+    last = len(pieces) - 1
+    for index, piece in enumerate(pieces):
+        if index == 0:
+            if not original.startswith(piece):
+                return False
+            position = len(piece)
+        elif index == last:
+            if not original.endswith(piece) or len(original) - len(piece) < position:
+                return False
+        else:
+            found = original.find(piece, position) if piece else position
+            if found < 0:
+                return False
+            position = found + len(piece)
+    return True
+
+
+def same_comment(text: str) -> str:
+    """The form in which two comments count as identical (case and spacing aside)."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())

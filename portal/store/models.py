@@ -80,6 +80,8 @@ class Survey(BaseModel):
     purged_on = DateField(null=True)
     # Added by migration 3: HR's switch for the public page of headline indicators.
     public_results = BooleanField(default=False)
+    # Added by migration 5: support contacts as plain text; None shows the default text.
+    support_contacts = TextField(null=True)
 
     def definition(self) -> Definition:
         """The frozen definition, validated once per distinct JSON text and then cached."""
@@ -191,6 +193,8 @@ class CommentSelection(BaseModel):
 
     comment = ForeignKeyField(Comment, primary_key=True, on_delete="CASCADE")
     survey = ForeignKeyField(Survey, on_delete="CASCADE")
+    # Added by migration 6: the text as HR masked it for the report, or None.
+    masked_text = TextField(null=True)
 
 
 class ReportSnapshot(BaseModel):

@@ -52,6 +52,7 @@ def create_survey(
     closes_on: dt.date | None = None,
     invited: dict[str, int] | None = None,
     purge_after_months: int | None = None,
+    support_contacts: str | None = None,
 ) -> Survey:
     """Create a draft survey with a frozen copy of ``definition`` and its unit rows."""
     survey = Survey(
@@ -66,6 +67,7 @@ def create_survey(
         opens_on=opens_on,
         closes_on=closes_on,
         purge_after_months=purge_after_months,
+        support_contacts=support_contacts,
         created_at=_now(),
     )
     survey.set_definition(definition.to_data())
@@ -353,19 +355,29 @@ def unit_response_counts(survey: Survey, unit_key: str) -> dict[str, int]:
     return {row.value: row.n for row in query}
 
 
-def survey_comments(survey: Survey) -> list[tuple[Comment, bool]]:
-    """Every comment of the survey with whether HR selected it (order: by random id)."""
+def survey_comments(survey: Survey) -> list[tuple[Comment, bool, str | None]]:
+    """Every comment of the survey, whether HR selected it and HR's masked text (by random id)."""
     query = (
-        Comment.select(Comment, CommentSelection.comment.alias("chosen"))
+        Comment.select(
+            Comment,
+            CommentSelection.comment.alias("chosen"),
+            CommentSelection.masked_text.alias("masked"),
+        )
         .join(CommentSelection, JOIN.LEFT_OUTER, on=CommentSelection.comment == Comment.id)
         .where(Comment.survey == survey.id)
         .order_by(Comment.id)
     )
-    return [(c, c.chosen is not None) for c in query.objects()]
+    return [(c, c.chosen is not None, c.masked) for c in query.objects()]
 
 
-def set_comment_selection(survey: Survey, comment_ids: Iterable[str]) -> int:
-    """Replace the survey's selected comments with ``comment_ids`` (its own only)."""
+def set_comment_selection(
+    survey: Survey, comment_ids: Iterable[str], masked: dict[str, str] | None = None
+) -> int:
+    """Replace the survey's selected comments with ``comment_ids`` (its own only).
+
+    ``masked`` maps a comment id to the text HR masked for the report.
+    """
+    masked = masked or {}
     wanted = {i for i in comment_ids if isinstance(i, str) and len(i) <= 36}
     with write_transaction():
         valid = [
@@ -377,18 +389,19 @@ def set_comment_selection(survey: Survey, comment_ids: Iterable[str]) -> int:
         CommentSelection.delete().where(CommentSelection.survey == survey.id).execute()
         if valid:
             CommentSelection.insert_many(
-                [{"comment": i, "survey": survey.id} for i in valid]
+                [{"comment": i, "survey": survey.id, "masked_text": masked.get(i)} for i in valid]
             ).execute()
     return len(valid)
 
 
 def selected_comments(survey: Survey) -> list[Comment]:
-    """The comments HR selected for the published report."""
+    """The comments HR selected for the published report; ``masked`` is HR's text or None."""
     return list(
-        Comment.select()
+        Comment.select(Comment, CommentSelection.masked_text.alias("masked"))
         .join(CommentSelection, on=CommentSelection.comment == Comment.id)
         .where(Comment.survey == survey.id)
         .order_by(Comment.id)
+        .objects()
     )
 
 
@@ -397,6 +410,11 @@ def get_survey(slug: str) -> Survey | None:
     if not isinstance(slug, str) or len(slug) > 64:
         return None
     return Survey.get_or_none(Survey.slug == slug)
+
+
+def get_survey_by_id(survey_id: int) -> Survey | None:
+    """The survey with the database id ``survey_id``, or None."""
+    return Survey.get_or_none(Survey.id == survey_id)
 
 
 def set_status(survey: Survey, status: str) -> None:

@@ -664,3 +664,60 @@ def test_cleaned_text_is_normalised_and_cleaning_it_again_changes_nothing(text):
     assert "\r" not in cleaned
     assert "\n\n\n\n" not in cleaned
     assert not any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in cleaned)
+
+
+# --- HR masking ------------------------------------------------------------------
+
+from surveys.redact import MASK_MARKER, is_masking, same_comment  # noqa: E402
+
+ORIGINAL = "Min chef på enheten i Hjo sa att jag inte skulle anmäla."
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        ORIGINAL,
+        f"Min chef på enheten i {MASK_MARKER} sa att jag inte skulle anmäla.",
+        "[...] sa att jag inte skulle anmäla.",
+        "Min chef [maskerat]",
+        "[…]",
+        f"Min {MASK_MARKER} i {MASK_MARKER} sa att jag inte skulle anmäla.",
+    ],
+)
+def test_masking_parts_of_a_comment_is_allowed(edited):
+    assert is_masking(ORIGINAL, edited)
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        "Min chef på enheten i Hjo sa att jag skulle anmäla.",  # a word dropped silently
+        "Min chef på enheten i Hjo sa att jag inte skulle anmäla. Ring mig!",  # added
+        f"Min chef på enheten i {MASK_MARKER} sa att jag GÄRNA skulle anmäla.",
+        f"{MASK_MARKER} Hjo sa att chefen",  # reordered
+        "",
+        "Min chef på enheten",  # the end cut off without a marker
+    ],
+)
+def test_anything_but_masking_is_refused(edited):
+    assert not is_masking(ORIGINAL, edited)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60), st.lists(st.tuples(st.integers(0, 60), st.integers(0, 10))))
+def test_replacing_any_spans_by_the_marker_is_masking(text, spans):
+    # Non-overlapping spans of the original, each replaced by the marker.
+    pieces, position = [], 0
+    for start, length in sorted(spans):
+        if start < position or start > len(text):
+            continue
+        pieces += [text[position:start], MASK_MARKER]
+        position = min(len(text), start + length)
+    edited = "".join(pieces) + text[position:]
+    if "[" not in text and "]" not in text:
+        assert is_masking(text, edited)
+
+
+def test_identical_comments_are_recognised_whatever_the_case_and_spacing():
+    assert same_comment("Mer  personal!") == same_comment("mer personal!\n")
+    assert same_comment("Mer personal") != same_comment("Mer personal!")

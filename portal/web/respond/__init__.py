@@ -30,15 +30,42 @@ from portal.store.models import Status, Survey
 from portal.web import security
 from portal.web.errors import error_page
 from portal.web.locale import current_language
+from surveys import pages
 from surveys.answers import InvalidAnswers, error_summary, raw_values, validate
+from surveys.definition import iter_visible
 
 bp = Blueprint("respond", __name__, template_folder="templates")
 
 
 @bp.get("/")
 def index():
-    """The portal's front page."""
+    """The portal's front page, where a code alone opens its survey."""
     return render_template("respond/index.html")
+
+
+@bp.get("/kod")
+def code_entry():
+    """Code entry without a survey address: the code finds its survey."""
+    return render_template("respond/code.html", survey=None)
+
+
+@bp.post("/kod")
+def code_entry_post():
+    """A code typed on /kod or the front page: open the survey it belongs to."""
+    code = request.form.get("code", "")[:64]
+    blocked = _code_entry_blocked(None)
+    if blocked is not None:
+        return blocked
+    lookup = store.look_up_code(code, current_app.config["SECRET_KEY"])
+    survey = store.get_survey_by_id(lookup.survey_id) if lookup else None
+    if lookup is None or survey is None:
+        return _code_refused(None, code, used=False)
+    page = _open_survey_or_page(survey.slug)
+    if not isinstance(page, Survey):
+        return page
+    if lookup.used:
+        return _code_refused(survey, code, used=True)
+    return _render_form(survey, {"code": code})
 
 
 @bp.get("/privacy")
@@ -60,7 +87,12 @@ def survey_page(slug: str):
 
 @bp.post("/s/<slug>")
 def survey_post(slug: str):
-    """Code entry, language switch, or submission of the answers."""
+    """Code entry, language switch, moving between pages, or submission of the answers.
+
+    Every page posts the whole form: the answers of the other pages travel in
+    hidden fields, so nothing is stored before the final submission and
+    nothing is put in the address.
+    """
     action = request.form.get("action", "")
     survey = _open_survey_or_page(slug, submitted=action == "submit")
     if not isinstance(survey, Survey):
@@ -70,10 +102,24 @@ def survey_post(slug: str):
         return _check_code(survey, admission["code"])
     if survey.access == "codes" and not admission["code"]:
         return render_template("respond/code.html", survey=survey), 400
+    unreadable = _unreadable_form()
+    if unreadable is not None:
+        return unreadable
+    definition = survey.definition()
+    values = _submitted_values(survey)
+    page = request.form.get("page", "")[:64]
     if action == "language":
         if request.form.get("lang") in current_app.config["LANGUAGES"]:
             session["lang"] = request.form["lang"]
-        return _render_form(survey, admission, values=_submitted_values(survey))
+        return _render_form(survey, admission, values=values, page=page)
+    if action == "back":
+        return _render_form(
+            survey, admission, values=values, page=pages.previous_page(definition, values, page)
+        )
+    if action.startswith("goto:"):
+        return _render_form(survey, admission, values=values, page=action[5:64])
+    if action == "next":
+        return _next_page(survey, admission, values, page)
     if action != "submit":
         abort(400)
     return _submit(survey, admission)
@@ -88,12 +134,8 @@ def thanks(slug: str):
     return render_template("respond/thanks.html", survey=survey)
 
 
-def _submit(survey: Survey, admission: dict[str, str]):
-    limiter = security.limits().submissions_per_survey
-    if limiter.blocked(survey.slug):
-        return _too_many_attempts(limiter.retry_after(survey.slug), keep_form=admission)
-    limiter.hit(survey.slug)
-    definition = survey.definition()
+def _unreadable_form():
+    """The error page for a form with undecodable bytes, or None."""
     form = request.form.to_dict(flat=False)
     # Werkzeug decodes invalid UTF-8 as U+FFFD; such a form is refused, not stored garbled.
     if any("\ufffd" in value for values in form.values() for value in values):
@@ -105,11 +147,44 @@ def _submit(survey: Survey, admission: dict[str, str]):
                 "answers and send again."
             ),
         )
+    return None
+
+
+def _next_page(survey: Survey, admission: dict[str, str], values: dict[str, Any], page: str):
+    """Check the answers of this page, then show the next one (or this one with its errors)."""
+    definition = survey.definition()
+    page = pages.current_page(definition, values, page)
+    try:
+        validate(definition, request.form.to_dict(flat=False))
+        errors: tuple = ()
+    except InvalidAnswers as exc:
+        errors = pages.errors_on(definition, page, exc.errors)
+    if errors:
+        return _render_form(survey, admission, values=values, errors=errors, page=page, status=400)
+    return _render_form(
+        survey, admission, values=values, page=pages.next_page(definition, values, page)
+    )
+
+
+def _submit(survey: Survey, admission: dict[str, str]):
+    limiter = security.limits().submissions_per_survey
+    if limiter.blocked(survey.slug):
+        return _too_many_attempts(limiter.retry_after(survey.slug), keep_form=admission)
+    limiter.hit(survey.slug)
+    definition = survey.definition()
+    form = request.form.to_dict(flat=False)
     try:
         answers = validate(definition, form)
     except InvalidAnswers as exc:
+        values = raw_values(form, definition)
+        page = pages.first_page_with_error(definition, values, exc.errors)
         return _render_form(
-            survey, admission, values=raw_values(form, definition), errors=exc.errors, status=400
+            survey,
+            admission,
+            values=values,
+            errors=pages.errors_on(definition, page, exc.errors),
+            page=page,
+            status=400,
         )
     if survey.access == "codes":
         ticket = store.Admission("code", admission["code"])
@@ -130,34 +205,64 @@ def _submit(survey: Survey, admission: dict[str, str]):
         return render_template("respond/already.html", survey=survey), 409
     except store.DatabaseBusy:
         return _render_form(
-            survey, admission, values=raw_values(form, definition), busy=True, status=503
+            survey,
+            admission,
+            values=raw_values(form, definition),
+            busy=True,
+            status=503,
+            page=pages.SUMMARY,
         )
     return redirect(url_for(".thanks", slug=survey.slug), code=303)
 
 
 def _check_code(survey: Survey, code: str):
+    blocked = _code_entry_blocked(survey)
+    if blocked is not None:
+        return blocked
+    lookup = store.look_up_code(code, current_app.config["SECRET_KEY"], survey)
+    if lookup is not None and not lookup.used:
+        return _render_form(survey, {"code": code})
+    return _code_refused(survey, code, used=lookup is not None)
+
+
+def _code_entry_blocked(survey: Survey | None):
+    """The 429 page when code entry is throttled for this survey or client, else None.
+
+    On /kod the survey is not known before the code is: its failures share one key.
+    """
     limits = security.limits()
     client = security.client_key(current_app.config["SECRET_KEY"])
     for limiter, key in (
-        (limits.code_failures_per_survey, survey.slug),
+        (limits.code_failures_per_survey, survey.slug if survey else "/kod"),
         (limits.code_failures_per_client, client),
     ):
         if limiter.blocked(key):
             return _too_many_attempts(limiter.retry_after(key))
-    if store.code_is_valid(survey, code, current_app.config["SECRET_KEY"]):
-        return _render_form(survey, {"code": code})
+    return None
+
+
+def _code_refused(survey: Survey | None, code: str, used: bool):
+    """The code page again, with the typed code and what was wrong with it."""
+    limits = security.limits()
     # Only failures count: a whole office behind one address may enter valid codes.
-    limits.code_failures_per_survey.hit(survey.slug)
-    limits.code_failures_per_client.hit(client)
-    error = (
-        _("Please enter your code.")
-        if not code.strip()
-        else _(
-            "The code is not valid for this survey, or it has already been used. Check that "
-            "you typed it as printed."
+    limits.code_failures_per_survey.hit(survey.slug if survey else "/kod")
+    limits.code_failures_per_client.hit(security.client_key(current_app.config["SECRET_KEY"]))
+    if not code.strip():
+        error = _("Please enter your code.")
+    elif used:
+        error = _(
+            "This code has already been used — your answers were saved. Each code can be used "
+            "once, so nothing more is needed."
         )
+    else:
+        error = _(
+            "The code was not recognised. Check the spelling: it has ten letters and digits, "
+            "as printed on your slip."
+        )
+    page = render_template(
+        "respond/code.html", survey=survey, error=error, code=code, used=used and code.strip()
     )
-    return render_template("respond/code.html", survey=survey, error=error), 400
+    return page, 409 if used and code.strip() else 400
 
 
 def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None):
@@ -171,6 +276,7 @@ def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None
             values=raw_values(request.form.to_dict(flat=False), definition),
             busy=True,
             status=429,
+            page=pages.SUMMARY,
         )
     else:
         page, status = error_page(
@@ -179,35 +285,71 @@ def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None
     return page, status, {"Retry-After": str(retry_after)}
 
 
-def _questions_html(survey: Survey, values: dict[str, Any], errors: tuple) -> Markup:
-    """The questions of the form; a blank form is the same for everyone, so it is cached."""
+def _questions_html(
+    survey: Survey, values: dict[str, Any], errors: tuple, page: str | None
+) -> Markup:
+    """The questions of one page (all pages when ``page`` is None).
+
+    A blank page is the same for everyone, so it is cached.
+    """
     if values or errors:
-        return _render_questions(survey.definition(), values, errors)
-    return _blank_questions(survey.definition_json, current_language())
+        return _render_questions(survey.definition(), values, errors, page)
+    return _blank_questions(survey.definition_json, current_language(), page)
 
 
 @functools.lru_cache(maxsize=64)
-def _blank_questions(definition_json: str, lang: str) -> Markup:
-    # Keyed by the frozen definition's text and the language: a draft edited by
-    # HR gets a new key, and nothing per respondent enters the cached markup.
-    return _render_questions(Survey(definition_json=definition_json).definition(), {}, ())
+def _blank_questions(definition_json: str, lang: str, page: str | None) -> Markup:
+    # Keyed by the frozen definition's text, the language and the page: a draft
+    # edited by HR gets a new key, and nothing per respondent enters the markup.
+    return _render_questions(Survey(definition_json=definition_json).definition(), {}, (), page)
 
 
-def _render_questions(definition, values: dict[str, Any], errors: tuple) -> Markup:
+def _render_questions(
+    definition, values: dict[str, Any], errors: tuple, page: str | None
+) -> Markup:
+    if page is None:
+        sections = definition.sections
+        rendered = {q.key for q in definition.questions}
+    else:
+        sections = [s for s in definition.sections if s.key == page]
+        rendered = _rendered_questions(definition, values, sections)
     # The fragment comes from an autoescaped template: marking it safe adds no markup.
     return Markup(  # noqa: S704
         render_template(
             "respond/_sections.html",
             definition=definition,
+            sections=sections,
+            rendered=rendered,
             values=values,
             errors_by_item={e.item: e for e in errors},
         )
     )
 
 
+def _rendered_questions(definition, values: dict[str, Any], sections) -> set[str]:
+    """The questions shown on a page: the visible ones, and those whose condition is on it.
+
+    A question that depends on an answer on the same page is shown (and left to
+    the script to hide, or to the server to ignore); one whose condition was
+    answered on another page is shown only when that answer makes it visible.
+    """
+    visible = {q.key for q in iter_visible(definition, values)}
+    rendered: set[str] = set()
+    for section in sections:
+        for question in section.questions:
+            if question.key in visible or (
+                question.condition and question.condition.question in rendered
+            ):
+                rendered.add(question.key)
+    return rendered
+
+
 def render_form(survey: Survey, admission: dict[str, str], preview: bool = False):
-    """The survey form exactly as staff see it; with ``preview`` it cannot be sent (for HR)."""
-    return _render_form(survey, admission, preview=preview)
+    """The survey form exactly as staff see it; with ``preview`` it cannot be sent (for HR).
+
+    The preview shows every page at once, so HR can read the whole survey.
+    """
+    return _render_form(survey, admission, preview=preview, page=None if preview else "")
 
 
 def _render_form(
@@ -218,20 +360,36 @@ def _render_form(
     busy: bool = False,
     status: int = 200,
     preview: bool = False,
+    page: str | None = "",
 ):
     definition = survey.definition()
+    values = values or {}
+    keys = pages.page_keys(definition, values)
+    if page is not None:
+        page = pages.current_page(definition, values, page)
+    step = keys.index(page) + 1 if page is not None else None
     return (
         render_template(
             "respond/form.html",
             survey=survey,
             definition=definition,
             lang=current_language(),
-            values=values or {},
+            values=values,
             errors=error_summary(definition, errors),
-            questions_html=_questions_html(survey, values or {}, errors),
+            questions_html=(
+                _questions_html(survey, values, errors, page) if page != pages.SUMMARY else ""
+            ),
             admission=admission,
             busy=busy,
             preview=preview,
+            page=page,
+            step=step,
+            steps=len(keys),
+            first_page=keys[0],
+            section=next((s for s in definition.sections if s.key == page), None),
+            carried=pages.carried(definition, values, page) if page is not None else (),
+            summary=pages.summary(definition, values) if page == pages.SUMMARY else (),
+            support_here=page is not None and page == pages.exposure_section(definition),
         ),
         status,
     )

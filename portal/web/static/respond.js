@@ -9,9 +9,61 @@
   if (summary) {
     summary.focus();
   }
+
+  // Link mode: after a submission this browser keeps a marker that holds no
+  // identifier (only that this survey was answered here), and nothing is sent
+  // to the server. Coming back to the form (Back, or the link again) then says
+  // so, instead of letting one more tap store a second response; someone else
+  // on a shared device can still answer.
+  var MARKER = "varna-answered:";
+  function storage() {
+    try {
+      return window.localStorage;
+    } catch (e) {
+      return null;
+    }
+  }
+  var thanks = document.getElementById("thanks");
+  if (thanks && thanks.getAttribute("data-answered") && storage()) {
+    storage().setItem(MARKER + thanks.getAttribute("data-answered"), "1");
+  }
+  var notice = document.getElementById("answered-notice");
+  function answeredHere() {
+    var store = storage();
+    return !!(notice && store && store.getItem(MARKER + notice.getAttribute("data-survey")));
+  }
+  function showAnswered() {
+    if (!answeredHere() || !form) {
+      return;
+    }
+    notice.hidden = false;
+    form.hidden = true;
+    notice.setAttribute("tabindex", "-1");
+    notice.focus();
+  }
+  if (notice) {
+    document.getElementById("answer-again").addEventListener("click", function () {
+      storage().removeItem(MARKER + notice.getAttribute("data-survey"));
+      notice.hidden = true;
+      form.hidden = false;
+      var first = form.querySelector("input:not([type=hidden]), textarea, button");
+      if (first) {
+        first.focus();
+      }
+    });
+    // "pageshow" also runs when Back brings the page from the browser's cache.
+    window.addEventListener("pageshow", showAnswered);
+    showAnswered();
+  }
   if (!form) {
     return;
   }
+  form.addEventListener("submit", function (event) {
+    if (answeredHere()) {
+      event.preventDefault();
+      showAnswered();
+    }
+  });
 
   function answered(items, values) {
     return items.some(function (name) {
