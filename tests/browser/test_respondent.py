@@ -71,7 +71,7 @@ def answer_every_required_question(page) -> None:
     """The first option of every unconditional single choice on the current page."""
     for item in STAFF.items():
         if item.kind == "single" and item.question.condition is None:
-            inputs = page.locator(f'input[type="radio"][name="{item.key}"]')
+            inputs = page.locator(f'input[type="radio"][name="{item.key}"]:visible')
             if inputs.count():
                 inputs.first.check()
 
@@ -108,9 +108,8 @@ def test_phone_keyboard_only_with_conditions_and_a_corrected_error(portal, phone
     expect(phone.locator("h1")).to_have_text("Trygg på jobbet 2026")
     expect(phone.locator("#step")).to_have_text("Steg 1 av 4")
     expect(phone.locator("#q-exp legend").first).to_contain_text("(obligatorisk)")
-    expect(phone.locator("#q-aim")).to_have_count(
-        0
-    )  # the follow-up questions have pages of their own
+    # The follow-up questions are on pages of their own.
+    expect(phone.locator("#q-aim")).to_be_hidden()
     assert_accessible(phone)
 
     phone.keyboard.press("Tab")
@@ -467,3 +466,45 @@ def test_the_print_audit_applies_the_print_stylesheet(portal, browser):
         with pytest.raises(AssertionError, match="color-contrast"):
             assert_accessible(page, media="print")
         assert page.evaluate("matchMedia('screen').matches")
+
+
+def test_with_javascript_the_pages_change_without_requests(portal, phone):
+    """T3: the number of requests does not tell whether the follow-up pages were shown."""
+    counts = []
+    for exposed in (False, True):
+        survey, _ = open_survey(portal)
+        phone.goto(portal.url(f"/s/{survey.slug}"))
+        posts: list[str] = []
+        phone.on(
+            "request", lambda r, posts=posts: posts.append(r.url) if r.method == "POST" else None
+        )
+        steps = [step(phone)]
+        for _ in range(8):
+            if phone.locator("#summary-title").count():
+                break
+            answer_every_required_question(phone)
+            if exposed and len(steps) == 1:
+                phone.locator("#exp_threats-once").check()
+                # The count of pages follows the answer at once.
+                expect(phone.locator("#step")).to_have_text("Steg 1 av 6")
+                steps[0] = step(phone)
+            phone.locator('button.button[value="next"]').click()
+            expect(phone.locator("#step")).not_to_have_text(steps[-1])
+            steps.append(step(phone))
+            if len(steps) == 2:
+                # The browser's Back and Forward move between the pages too, answers kept.
+                phone.go_back()
+                expect(phone.locator("#step")).to_have_text(
+                    "Steg 1 av 6" if exposed else "Steg 1 av 4"
+                )
+                expect(phone.locator("#exp_harassment-never")).to_be_checked()
+                phone.go_forward()
+                expect(phone.locator("#step")).to_have_text(steps[1])
+                assert_accessible(phone)
+        counts.append(len(posts))
+        assert steps[-1] == ("Steg 6 av 6" if exposed else "Steg 4 av 4"), steps
+        assert re.search(r"/s/[\w-]+$", phone.url)
+        phone.locator('button.button[value="submit"]').click()
+        expect(phone.locator("h1")).to_have_text("Tack för dina svar")
+    # Only the summary page is fetched, whichever pages were shown.
+    assert counts == [1, 1]

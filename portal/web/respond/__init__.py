@@ -288,38 +288,49 @@ def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None
 def _questions_html(
     survey: Survey, values: dict[str, Any], errors: tuple, page: str | None
 ) -> Markup:
-    """The questions of one page (all pages when ``page`` is None).
+    """The sections of the form, every one of them, all but ``page`` hidden.
 
-    A blank page is the same for everyone, so it is cached.
+    ``page`` None shows every section (HR's preview). A blank form is the same
+    for everyone who sees the survey, so it is cached.
     """
+    support = survey.support_contacts or ""
     if values or errors:
-        return _render_questions(survey.definition(), values, errors, page)
-    return _blank_questions(survey.definition_json, current_language(), page)
+        return _render_questions(survey.definition(), values, errors, page, support)
+    return _blank_questions(survey.definition_json, current_language(), page, support)
 
 
 @functools.lru_cache(maxsize=64)
-def _blank_questions(definition_json: str, lang: str, page: str | None) -> Markup:
-    # Keyed by the frozen definition's text, the language and the page: a draft
-    # edited by HR gets a new key, and nothing per respondent enters the markup.
-    return _render_questions(Survey(definition_json=definition_json).definition(), {}, (), page)
+def _blank_questions(definition_json: str, lang: str, page: str | None, support: str) -> Markup:
+    # Keyed by the frozen definition's text, the language, the page and the support
+    # contacts: a draft edited by HR gets a new key, and nothing per respondent enters it.
+    survey = Survey(definition_json=definition_json, support_contacts=support or None)
+    return _render_questions(survey.definition(), {}, (), page, support)
 
 
 def _render_questions(
-    definition, values: dict[str, Any], errors: tuple, page: str | None
+    definition, values: dict[str, Any], errors: tuple, page: str | None, support: str
 ) -> Markup:
-    if page is None:
-        sections = definition.sections
-        rendered = {q.key for q in definition.questions}
-    else:
-        sections = [s for s in definition.sections if s.key == page]
-        rendered = _rendered_questions(definition, values, sections)
+    """Every section is in the form, so that with JavaScript the pages change in the browser
+    (no request, so the number of requests does not tell who saw the follow-up pages);
+    without it the server shows one section (the others are ``hidden`` but keep their
+    answers as form fields) and the browser posts the whole form for the next one.
+    """
+    hidden_questions: set[str] = set()
+    if page is not None:
+        for section in definition.sections:
+            shown = _rendered_questions(definition, values, [section])
+            hidden_questions |= {q.key for q in section.questions if q.key not in shown}
     # The fragment comes from an autoescaped template: marking it safe adds no markup.
     return Markup(  # noqa: S704
         render_template(
             "respond/_sections.html",
             definition=definition,
-            sections=sections,
-            rendered=rendered,
+            sections=definition.sections,
+            current=page,
+            hidden_questions=hidden_questions,
+            visible_sections=pages.page_keys(definition, values),
+            exposure_section=pages.exposure_section(definition),
+            support_survey=Survey(support_contacts=support or None),
             values=values,
             errors_by_item={e.item: e for e in errors},
         )
@@ -387,9 +398,10 @@ def _render_form(
             steps=len(keys),
             first_page=keys[0],
             section=next((s for s in definition.sections if s.key == page), None),
-            carried=pages.carried(definition, values, page) if page is not None else (),
+            # The summary carries every answer in hidden fields; a section page has them all
+            # as fields of its sections.
+            carried=pages.carried(definition, values, page) if page == pages.SUMMARY else (),
             summary=pages.summary(definition, values) if page == pages.SUMMARY else (),
-            support_here=page is not None and page == pages.exposure_section(definition),
         ),
         status,
     )
