@@ -99,7 +99,8 @@ _TIME_SHAPE = re.compile(r"[0-2][0-9][.:][0-5][0-9](?: ?- ?[0-2][0-9][.:][0-5][0
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
 # Obfuscated "@" and "." in e-mail addresses, in the NFKC-normalised text.
 _OBFUSCATED_AT = re.compile(
-    r"[ \t]*(?:[(\[{<][ \t]*(?:at|snabel-?a)[ \t]*[)\]}>]|@)[ \t]*"
+    r"[ \t]*[(\[{<][ \t]*(?:at|snabel-?a)[ \t]*[)\]}>][ \t]*"
+    r"|[ \t]+@[ \t]*|@[ \t]+"
     r"|[ \t]+snabel-?a[ \t]+",
     re.IGNORECASE,
 )
@@ -110,7 +111,7 @@ _WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
 # What introduces a name, after which the next capitalised words are one.
 _NAME_INTRO = re.compile(
     r"\b(?:mitt\s+namn\s+är|jag\s+heter|heter|namnet\s+är|kallas|"
-    r"my\s+name\s+is|i\s+am\s+called|named|called)\s+$",
+    r"my\s+name\s+is|i\s+am\s+called|named|called)\s+",
     re.IGNORECASE,
 )
 # Names that are also ordinary words: at the start of a sentence they are taken
@@ -172,15 +173,26 @@ class _Shadow:
     """A normalised copy of a text, and where each of its characters came from."""
 
     text: str
-    starts: list[int]
-    ends: list[int]
+    # None when the shadow is the text itself (plain ASCII): positions map one to one.
+    starts: list[int] | None
+    ends: list[int] | None
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         """The span of the typed text that shadow[start:end] came from."""
+        if self.starts is None or self.ends is None:
+            return start, end
         return self.starts[start], self.ends[end - 1]
+
+    def spans(self) -> tuple[list[int], list[int]]:
+        """Where each character came from, as lists."""
+        if self.starts is None or self.ends is None:
+            return list(range(len(self.text))), list(range(1, len(self.text) + 1))
+        return self.starts, self.ends
 
 
 def _shadow(text: str) -> _Shadow:
+    if text.isascii():
+        return _Shadow(text, None, None)
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -197,9 +209,6 @@ def _shadow(text: str) -> _Shadow:
         starts.append(index)
         ends.append(index + 1)
     shadow = "".join(chars)
-    if shadow.isascii() and len(shadow) == len(text):
-        positions = list(range(len(text)))
-        return _Shadow(shadow, positions, [p + 1 for p in positions])
     # A character may have become several ("½" is "1⁄2"): each maps back to it.
     flat_starts: list[int] = []
     flat_ends: list[int] = []
@@ -213,6 +222,7 @@ def _collapse(shadow: _Shadow, pattern: re.Pattern[str], replacement: str) -> _S
     """Replace each match in the shadow by ``replacement``, which maps to all it replaced."""
     if pattern.search(shadow.text) is None:
         return shadow
+    old_starts, old_ends = shadow.spans()
     pieces: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -221,16 +231,16 @@ def _collapse(shadow: _Shadow, pattern: re.Pattern[str], replacement: str) -> _S
         if match.end() == match.start():
             continue
         pieces.append(shadow.text[position : match.start()])
-        starts += shadow.starts[position : match.start()]
-        ends += shadow.ends[position : match.start()]
+        starts += old_starts[position : match.start()]
+        ends += old_ends[position : match.start()]
         pieces.append(replacement)
         first, last = shadow.original(match.start(), match.end())
         starts += [first] * len(replacement)
         ends += [last] * len(replacement)
         position = match.end()
     pieces.append(shadow.text[position:])
-    starts += shadow.starts[position:]
-    ends += shadow.ends[position:]
+    starts += old_starts[position:]
+    ends += old_ends[position:]
     return _Shadow("".join(pieces), starts, ends)
 
 
@@ -400,9 +410,14 @@ def _phone_number_ends(
             continue  # too short, or ends in a lone digit as numbers never do
         if head.plus and before_unit and last == len(groups) - 1:
             continue
-        if not international and (
-            _DATE_SHAPE.fullmatch(run, head.start, group.end)
-            or _TIME_SHAPE.fullmatch(run, head.start, group.end)
+        # Both shapes have eight digits: "08-12-2024", "08.30-17.00".
+        if (
+            not international
+            and counted == 8
+            and (
+                _DATE_SHAPE.fullmatch(run, head.start, group.end)
+                or _TIME_SHAPE.fullmatch(run, head.start, group.end)
+            )
         ):
             continue
         yield last, digits
@@ -412,11 +427,14 @@ def _name_spans(text: str) -> Iterator[_Span]:
     """Likely personal names: listed or "-sson" words, their neighbours, introduced words."""
     words = list(_WORD.finditer(text))
     first_names, surnames = _name_lists()
+    introduced_at = {match.end() for match in _NAME_INTRO.finditer(text)}
     index = 0
     while index < len(words):
         word = words[index]
-        introduced = _NAME_INTRO.search(text, max(0, word.start() - 40), word.start())
-        if introduced and _capitalised(word.group()):
+        if not word.group()[0].isupper():
+            index += 1
+            continue
+        if word.start() in introduced_at:
             end = _following_capitalised(text, words, index, _MAX_INTRODUCED_WORDS)
             yield word.start(), words[end].end(), NAME_MARKER
             index = end + 1
