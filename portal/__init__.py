@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from flask import Flask, request
+from peewee import SqliteDatabase
 
 from portal import cli, config
 from portal.extensions import babel, csrf, db
@@ -76,12 +77,27 @@ def _init_database(app: Flask) -> None:
     if hasattr(connection, "close_all"):
         connection.close_all()
 
+    sqlite = isinstance(connection, SqliteDatabase)
+
     @app.before_request
     def _connect() -> None:
         if request.endpoint != "static":
             db.connect(reuse_if_open=True)
 
     @app.teardown_request
-    def _close(exc: BaseException | None) -> None:
-        if not db.is_closed():
-            db.close()
+    def _release(exc: BaseException | None) -> None:
+        """Give the connection back after each request, also after an error.
+
+        PostgreSQL: back to the pool (the socket stays open for the next request).
+        SQLite: the connection stays open for this worker's next request, so its
+        pragmas are not paid again per request; it is opened in the first request
+        after gunicorn forks, never before. A transaction left open by a failed
+        request is rolled back, so no lock outlives the request.
+        """
+        if db.is_closed():
+            return
+        if sqlite and not app.config.get("CLOSE_CONNECTION_PER_REQUEST"):
+            if db.connection().in_transaction:
+                db.connection().rollback()
+            return
+        db.close()

@@ -15,7 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from portal import store
+from portal import clock, store
 from portal.extensions import db
 from portal.reports import results
 from portal.services import lifecycle, monitoring, publication
@@ -46,7 +46,8 @@ def register(app: Flask) -> None:
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    """Today where the portal is used: the one clock the web pages use too."""
+    return clock.today()
 
 
 def _refused(exc: lifecycle.LifecycleError) -> click.ClickException:
@@ -196,6 +197,12 @@ def create_survey(template_key, title, title_en, access, code_count, codes_out, 
         raise click.UsageError("--codes and --codes-out are only for --access codes")
     if codes_out is not None and codes_out.exists():
         raise click.UsageError(f"{codes_out} exists already; codes are never overwritten")
+    if code_count is not None and not 1 <= code_count <= lifecycle.MAX_CODES_PER_BATCH:
+        raise click.UsageError(
+            f"--codes must be between 1 and {lifecycle.MAX_CODES_PER_BATCH} (one batch; add more "
+            "on the survey's page or with another batch later)",
+            ctx=None,
+        )
     settings = lifecycle.SurveySettings(
         title_sv=title, title_en=title_en or title, access=access, min_group=min_group
     )
@@ -205,7 +212,9 @@ def create_survey(template_key, title, title_en, access, code_count, codes_out, 
         except DefinitionError as exc:
             raise click.ClickException(str(exc)) from exc
         if access == "codes":
-            codes = store.generate_codes(survey, code_count, current_app.config["SECRET_KEY"])
+            codes = lifecycle.generate_codes(
+                survey, code_count, current_app.config["SECRET_KEY"], actor=None
+            )
             _write_codes(codes_out, codes)
     click.echo(f"Created draft survey {survey.slug}")
     click.echo(f"Link: {survey_link(survey.slug)}")
@@ -350,8 +359,11 @@ def demo_data(slug: str, count: int, seed: int | None) -> None:
                 f"the survey is {survey.status}; demo data can only be added to an open survey"
             )
         try:
-            # Making and validating answers costs more than storing them: other cores help.
-            workers = max(1, min(4, (os.cpu_count() or 1)))
+            # Making and validating answers costs more than storing them: spare cores
+            # help. With two cores or fewer the spawned workers only compete with
+            # the writing process (measured: slower), so it is all done here.
+            cores = os.cpu_count() or 1
+            workers = 1 if cores <= 2 else min(4, cores - 1)
             stored = store.submit_responses(
                 survey, survey.definition(), demo_answers(survey, count, seed, workers)
             )
@@ -479,6 +491,10 @@ def translate() -> None:
 @translate.command("extract")
 def translate_extract() -> None:
     """Extract messages into translations/messages.pot."""
+    _extract()
+
+
+def _extract() -> None:
     _pybabel(
         "extract",
         "-F",
@@ -501,7 +517,7 @@ def translate_extract() -> None:
 @translate.command("update")
 def translate_update() -> None:
     """Extract, then merge new messages into the sv and en catalogs."""
-    translate_extract.callback()
+    _extract()
     _pybabel(
         "update",
         "-i",

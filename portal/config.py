@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +85,12 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
 }
 
 
-def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Read the ``VARNA_*`` variables that are set."""
-    environ = os.environ if environ is None else environ
+    source: Mapping[str, str] = os.environ if environ is None else environ
     config = {}
     for name, (key, convert) in ENVIRONMENT.items():
-        value = environ.get(ENV_PREFIX + name)
+        value = source.get(ENV_PREFIX + name)
         if value:
             try:
                 config[key] = convert(value)
@@ -113,20 +114,20 @@ def _check_argon2(config: dict[str, Any]) -> None:
         raise SystemExit(f"{ENV_PREFIX}ARGON2_PARALLELISM must be at least 1")
 
 
-def default_base_url(environ: dict[str, str] | None = None) -> str:
+def default_base_url(environ: Mapping[str, str] | None = None) -> str:
     """The address the portal actually listens on, for printed links without VARNA_BASE_URL.
 
     gunicorn listens on ``VARNA_BIND`` (portal/gunicorn.conf.py), ``python app.py``
     on ``VARNA_HOST``:``VARNA_PORT`` (127.0.0.1:5000 by default). An address that
     listens on every interface is printed with the machine's name.
     """
-    environ = os.environ if environ is None else environ
-    bind = environ.get("VARNA_BIND", "").strip()
+    source: Mapping[str, str] = os.environ if environ is None else environ
+    bind = source.get("VARNA_BIND", "").strip()
     if bind and not bind.startswith("unix:"):
         host, _, port = bind.rpartition(":")
     else:
-        host = environ.get("VARNA_HOST", "").strip() or "127.0.0.1"
-        port = environ.get("VARNA_PORT", "").strip() or "5000"
+        host = source.get("VARNA_HOST", "").strip() or "127.0.0.1"
+        port = source.get("VARNA_PORT", "").strip() or "5000"
     if host in ("0.0.0.0", "::", "[::]", ""):  # noqa: S104 - naming, not binding
         host = socket.getfqdn()
     return f"http://{host}:{port}"

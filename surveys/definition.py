@@ -186,7 +186,8 @@ class Definition:
 
     def to_data(self) -> dict[str, Any]:
         """The plain data this definition was loaded from, to be frozen as JSON."""
-        return _thaw(self.data)
+        data: dict[str, Any] = _thaw(self.data)
+        return data
 
 
 def load_template(name: str) -> Definition:
@@ -480,10 +481,10 @@ class _Loader:
             prefer_not = raw.get("prefer_not", False)
             if not isinstance(prefer_not, bool):
                 raise self.fail(key, "prefer_not must be true or false")
-            options = [Option("yes", Text("Ja", "Yes")), Option("no", Text("Nej", "No"))]
+            yes_no = [Option("yes", Text("Ja", "Yes")), Option("no", Text("Nej", "No"))]
             if prefer_not:
-                options.append(Option(PREFER_NOT, Text("Vill inte uppge", "Prefer not to say")))
-            return tuple(options)
+                yes_no.append(Option(PREFER_NOT, Text("Vill inte uppge", "Prefer not to say")))
+            return tuple(yes_no)
         if "prefer_not" in raw:
             raise self.fail(key, "prefer_not belongs to yesno questions; list 'na' as an option")
         if qtype not in CHOICE_TYPES:

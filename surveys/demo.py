@@ -390,7 +390,7 @@ def demo_responses(
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque = deque()
+        pending: deque[Any] = deque()
         queued = iter(jobs)
         for job in itertools.islice(queued, 2 * workers):
             pending.append(pool.submit(demo_chunk, *job))

@@ -369,12 +369,12 @@ def _phone_numbers(groups: Sequence[_Group], run: str, before_unit: bool) -> lis
     numbers: list[tuple[int, int]] = []
     first = 0
     while first < count:
-        last = taken[first]
-        if last is None:
+        end = taken[first]
+        if end is None:
             first += 1
         else:
-            numbers.append((first, last))
-            first = last + 1
+            numbers.append((first, end))
+            first = end + 1
     return numbers
 
 

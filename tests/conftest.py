@@ -6,12 +6,21 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 from portal import create_app
 from portal.extensions import db
 from tests.factories import FAST_ARGON2
 
 POSTGRES_URL = os.environ.get("VARNA_TEST_DATABASE_URL")
+
+# Property tests: "quick" (the default) draws a fixed, repeatable set of
+# examples so the suite stays fast; "thorough" (HYPOTHESIS_PROFILE=thorough,
+# as in .ci/run) draws many more, at random. Tests that state their own
+# max_examples keep it.
+settings.register_profile("quick", max_examples=25, deadline=None, derandomize=True)
+settings.register_profile("thorough", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 def reset_postgres(url: str) -> None:
@@ -40,6 +49,8 @@ def app(tmp_path):
         }
     )
     yield app
+    if not db.is_closed():
+        db.close()
     if hasattr(db.obj, "close_all"):
         db.obj.close_all()
 

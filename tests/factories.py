@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from portal import codes as codes_module
 from portal import store
 from portal.extensions import db
 from portal.store.models import Survey, User
@@ -54,7 +55,7 @@ def make_survey(
             access=access,
             min_group=min_group,
         )
-        generated = store.generate_codes(survey, codes, app.config["SECRET_KEY"]) if codes else []
+        generated = issue_codes(survey, codes, app.config["SECRET_KEY"]) if codes else []
         if status != "draft":
             store.set_status(survey, "open")
         if status in ("closed", "published"):
@@ -215,3 +216,10 @@ def post_form(client: FlaskClient, path: str, data: dict[str, Any], page: str | 
     """POST ``data`` to ``path`` with the CSRF token taken from ``page`` (default: ``path``)."""
     html = client.get(page or path).get_data(as_text=True)
     return client.post(path, data={"csrf_token": csrf_token(html), **data})
+
+
+def issue_codes(survey, count: int, secret_key: str) -> list[str]:
+    """Store ``count`` new codes of ``survey`` (by their hashes) and return them, formatted."""
+    raw = codes_module.new_codes(count)
+    store.add_codes(survey, [codes_module.code_hash(secret_key, c) for c in raw])
+    return [codes_module.format_code(c) for c in raw]

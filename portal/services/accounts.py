@@ -12,10 +12,9 @@ import re
 
 from flask import current_app
 
-from portal import clock, store
+from portal import clock, codes, store
 from portal.services import audit, passwords, throttle
 from portal.store.models import ROLES, User
-from portal.web import security
 from surveys import N_
 
 
@@ -88,11 +87,7 @@ def _account_key(email: str) -> str:
     # A keyed hash: failed logins for a mistyped or unknown address leave no
     # readable trace of what was typed.
     secret = current_app.config["SECRET_KEY"]
-    return "account:" + store.keyed_hash(secret, "login-account", store.normalise_email(email))[:64]
-
-
-def _client_key() -> str:
-    return "client:" + security.client_key(current_app.config["SECRET_KEY"])
+    return "account:" + codes.keyed_hash(secret, "login-account", store.normalise_email(email))[:64]
 
 
 def _policies() -> dict[str, throttle.Policy]:
@@ -103,8 +98,8 @@ def _policies() -> dict[str, throttle.Policy]:
     }
 
 
-def _login_keys(email: str) -> dict[str, str]:
-    return {"account": _account_key(email), "client": _client_key()}
+def _login_keys(email: str, client: str) -> dict[str, str]:
+    return {"account": _account_key(email), "client": "client:" + client}
 
 
 def _refuse_if_throttled(keys: dict[str, str]) -> None:
@@ -145,14 +140,14 @@ def _count_failure(keys: dict[str, str]) -> str:
     return ""
 
 
-def authenticate(email: str, password: str) -> User:
+def authenticate(email: str, password: str, *, client: str) -> User:
     """The enabled account for ``email`` and ``password``, or LoginRefused/LoginThrottled.
 
     Both the account (the address typed) and the client are throttled. An
     unknown address takes as long as a wrong password and gives the same
     message. A locked key cannot log in even with the right password.
     """
-    keys = _login_keys(email)
+    keys = _login_keys(email, client)
     _refuse_if_throttled(keys)
     user = store.get_user_by_email(email)
     if not passwords.verify_password(user.password_hash if user else None, password):
@@ -279,13 +274,13 @@ def reset_password(user: User, password: str | None, actor: User | None) -> tupl
     return updated, generated
 
 
-def change_own_password(user: User, current: str, new: str) -> User:
+def change_own_password(user: User, current: str, new: str, *, client: str) -> User:
     """Change one's own password after checking the current one; other sessions end.
 
     Wrong current passwords count like failed logins, so that a session left
     open cannot be used to guess the password.
     """
-    keys = _login_keys(user.email)
+    keys = _login_keys(user.email, client)
     _refuse_if_throttled(keys)
     if not passwords.verify_password(user.password_hash, current):
         _count_failure(keys)

@@ -7,6 +7,8 @@ codes_*, responses_* and comments_* keys.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from portal import clock, store
 from portal.store.models import User
 from surveys import N_
@@ -46,7 +48,7 @@ def record(
     actor: User | None,
     subject: str = "",
     detail: str = "",
-    params: dict[str, str | int] | None = None,
+    params: Mapping[str, str | int] | None = None,
 ) -> None:
     """Append ``action`` to the audit log.
 

@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from portal import store
+from portal import clock, store
 from portal.services import accounts, lifecycle, monitoring, publication
 from portal.store.models import STATUSES, Status, Survey
 from surveys.answers import Answers
@@ -45,9 +45,7 @@ def demo_answers(
 
     An exit questionnaire's periods are spread over the twelve months up to ``today``.
     """
-    return demo_responses(
-        survey.definition(), count, seed, today or dt.date.today(), workers=workers
-    )
+    return demo_responses(survey.definition(), count, seed, today or clock.today(), workers=workers)
 
 
 @dataclass(frozen=True)
@@ -226,9 +224,16 @@ def _demo_admin() -> DemoAccount:
     user = store.get_user_by_email(DEMO_EMAIL)
     if user is None:
         user, password = accounts.create_account(DEMO_EMAIL, "admin", None, actor=None)
-        return DemoAccount(user.email, password, created=True)
+        return DemoAccount(user.email, _generated(password), created=True)
     # Someone may have disabled or re-roled the demo account; it is ours to restore.
     user = accounts.set_disabled(user, False, actor=None)
     user = accounts.change_role(user, "admin", actor=None)
     user, password = accounts.reset_password(user, None, actor=None)
-    return DemoAccount(user.email, password, created=False)
+    return DemoAccount(user.email, _generated(password), created=False)
+
+
+def _generated(password: str | None) -> str:
+    """The password the accounts service generated (it always does when given none)."""
+    if password is None:
+        raise RuntimeError("no password was generated for the demo administrator")
+    return password

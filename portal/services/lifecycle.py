@@ -16,9 +16,8 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from portal import store
+from portal import clock, codes, store
 from portal.services import audit
 from portal.store.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, RESULT_STATUSES, Status, Survey
 from surveys import N_
@@ -30,8 +29,6 @@ from surveys.definition import (
 )
 from surveys.redact import is_masking, redact
 
-# Survey dates are dates in the municipality's zone (the default of BABEL_DEFAULT_TIMEZONE).
-LOCAL_ZONE = "Europe/Stockholm"
 MAX_MIN_GROUP = 100
 MAX_CODES_PER_BATCH = 5000
 MAX_INVITED = 1_000_000
@@ -332,7 +329,8 @@ def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -
             min=1,
             max=MAX_CODES_PER_BATCH,
         )
-    codes = store.generate_codes(survey, count, secret_key)
+    raw = codes.new_codes(count)
+    store.add_codes(survey, [codes.code_hash(secret_key, c) for c in raw])
     audit.record(
         "codes_generated",
         actor=actor,
@@ -340,7 +338,7 @@ def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -
         detail=N_("Number of codes: %(count)s"),
         params={"count": count},
     )
-    return codes
+    return [codes.format_code(c) for c in raw]
 
 
 def revoke_unused_codes(survey: Survey, *, actor: Any) -> int:
@@ -497,12 +495,14 @@ def apply_survey_schedule(survey: Survey, today: dt.date, *, purge: bool = False
     if _due_to_open(survey, today) and store.transition(
         survey, (Status.DRAFT,), Status.OPEN, today
     ):
-        _record_scheduled("survey_opened", survey, survey.opens_on)
+        _record_scheduled("survey_opened", survey, survey.opens_on or today)
         return "survey_opened"
     if _due_to_close(survey, today) and store.transition(
         survey, (Status.OPEN,), Status.CLOSED, today
     ):
-        _record_scheduled("survey_closed", survey, survey.closes_on + dt.timedelta(days=1))
+        _record_scheduled(
+            "survey_closed", survey, (survey.closes_on or today) + dt.timedelta(days=1)
+        )
         return "survey_closed"
     due = purge_due_on(survey)
     if not (purge and survey.status == Status.PUBLISHED and survey.purged_on is None and due):
@@ -522,9 +522,8 @@ def _record_scheduled(
     detail: str = ON_ITS_DATE,
     params: dict[str, int] | None = None,
 ) -> None:
-    midnight = dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(LOCAL_ZONE))
     store.add_audit_entry(
-        at=midnight.astimezone(dt.UTC).replace(tzinfo=None),
+        at=clock.start_of_day(day),
         actor=None,
         action=action,
         subject=_subject(survey),

@@ -58,7 +58,7 @@ def total_invited(survey: Survey) -> int | None:
     units = store.survey_units(survey)
     if not units or any(u.invited is None for u in units):
         return None
-    return sum(u.invited for u in units)
+    return sum(u.invited for u in units if u.invited is not None)
 
 
 def overall(survey: Survey) -> Overall:

@@ -59,10 +59,10 @@ def comment_groups(survey: Survey, lang: str) -> list[CommentGroup]:
     same between visits, so HR can work through a long list.
     """
     definition = survey.definition()
-    by_question: dict[str, dict[str, ShownComment]] = {}
+    grouped: dict[str, dict[str, ShownComment]] = {}
     for comment, selected, masked in store.survey_comments(survey):
         text = redact(comment.text)
-        shown = by_question.setdefault(comment.question, {})
+        shown = grouped.setdefault(comment.question, {})
         key = same_comment(text)
         if key in shown:
             first = shown[key]
@@ -77,7 +77,7 @@ def comment_groups(survey: Survey, lang: str) -> list[CommentGroup]:
             )
         else:
             shown[key] = ShownComment(comment.id, text, selected, 1, masked)
-    by_question = {q: list(c.values()) for q, c in by_question.items()}
+    by_question = {q: list(c.values()) for q, c in grouped.items()}
     groups = []
     for item in definition.items():
         if item.key in by_question:
@@ -116,7 +116,7 @@ def _snapshot(survey: Survey, lang: str) -> str:
     report = results.survey_report(survey, invited=monitoring.total_invited(survey))
     definition = survey.definition()
     comments = [
-        (_label(definition, c.question, lang), c.masked or redact(c.text))
+        (_label(definition, c.question, lang), getattr(c, "masked", None) or redact(c.text))
         for c in store.selected_comments(survey)
     ]
     return lifecycle.snapshot_json(results.to_json_data(report, lang), comments)

@@ -60,17 +60,12 @@ from portal.store.errors import (  # noqa: F401 - the package's API
 from portal.store.models import RESULT_STATUSES, Status  # noqa: F401, E402 - API
 from portal.store.responses import (  # noqa: F401 - the package's API
     ANSWER_FIELDS,
-    CODE_ALPHABET,
-    CODE_LENGTH,
     Admission,
     CodeLookup,
+    add_codes,
     code_counts,
     code_is_valid,
-    format_code,
-    generate_codes,
-    keyed_hash,
     look_up_code,
-    normalise_code,
     revoke_unused_codes,
     submit_response,
     submit_responses,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,7 +149,7 @@ def add_audit_entry(
     action: str,
     subject: str = "",
     detail: str = "",
-    params: dict[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry to the audit log (``params`` fill the placeholders of ``detail``)."""
     entry = AuditEntry(

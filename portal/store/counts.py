@@ -22,7 +22,7 @@ from portal.store.models import (
     ResultCounts,
     Survey,
 )
-from surveys.definition import Definition
+from surveys.definition import Definition, Item
 from surveys.indicators import Counts, Flag, flags_and_combinations
 
 # Bump when the layout of the stored counts changes: older ones are then aggregated again.
@@ -137,12 +137,12 @@ def _respondents_per_group(survey: Survey, definition: Definition) -> dict[Group
             .group_by(Response.period)
         )
         return {(None, None, None, period): n for period, n in db.execute(query)}
-    query = (
+    by_group = (
         Answer.select(*GROUP_COLUMNS, fn.COUNT(SQL("*")))
         .where(Answer.survey == survey.id, Answer.question == dimensions[0].key)
         .group_by(*GROUP_COLUMNS)
     )
-    return {tuple(row[:-1]): row[-1] for row in db.execute(query)}
+    return {tuple(row[:-1]): row[-1] for row in db.execute(by_group)}
 
 
 def _flag_sums(
@@ -211,7 +211,7 @@ def _combination_counts(
                     Answer.value.in_(values),
                 )
             )
-    union = parts[0]
+    union: Any = parts[0]
     for part in parts[1:]:
         union = union + part  # UNION ALL
     rows = union.alias("t")
@@ -258,9 +258,9 @@ def _by_complement(
     items = 0
     for item_keys, values in f.terms:
         # The options that miss, listed (IN, not NOT IN), so the index seeks straight to them.
-        options = {o.key for key in item_keys for o in definition.item(key).options}
-        misses = sorted(options - set(values))
-        term = Answer.question.in_(item_keys) & Answer.value.in_(misses)
+        options = {o.key for key in item_keys for o in _item(definition, key).options}
+        missing = sorted(options - set(values))
+        term = Answer.question.in_(item_keys) & Answer.value.in_(missing)
         conditions = term if conditions is None else (conditions | term)
         items += len(item_keys)
     misses = (
@@ -279,3 +279,10 @@ def _per_group(per_response: Any) -> list[tuple[Group, int]]:
     columns = tuple(per_response.c[c.name] for c in GROUP_COLUMNS)
     query = Answer.select(*columns, fn.COUNT(SQL("*"))).from_(per_response).group_by(*columns)
     return [(tuple(row[:-1]), row[-1]) for row in db.execute(query)]
+
+
+def _item(definition: Definition, key: str) -> Item:
+    item = definition.item(key)
+    if item is None:
+        raise KeyError(f"the definition has no item {key!r}")
+    return item

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from urllib.parse import unquote, urlparse
 
 from peewee import (
     Database,
     OperationalError,
     SqliteDatabase,
 )
+from playhouse import db_url
 
 from portal.extensions import db
 from portal.store.errors import BackupError, DatabaseBusy
@@ -30,13 +30,17 @@ from portal.store.models import (
 
 
 def open_database(url: str, busy_timeout_ms: int = 5000) -> Database:
-    """Create (not connect) the database for a ``sqlite:///path`` or ``postgresql://`` URL."""
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
+    """Create (not connect) the database for a ``sqlite:///path`` or ``postgresql://`` URL.
+
+    URLs are parsed by ``playhouse.db_url`` (user and password percent-decoded).
+    ``postgresql://`` gets a connection pool; SQLite gets the pragmas that
+    the anonymity and reliability rules need.
+    """
+    scheme = url.split(":", 1)[0]
+    if scheme == "sqlite":
         # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy spells them.
-        path = unquote(parsed.path)[1:]
-        return SqliteDatabase(
-            path or ":memory:",
+        return db_url.connect(
+            url,
             timeout=busy_timeout_ms / 1000,
             pragmas={
                 "journal_mode": "wal",
@@ -47,20 +51,16 @@ def open_database(url: str, busy_timeout_ms: int = 5000) -> Database:
                 "secure_delete": "on",
             },
         )
-    if parsed.scheme in ("postgresql", "postgres"):
-        from playhouse.pool import PooledPostgresqlDatabase
-
-        return PooledPostgresqlDatabase(
-            unquote(parsed.path.lstrip("/")),
-            user=unquote(parsed.username) if parsed.username else None,
-            password=unquote(parsed.password) if parsed.password else None,
-            host=parsed.hostname,
-            port=parsed.port,
+    if scheme in ("postgresql", "postgres"):
+        return db_url.connect(
+            "postgresql+pool" + url[len(scheme) :],
+            unquote_user=True,
+            unquote_password=True,
             max_connections=20,
             stale_timeout=300,
             timeout=10,
         )
-    raise ValueError(f"unsupported database URL scheme {parsed.scheme!r}")
+    raise ValueError(f"unsupported database URL scheme {scheme!r}")
 
 
 def is_sqlite() -> bool:

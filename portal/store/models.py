@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from peewee import (
+    AutoField,
     BooleanField,
     CharField,
     CompositeKey,
@@ -61,6 +62,7 @@ class BaseModel(Model):
 class Survey(BaseModel):
     """A survey: a frozen definition and its lifecycle."""
 
+    id = AutoField()
     slug = CharField(max_length=64, unique=True)
     template = CharField(max_length=64)
     kind = CharField(max_length=16)
@@ -173,6 +175,8 @@ class SurveyUnit(BaseModel):
     question of the survey's definition and are rewritten with it.
     """
 
+    id = AutoField()
+
     survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="units")
     position = IntegerField()
     key = CharField(max_length=64)
@@ -204,6 +208,8 @@ class ReportSnapshot(BaseModel):
     selected), so it survives the purge of the raw responses.
     """
 
+    id = AutoField()
+
     survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="snapshots")
     lang = CharField(max_length=8)
     report_json = TextField()
@@ -223,6 +229,8 @@ class User(BaseModel):
     password change, disabling, re-roling or logout) ends every session of
     the account, since Flask's signed cookie cannot be revoked by itself.
     """
+
+    id = AutoField()
 
     email = CharField(max_length=254, unique=True)  # always lower-case
     password_hash = CharField(max_length=255)
@@ -247,6 +255,8 @@ class AuditEntry(BaseModel):
     ``actor_email`` is copied so that the entry keeps its meaning if the
     account is ever removed.
     """
+
+    id = AutoField()
 
     at = DateTimeField(index=True)
     actor = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="audit_entries")

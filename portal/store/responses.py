@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
@@ -17,6 +14,7 @@ from peewee import (
     fn,
 )
 
+from portal.codes import CODE_ALPHABET, CODE_LENGTH, keyed_hash, normalise_code
 from portal.extensions import db
 from portal.store.database import is_sqlite, write_transaction
 from portal.store.errors import AlreadySubmitted, CodeRejected, SurveyNotOpen
@@ -31,28 +29,6 @@ from portal.store.models import (
 )
 from surveys.answers import Answers
 from surveys.definition import Definition
-
-# Crockford's base32 without the look-alikes I, L, O and U: 32 symbols, 5 bits each.
-CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-CODE_LENGTH = 10  # 50 bits: far beyond guessing under the code-entry rate limit
-
-
-def normalise_code(code: str) -> str:
-    """Upper-case, without spaces and dashes, with look-alikes mapped (O→0, I/L→1)."""
-    cleaned = "".join(c for c in code.upper() if c not in " -\t\u00a0\u2010\u2011\u2013")
-    return cleaned.translate(str.maketrans("OIL", "011"))
-
-
-def keyed_hash(secret_key: str, kind: str, value: str) -> str:
-    """HMAC-SHA256, so a stolen database does not let anyone test guesses offline."""
-    return hmac.new(secret_key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
-
-
-def format_code(code: str) -> str:
-    """Show a code in two groups for reading aloud and typing: ``ABCDE-FGHJK``."""
-    return f"{code[:5]}-{code[5:]}"
 
 
 def code_counts(survey: Survey) -> tuple[int, int]:
@@ -74,20 +50,12 @@ def revoke_unused_codes(survey: Survey) -> int:
         )
 
 
-def generate_codes(survey: Survey, count: int, secret_key: str) -> list[str]:
-    """Create ``count`` new single-use codes; only their hashes are stored."""
-    codes = set()
-    while len(codes) < count:
-        codes.add("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
-    ordered = sorted(codes)
-    rows = [
-        {"code_hash": keyed_hash(secret_key, "code", c), "survey": survey.id, "used": False}
-        for c in ordered
-    ]
+def add_codes(survey: Survey, code_hashes: Sequence[str]) -> None:
+    """Store new single-use codes of ``survey`` by their keyed hashes (never the codes)."""
+    rows = [{"code_hash": h, "survey": survey.id, "used": False} for h in sorted(code_hashes)]
     with write_transaction():
         for start in range(0, len(rows), 500):
             AccessCode.insert_many(rows[start : start + 500]).execute()
-    return [format_code(c) for c in ordered]
 
 
 def code_is_valid(survey: Survey, code: str, secret_key: str) -> bool:

@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from peewee import (
-    JOIN,
     fn,
 )
 
+from portal import clock
+from portal.extensions import db
 from portal.store.database import shuffle_storage_order, write_transaction
 from portal.store.errors import WrongStatus
 from portal.store.models import (
@@ -78,7 +79,7 @@ def create_survey(
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    return clock.utcnow().replace(microsecond=0)
 
 
 def unit_question_key(definition: Definition) -> str | None:
@@ -90,9 +91,10 @@ def _write_units(survey: Survey, definition: Definition, invited: dict[str, int]
     """Mirror the unit question's options (without "prefer not to say") as SurveyUnit rows."""
     SurveyUnit.delete().where(SurveyUnit.survey == survey.id).execute()
     key = unit_question_key(definition)
-    if key is None:
+    question = definition.question(key) if key is not None else None
+    if question is None:
         return
-    options = [o for o in definition.question(key).options if not o.prefer_not]
+    options = [o for o in question.options if not o.prefer_not]
     rows = [
         {
             "survey": survey.id,
@@ -168,7 +170,7 @@ def response_counts() -> dict[int, int]:
     query = Response.select(Response.survey, fn.COUNT(Response.id).alias("n")).group_by(
         Response.survey
     )
-    return {row.survey_id: row.n for row in query}
+    return {survey_id: n for survey_id, n in db.execute(query)}
 
 
 def transition(
@@ -352,22 +354,17 @@ def unit_response_counts(survey: Survey, unit_key: str) -> dict[str, int]:
         .where(Answer.survey == survey.id, Answer.question == unit_key)
         .group_by(Answer.value)
     )
-    return {row.value: row.n for row in query}
+    return {value: n for value, n in db.execute(query)}
 
 
 def survey_comments(survey: Survey) -> list[tuple[Comment, bool, str | None]]:
     """Every comment of the survey, whether HR selected it and HR's masked text (by random id)."""
-    query = (
-        Comment.select(
-            Comment,
-            CommentSelection.comment.alias("chosen"),
-            CommentSelection.masked_text.alias("masked"),
-        )
-        .join(CommentSelection, JOIN.LEFT_OUTER, on=CommentSelection.comment == Comment.id)
-        .where(Comment.survey == survey.id)
-        .order_by(Comment.id)
-    )
-    return [(c, c.chosen is not None, c.masked) for c in query.objects()]
+    selected = CommentSelection.select(
+        CommentSelection.comment, CommentSelection.masked_text
+    ).where(CommentSelection.survey == survey.id)
+    chosen = {comment_id: masked for comment_id, masked in db.execute(selected)}
+    comments = Comment.select().where(Comment.survey == survey.id).order_by(Comment.id)
+    return [(c, c.id in chosen, chosen.get(c.id)) for c in comments]
 
 
 def set_comment_selection(

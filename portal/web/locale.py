@@ -12,11 +12,11 @@ def select_locale() -> str:
     wanted = request.args.get("lang")
     if wanted in languages:
         session["lang"] = wanted
-        return wanted
+        return str(wanted)
     remembered = session.get("lang")
     if remembered in languages:
-        return remembered
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return str(remembered)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def current_language() -> str:

@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.store.models import Answer, Response
 from surveys.definition import load_template
 from tests.browser.conftest import assert_accessible, new_page
+from tests.factories import issue_codes
 
 STAFF = load_template("staff_threats")
 # The survey page's language switch: a button of the answers form, in the site header.
@@ -23,9 +24,7 @@ def open_survey(portal, access="link", codes=0):
         survey = store.create_survey(
             STAFF, title_sv="Trygg på jobbet 2026", title_en="Safe at work 2026", access=access
         )
-        generated = (
-            store.generate_codes(survey, codes, portal.app.config["SECRET_KEY"]) if codes else []
-        )
+        generated = issue_codes(survey, codes, portal.app.config["SECRET_KEY"]) if codes else []
         store.set_status(survey, "open")
     return survey, generated
 

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from portal import codes as codes_module
 from portal import store
 from portal.extensions import db
 from portal.store.models import RESPONDENT_TABLES, Response
@@ -53,7 +54,7 @@ def test_no_address_agent_or_code_in_database_or_logs(app, client, tmp_path, cap
         response_id = response.id
     blob = database_bytes(app, tmp_path)
     output = caplog.text + "".join(capfd.readouterr())
-    bare_code = store.normalise_code(code)
+    bare_code = codes_module.normalise_code(code)
     for needle in (USER_AGENT, FORWARDED, REMOTE, code, bare_code, "intranet.example"):
         assert needle.encode() not in blob, needle
         assert needle not in output, needle

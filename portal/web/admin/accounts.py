@@ -7,12 +7,13 @@ audit log) and render or redirect.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from portal import store
 from portal.services import accounts, audit
 from portal.store.models import AuditEntry
+from portal.web import security
 from portal.web.admin import auth, forms
 from portal.web.admin.auth import current_user, require_role
 from portal.web.errors import error_page
@@ -51,6 +52,11 @@ def describe(entry: AuditEntry) -> str:
         return entry.detail
 
 
+def _client() -> str:
+    """The throttle key of this request's client (a keyed hash of its address, in memory)."""
+    return security.client_key(current_app.config["SECRET_KEY"])
+
+
 def error_text(exc: accounts.AccountError) -> str:
     """The message of a refused account operation in the user's language."""
     return gettext(exc.message, **exc.params)
@@ -68,7 +74,7 @@ def login():
     if not form.validate_on_submit():
         return render_template("admin/login.html", form=form), 400 if form.is_submitted() else 200
     try:
-        user = accounts.authenticate(form.email.data, form.password.data)
+        user = accounts.authenticate(form.email.data, form.password.data, client=_client())
     except accounts.LoginThrottled as exc:
         page = render_template("admin/login.html", form=form, error=error_text(exc))
         return page, 429, {"Retry-After": str(exc.retry_after)}
@@ -109,7 +115,7 @@ def password():
         return render_template("admin/password.html", form=form), 400 if form.errors else 200
     try:
         updated = accounts.change_own_password(
-            user, form.current_password.data, form.new_password.data
+            user, form.current_password.data, form.new_password.data, client=_client()
         )
     except accounts.WrongPassword as exc:
         form.current_password.errors.append(error_text(exc))
