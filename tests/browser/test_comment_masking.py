@@ -55,5 +55,5 @@ def test_hr_masks_a_comment_with_the_keyboard(portal, desktop):
     expect(desktop.locator("main")).to_contain_text("A comment can only be masked")
     assert_accessible(desktop)
     with app.app_context(), db.connection_context():
-        (selection,) = CommentSelection.select()
+        (selection,) = CommentSelection.select().where(CommentSelection.survey == survey.id)
         assert selection.masked_text == "Chefen på enheten i […] tog det på allvar."
