@@ -78,16 +78,32 @@ def prepare(env: dict[str, str]) -> tuple[str, dict[str, str]]:
     return survey.slug, answers
 
 
-def count_in_database(env: dict[str, str], slug: str) -> tuple[int, int]:
-    """(responses, responses without any answer) of the survey."""
+def count_in_database(env: dict[str, str], slug: str) -> tuple[int, int, int, float]:
+    """Check the survey's storage, then close it and check again.
+
+    Returns (responses while open: mixed into the tables or sealed in the
+    inbox; responses after close, all mixed; partial ones: a response without
+    answers or an inbox entry that does not unseal; seconds the close took).
+    """
     from portal import create_app, store
     from portal.extensions import db
-    from portal.store.models import Answer, Response
+    from portal.store import inbox, seal
+    from portal.store.models import Answer, InboxEntry, Response
 
     app = create_app()
     with app.app_context(), db.connection_context():
         survey = store.get_survey(slug)
-        total = Response.select().where(Response.survey == survey.id).count()
+        while_open = store.response_count(survey)
+        broken = 0
+        for entry in InboxEntry.select().where(InboxEntry.survey == survey.id):
+            try:
+                inbox.decode(seal.unseal(app.config["SECRET_KEY"], survey.id, entry.sealed))
+            except (seal.SealError, ValueError, KeyError):
+                broken += 1
+        started = time.monotonic()
+        store.set_status(survey, "closed")
+        closing = time.monotonic() - started
+        after_close = Response.select().where(Response.survey == survey.id).count()
         orphans = (
             Response.select()
             .where(
@@ -96,7 +112,9 @@ def count_in_database(env: dict[str, str], slug: str) -> tuple[int, int]:
             )
             .count()
         )
-    return total, orphans
+    if hasattr(db.obj, "close_all"):
+        db.obj.close_all()
+    return while_open, after_close, orphans + broken, closing
 
 
 class Stats:
@@ -252,7 +270,7 @@ def main() -> int:
         gunicorn.send_signal(signal.SIGTERM)
         _, stderr = gunicorn.communicate(timeout=30)
 
-    total, orphans = count_in_database(env, slug)
+    total, after_close, orphans, closing = count_in_database(env, slug)
     latencies = sorted(stats.latencies) or [0.0]
     p50 = statistics.median(latencies)
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
@@ -271,7 +289,10 @@ def main() -> int:
         f"statuses: {dict(sorted(stats.statuses.items()))}, "
         f"connection errors: {stats.connection_errors}"
     )
-    print(f"responses in the database: {total}, without answers: {orphans}")
+    print(
+        f"responses in the database: {total} (tables and sealed inbox), partial: {orphans}; "
+        f"after close: {after_close} (closing took {closing * 1000:.0f} ms)"
+    )
     failures = []
     if server_errors:
         failures.append(f"server errors {server_errors}")
@@ -285,6 +306,8 @@ def main() -> int:
         failures.append(f"{total} stored but {stats.acknowledged} acknowledged")
     if orphans:
         failures.append(f"{orphans} partial responses")
+    if after_close != total:
+        failures.append(f"{total} stored before the close but {after_close} after it")
     if b"Traceback" in stderr:
         failures.append("tracebacks in the server log")
         print(stderr.decode(errors="replace")[-3000:])

@@ -36,6 +36,17 @@ ARGS = [
 ]
 
 
+def fresh_code(secret: str, used_steps: list[int]) -> str:
+    """A TOTP code of a time step not used yet (the portal accepts each step once)."""
+    from portal.services import mfa
+
+    while used_steps and int(time.time()) // mfa.INTERVAL <= used_steps[-1]:
+        time.sleep(1)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    used_steps.append(int(time.time()) // mfa.INTERVAL)
+    return mfa.code_at(secret, now)
+
+
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots").resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -54,6 +65,7 @@ def main() -> int:
 
     from portal import create_app, store
     from portal.extensions import db
+    from portal.services import mfa
     from portal.services.demo import set_up_demo
     from surveys.definition import load_template
 
@@ -79,6 +91,13 @@ def main() -> int:
             next(s for s in demo.published() if s.template == template)
             for template in ("staff_threats", "exit")
         )
+        # The demo administrator as after its first login: a second factor enrolled and
+        # its generated password kept (the screenshots show the pages behind the login).
+        admin = store.get_user_by_email(demo.account.email)
+        secret = mfa.new_secret()
+        encrypted = mfa.encrypt_secret(app.config["SECRET_KEY"], admin.id, secret)
+        store.set_totp(admin.id, encrypted, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        store.set_must_change_password(admin.id, False)
     server = subprocess.Popen(
         [sys.executable, "app.py"],
         cwd=ROOT,
@@ -101,6 +120,7 @@ def main() -> int:
             "survey-en": f"/s/{link.slug}?lang=en",
             "code": f"/s/{codes.slug}",
         }
+        used_steps: list[int] = []
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             for size, viewport in SIZES.items():
@@ -120,6 +140,9 @@ def main() -> int:
                 page.locator("#email").fill(demo.account.email)
                 page.locator("#password").fill(demo.account.password)
                 page.locator("#password").press("Enter")
+                page.wait_for_url("**/admin/login/code")
+                page.locator("#code").fill(fresh_code(secret, used_steps))
+                page.locator("#code").press("Enter")
                 page.wait_for_load_state()
                 for name, path in admin_pages(staff.slug, exit_survey.slug).items():
                     page.goto(base + path)
@@ -141,6 +164,7 @@ def admin_pages(staff: str, exit_survey: str) -> dict[str, str]:
         "admin-surveys": "/admin/surveys",
         "admin-survey": f"/admin/surveys/{staff}",
         "admin-new-survey": "/admin/surveys/new",
+        "admin-sessions": "/admin/sessions",
         "board-reports": "/board/",
         "board-report": f"/board/{staff}",
         "board-report-by-role": f"/board/{staff}?by=role",

@@ -14,10 +14,10 @@ from typing import Any
 from flask import Flask, request
 from peewee import SqliteDatabase
 
-from portal import cli, config
+from portal import cli, config, files
 from portal.extensions import babel, csrf, db
 from portal.services import passwords
-from portal.store import database, migrations
+from portal.store import database, inbox, migrations
 from portal.web import admin, board, errors, health, respond, security, templating
 from portal.web.locale import select_locale
 
@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.DEFAULTS)
     app.config.update(config.from_environment())
     app.config.update(test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    files.protect_instance(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
     if not app.config.get("DATABASE_URL"):
@@ -68,10 +68,12 @@ def _init_database(app: Flask) -> None:
         app.config["DATABASE_URL"], busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
     )
     db.initialize(connection)
+    inbox.configure(app.config["SECRET_KEY"], app.config["MIX_BATCH"])
     # The connection is opened here only to create missing tables, and closed at
     # once: no connection may survive into gunicorn's forked workers.
     with db.connection_context():
         migrations.migrate()
+    files.protect_database(app.config["DATABASE_URL"])
     # A pool keeps "closed" connections for reuse: empty it, or gunicorn's
     # workers would inherit and share one socket after the fork.
     if hasattr(connection, "close_all"):

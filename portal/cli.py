@@ -30,6 +30,8 @@ def register(app: Flask) -> None:
     for command in (
         init_db,
         create_admin,
+        reset_mfa,
+        end_sessions,
         create_survey,
         open_survey,
         close_survey,
@@ -124,6 +126,42 @@ def create_admin(email: str, role: str) -> None:
     except passwords.PasswordRejected as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {role} account {user.email}. Log in at {_admin_link()}")
+
+
+@click.command("reset-mfa")
+@click.argument("email")
+def reset_mfa(email: str) -> None:
+    """Remove an account's second factor (it enrols again at its next login); its sessions
+    end. For a lost phone when no other administrator can do it on the web, or after
+    VARNA_SECRET_KEY was replaced (the stored secrets cannot be decrypted then)."""
+    from portal.services import accounts
+
+    with db.connection_context():
+        user = store.get_user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"no account for {email}")
+        accounts.reset_second_factor(user, actor=None)
+    click.echo(f"The second factor of {user.email} was removed; it enrols again at its next login.")
+
+
+@click.command("end-sessions")
+@click.argument("email", required=False)
+@click.option("--all", "everyone", is_flag=True, help="End the sessions of every account.")
+def end_sessions(email: str | None, everyone: bool) -> None:
+    """End every session of the account EMAIL, or of everyone with --all."""
+    from portal.services import sessions
+
+    if bool(email) == everyone:
+        raise click.UsageError("give either an EMAIL or --all")
+    with db.connection_context():
+        if everyone:
+            count = sessions.end_everyone(actor=None)
+        else:
+            user = store.get_user_by_email(email)
+            if user is None:
+                raise click.ClickException(f"no account for {email}")
+            count = sessions.end_all_of(user, actor=None)
+    click.echo(f"{count} sessions ended.")
 
 
 def _refuse_weak(password: str, email: str) -> None:
@@ -306,7 +344,8 @@ def archive_survey(slug: str) -> None:
     help="Act as if today were this date (YYYY-MM-DD); for testing a schedule.",
 )
 def tick(today: dt.datetime | None) -> None:
-    """Apply due transitions: open and close surveys on their dates, purge after retention.
+    """Apply due transitions: open and close surveys on their dates, purge after retention,
+    and mix waiting submissions into the response tables.
 
     Safe to run from cron every few minutes, on several hosts at once.
     """
@@ -318,9 +357,18 @@ def tick(today: dt.datetime | None) -> None:
                 _keep_counts(_survey_or_fail(slug))
         if any(action == "responses_purged" for _, action in applied):
             store.compact()
+        try:
+            mixed = store.mix_due()
+        except store.DatabaseBusy:
+            mixed = 0  # the next tick or submission mixes them
+        # SQLite: the write-ahead log keeps earlier versions of pages (and of the
+        # sealed inbox) until a checkpoint empties it; do that now and then.
+        store.truncate_wal()
     for slug, action in applied:
         click.echo(f"{slug}: {action.replace('survey_', '').replace('_', ' ')}")
-    if not applied:
+    if mixed:
+        click.echo(f"Mixed {mixed} waiting submissions into the response tables.")
+    if not applied and not mixed:
         click.echo("Nothing due.")
 
 

@@ -57,6 +57,25 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_IDLE_TIMEOUT_MINUTES": 30,
     "ADMIN_SESSION_MAX_HOURS": 12,
     "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+    # Sign-in (issue 21). A TOTP second factor is required for administrators, and
+    # for every role with VARNA_REQUIRE_MFA=1. Single sign-on with OpenID Connect is
+    # on when VARNA_SSO_ISSUER is set; VARNA_PASSWORD_LOGIN=0 then leaves password
+    # login only to the break-glass administrator (VARNA_BREAK_GLASS_ADMIN).
+    "REQUIRE_MFA": False,
+    "PASSWORD_LOGIN": True,
+    "BREAK_GLASS_ADMIN": "",
+    "SSO_ISSUER": "",
+    "SSO_CLIENT_ID": "",
+    "SSO_CLIENT_SECRET": "",
+    "SSO_SCOPES": "openid email profile",
+    "SSO_EMAIL_CLAIM": "email",
+    "SSO_ROLE_CLAIM": "groups",
+    "SSO_ROLE_MAP": "",
+    "SSO_CLOCK_SKEW_SECONDS": 60,
+    # Submissions wait sealed in the inbox until at least twice this many
+    # have arrived; the mixer then moves all but this many, as one batch
+    # (portal/store/inbox.py). Never below 2.
+    "MIX_BATCH": 10,
 }
 
 # Environment variable (without prefix) → config key and converter.
@@ -82,6 +101,18 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "LOGIN_DELAY_SECONDS": ("LOGIN_DELAY_SECONDS", int),
     "ADMIN_IDLE_TIMEOUT_MINUTES": ("ADMIN_IDLE_TIMEOUT_MINUTES", int),
     "ADMIN_SESSION_MAX_HOURS": ("ADMIN_SESSION_MAX_HOURS", int),
+    "REQUIRE_MFA": ("REQUIRE_MFA", lambda v: v.lower() in ("1", "true", "yes")),
+    "PASSWORD_LOGIN": ("PASSWORD_LOGIN", lambda v: v.lower() not in ("0", "false", "no", "off")),
+    "BREAK_GLASS_ADMIN": ("BREAK_GLASS_ADMIN", str),
+    "SSO_ISSUER": ("SSO_ISSUER", str),
+    "SSO_CLIENT_ID": ("SSO_CLIENT_ID", str),
+    "SSO_CLIENT_SECRET": ("SSO_CLIENT_SECRET", str),
+    "SSO_SCOPES": ("SSO_SCOPES", str),
+    "SSO_EMAIL_CLAIM": ("SSO_EMAIL_CLAIM", str),
+    "SSO_ROLE_CLAIM": ("SSO_ROLE_CLAIM", str),
+    "SSO_ROLE_MAP": ("SSO_ROLE_MAP", str),
+    "SSO_CLOCK_SKEW_SECONDS": ("SSO_CLOCK_SKEW_SECONDS", int),
+    "MIX_BATCH": ("MIX_BATCH", int),
 }
 
 
@@ -97,7 +128,25 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
             except ValueError:
                 raise SystemExit(f"{ENV_PREFIX}{name} has an invalid value") from None
     _check_argon2(config)
+    _check_sso(config)
+    if config.get("MIX_BATCH", 2) < 2:
+        raise SystemExit(f"{ENV_PREFIX}MIX_BATCH must be at least 2")
     return config
+
+
+def _check_sso(config: dict[str, Any]) -> None:
+    if not config.get("SSO_ISSUER"):
+        return
+    if not config.get("SSO_ISSUER", "").startswith(("https://", "http://127.0.0.1")):
+        raise SystemExit(f"{ENV_PREFIX}SSO_ISSUER must be an https:// address")
+    if not config.get("SSO_CLIENT_ID") or not config.get("SSO_CLIENT_SECRET"):
+        raise SystemExit(f"{ENV_PREFIX}SSO_CLIENT_ID and {ENV_PREFIX}SSO_CLIENT_SECRET must be set")
+    if not 0 <= config.get("SSO_CLOCK_SKEW_SECONDS", 60) <= 300:
+        raise SystemExit(f"{ENV_PREFIX}SSO_CLOCK_SKEW_SECONDS must be between 0 and 300")
+    try:
+        parse_role_map(config.get("SSO_ROLE_MAP", ""))
+    except ValueError as exc:
+        raise SystemExit(f"{ENV_PREFIX}SSO_ROLE_MAP: {exc}") from None
 
 
 # OWASP's minimum for Argon2id: 19 MiB of memory and two passes.
@@ -154,3 +203,22 @@ def instance_secret_key(instance_path: str) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+SSO_ROLES = ("admin", "hr", "board")  # the roles of portal.store.models.ROLES
+
+
+def parse_role_map(text: str) -> dict[str, str]:
+    """``"admin=grp-1,grp-2;hr=grp-3"`` as ``{"grp-1": "admin", ...}``; raises ValueError."""
+    mapping: dict[str, str] = {}
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        role, sep, values = part.partition("=")
+        role = role.strip()
+        if not sep or role not in SSO_ROLES:
+            raise ValueError(f"unknown role in the role map: {role!r} (use admin, hr or board)")
+        for value in values.split(","):
+            if value.strip():
+                mapping[value.strip()] = role
+    return mapping

@@ -19,6 +19,9 @@ errorlog = "-"
 loglevel = os.environ.get("VARNA_LOG_LEVEL", "info")
 # Headers a TLS-terminating proxy sets; only the scheme is honoured (VARNA_BEHIND_PROXY).
 forwarded_allow_ips = os.environ.get("VARNA_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Files the workers create (the SQLite database, its WAL and journal) are
+# readable by the portal's user only; create_app sets the same umask.
+umask = 0o077
 # Bound the damage of oversized requests before Flask sees them.
 limit_request_line = 4094
 limit_request_fields = 100

@@ -1,10 +1,12 @@
 """Reporting periods of the exit questionnaire: half-years, pooled until they reach k.
 
-An exit response keeps its month only (rule T1). Reports group the months
-into half-years and pool each half-year with the next until the pool has at
-least k respondents (rule D3, ``surveys.disclosure.pool_periods``). A last
-pool still below k is *pending*: it waits for the next half-year, and the
-report shows it only as a group below k.
+An exit response keeps its reporting half-year only ("2025-H2"; rows from
+before schema version 5 kept the month, which the migration turned into its
+half-year; a month is still understood here). Reports pool each half-year
+with the next until the pool has at least k respondents (rule D3,
+``surveys.disclosure.pool_periods``). A last pool still below k is
+*pending*: it waits for the next half-year, and the report shows it only as
+a group below k.
 
 Standard library only.
 """
@@ -19,6 +21,7 @@ from surveys.definition import Text
 from surveys.disclosure import pool_periods
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_HALF_YEAR = re.compile(r"^\d{4}-H[12]$")
 _MONTHS_SV = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -59,7 +62,9 @@ class Periods:
 
 
 def half_year(month: str) -> str | None:
-    """``"2025-07"`` → ``"2025-H2"``; None for anything that is not a month."""
+    """``"2025-07"`` → ``"2025-H2"``; a half-year stays itself; None for anything else."""
+    if _HALF_YEAR.match(month or ""):
+        return month
     match = _MONTH.match(month or "")
     if match is None:
         return None

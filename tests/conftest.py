@@ -73,3 +73,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "sqlite_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def oidc_provider():
+    """A real OpenID provider (oidc-provider on Node.js) on loopback, for the SSO tests.
+
+    Registered for the test apps' callback (BASE_URL's default) and the browser
+    tests' portal (set by its fixture through VARNA_TEST_OIDC_REDIRECT).
+    """
+    from tests.oidc.fixture import start_provider
+
+    uris = ["http://127.0.0.1:5000/admin/sso/callback"]
+    uris += [u for u in os.environ.get("VARNA_TEST_OIDC_REDIRECT", "").split(",") if u]
+    provider = start_provider(uris)
+    yield provider
+    provider.stop()

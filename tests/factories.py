@@ -181,35 +181,126 @@ def make_user(
     email: str = "admin@example.se",
     role: str = "admin",
     password: str = DEFAULT_PASSWORD,
+    mfa: bool | None = None,
 ) -> User:
-    """Create an account directly in the store."""
+    """Create an account directly in the store.
+
+    Administrators (and, with ``mfa=True``, any account) get a TOTP second
+    factor enrolled, as the portal requires at login; ``login`` then enters
+    its code. ``mfa=False`` leaves an administrator without one (it is asked
+    to enrol at its next login).
+    """
     from portal.services import passwords
 
     with app.app_context(), db.connection_context():
-        return store.create_user(
+        user = store.create_user(
             email, passwords.hash_password(password), role, dt.datetime(2026, 1, 1)
         )
+    if mfa or (mfa is None and role == "admin"):
+        user = enrol_totp(app, user)
+    return user
+
+
+# The TOTP secrets the factories enrolled, by app and address, and the last time step
+# used for each (the portal refuses a step twice, as an authenticator app would not repeat).
+_TOTP: dict[tuple[int, str], str] = {}
+_LAST_STEP: dict[tuple[int, str], int] = {}
+
+
+def enrol_totp(app: Flask, user: User) -> User:
+    """Give ``user`` a confirmed TOTP second factor (as enrolment would); returns it updated."""
+    import pyotp
+
+    from portal import clock
+    from portal.services import mfa
+
+    secret = pyotp.random_base32(32)
+    with app.app_context(), db.connection_context():
+        encrypted = mfa.encrypt_secret(app.config["SECRET_KEY"], user.id, secret)
+        updated = store.set_totp(user.id, encrypted, clock.utcnow())
+    _TOTP[(id(app), updated.email)] = secret
+    return updated
+
+
+def totp_secret(app: Flask, email: str) -> str | None:
+    """The TOTP secret ``enrol_totp`` gave the account ``email`` in ``app``."""
+    return _TOTP.get((id(app), store.normalise_email(email)))
+
+
+def remember_totp(app: Flask, email: str, secret: str) -> None:
+    """Note a secret enrolled through the pages just now, so that ``login`` can enter its
+    codes (the enrolment used the current step)."""
+    from portal import clock
+    from portal.services import mfa
+
+    key = (id(app), store.normalise_email(email))
+    _TOTP[key] = secret
+    with app.app_context():
+        _LAST_STEP[key] = int(clock.timestamp(clock.utcnow())) // mfa.INTERVAL
+
+
+def totp_code(app: Flask, email: str) -> str:
+    """A fresh code for ``email`` at the app's clock: the current step, or the next one when
+    the current was used already (within the allowed drift)."""
+    from portal import clock
+    from portal.services import mfa
+
+    key = (id(app), store.normalise_email(email))
+    secret = _TOTP[key]
+    with app.app_context():
+        now = clock.utcnow()
+    current = int(clock.timestamp(now)) // mfa.INTERVAL
+    step = current
+    if _LAST_STEP.get(key, -1) >= step:
+        step = _LAST_STEP[key] + 1
+    if step > current + mfa.VALID_WINDOW:
+        # More logins within one half-minute than a person could make: forget the
+        # used step, as if the next half-minute had come (only this helper does so;
+        # the tests of replays enter their codes themselves).
+        with app.app_context(), db.connection_context():
+            User.update(totp_last_step=None).where(User.email == key[1]).execute()
+        step = current
+    _LAST_STEP[key] = step
+    return mfa.code_at(secret, clock.EPOCH + dt.timedelta(seconds=step * mfa.INTERVAL))
 
 
 def login(
     client: FlaskClient, email: str = "admin@example.se", password: str = DEFAULT_PASSWORD, **kw
 ):
-    """Log in through the login form (CSRF token from the page); returns the response."""
+    """Log in through the login form (CSRF token from the page); returns the last response.
+
+    When the portal asks for the second factor and the account's secret is
+    known (``enrol_totp``), the code is entered too, and that answer returned.
+    """
     page = client.get("/admin/login")
     token = csrf_token(page.get_data(as_text=True))
-    return client.post(
+    response = client.post(
         "/admin/login", data={"csrf_token": token, "email": email, "password": password}, **kw
     )
+    app = client.application
+    asks_code = response.status_code == 302 and response.headers["Location"] == "/admin/login/code"
+    if asks_code and totp_secret(app, email) is not None:
+        response = enter_code(client, totp_code(app, email), **kw)
+    return response
+
+
+def enter_code(client: FlaskClient, code: str, **kw):
+    """Enter a second-factor code on the code page."""
+    page = client.get("/admin/login/code", **kw)
+    token = csrf_token(page.get_data(as_text=True))
+    return client.post("/admin/login/code", data={"csrf_token": token, "code": code}, **kw)
 
 
 def logged_in_as(
     app: Flask, client: FlaskClient, role: str = "admin", email: str | None = None
 ) -> User:
-    """Create an account with ``role`` and log ``client`` in as it."""
+    """Create an account with ``role`` and log ``client`` in as it (with its second factor)."""
     user = make_user(app, email or f"{role}@example.se", role)
     response = login(client, user.email)
     assert response.status_code == 302, response.get_data(as_text=True)
-    return user
+    assert response.headers["Location"] == "/admin/", response.headers["Location"]
+    with app.app_context(), db.connection_context():
+        return store.get_user(user.id)
 
 
 def post_form(client: FlaskClient, path: str, data: dict[str, Any], page: str | None = None):
@@ -223,3 +314,42 @@ def issue_codes(survey, count: int, secret_key: str) -> list[str]:
     raw = codes_module.new_codes(count)
     store.add_codes(survey, [codes_module.code_hash(secret_key, c) for c in raw])
     return [codes_module.format_code(c) for c in raw]
+
+
+_ENROL_KEY = re.compile(r'<p class="secret key" translate="no">([A-Z2-7 ]+)</p>')
+_RECOVERY = re.compile(r'<li class="secret">([a-z2-9]{5}-[a-z2-9]{5})</li>')
+
+
+def enrol_through_pages(client: FlaskClient, path: str = "/admin/login/enrol", **kw):
+    """Enrol a second factor on the enrolment page as a person would: read the key shown
+    (as the app would from the QR code), enter its current code. Returns the final
+    response, the secret and the recovery codes shown."""
+    from portal import clock
+    from portal.services import mfa
+
+    html = client.get(path, **kw).get_data(as_text=True)
+    match = _ENROL_KEY.search(html)
+    assert match, "no key on the enrolment page"
+    secret = match.group(1).replace(" ", "")
+    with client.application.app_context():
+        code = mfa.code_at(secret, clock.utcnow())
+    response = client.post(path, data={"csrf_token": csrf_token(html), "code": code}, **kw)
+    codes = _RECOVERY.findall(response.get_data(as_text=True))
+    return response, secret, codes
+
+
+def waiting_submissions(survey_id: int, secret_key: str) -> list:
+    """The answers of the submissions still sealed in the survey's inbox (the portal's view)."""
+    from portal.store import inbox, seal
+    from portal.store.models import InboxEntry
+
+    return [
+        inbox.decode(seal.unseal(secret_key, survey_id, entry.sealed))[0]
+        for entry in InboxEntry.select().where(InboxEntry.survey == survey_id)
+    ]
+
+
+def answer_pairs(answers) -> set[tuple[str, str]]:
+    """(question, value) pairs of clean answers, as the answer table stores them."""
+    pairs = {(key, value) for key, values in answers.choices.items() for value in values}
+    return pairs | {(key, str(number)) for key, number in answers.numbers.items()}

@@ -7,13 +7,15 @@ audit log and rotates the affected account's session nonce (in ``store``).
 
 from __future__ import annotations
 
+import hmac
 import math
 import re
+from typing import Any
 
 from flask import current_app
 
 from portal import clock, codes, store
-from portal.services import audit, passwords, throttle
+from portal.services import audit, mfa, passwords, throttle
 from portal.store.models import ROLES, User
 from surveys import N_
 
@@ -40,6 +42,20 @@ class LoginThrottled(AccountError):
     """Too many recent failures: wait (``seconds``) or locked (``minutes``)."""
 
     retry_after = 1  # seconds, for the Retry-After header
+
+
+class PasswordLoginOff(AccountError):
+    """Password login is switched off (single sign-on only) for this account."""
+
+    message = N_(
+        "Login with a password is switched off. Log in with your organisation's account instead."
+    )
+
+
+class SecondFactorRefused(AccountError):
+    """A wrong, reused or malformed second-factor code."""
+
+    message = N_("The code is wrong or has been used already. Try the next code from your app.")
 
 
 class WrongPassword(AccountError):
@@ -147,6 +163,8 @@ def authenticate(email: str, password: str, *, client: str) -> User:
     unknown address takes as long as a wrong password and gives the same
     message. A locked key cannot log in even with the right password.
     """
+    if not password_login_allowed(current_app.config, email):
+        raise PasswordLoginOff()
     keys = _login_keys(email, client)
     _refuse_if_throttled(keys)
     user = store.get_user_by_email(email)
@@ -167,14 +185,115 @@ def authenticate(email: str, password: str, *, client: str) -> User:
             "login_failed", actor=None, subject=user.email, detail=N_("The account is disabled.")
         )
         raise LoginRefused(N_("This account is disabled. Ask an administrator for help."))
-    store.clear_throttle(keys["account"])
     # Hashes made with older Argon2 parameters are upgraded while the password is at hand.
-    new_hash = None
     if passwords.needs_rehash(user.password_hash):
-        new_hash = passwords.hash_password(password)
-    store.record_login(user.id, clock.utcnow(), new_hash)
-    audit.record("login", actor=user)
+        store.upgrade_password_hash(user.id, passwords.hash_password(password))
+    # The failures are forgotten only when the login is complete (after the second
+    # factor): a known password must not reset the count of guessed codes.
+    if not second_factor_required(user, current_app.config):
+        complete_login(user)
     return user
+
+
+def password_login_allowed(config: Any, email: str) -> bool:
+    """Whether ``email`` may log in with a password (always, unless SSO replaced it)."""
+    if config.get("PASSWORD_LOGIN", True) or not config.get("SSO_ISSUER"):
+        return True
+    break_glass = store.normalise_email(config.get("BREAK_GLASS_ADMIN") or "")
+    return bool(break_glass) and store.normalise_email(email) == break_glass
+
+
+def second_factor_required(user: User, config: Any) -> bool:
+    """Whether a password login of ``user`` needs a TOTP code (or first its enrolment)."""
+    return user.has_totp or user.role == "admin" or bool(config.get("REQUIRE_MFA"))
+
+
+def complete_login(user: User, method: str = "password") -> None:
+    """Note a complete login (after every factor): throttle cleared, time and audit recorded."""
+    if method == "password":
+        store.clear_throttle(_account_key(user.email))
+    store.record_login(user.id, clock.utcnow())
+    audit.record("login" if method == "password" else "login_sso", actor=user)
+
+
+# -- the second factor ---------------------------------------------------------------------
+
+
+def _recovery_hash(code: str) -> str:
+    secret = current_app.config["SECRET_KEY"]
+    return codes.keyed_hash(secret, "mfa-recovery-code", mfa.normalise_recovery_code(code))
+
+
+def _refuse_code(user: User, keys: dict[str, str]) -> SecondFactorRefused:
+    note = _count_failure(keys)
+    audit.record(
+        "login_failed",
+        actor=None,
+        subject=user.email,
+        detail=note or N_("Wrong second-factor code."),
+        params={"minutes": _lock_minutes()} if note else None,
+    )
+    return SecondFactorRefused()
+
+
+def verify_second_factor(user: User, code: str, *, client: str) -> str:
+    """Check a TOTP or recovery ``code`` for ``user``; returns "totp" or "recovery".
+
+    Throttled like passwords, on the same account and client counts. A TOTP
+    code is accepted once (its time step is recorded); a recovery code is
+    deleted when used. ``client`` is the client's throttle key. Raises
+    SecondFactorRefused or LoginThrottled.
+    """
+    keys = _login_keys(user.email, client)
+    _refuse_if_throttled(keys)
+    code = (code or "").strip()[:64]
+    if mfa.looks_like_recovery_code(code):
+        wanted = _recovery_hash(code)
+        for row in store.recovery_codes(user.id):
+            if hmac.compare_digest(row.code_hash, wanted) and store.spend_recovery_code(row.id):
+                audit.record(
+                    "recovery_code_used",
+                    actor=user,
+                    subject=user.email,
+                    detail=N_("%(count)d recovery codes left"),
+                    params={"count": len(store.recovery_codes(user.id))},
+                )
+                return "recovery"
+        raise _refuse_code(user, keys)
+    secret = mfa.decrypt_secret(current_app.config["SECRET_KEY"], user.id, user.totp_secret)
+    step = mfa.matching_step(secret, code, clock.utcnow()) if secret else None
+    if step is None or not store.claim_totp_step(user.id, step):
+        raise _refuse_code(user, keys)
+    return "totp"
+
+
+def confirm_enrolment(user: User, secret: str, code: str, *, client: str) -> tuple[User, list[str]]:
+    """Store ``secret`` as the second factor once ``code`` from the app matches it.
+
+    Returns the updated account and ten recovery codes to show once (only
+    their keyed hashes are stored). Other sessions of the account end.
+    Raises SecondFactorRefused or LoginThrottled.
+    """
+    keys = _login_keys(user.email, client)
+    _refuse_if_throttled(keys)
+    now = clock.utcnow()
+    step = mfa.matching_step(secret, (code or "").strip()[:64], now)
+    if step is None:
+        raise _refuse_code(user, keys)
+    encrypted = mfa.encrypt_secret(current_app.config["SECRET_KEY"], user.id, secret)
+    store.set_totp(user.id, encrypted, now)
+    store.claim_totp_step(user.id, step)
+    codes = mfa.new_recovery_codes()
+    store.replace_recovery_codes(user.id, [_recovery_hash(c) for c in codes])
+    audit.record("mfa_enrolled", actor=user, subject=user.email)
+    return store.get_user(user.id), codes
+
+
+def reset_second_factor(account: User, actor: User | None) -> User:
+    """Remove ``account``'s second factor (it enrols again at its next login); sessions end."""
+    updated = store.set_totp(account.id, None, None)
+    audit.record("mfa_reset", actor=actor, subject=account.email)
+    return updated
 
 
 def _throttled(verdict: throttle.Verdict) -> LoginThrottled:
@@ -217,7 +336,13 @@ def create_account(
     else:
         passwords.check_policy(password, email)
     try:
-        user = store.create_user(email, passwords.hash_password(password), role, clock.utcnow())
+        user = store.create_user(
+            email,
+            passwords.hash_password(password),
+            role,
+            clock.utcnow(),
+            must_change_password=generated is not None,
+        )
     except store.DuplicateEmail:
         raise EmailTaken() from None
     audit.record(
@@ -269,7 +394,9 @@ def reset_password(user: User, password: str | None, actor: User | None) -> tupl
         password = generated = passwords.generate_password()
     else:
         passwords.check_policy(password, user.email)
-    updated = store.set_password_hash(user.id, passwords.hash_password(password))
+    updated = store.set_password_hash(
+        user.id, passwords.hash_password(password), must_change=generated is not None
+    )
     audit.record("password_reset", actor=actor, subject=user.email)
     return updated, generated
 
@@ -286,6 +413,10 @@ def change_own_password(user: User, current: str, new: str, *, client: str) -> U
         _count_failure(keys)
         raise WrongPassword()
     passwords.check_policy(new, user.email)
+    if passwords.verify_password(user.password_hash, new):
+        raise passwords.PasswordRejected(
+            [passwords.PolicyMessage(N_("The new password must differ from the current one."))]
+        )
     updated = store.set_password_hash(user.id, passwords.hash_password(new))
     audit.record("password_changed", actor=user, subject=user.email)
     return updated

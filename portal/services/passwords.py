@@ -9,7 +9,11 @@ OWASP's minimum for Argon2id (19 MiB, t=2) are refused at start (see
 from __future__ import annotations
 
 import contextlib
+import functools
+import gzip
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -103,7 +107,65 @@ def policy_problems(password: str, email: str = "") -> list[PolicyMessage]:
         problems.append(PolicyMessage(N_("The password must not be your e-mail address.")))
     if password and len(set(password)) < 4:
         problems.append(PolicyMessage(N_("The password must not repeat only a few characters.")))
+    if is_common(password):
+        problems.append(
+            PolicyMessage(
+                N_(
+                    "This password is among the most common passwords, which attackers try "
+                    "first. Choose another, for example a few unrelated words."
+                )
+            )
+        )
     return problems
+
+
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt.gz"
+# Local words that lists of leaked passwords under-represent for a Swedish municipality.
+LOCAL_COMMON = frozenset(
+    {
+        "lösenord",
+        "losenord",
+        "sommar",
+        "vinter",
+        "hösten",
+        "hosten",
+        "våren",
+        "varen",
+        "sverige",
+        "kommun",
+        "kommunen",
+        "socialtjänst",
+        "socialtjanst",
+        "välkommen",
+        "valkommen",
+        "varna",
+        "värna",
+    }
+)
+_TRAILING = re.compile(r"[\d\W_]+$")
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The bundled list of the 20,000 most common passwords (lower-case) and local words."""
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as fh:
+        return frozenset(line.strip() for line in fh if line.strip()) | LOCAL_COMMON
+
+
+def is_common(password: str) -> bool:
+    """Whether ``password`` is a common one, also with digits or symbols added at its end.
+
+    "password1234", "Sommar2026!" and "dragon123456" are all refused: attackers
+    try the list's words with such endings first.
+    """
+    lowered = password.strip().lower()
+    if not lowered:
+        return False
+    common = common_passwords()
+    if lowered in common:
+        return True
+    stem = _TRAILING.sub("", lowered)
+    return len(stem) >= 3 and stem in common
 
 
 def check_policy(password: str, email: str = "") -> None:

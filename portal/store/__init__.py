@@ -9,21 +9,36 @@ from portal.store.accounts import (  # noqa: F401 - the package's API
     ThrottleState,
     add_audit_entry,
     audit_entries,
+    claim_totp_step,
     clear_throttle,
+    create_session,
     create_user,
+    end_all_sessions,
+    end_session,
+    end_sessions_of,
+    get_session,
     get_user,
     get_user_by_email,
     list_users,
     new_session_nonce,
     normalise_email,
+    purge_sessions,
     purge_throttle,
     record_login,
     record_throttle_failure,
+    recovery_codes,
+    replace_recovery_codes,
     rotate_session_nonce,
+    sessions_of,
+    set_must_change_password,
     set_password_hash,
+    set_totp,
     set_user_disabled,
     set_user_role,
+    spend_recovery_code,
     throttle_states,
+    touch_session,
+    upgrade_password_hash,
     user_count,
 )
 from portal.store.counts import (  # noqa: F401 - the package's API
@@ -41,7 +56,8 @@ from portal.store.database import (  # noqa: F401 - the package's API
     database_ok,
     is_sqlite,
     open_database,
-    shuffle_storage_order,
+    scrub_after_close,
+    truncate_wal,
     write_transaction,
 )
 from portal.store.errors import (  # noqa: F401 - the package's API
@@ -56,6 +72,11 @@ from portal.store.errors import (  # noqa: F401 - the package's API
     SurveyNotOpen,
     UnknownUser,
     WrongStatus,
+)
+from portal.store.inbox import (  # noqa: F401 - the package's API
+    batch_size,
+    mix,
+    mix_due,
 )
 from portal.store.models import RESULT_STATUSES, Status  # noqa: F401, E402 - API
 from portal.store.responses import (  # noqa: F401 - the package's API

@@ -17,8 +17,10 @@ from portal.store.database import is_sqlite, write_transaction
 from portal.store.errors import DuplicateEmail, LastActiveAdmin, UnknownUser
 from portal.store.models import (
     ROLES,
+    AdminSession,
     AuditEntry,
     LoginThrottle,
+    RecoveryCode,
     User,
 )
 
@@ -33,7 +35,13 @@ def new_session_nonce() -> str:
     return secrets.token_urlsafe(24)
 
 
-def create_user(email: str, password_hash: str, role: str, now: dt.datetime) -> User:
+def create_user(
+    email: str,
+    password_hash: str,
+    role: str,
+    now: dt.datetime,
+    must_change_password: bool = False,
+) -> User:
     """Create an active account; raises DuplicateEmail."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
@@ -45,6 +53,7 @@ def create_user(email: str, password_hash: str, role: str, now: dt.datetime) -> 
         disabled=False,
         session_nonce=new_session_nonce(),
         created_at=now,
+        must_change_password=must_change_password,
     )
     try:
         with write_transaction():
@@ -107,6 +116,8 @@ def _update_user(user_id: int, keep_an_admin: bool, **fields: Any) -> User:
             raise LastActiveAdmin()
         fields["session_nonce"] = new_session_nonce()
         User.update(**fields).where(User.id == user.id).execute()
+        # The nonce ends the sessions; their rows go too, so that lists stay true.
+        AdminSession.delete().where(AdminSession.user == user.id).execute()
     return User.get_by_id(user.id)
 
 
@@ -122,15 +133,27 @@ def set_user_disabled(user_id: int, disabled: bool) -> User:
     return _update_user(user_id, keep_an_admin=disabled, disabled=disabled)
 
 
-def set_password_hash(user_id: int, password_hash: str) -> User:
-    """Store a new password hash; every existing session of the account ends."""
-    return _update_user(user_id, keep_an_admin=False, password_hash=password_hash)
+def set_password_hash(user_id: int, password_hash: str, must_change: bool = False) -> User:
+    """Store a new password hash; every existing session of the account ends.
+
+    ``must_change`` marks a password an administrator generated: it is to be
+    changed at the next login.
+    """
+    return _update_user(
+        user_id, keep_an_admin=False, password_hash=password_hash, must_change_password=must_change
+    )
 
 
 def rotate_session_nonce(user_id: int) -> None:
     """End every session of the account (logout)."""
     with write_transaction():
         User.update(session_nonce=new_session_nonce()).where(User.id == user_id).execute()
+
+
+def upgrade_password_hash(user_id: int, password_hash: str) -> None:
+    """Replace a hash made with older parameters (same password: sessions stay)."""
+    with write_transaction():
+        User.update(password_hash=password_hash).where(User.id == user_id).execute()
 
 
 def record_login(user_id: int, now: dt.datetime, new_hash: str | None = None) -> None:
@@ -247,6 +270,145 @@ def purge_throttle(now: dt.datetime, idle_before: dt.datetime) -> int:
             .where(
                 LoginThrottle.last_failure_at < idle_before,
                 (LoginThrottle.locked_until.is_null()) | (LoginThrottle.locked_until <= now),
+            )
+            .execute()
+        )
+
+
+# -- second factor -------------------------------------------------------------------------
+
+
+def set_totp(user_id: int, encrypted_secret: str | None, enabled_at: dt.datetime | None) -> User:
+    """Store (or, with None, remove) the account's second factor; its sessions end.
+
+    Removing it also deletes the recovery codes.
+    """
+    with write_transaction():
+        if encrypted_secret is None:
+            RecoveryCode.delete().where(RecoveryCode.user == user_id).execute()
+        user = _update_user(
+            user_id,
+            keep_an_admin=False,
+            totp_secret=encrypted_secret,
+            totp_enabled_at=enabled_at,
+            totp_last_step=None,
+        )
+    return user
+
+
+def claim_totp_step(user_id: int, step: int) -> bool:
+    """Record ``step`` as used; False when it (or a later step) was used already (a replay)."""
+    with write_transaction():
+        updated = (
+            User.update(totp_last_step=step)
+            .where(
+                User.id == user_id,
+                (User.totp_last_step.is_null()) | (User.totp_last_step < step),
+            )
+            .execute()
+        )
+    return updated == 1
+
+
+def replace_recovery_codes(user_id: int, code_hashes: list[str]) -> None:
+    """Replace the account's recovery codes by ``code_hashes``."""
+    with write_transaction():
+        RecoveryCode.delete().where(RecoveryCode.user == user_id).execute()
+        for code_hash in code_hashes:
+            RecoveryCode.create(user=user_id, code_hash=code_hash)
+
+
+def recovery_codes(user_id: int) -> list[RecoveryCode]:
+    """The account's unused recovery codes."""
+    return list(RecoveryCode.select().where(RecoveryCode.user == user_id))
+
+
+def spend_recovery_code(code_id: int) -> bool:
+    """Delete one recovery code; False when another request spent it first."""
+    with write_transaction():
+        return RecoveryCode.delete().where(RecoveryCode.id == code_id).execute() == 1
+
+
+def set_must_change_password(user_id: int, must_change: bool) -> None:
+    """Mark (or unmark) the account's password as one to change at the next login."""
+    with write_transaction():
+        User.update(must_change_password=must_change).where(User.id == user_id).execute()
+
+
+# -- sessions --------------------------------------------------------------------------------
+
+
+def create_session(
+    session_id: str, user_id: int, now: dt.datetime, browser: str, method: str
+) -> AdminSession:
+    """Record a new signed-in session."""
+    with write_transaction():
+        return AdminSession.create(
+            id=session_id,
+            user=user_id,
+            started_at=now,
+            last_seen_at=now,
+            browser=browser[:32],
+            method=method,
+        )
+
+
+def get_session(session_id: str, user_id: int) -> AdminSession | None:
+    """The session ``session_id`` of the account ``user_id``, or None when it has ended."""
+    if not isinstance(session_id, str) or len(session_id) > 64:
+        return None
+    return AdminSession.get_or_none(AdminSession.id == session_id, AdminSession.user == user_id)
+
+
+def touch_session(session_id: str, now: dt.datetime) -> None:
+    """Note that the session was used at ``now``."""
+    with write_transaction():
+        AdminSession.update(last_seen_at=now).where(AdminSession.id == session_id).execute()
+
+
+def sessions_of(user_id: int) -> list[AdminSession]:
+    """The account's active sessions, most recently used first."""
+    return list(
+        AdminSession.select()
+        .where(AdminSession.user == user_id)
+        .order_by(AdminSession.last_seen_at.desc(), AdminSession.started_at.desc())
+    )
+
+
+def end_session(session_id: str, user_id: int | None = None) -> bool:
+    """End one session (of ``user_id`` only, when given); False when there was none."""
+    query = AdminSession.delete().where(AdminSession.id == session_id)
+    if user_id is not None:
+        query = query.where(AdminSession.user == user_id)
+    with write_transaction():
+        return query.execute() == 1
+
+
+def end_sessions_of(user_id: int) -> int:
+    """End every session of the account (rows deleted and nonce rotated)."""
+    with write_transaction():
+        ended = AdminSession.delete().where(AdminSession.user == user_id).execute()
+        User.update(session_nonce=new_session_nonce()).where(User.id == user_id).execute()
+    return ended
+
+
+def end_all_sessions() -> int:
+    """End every session of every account."""
+    with write_transaction():
+        ended = AdminSession.delete().execute()
+        for user in User.select(User.id):
+            User.update(session_nonce=new_session_nonce()).where(User.id == user.id).execute()
+    return ended
+
+
+def purge_sessions(started_before: dt.datetime, idle_before: dt.datetime) -> int:
+    """Delete sessions past their absolute or idle timeout."""
+    with write_transaction():
+        return (
+            AdminSession.delete()
+            .where(
+                (AdminSession.started_at < started_before)
+                | (AdminSession.last_seen_at < idle_before)
             )
             .execute()
         )

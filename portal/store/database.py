@@ -23,8 +23,11 @@ from portal.store.errors import BackupError, DatabaseBusy
 from portal.store.models import (
     ALL_MODELS,
     RESPONDENT_TABLES,
+    AccessCode,
     Answer,
     Comment,
+    FormToken,
+    InboxEntry,
     Response,
 )
 
@@ -123,16 +126,47 @@ def compact() -> None:
         db.execute_sql("VACUUM")
 
 
-def shuffle_storage_order() -> None:
-    """Rewrite the respondent tables in the order of their random keys (PostgreSQL).
+def truncate_wal() -> bool:
+    """SQLite: copy the write-ahead log into the database and empty it; False if a reader
+    kept it from finishing (or on PostgreSQL, where there is nothing to do here)."""
+    if not is_sqlite():
+        return False
+    busy, _log, _done = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy
 
-    PostgreSQL appends rows to the heap in insertion order, so the physical
-    order of responses would betray the order of submission. CLUSTER on the
-    primary key (random UUIDs) rewrites each table in random order. SQLite
-    needs nothing: its respondent tables are WITHOUT ROWID, stored by key.
+
+def scrub_after_close() -> None:
+    """Remove what a close left behind of the earlier storage (outside any transaction).
+
+    PostgreSQL keeps the old versions of rewritten and deleted rows (with their
+    transaction ids) until a vacuum. The small tables that tied admissions to
+    sealed entries (the inbox, codes, form tokens) are rewritten into new files
+    with ``VACUUM FULL``; the response tables get a plain ``VACUUM``, which
+    frees the old versions without locking out other surveys' writers (a
+    full rewrite of three million answer rows takes about a minute). What
+    may linger in their free space until it is reused is at most which rows
+    were mixed in one batch while the survey was open, never a code.
+    SQLite keeps the frames of every commit in the write-ahead log until a
+    checkpoint resets it; ``wal_checkpoint(TRUNCATE)`` copies them into the
+    database file (where ``secure_delete`` has zeroed deleted content) and
+    empties the log. A reader holding an old snapshot can keep the
+    checkpoint from finishing: ``flask tick`` tries again.
     """
     if is_sqlite():
+        truncate_wal()
         return
-    for model in (Response, Answer, Comment):
-        table = model._meta.table_name
-        db.execute_sql(f'CLUSTER "{table}" USING "{table}_pkey"')
+    connection = db.connection()
+    autocommit = connection.autocommit
+    connection.autocommit = True  # VACUUM cannot run inside a transaction
+    try:
+        with connection.cursor() as cursor:
+            for model in REWRITTEN_AT_CLOSE:
+                cursor.execute(f'VACUUM FULL "{model._meta.table_name}"')
+            for model in VACUUMED_AT_CLOSE:
+                cursor.execute(f'VACUUM "{model._meta.table_name}"')
+    finally:
+        connection.autocommit = autocommit
+
+
+REWRITTEN_AT_CLOSE = (InboxEntry, AccessCode, FormToken)
+VACUUMED_AT_CLOSE = (Response, Answer, Comment)

@@ -1,4 +1,4 @@
-"""peewee models. Queries live in ``portal/store.py``; nothing here knows about requests.
+"""peewee models. Queries live in ``portal/store/``; nothing here knows about requests.
 
 The respondent tables (Response, Answer, Comment, AccessCode, FormToken) carry
 no time stamp, no address, no user agent and no session id, and nothing links
@@ -16,6 +16,7 @@ from typing import Any
 
 from peewee import (
     AutoField,
+    BlobField,
     BooleanField,
     CharField,
     CompositeKey,
@@ -82,7 +83,7 @@ class Survey(BaseModel):
     purged_on = DateField(null=True)
     # Added by migration 3: HR's switch for the public page of headline indicators.
     public_results = BooleanField(default=False)
-    # Added by migration 5: support contacts as plain text; None shows the default text.
+    # Added by migration 7: support contacts as plain text; None shows the default text.
     support_contacts = TextField(null=True)
 
     def definition(self) -> Definition:
@@ -116,19 +117,32 @@ class FormToken(BaseModel):
     survey = ForeignKeyField(Survey, on_delete="CASCADE")
 
 
+class InboxEntry(BaseModel):
+    """A submission waiting for the mixer, sealed (``portal.store.seal``).
+
+    Written in the transaction that admitted it, re-sealed under a new random
+    id by every later submission to the survey, and moved into Response,
+    Answer and Comment by the mixer (``portal.store.inbox``).
+    """
+
+    id = CharField(max_length=36, primary_key=True)
+    survey = ForeignKeyField(Survey, on_delete="CASCADE")
+    sealed = BlobField()
+
+
 class Response(BaseModel):
-    """One submitted questionnaire: a random UUIDv4 and, for exit surveys, the month."""
+    """One submitted questionnaire: a random UUIDv4 and, for exit surveys, the half-year."""
 
     id = CharField(max_length=36, primary_key=True)
     survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="responses")
-    period = CharField(max_length=7, null=True)
+    period = CharField(max_length=7, null=True)  # "2025-H2"
 
 
 class Answer(BaseModel):
     """One chosen option (or number) of one item.
 
     The response's breakdown values (role, unit, years, and for exit surveys
-    the month) are copied onto each row, so that every breakdown is one
+    the half-year) are copied onto each row, so that every breakdown is one
     indexed scan with GROUP BY, with no join; they add nothing that the
     response itself does not already say.
     """
@@ -197,7 +211,7 @@ class CommentSelection(BaseModel):
 
     comment = ForeignKeyField(Comment, primary_key=True, on_delete="CASCADE")
     survey = ForeignKeyField(Survey, on_delete="CASCADE")
-    # Added by migration 6: the text as HR masked it for the report, or None.
+    # Added by migration 8: the text as HR masked it for the report, or None.
     masked_text = TextField(null=True)
 
 
@@ -239,6 +253,14 @@ class User(BaseModel):
     session_nonce = CharField(max_length=64)
     created_at = DateTimeField()
     last_login_at = DateTimeField(null=True)
+    # Added by the sign-in migration (issue 21). The TOTP secret is encrypted with a
+    # key derived from the portal's secret key (portal.services.mfa): a copy of the
+    # database alone cannot generate codes. ``totp_last_step`` refuses a code's reuse.
+    totp_secret = TextField(null=True)
+    totp_enabled_at = DateTimeField(null=True)
+    totp_last_step = IntegerField(null=True)
+    # Set when an administrator generated the password: it must be changed at login.
+    must_change_password = BooleanField(default=False)
 
     class Meta:
         # "user" is a reserved word in PostgreSQL.
@@ -247,6 +269,11 @@ class User(BaseModel):
     @property
     def is_active(self) -> bool:
         return not self.disabled
+
+    @property
+    def has_totp(self) -> bool:
+        """Whether a confirmed second factor is enrolled."""
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
 
 class AuditEntry(BaseModel):
@@ -296,7 +323,32 @@ class LoginThrottle(BaseModel):
     locked_until = DateTimeField(null=True)
 
 
-RESPONDENT_TABLES = (AccessCode, FormToken, Response, Answer, Comment, ResultCounts)
-ADMIN_TABLES = (User, AuditEntry, LoginThrottle)
+class AdminSession(BaseModel):
+    """One signed-in administration session, so that people can see and end theirs.
+
+    ``id`` is a hash of the random token in the (signed) session cookie, so the
+    table cannot be used to forge a cookie. No address is stored: only when the
+    session started, when it was last used (updated at most once a minute), the
+    browser family ("Firefox", "Chrome", ...) and how it signed in.
+    """
+
+    id = CharField(max_length=64, primary_key=True)
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="sessions")
+    started_at = DateTimeField()
+    last_seen_at = DateTimeField()
+    browser = CharField(max_length=32, default="")
+    method = CharField(max_length=16, default="password")  # "password" or "sso"
+
+
+class RecoveryCode(BaseModel):
+    """A one-time recovery code for the second factor, stored as a keyed hash (HMAC)."""
+
+    id = AutoField()
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="recovery_codes")
+    code_hash = CharField(max_length=255)
+
+
+RESPONDENT_TABLES = (AccessCode, FormToken, InboxEntry, Response, Answer, Comment, ResultCounts)
+ADMIN_TABLES = (User, AuditEntry, LoginThrottle, AdminSession, RecoveryCode)
 SURVEY_ADMIN_TABLES = (SurveyUnit, CommentSelection, ReportSnapshot)
 ALL_MODELS = (Survey, *RESPONDENT_TABLES, *ADMIN_TABLES, *SURVEY_ADMIN_TABLES)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
 
 from peewee import (
     IntegrityError,
@@ -16,17 +14,16 @@ from peewee import (
 
 from portal.codes import CODE_ALPHABET, CODE_LENGTH, keyed_hash, normalise_code
 from portal.extensions import db
+from portal.store import inbox
 from portal.store.database import is_sqlite, write_transaction
-from portal.store.errors import AlreadySubmitted, CodeRejected, SurveyNotOpen
+from portal.store.errors import AlreadySubmitted, CodeRejected, DatabaseBusy, SurveyNotOpen
 from portal.store.models import (
     AccessCode,
-    Answer,
-    Comment,
     FormToken,
-    Response,
     Status,
     Survey,
 )
+from portal.store.rows import ANSWER_FIELDS, insert_responses  # noqa: F401 - re-exported
 from surveys.answers import Answers
 from surveys.definition import Definition
 
@@ -120,22 +117,39 @@ def submit_response(
     secret_key: str,
     today: dt.date | None = None,
 ) -> None:
-    """Store one response with its answers and comments, and spend its admission, atomically.
+    """Spend the admission and admit the answers into the sealed inbox, atomically.
+
+    Nothing is written to the response tables here: the mixer moves the
+    submission there later, in a shuffled batch (``portal.store.inbox``), so
+    that no transaction id, page or order ties this admission to the answers.
+    When the inbox then holds two batches, one is mixed at once; a failure
+    of that step loses nothing (the entries wait for the next mixer).
+
+    ``secret_key`` keys the hashes of codes and tokens; the entry is sealed
+    with the key create_app gave ``inbox.configure`` (the same secret).
 
     Raises SurveyNotOpen, CodeRejected, AlreadySubmitted or DatabaseBusy; in
     every case nothing is written.
     """
+    size = inbox.entry_size(definition)
+    sealed = inbox.seal_entry(survey.id, inbox.encode(answers, _period(survey, today)), size)
     try:
         with write_transaction():
+            inbox.lock_survey(survey.id)
             # Re-read the status inside the transaction: the survey may have closed meanwhile.
             status = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
             if status != Status.OPEN:
                 raise SurveyNotOpen()
             _spend_admission(survey, admission, secret_key)
-            _insert_responses(survey, definition, [(answers, _period(survey, today))])
+            waiting = inbox.admit(survey.id, sealed, size)
     except IntegrityError as exc:
         # Two submissions of one form token race to the same primary key.
         raise AlreadySubmitted() from exc
+    # A busy database only postpones mixing: the next submission, ``flask tick``
+    # or the close mixes the waiting entries.
+    if inbox.mix_due_after(waiting):
+        with suppress(DatabaseBusy):
+            inbox.mix(survey)
 
 
 def _spend_admission(survey: Survey, admission: Admission, secret_key: str) -> None:
@@ -162,52 +176,11 @@ def _spend_admission(survey: Survey, admission: Admission, secret_key: str) -> N
 
 
 def _period(survey: Survey, today: dt.date | None) -> str | None:
-    """Exit questionnaires keep the month only; other surveys keep no time at all."""
+    """Exit questionnaires keep the reporting half-year only; other surveys keep no time."""
     if survey.kind != "exit":
         return None
-    return (today or dt.date.today()).strftime("%Y-%m")
-
-
-def _insert_responses(
-    survey: Survey, definition: Definition, batch: Sequence[tuple[Answers, str | None]]
-) -> None:
-    """Insert responses with their answers and comments; the caller holds the transaction.
-
-    The one writing path of real submissions and of bulk (demo) data, so both
-    store exactly the same rows.
-    """
-    responses: list[tuple[Any, ...]] = []
-    answer_rows: list[tuple[Any, ...]] = []
-    comments: list[tuple[Any, ...]] = []
-    for answers, period in batch:
-        response_id = str(uuid.uuid4())
-        responses.append((response_id, survey.id, period))
-        answer_rows.extend(_answer_rows(survey, definition, answers, response_id, period))
-        comments.extend(
-            (str(uuid.uuid4()), survey.id, key, text) for key, text in answers.texts.items()
-        )
-    _insert_rows(Response, (Response.id, Response.survey, Response.period), responses)
-    _insert_rows(Answer, ANSWER_FIELDS, answer_rows)
-    _insert_rows(Comment, (Comment.id, Comment.survey, Comment.question, Comment.text), comments)
-
-
-def _insert_rows(model: type, fields: Sequence[Any], rows: list[tuple[Any, ...]]) -> None:
-    """Insert ``rows`` (tuples in the order of ``fields``) with one prepared statement.
-
-    peewee builds the statement once, in the database's parameter style;
-    ``executemany`` then binds every row without building SQL per value, which
-    is what makes 100 000 responses a matter of seconds.
-    """
-    if not rows:
-        return
-    declared = [f.name for f in model._meta.sorted_fields]
-    if sorted(declared.index(f.name) for f in fields) != [declared.index(f.name) for f in fields]:
-        raise ValueError("fields must be given in the model's declaration order")
-    # Sorted by primary key, rows land next to each other in the B-tree.
-    rows.sort()
-    sql, _ = model.insert({field: None for field in fields}).sql()
-    cursor = db.cursor()
-    cursor.executemany(sql, rows)
+    day = today or dt.date.today()
+    return f"{day.year}-H{1 if day.month <= 6 else 2}"
 
 
 def submit_responses(
@@ -219,9 +192,11 @@ def submit_responses(
 ) -> int:
     """Store many validated responses (answers, period) for an operator command (demo data).
 
-    No admission is spent: only an operator can call this. Each batch of
-    ``batch_size`` responses is one all-or-nothing transaction, and the survey
-    must be open when each batch is written. Returns the number stored.
+    No admission is spent: only an operator can call this, and nothing links
+    a person to these rows. They bypass the inbox: each batch of
+    ``batch_size`` responses is one all-or-nothing transaction written in the
+    random order of its keys, like a mixed batch, and the survey must be open
+    when each batch is written. Returns the number stored.
     """
     stored = 0
     batch: list[tuple[Answers, str | None]] = []
@@ -232,7 +207,7 @@ def submit_responses(
             status = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
             if status != Status.OPEN:
                 raise SurveyNotOpen()
-            _insert_responses(survey, definition, batch)
+            insert_responses(survey, definition, batch)
         stored += len(batch)
         batch.clear()
 
@@ -258,33 +233,3 @@ def _large_cache(kib: int = 262_144):
         yield
     finally:
         db.execute_sql(f"PRAGMA cache_size = {int(previous)}")
-
-
-# In the models' declaration order, which is the column order of peewee's INSERT.
-ANSWER_FIELDS = (
-    Answer.response,
-    Answer.survey,
-    Answer.question,
-    Answer.value,
-    Answer.role,
-    Answer.unit,
-    Answer.years,
-    Answer.period,
-)
-
-
-def _answer_rows(
-    survey: Survey,
-    definition: Definition,
-    answers: Answers,
-    response_id: str,
-    period: str | None,
-) -> Iterable[tuple[Any, ...]]:
-    """The answer rows of one response, in the order of ``ANSWER_FIELDS``."""
-    dims = answers.dimension_values(definition)
-    groups = (dims.get("role"), dims.get("unit"), dims.get("years"), period)
-    for key, values in answers.choices.items():
-        for value in values:
-            yield (response_id, survey.id, key, value, *groups)
-    for key, number in answers.numbers.items():
-        yield (response_id, survey.id, key, str(number), *groups)

@@ -13,7 +13,8 @@ from peewee import (
 
 from portal import clock
 from portal.extensions import db
-from portal.store.database import shuffle_storage_order, write_transaction
+from portal.store import inbox
+from portal.store.database import scrub_after_close, write_transaction
 from portal.store.errors import WrongStatus
 from portal.store.models import (
     RESULT_STATUSES,
@@ -22,6 +23,7 @@ from portal.store.models import (
     Comment,
     CommentSelection,
     FormToken,
+    InboxEntry,
     ReportSnapshot,
     Response,
     ResultCounts,
@@ -166,11 +168,18 @@ def surveys_titled(template: str, title_sv: str) -> list[Survey]:
 
 
 def response_counts() -> dict[int, int]:
-    """The number of responses of every survey that has any, by survey id."""
+    """The number of responses of every survey that has any, by survey id.
+
+    Submissions still waiting in the sealed inbox count: HR sees every
+    acknowledged response, mixed or not.
+    """
     query = Response.select(Response.survey, fn.COUNT(Response.id).alias("n")).group_by(
         Response.survey
     )
-    return {survey_id: n for survey_id, n in db.execute(query)}
+    counts = {survey_id: n for survey_id, n in db.execute(query)}
+    for survey_id, waiting in inbox.pending_counts().items():
+        counts[survey_id] = counts.get(survey_id, 0) + waiting
+    return counts
 
 
 def transition(
@@ -181,7 +190,10 @@ def transition(
     The status is tested in the UPDATE itself, so when several workers (or a
     worker and the cron ``tick``) apply the same transition at once, exactly
     one of them gets True. Closing deletes the survey's code hashes and form
-    tokens: nothing can be admitted any more.
+    tokens (nothing can be admitted any more), mixes every submission still in
+    the inbox and rewrites the survey's respondent rows in random order, all
+    in the same transaction; then the old row versions and the write-ahead
+    log are scrubbed (``inbox.close_rows``, ``database.scrub_after_close``).
     """
     values: dict[str, Any] = {"status": to_status}
     if to_status == Status.PUBLISHED:
@@ -195,12 +207,14 @@ def transition(
         if changed == 1 and to_status in RESULT_STATUSES:
             AccessCode.delete().where(AccessCode.survey == survey.id).execute()
             FormToken.delete().where(FormToken.survey == survey.id).execute()
+        if changed == 1 and to_status == Status.CLOSED:
+            inbox.close_rows(survey)
     if changed != 1:
         return False
     for name, value in values.items():
         setattr(survey, name, value)
     if to_status == Status.CLOSED:
-        shuffle_storage_order()
+        scrub_after_close()
     return True
 
 
@@ -343,6 +357,7 @@ def purge_responses(survey: Survey, today: dt.date) -> dict[str, int] | None:
         ResultCounts.delete().where(ResultCounts.survey == survey.id).execute()
         AccessCode.delete().where(AccessCode.survey == survey.id).execute()
         FormToken.delete().where(FormToken.survey == survey.id).execute()
+        InboxEntry.delete().where(InboxEntry.survey == survey.id).execute()
     survey.purged_on = today
     return deleted
 
@@ -415,17 +430,23 @@ def get_survey_by_id(survey_id: int) -> Survey | None:
 
 
 def set_status(survey: Survey, status: str) -> None:
-    """Change the status. Closing deletes the code hashes: they are no longer needed."""
+    """Change the status unconditionally (tests and tools); closing works as in ``transition``."""
     with write_transaction():
+        previous = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
         Survey.update(status=status).where(Survey.id == survey.id).execute()
         if status in RESULT_STATUSES:
             AccessCode.delete().where(AccessCode.survey == survey.id).execute()
             FormToken.delete().where(FormToken.survey == survey.id).execute()
+        if status in RESULT_STATUSES and previous not in RESULT_STATUSES:
+            inbox.close_rows(survey)
     survey.status = status
     if status == Status.CLOSED:
-        shuffle_storage_order()
+        scrub_after_close()
 
 
 def response_count(survey: Survey) -> int:
-    """The number of responses (the only figure shown while a survey is open)."""
-    return Response.select().where(Response.survey == survey.id).count()
+    """The number of responses (the only figure shown while a survey is open).
+
+    Submissions waiting in the sealed inbox count too.
+    """
+    return Response.select().where(Response.survey == survey.id).count() + inbox.pending(survey.id)

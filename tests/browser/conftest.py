@@ -73,7 +73,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -100,17 +100,21 @@ class Portal:
         return text if re.search(r'^".*" 500$', text, re.MULTILINE) else ""
 
 
-@pytest.fixture(scope="session")
-def portal(tmp_path_factory):
+@contextmanager
+def running_portal(instance: Path, port: int | None = None, **env_extra: str):
+    """The portal (app.py) on a loopback port with its data in ``instance``; ``env_extra``
+    adds VARNA_* settings. Yields a Portal; the server stops afterwards, and a request
+    that ended in a 500 fails the test run."""
     from portal import create_app
 
-    instance = tmp_path_factory.mktemp("browser-instance")
+    port = port or free_port()
     env = {
         **os.environ,
         "VARNA_INSTANCE_PATH": str(instance),
         "VARNA_SECRET_KEY": "browser-test-secret",
-        "VARNA_PORT": str(_free_port()),
+        "VARNA_PORT": str(port),
         "VARNA_HOST": "127.0.0.1",
+        **env_extra,
     }
     env.pop("VARNA_DATABASE_URL", None)
     env.pop("VARNA_TEST_DATABASE_URL", None)
@@ -118,11 +122,11 @@ def portal(tmp_path_factory):
     server = subprocess.Popen(  # noqa: S603 - our own portal on loopback
         [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
-    base_url = f"http://127.0.0.1:{env['VARNA_PORT']}"
+    base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:
         try:
-            with socket.create_connection(("127.0.0.1", int(env["VARNA_PORT"])), timeout=0.2):
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 break
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
@@ -139,12 +143,20 @@ def portal(tmp_path_factory):
         }
     )
     running = Portal(base_url, app, instance / "server.log")
-    yield running
-    server.terminate()
-    server.wait(timeout=10)
-    log.close()
+    try:
+        yield running
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
     errors = running.server_errors()
     assert not errors, f"a request ended in a 500:\n{errors}"
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory):
+    with running_portal(tmp_path_factory.mktemp("browser-instance")) as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)
@@ -246,3 +258,15 @@ def heading_problems(page) -> list[str]:
             problems.append(f"heading structure: h{before} followed by h{after}; levels {levels}")
             break
     return problems
+
+
+def pass_second_factor(page, portal, email: str) -> None:
+    """On the code page after the password, enter the account's current TOTP code (accounts
+    made by ``tests.factories.make_user`` have a known secret), as a person would."""
+    from playwright.sync_api import expect
+
+    from tests.factories import totp_code
+
+    expect(page).to_have_url(portal.url("/admin/login/code"))
+    page.locator("#code").fill(totp_code(portal.app, email))
+    page.locator("#code").press("Enter")

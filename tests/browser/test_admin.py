@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 
 from portal import store
 from portal.extensions import db
-from tests.browser.conftest import assert_accessible
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.browser.conftest import assert_accessible, pass_second_factor
+from tests.factories import DEFAULT_PASSWORD, make_user, totp_code
 
 
 def admin_account(portal, email: str):
@@ -21,6 +21,7 @@ def log_in(page, portal, email: str) -> None:
     page.fill("#email", email)
     page.fill("#password", DEFAULT_PASSWORD)
     page.keyboard.press("Enter")
+    pass_second_factor(page, portal, email)
     expect(page.locator("h1")).to_have_text("Översikt")
 
 
@@ -42,6 +43,12 @@ def test_keyboard_login_with_an_error_first(portal, phone):
     )
     assert_accessible(phone)
     phone.fill("#password", DEFAULT_PASSWORD)
+    phone.keyboard.press("Enter")
+    # An administrator's second factor: the code page, by keyboard too.
+    expect(phone).to_have_url(portal.url("/admin/login/code"))
+    assert_accessible(phone)
+    phone.locator("#code").focus()
+    phone.keyboard.type(totp_code(portal.app, "keyboard@example.se"))
     phone.keyboard.press("Enter")
     expect(phone).to_have_url(portal.url("/admin/"))
     assert_accessible(phone)

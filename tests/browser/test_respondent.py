@@ -9,10 +9,10 @@ from playwright.sync_api import expect
 
 from portal import store
 from portal.extensions import db
-from portal.store.models import Answer, Response
+from portal.store.models import Answer
 from surveys.definition import load_template
 from tests.browser.conftest import assert_accessible, new_page
-from tests.factories import issue_codes
+from tests.factories import answer_pairs, issue_codes, waiting_submissions
 
 STAFF = load_template("staff_threats")
 # The survey page's language switch: a button of the answers form, in the site header.
@@ -30,10 +30,13 @@ def open_survey(portal, access="link", codes=0):
 
 
 def stored(portal, slug):
+    """Responses and (question, value) pairs, mixed into the tables or waiting in the inbox."""
     with portal.app.app_context(), db.connection_context():
         survey = store.get_survey(slug)
-        responses = Response.select().where(Response.survey == survey.id).count()
+        responses = store.response_count(survey)
         answers = {(a.question, a.value) for a in Answer.select().where(Answer.survey == survey.id)}
+        for waiting in waiting_submissions(survey.id, portal.app.config["SECRET_KEY"]):
+            answers |= answer_pairs(waiting)
     return responses, answers
 
 

@@ -11,11 +11,13 @@ from portal.web.admin.auth import safe_next
 from tests.factories import (
     DEFAULT_PASSWORD,
     csrf_token,
+    enter_code,
     install_clock,
     logged_in_as,
     login,
     make_survey,
     make_user,
+    totp_code,
 )
 
 # Every page the account half of the administration adds: (method, path, roles allowed).
@@ -133,11 +135,15 @@ def test_login_returns_to_a_local_next_page_only(app, client):
     token = csrf_token(page.get_data(as_text=True))
     data = {"csrf_token": token, "email": "admin@example.se", "password": DEFAULT_PASSWORD}
     response = client.post("/admin/login?next=/admin/audit", data=data)
+    # The page to return to is kept through the second factor.
+    assert response.headers["Location"] == "/admin/login/code"
+    response = enter_code(client, totp_code(app, "admin@example.se"))
     assert response.headers["Location"] == "/admin/audit"
     other = app.test_client()
     token = csrf_token(other.get("/admin/login").get_data(as_text=True))
     data["csrf_token"] = token
-    response = other.post("/admin/login?next=https://evil.example/", data=data)
+    other.post("/admin/login?next=https://evil.example/", data=data)
+    response = enter_code(other, totp_code(app, "admin@example.se"))
     assert response.headers["Location"] == "/admin/"
 
 
@@ -423,7 +429,7 @@ def test_every_post_route_refuses_a_missing_or_forged_csrf_token(app, client):
     logged_in_as(app, client, "admin")
     other = make_user(app, "target@example.se", "hr")
     survey, _ = make_survey(app, status="draft")
-    values = {"slug": survey.slug, "user_id": other.id}
+    values = {"slug": survey.slug, "user_id": other.id, "sid": "0" * 64}
     rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
     assert len(rules) >= 19
     with app.app_context(), db.connection_context():

@@ -39,12 +39,15 @@ def test_a_version_1_database_upgrades_without_loss(tmp_path):
     )
     legacy.execute(
         "INSERT INTO response (id, survey_id, period) VALUES "
-        "('6f1c2a4e-0000-4000-8000-000000000001', 1, '2026-01')"
+        "('6f1c2a4e-0000-4000-8000-000000000001', 1, '2026-01'), "
+        "('6f1c2a4e-0000-4000-8000-000000000002', 1, '2025-09')"
     )
     legacy.execute(
         "INSERT INTO answer (response_id, survey_id, question, value, role, unit, years) "
         "VALUES ('6f1c2a4e-0000-4000-8000-000000000001', 1, 'ending', 'resigned', "
-        "'manager', 'children', 'lt2')"
+        "'manager', 'children', 'lt2'), "
+        "('6f1c2a4e-0000-4000-8000-000000000002', 1, 'ending', 'retired', "
+        "'admin', 'children', 'gt10')"
     )
     legacy.commit()
     legacy.close()
@@ -57,9 +60,9 @@ def test_a_version_1_database_upgrades_without_loss(tmp_path):
         survey = Survey.get(Survey.slug == "old-slug")
         assert survey.title_en == "Old"
         assert survey.definition().key == "exit"
-        assert Response.select().count() == 1
-        assert store.response_count(survey) == 1
-        assert Answer.select().count() == 1
+        assert Response.select().count() == 2
+        assert store.response_count(survey) == 2
+        assert Answer.select().count() == 2
         # Version 2: lifecycle columns with their defaults, and the new tables.
         assert (survey.archived, survey.published_on, survey.purge_after_months) == (
             False,
@@ -68,9 +71,11 @@ def test_a_version_1_database_upgrades_without_loss(tmp_path):
         )
         assert store.survey_units(survey) == []
         assert {"survey_unit", "comment_selection", "report_snapshot"} <= set(db.get_tables())
-        # Version 4: the exit response's month is copied onto its answers, and the
-        # covering index ends with it.
-        assert [a.period for a in Answer.select()] == ["2026-01"]
+        # Version 4: the exit response's period is copied onto its answers, and the
+        # covering index ends with it. Version 6: the month became its half-year.
+        by_response = {a.response_id[-1]: a.period for a in Answer.select()}
+        assert by_response == {"1": "2026-H1", "2": "2025-H2"}
+        assert sorted(r.period for r in Response.select()) == ["2025-H2", "2026-H1"]
         indexes = {
             name
             for (name,) in db.execute_sql(
@@ -80,8 +85,11 @@ def test_a_version_1_database_upgrades_without_loss(tmp_path):
         assert "answer_survey_id_question_value_role_unit_years_period" in indexes
         assert "answer_survey_id_question_value_role_unit_years" not in indexes
         # Respondent tables keep their storage property after the upgrade.
-        sql = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'response'").fetchone()[0]
-        assert sql.rstrip().endswith("WITHOUT ROWID")
+        for table in ("response", "inbox_entry"):
+            sql = db.execute_sql(
+                "SELECT sql FROM sqlite_master WHERE name = ?", (table,)
+            ).fetchone()[0]
+            assert sql.rstrip().endswith("WITHOUT ROWID"), table
 
 
 def _exit_json() -> str:

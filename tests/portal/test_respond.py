@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html.parser import HTMLParser
 
@@ -10,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal import store
 from portal.extensions import db
-from portal.store.models import AccessCode, Answer, Comment, FormToken, Response
+from portal.store.models import AccessCode, Answer, Comment, FormToken, InboxEntry, Response
 from surveys.definition import load_template
 from tests.factories import complete_answers, csrf_token, make_survey, open_form, submit
 
@@ -20,6 +21,17 @@ STAFF = load_template("staff_threats")
 def count(app, model):
     with app.app_context(), db.connection_context():
         return model.select().count()
+
+
+def responses(app):
+    """Acknowledged responses: mixed into the tables or still sealed in the inbox."""
+    return count(app, Response) + count(app, InboxEntry)
+
+
+def close(app, survey):
+    """Close the survey, which mixes every waiting submission into the tables."""
+    with app.app_context(), db.connection_context():
+        store.set_status(store.get_survey(survey.slug), "closed")
 
 
 def test_link_mode_end_to_end(app, client):
@@ -40,7 +52,8 @@ def test_link_mode_end_to_end(app, client):
     assert response.headers["Location"].endswith(f"/s/{survey.slug}/thanks")
     thanks = client.get(response.headers["Location"])
     assert "Tack för dina svar" in thanks.get_data(as_text=True)
-    assert count(app, Response) == 1
+    assert responses(app) == 1
+    close(app, survey)
     with app.app_context(), db.connection_context():
         stored = {(a.question, a.value) for a in Answer.select()}
     assert ("exp_threats", "once") in stored
@@ -73,7 +86,7 @@ def test_language_switch_keeps_answers(app, client):
     assert '<html lang="en">' in html
     assert 'value="2to5" checked' in html
     assert "Mer personal" in html
-    assert count(app, Response) == 0
+    assert responses(app) == 0
 
 
 def test_validation_errors_keep_answers_and_link_to_fields(app, client):
@@ -91,7 +104,7 @@ def test_validation_errors_keep_answers_and_link_to_fields(app, client):
     assert _sent(html)["worry"] == ["often"]
     assert _sent(html)["suggestions"] == ["Bättre larm"]
     assert _shown(html) == ["experiences"]
-    assert count(app, Response) == 0
+    assert responses(app) == 0
 
 
 def test_error_summary_names_a_matrix_once_and_links_each_unanswered_row(app, client):
@@ -139,7 +152,7 @@ def test_oversized_text_is_refused_and_kept(app, client):
     assert page.status_code == 400
     assert "2\u00a0500" in html or "2500" in html
     assert "å" * 2500 in html
-    assert count(app, Response) == 0
+    assert responses(app) == 0
 
 
 def test_double_submit_of_one_form_creates_one_response(app, client):
@@ -150,7 +163,7 @@ def test_double_submit_of_one_form_creates_one_response(app, client):
     second = submit(client, survey.slug, answers, hidden)
     assert second.status_code == 409
     assert "redan" in second.get_data(as_text=True)
-    assert count(app, Response) == 1
+    assert responses(app) == 1
 
 
 def test_reloading_the_thank_you_page_creates_nothing(app, client):
@@ -159,7 +172,7 @@ def test_reloading_the_thank_you_page_creates_nothing(app, client):
     location = submit(client, survey.slug, complete_answers(STAFF), hidden).headers["Location"]
     for _ in range(3):
         assert client.get(location).status_code == 200
-    assert count(app, Response) == 1
+    assert responses(app) == 1
 
 
 def test_forged_form_token_is_refused(app, client):
@@ -167,7 +180,7 @@ def test_forged_form_token_is_refused(app, client):
     hidden = open_form(client, survey.slug)
     hidden["form_token"] = "made-up"
     assert submit(client, survey.slug, complete_answers(STAFF), hidden).status_code == 400
-    assert count(app, Response) == 0
+    assert responses(app) == 0
 
 
 def test_codes_mode_end_to_end(app, client):
@@ -183,7 +196,7 @@ def test_codes_mode_end_to_end(app, client):
     assert response.status_code == 303
     with app.app_context(), db.connection_context():
         assert AccessCode.select().where(AccessCode.used == True).count() == 1  # noqa: E712
-    assert count(app, Response) == 1
+    assert responses(app) == 1
 
 
 def test_used_code_is_refused(app, client):
@@ -210,7 +223,7 @@ def test_used_code_is_refused(app, client):
     assert "dina svar sparades" in html
     assert "stavningen" not in html
     assert f'value="{codes[0]}"' in html
-    assert count(app, Response) == 1
+    assert responses(app) == 1
 
 
 @pytest.mark.parametrize("code", ["", "ABCDE-FGHJK", "x" * 500, "ÅÄÖ"])
@@ -233,7 +246,7 @@ def test_submit_without_code_in_codes_mode(app, client):
     survey, _ = make_survey(app, access="codes", codes=1)
     hidden = open_form(client, survey.slug)
     assert submit(client, survey.slug, complete_answers(STAFF), hidden).status_code == 400
-    assert count(app, Response) == 0
+    assert responses(app) == 0
 
 
 def test_closed_and_draft_surveys_say_so(app, client):
@@ -256,7 +269,7 @@ def test_survey_closed_while_answering_refuses_with_message(app, client):
     response = submit(client, survey.slug, complete_answers(STAFF), hidden)
     assert response.status_code == 410
     assert "kunde inte sparas" in response.get_data(as_text=True)
-    assert count(app, Response) == 0
+    assert responses(app) == 0
 
 
 def test_closing_deletes_codes_and_tokens(app, client):
@@ -272,6 +285,7 @@ def test_comments_are_stored_apart_and_redacted(app, client):
     hidden = open_form(client, survey.slug)
     text = "<script>alert(1)</script> mejla anna.svensson@example.se"
     submit(client, survey.slug, complete_answers(STAFF, suggestions=text), hidden)
+    close(app, survey)
     with app.app_context(), db.connection_context():
         (comment,) = Comment.select()
         assert comment.question == "suggestions"
@@ -280,15 +294,19 @@ def test_comments_are_stored_apart_and_redacted(app, client):
         assert not Answer.select().where(Answer.question == "suggestions").exists()
 
 
-def test_exit_survey_keeps_the_month_only(app, client):
+def test_exit_survey_keeps_the_half_year_only(app, client):
+    """An exit response's time is its reporting half-year, never the month or the day."""
+    app.config["TODAY"] = dt.date(2026, 8, 14)
     survey, _ = make_survey(app, template="exit")
     hidden = open_form(client, survey.slug)
     exit_definition = load_template("exit")
     assert submit(client, survey.slug, complete_answers(exit_definition), hidden).status_code == 303
+    close(app, survey)
     with app.app_context(), db.connection_context():
         (response,) = Response.select()
-    assert len(response.period) == 7
-    assert response.period[4] == "-"
+        periods = {a.period for a in Answer.select()}
+    assert response.period == "2026-H2"
+    assert periods == {"2026-H2"}
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
@@ -417,7 +435,7 @@ def test_paging_without_javascript_carries_answers_and_stores_nothing_before_sen
     html = _post_page(client, slug, html, exp, "next").get_data(as_text=True)
     assert _section(html) == "safety"
     assert _step(html) == "Steg 2 av 4"
-    assert count(app, Response) == 0
+    assert responses(app) == 0
     assert count(app, FormToken) == 0
 
 
@@ -448,14 +466,15 @@ def test_the_last_page_summarises_before_sending(app, client):
     assert "Ofta" in html
     assert "Larm i &lt;b&gt;entrén&lt;/b&gt;" in html
     assert 'value="goto:safety"' in html
-    assert count(app, Response) == 0
+    assert responses(app) == 0
     # "Change" goes back to that page with the answers.
     change = _post_page(client, slug, html, {}, "goto:safety").get_data(as_text=True)
     assert _section(change) == "safety"
     assert _sent(change)["worry"] == ["often"]
     sent = _post_page(client, slug, html, {}, "submit")
     assert sent.status_code == 303
-    assert count(app, Response) == 1
+    assert responses(app) == 1
+    close(app, survey)
     with app.app_context(), db.connection_context():
         assert ("worry", "often") in {(a.question, a.value) for a in Answer.select()}
 
@@ -499,7 +518,9 @@ def test_kod_tells_used_from_unknown_and_keeps_the_code(app, client):
     hidden = open_form(client, survey.slug, code=codes[0])
     assert submit(client, survey.slug, complete_answers(STAFF), hidden).status_code == 303
     form = client.get("/kod").get_data(as_text=True)
-    before = {m: count(app, m) for m in (AccessCode, Response, Answer, Comment, FormToken)}
+    before = {
+        m: count(app, m) for m in (AccessCode, Response, Answer, Comment, FormToken, InboxEntry)
+    }
     used = client.post("/kod", data={"csrf_token": csrf_token(form), "code": codes[0]})
     assert used.status_code == 409
     html = used.get_data(as_text=True)

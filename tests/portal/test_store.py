@@ -8,7 +8,7 @@ import pytest
 
 from portal import store
 from portal.extensions import db
-from portal.store.models import AccessCode, Answer, Comment, Response
+from portal.store.models import AccessCode, Answer, Comment, InboxEntry, Response
 from surveys.answers import validate
 from surveys.definition import load_template
 from tests.factories import complete_answers, make_app, make_survey
@@ -54,11 +54,11 @@ def test_unknown_database_scheme():
 def test_failed_submission_leaves_nothing(app, monkeypatch):
     survey, codes = make_survey(app, access="codes", codes=1)
 
-    def broken_rows(*args, **kwargs):
-        yield {"response": "x"}  # not a valid row: the insert fails mid-transaction
-        raise RuntimeError("crash while writing answers")
+    def broken_entries(survey_id, sealed):
+        InboxEntry.insert(id="x", survey=survey_id, sealed="half-written").execute()
+        raise RuntimeError("crash while writing the inbox")
 
-    monkeypatch.setattr(store.responses, "_answer_rows", broken_rows)
+    monkeypatch.setattr(store.inbox, "_insert_entries", broken_entries)
     with app.app_context(), db.connection_context():
         with pytest.raises(RuntimeError):
             store.submit_response(
@@ -71,6 +71,7 @@ def test_failed_submission_leaves_nothing(app, monkeypatch):
         assert Response.select().count() == 0
         assert Answer.select().count() == 0
         assert Comment.select().count() == 0
+        assert InboxEntry.select().count() == 0
         assert AccessCode.get().used is False
 
 
@@ -101,7 +102,7 @@ def test_two_simultaneous_submissions_with_one_code(app, tmp_path):
         t.join()
     assert sorted(outcomes) == ["ok", "rejected"]
     with app.app_context(), db.connection_context():
-        assert Response.select().count() == 1
+        assert store.response_count(survey) == 1
 
 
 def test_code_of_another_survey_is_rejected(app):
@@ -129,6 +130,7 @@ def test_answers_carry_their_breakdown_values(app):
             store.Admission("token", "t1"),
             "k",
         )
+        store.set_status(survey, "closed")
         rows = list(Answer.select())
     assert {(r.role, r.unit, r.years) for r in rows} == {("manager", "na", "gt10")}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from portal.web.admin import accounts, surveys
+from portal.web.admin import accounts, signin, surveys
 from portal.web.admin.nav import admin_nav
 
 
@@ -16,6 +16,7 @@ def create_blueprint() -> Blueprint:
     """The ``admin`` blueprint with every administration page."""
     bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
     accounts.routes.register(bp)
+    signin.routes.register(bp)
     surveys.routes.register(bp)
     bp.app_template_global()(admin_nav)
     return bp

@@ -11,7 +11,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext
 
 from portal import store
-from portal.services import accounts, audit
+from portal.services import accounts, audit, passwords
 from portal.store.models import AuditEntry
 from portal.web import security
 from portal.web.admin import auth, forms
@@ -65,23 +65,50 @@ def error_text(exc: accounts.AccountError) -> str:
 # -- login and logout ------------------------------------------------------------------
 
 
+def _login_page(form, status: int = 200, error: str | None = None, **headers):
+    config = current_app.config
+    password_off = not accounts.password_login_allowed(config, "")
+    page = render_template(
+        "admin/login.html",
+        form=form,
+        error=error,
+        sso=bool(config.get("SSO_ISSUER")),
+        password_form=not password_off or request.args.get("password") == "1",
+        password_off=password_off,
+    )
+    return page, status, headers
+
+
 @routes.route("/login", methods=["GET", "POST"])
 def login():
-    """The login form; after success, back to ``next`` (a local path) or the overview."""
+    """The login form; after success, the second factor or back to ``next`` or the overview."""
     if current_user() is not None and request.method == "GET":
         return redirect(url_for(".dashboard"))
     form = forms.LoginForm()
     if not form.validate_on_submit():
-        return render_template("admin/login.html", form=form), 400 if form.is_submitted() else 200
+        return _login_page(form, 400 if form.is_submitted() else 200)
+    next_page = auth.safe_next(request.args.get("next"))
     try:
         user = accounts.authenticate(form.email.data, form.password.data, client=_client())
     except accounts.LoginThrottled as exc:
-        page = render_template("admin/login.html", form=form, error=error_text(exc))
-        return page, 429, {"Retry-After": str(exc.retry_after)}
+        return _login_page(form, 429, error_text(exc), **{"Retry-After": str(exc.retry_after)})
+    except accounts.PasswordLoginOff as exc:
+        return _login_page(form, 403, error_text(exc))
     except accounts.LoginRefused as exc:
-        return render_template("admin/login.html", form=form, error=error_text(exc)), 401
+        return _login_page(form, 401, error_text(exc))
+    if accounts.second_factor_required(user, current_app.config):
+        auth.begin_pending(user, next_page)
+        return redirect(url_for(".login_code" if user.has_totp else ".login_enrol"))
     auth.login_user(user)
-    return redirect(auth.safe_next(request.args.get("next")) or url_for(".dashboard"))
+    return redirect(after_login(user, next_page))
+
+
+def after_login(user, next_page: str | None) -> str:
+    """Where a new session goes: a password to change first, else ``next`` or the overview."""
+    if user.must_change_password and auth.session_method() == "password":
+        flash(gettext("Choose your own password before you go on."), "info")
+        return url_for(".password")
+    return next_page or url_for(".dashboard")
 
 
 @routes.post("/logout")
@@ -123,6 +150,9 @@ def password():
     except accounts.LoginThrottled as exc:
         form.current_password.errors.append(error_text(exc))
         return render_template("admin/password.html", form=form), 429
+    except passwords.PasswordRejected as exc:
+        form.new_password.errors.extend(gettext(m.message, **m.params) for m in exc.messages)
+        return render_template("admin/password.html", form=form), 400
     auth.refresh_session(updated)
     flash(gettext("Your password has been changed. Other sessions have been logged out."), "ok")
     return redirect(url_for(".dashboard"))

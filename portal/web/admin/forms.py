@@ -173,3 +173,15 @@ class StatusForm(FlaskForm):
 
 class ResetPasswordForm(AccountForm):
     password_choice, new_password, confirm_password = _chosen_password_fields(_l("New password"))
+
+
+class CodeForm(FlaskForm):
+    """A second-factor code: six digits from the app, or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(_l("Enter the code.")),
+            Length(max=64, message=_l("The code is too long.")),
+        ],
+    )

@@ -28,6 +28,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("admin.surveys", _l("Surveys"), HR),
     NavItem("admin.users", _l("Accounts"), ("admin",)),
     NavItem("admin.audit", _l("Audit log"), ("admin",)),
+    NavItem("admin.sessions", _l("Sessions and security")),
     NavItem("admin.password", _l("Change password")),
 )
 

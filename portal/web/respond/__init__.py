@@ -27,7 +27,7 @@ from markupsafe import Markup
 from portal import clock, store
 from portal.services import lifecycle
 from portal.store.models import Status, Survey
-from portal.web import security
+from portal.web import padding, security
 from portal.web.errors import error_page
 from portal.web.locale import current_language
 from surveys import pages
@@ -94,6 +94,8 @@ def survey_post(slug: str):
     nothing is put in the address.
     """
     action = request.form.get("action", "")
+    if not padding.acceptable(request):
+        return error_page(400)
     survey = _open_survey_or_page(slug, submitted=action == "submit")
     if not isinstance(survey, Survey):
         return survey
@@ -137,6 +139,7 @@ def thanks(slug: str):
 def _unreadable_form():
     """The error page for a form with undecodable bytes, or None."""
     form = request.form.to_dict(flat=False)
+    form.pop(padding.PAD_FIELD, None)  # checked in survey_post; it carries nothing
     # Werkzeug decodes invalid UTF-8 as U+FFFD; such a form is refused, not stored garbled.
     if any("\ufffd" in value for values in form.values() for value in values):
         return error_page(

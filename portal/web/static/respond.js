@@ -107,6 +107,67 @@
   });
   update();
 
+  // Padding (threat model T3): every POST of the form is made a whole number of
+  // PAD_BLOCK bytes, so its size on the wire says nothing about the answers.
+  // The server checks the "pad" field and discards it (portal/web/padding.py,
+  // which has the same PAD_BLOCK).
+  var PAD_BLOCK = 16384;
+  var PLAIN = /[A-Za-z0-9*\-._]/;
+
+  // Bytes of a string in application/x-www-form-urlencoded, as the browser
+  // sends it: line breaks as CRLF, UTF-8, space as "+", other bytes as %XX.
+  function encodedLength(text) {
+    var normalised = String(text).replace(/\r\n|\r|\n/g, "\r\n");
+    var length = 0;
+    for (var i = 0; i < normalised.length; i++) {
+      var code = normalised.charCodeAt(i);
+      if (code < 0x80) {
+        length += (code === 0x20 || PLAIN.test(normalised[i])) ? 1 : 3;
+      } else if (code < 0x800) {
+        length += 6;
+      } else if (code >= 0xd800 && code <= 0xdbff && i + 1 < normalised.length &&
+                 normalised.charCodeAt(i + 1) >= 0xdc00 && normalised.charCodeAt(i + 1) <= 0xdfff) {
+        length += 12;  // a surrogate pair: one code point of four bytes
+        i++;
+      } else {
+        length += 9;  // three bytes (a lone surrogate is sent as U+FFFD)
+      }
+    }
+    return length;
+  }
+
+  function bodyLength(submitter) {
+    var data = new FormData(form);
+    if (submitter && submitter.name) {
+      data.append(submitter.name, submitter.value);
+    }
+    var length = 0;
+    var fields = 0;
+    data.forEach(function (value, name) {
+      length += encodedLength(name) + 1 + encodedLength(value);
+      fields += 1;
+    });
+    return length + Math.max(fields - 1, 0);
+  }
+
+  form.addEventListener("submit", function (event) {
+    var previous = form.querySelector('input[name="pad"]');
+    if (previous) {
+      previous.parentNode.removeChild(previous);
+    }
+    // Without knowing the button that sent the form, its size cannot be known exactly.
+    if (!("submitter" in event)) {
+      return;
+    }
+    var unpadded = bodyLength(event.submitter) + "&pad=".length;
+    var target = Math.ceil(unpadded / PAD_BLOCK) * PAD_BLOCK;
+    var pad = document.createElement("input");
+    pad.type = "hidden";
+    pad.name = "pad";
+    pad.value = new Array(target - unpadded + 1).join("x");
+    form.appendChild(pad);
+  });
+
   // Paging in the browser. Every section is in the form; the server showed one.
   // With this script Next and Back change the section here, without a request, so
   // the number of requests is the same whether or not the follow-up pages were

@@ -1,4 +1,4 @@
-"""Version 6: ``comment_selection.masked_text``, HR's masked version of a chosen comment.
+"""Version 8: ``comment_selection.masked_text``, HR's masked version of a chosen comment.
 
 HR may replace parts of a comment with "[…]" before it goes into the report;
 the original stays in ``comment`` only until the purge deletes it (and, by

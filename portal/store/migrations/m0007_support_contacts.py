@@ -1,4 +1,4 @@
-"""Version 5: ``survey.support_contacts``, the support contacts HR enters for a survey.
+"""Version 7: ``survey.support_contacts``, the support contacts HR enters for a survey.
 
 Plain text (företagshälsovård, säkerhetssamordnare, skyddsombud with phone
 numbers or addresses), shown to staff at the end of the exposure section and

@@ -1,0 +1,136 @@
+"""Benchmark of disclosure control (not a test): ``python bench/disclosure.py``.
+
+For the demo surveys (the staff surveys of 2025 and 2026 and the exit
+questionnaire, with the seeds of ``portal.demo``) and for generated staff
+surveys of 20, 50, 120, 400 and 5 000 responses, builds the protected report
+from the counts (no database) and prints
+
+- per breakdown, the share of cells shown exactly, as a band and hidden
+  ("x"), over the groups that have at least one respondent;
+- for the headline indicators by role and by unit, the share of groups with
+  n ≥ k whose indicator is shown (exactly or as a band), and exactly;
+- the CPU time of the cold protected report, and its ratio to a CPU
+  calibration loop run in the same process, so that figures compare across
+  machines.
+
+``--quick`` leaves out the 5 000-response survey.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from surveys.definition import load_template  # noqa: E402
+from surveys.demo import demo_chunk  # noqa: E402
+from surveys.report import ALL, build  # noqa: E402
+from tests.factories import counts_from_answers  # noqa: E402
+
+K = 5
+META = {"slug": "bench", "title_sv": "Bänk", "title_en": "Bench", "min_group": K}
+TODAY = dt.date(2026, 11, 1)
+HEADLINE_BREAKDOWNS = ("role", "unit")
+
+
+def calibration() -> float:
+    """CPU seconds of a fixed pure-Python loop (integer and dict work, like the engine's)."""
+    start = time.process_time()
+    total = 0
+    table: dict[int, int] = {}
+    for i in range(2_000_000):
+        total += (i * 7) % 13
+        table[i & 1023] = total
+    return time.process_time() - start
+
+
+def survey(template: str, responses: int, seed: int):
+    """A generated survey: its definition, validated responses and their periods."""
+    definition = load_template(template)
+    pairs = demo_chunk(definition.to_data(), definition.kind, responses, f"{seed}:0", TODAY)
+    answers = [a for a, _ in pairs]
+    periods = [p for _, p in pairs] if definition.kind == "exit" else None
+    return definition, answers, periods
+
+
+def measure(definition, answers, periods):
+    """The protected report, the CPU seconds it took, and its figures."""
+    counts = counts_from_answers(definition, answers, periods)
+    start = time.process_time()
+    report = build(definition, counts, k=K, survey_meta=META)
+    seconds = time.process_time() - start
+    # Groups with at least one respondent, per breakdown.
+    present: dict[str, set] = defaultdict(set)
+    for answer in answers:
+        for dimension, value in answer.dimension_values(definition).items():
+            if value is not None:
+                present[dimension].add(value)
+    cells: dict[str, Counter] = defaultdict(Counter)
+    for table in (*report.indicators, *report.questions):
+        for breakdown, rows in table.breakdowns.items():
+            for row in rows:
+                if breakdown not in (ALL, "period") and row.key not in present[breakdown]:
+                    continue
+                for cell in row.cells:
+                    state = "exact" if cell.count is not None else "band" if cell.band else "x"
+                    cells[breakdown][state] += 1
+    headline: dict[str, Counter] = defaultdict(Counter)
+    for table in report.indicators:
+        for breakdown in HEADLINE_BREAKDOWNS:
+            for row in table.breakdowns.get(breakdown, ()):
+                if row.n is None:
+                    continue  # below k
+                cell = row.cells[0]
+                headline[breakdown]["groups"] += 1
+                headline[breakdown]["shown"] += cell.count is not None or cell.band is not None
+                headline[breakdown]["exact"] += cell.count is not None
+    return report, seconds, cells, headline
+
+
+def share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:5.1f} %" if whole else "    –  "
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="leave out 5 000 responses")
+    args = parser.parse_args()
+    cases = [
+        ("demo staff 2025", "staff_threats", 300, 2025),
+        ("demo staff 2026", "staff_threats", 400, 2026),
+        ("demo exit", "exit", 150, 150),
+    ]
+    sizes = (20, 50, 120, 400) if args.quick else (20, 50, 120, 400, 5000)
+    cases += [(f"staff {n}", "staff_threats", n, 7) for n in sizes]
+    calibrate = min(calibration() for _ in range(3))
+    print(f"calibration loop: {calibrate * 1000:.0f} ms CPU")
+    for name, template, responses, seed in cases:
+        definition, answers, periods = survey(template, responses, seed)
+        _, seconds, cells, headline = measure(definition, answers, periods)
+        print(
+            f"\n{name} ({len(answers)} responses): report {seconds * 1000:.0f} ms CPU "
+            f"= {seconds / calibrate:.2f} × calibration"
+        )
+        for breakdown, states in cells.items():
+            total = sum(states.values())
+            print(
+                f"  {breakdown:<7} {total:5d} cells: exact {share(states['exact'], total)}"
+                f"  band {share(states['band'], total)}  x {share(states['x'], total)}"
+            )
+        for breakdown in HEADLINE_BREAKDOWNS:
+            counted = headline[breakdown]
+            if counted["groups"]:
+                print(
+                    f"  headline indicators by {breakdown}: {counted['groups']} groups with "
+                    f"n ≥ k, shown {share(counted['shown'], counted['groups'])}, exact "
+                    f"{share(counted['exact'], counted['groups'])}"
+                )
+
+
+if __name__ == "__main__":
+    main()

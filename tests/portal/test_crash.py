@@ -1,0 +1,186 @@
+"""SIGKILL during submission, mixing and closing (security.md rule 16).
+
+A child process submits with single-use codes and prints "ACK i" only after
+``submit_response`` returned (when the portal would say "thank you"); the
+test kills it at random moments — inside a submission, inside a mixing
+batch (a batch of 2 mixes after every other submission), inside the close
+that mixes the rest and rewrites the tables. Afterwards: every acknowledged
+response is there, none is there in part, each spent code admitted exactly
+one submission, and a spent code is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from portal import store
+from portal.extensions import db
+from portal.store import inbox, seal
+from portal.store.models import AccessCode, Answer, Comment, InboxEntry, Response, Status, Survey
+from surveys.answers import validate
+from surveys.definition import load_template
+from tests.factories import complete_answers, make_survey
+
+pytestmark = pytest.mark.slow
+
+STAFF = load_template("staff_threats")
+SECRET = "test-secret-key"
+
+CHILD = """
+import json, sys
+from portal import create_app, store
+from portal.extensions import db
+from surveys.answers import validate
+from surveys.definition import load_template
+from tests.factories import FAST_ARGON2, complete_answers
+
+url, instance, slug, task = sys.argv[1:5]
+app = create_app({"SECRET_KEY": "SECRET", "DATABASE_URL": url, "INSTANCE_PATH": instance,
+                  "MIX_BATCH": 2, **FAST_ARGON2})
+staff = load_template("staff_threats")
+with app.app_context(), db.connection_context():
+    survey = store.get_survey(slug)
+    if task == "close":
+        print("CLOSING", flush=True)
+        store.set_status(survey, "closed")
+        print("CLOSED", flush=True)
+    else:
+        for i, code in json.loads(task):
+            form = complete_answers(staff, suggestions=f"crash {i} end")
+            answers = validate(staff, {k: [v] for k, v in form.items()})
+            store.submit_response(survey, staff, answers, store.Admission("code", code),
+                                  app.config["SECRET_KEY"])
+            print(f"ACK {i}", flush=True)
+""".replace('"SECRET"', repr(SECRET))
+
+
+def run_child(app, tmp_path, slug: str, task: str, kill_after_line, delay: float) -> list[str]:
+    """Run the child; SIGKILL it ``delay`` seconds after line ``kill_after_line``."""
+    child = subprocess.Popen(  # noqa: S603 - this interpreter and a fixed script
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            app.config["DATABASE_URL"],
+            str(tmp_path / "child-instance"),
+            slug,
+            task,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = []
+    for line in child.stdout:
+        lines.append(line.strip())
+        if kill_after_line(len(lines), line.strip()):
+            time.sleep(delay)
+            child.send_signal(signal.SIGKILL)
+            break
+    child.wait(timeout=60)
+    # Lines the child flushed before it died are acknowledged too.
+    lines.extend(line.strip() for line in child.stdout.read().splitlines())
+    if child.returncode not in (0, -signal.SIGKILL):
+        raise AssertionError(child.stderr.read())
+    child.stdout.close()
+    child.stderr.close()
+    return lines
+
+
+def check_consistent(survey_id: int) -> tuple[int, set[str]]:
+    """Nothing partial: every response whole, every inbox entry whole, one per spent code.
+
+    Returns the number of responses (mixed and waiting) and the comments found.
+    """
+    expected_answers = len(_answer_rows_of_one())
+    per_response: dict[str, int] = {}
+    for answer in Answer.select(Answer.response).where(Answer.survey == survey_id):
+        per_response[answer.response_id] = per_response.get(answer.response_id, 0) + 1
+    responses = [r.id for r in Response.select(Response.id).where(Response.survey == survey_id)]
+    assert sorted(per_response) == sorted(responses)
+    assert set(per_response.values()) <= {expected_answers}
+    comments = {c.text for c in Comment.select().where(Comment.survey == survey_id)}
+    assert len(comments) == len(responses)
+    for entry in InboxEntry.select().where(InboxEntry.survey == survey_id):
+        answers, _period = inbox.decode(seal.unseal(SECRET, survey_id, entry.sealed))
+        comments.add(answers.texts["suggestions"])
+    total = len(responses) + InboxEntry.select().where(InboxEntry.survey == survey_id).count()
+    assert len(comments) == total
+    status = Survey.get_by_id(survey_id).status
+    if status == Status.OPEN:
+        used = AccessCode.select().where(AccessCode.survey == survey_id, AccessCode.used).count()
+        assert used == total  # each spent code admitted exactly one submission
+    else:
+        assert AccessCode.select().where(AccessCode.survey == survey_id).count() == 0
+        assert InboxEntry.select().where(InboxEntry.survey == survey_id).count() == 0
+    return total, comments
+
+
+def _answer_rows_of_one():
+    form = complete_answers(STAFF, suggestions="x")
+    answers = validate(STAFF, {k: [v] for k, v in form.items()})
+    return [(k, v) for k, values in answers.choices.items() for v in values] + list(
+        answers.numbers.items()
+    )
+
+
+def test_sigkill_during_submission_and_mixing_loses_no_acknowledged_response(app, tmp_path):
+    survey, codes = make_survey(app, access="codes", codes=48)
+    rng = random.Random()
+    acked: set[int] = set()
+    pairs = list(enumerate(codes))
+    for start in range(0, len(pairs), 12):
+        chunk = pairs[start : start + 12]
+        stop_after = rng.randint(2, 10)
+        lines = run_child(
+            app,
+            tmp_path,
+            survey.slug,
+            json.dumps(chunk),
+            lambda n, _line, stop=stop_after: n >= stop,
+            rng.uniform(0, 0.03),
+        )
+        acked |= {int(line.split()[1]) for line in lines if line.startswith("ACK")}
+        with app.app_context(), db.connection_context():
+            _total, comments = check_consistent(survey.id)
+        assert {f"crash {i} end" for i in acked} <= comments
+    assert acked, "the child acknowledged nothing"
+    # A spent code is refused, whatever moment the crash came at.
+    with app.app_context(), db.connection_context():
+        form = complete_answers(STAFF)
+        answers = validate(STAFF, {k: [v] for k, v in form.items()})
+        for i in sorted(acked)[:3]:
+            with pytest.raises(store.CodeRejected):
+                store.submit_response(
+                    survey, STAFF, answers, store.Admission("code", codes[i]), SECRET
+                )
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.005, 0.02])
+def test_sigkill_during_close_leaves_the_survey_open_and_whole_or_closed_and_whole(
+    app, tmp_path, delay
+):
+    survey, codes = make_survey(app, access="codes", codes=30)
+    form = {}
+    with app.app_context(), db.connection_context():
+        for i, code in enumerate(codes):
+            form = complete_answers(STAFF, suggestions=f"crash {i} end")
+            answers = validate(STAFF, {k: [v] for k, v in form.items()})
+            store.submit_response(survey, STAFF, answers, store.Admission("code", code), SECRET)
+        before, comments_before = check_consistent(survey.id)
+    assert before == 30
+    run_child(app, tmp_path, survey.slug, "close", lambda _n, line: line == "CLOSING", delay)
+    with app.app_context(), db.connection_context():
+        total, comments = check_consistent(survey.id)
+        assert (total, comments) == (before, comments_before)
+        if Survey.get_by_id(survey.id).status == Status.OPEN:
+            store.set_status(store.get_survey(survey.slug), "closed")
+        assert check_consistent(survey.id) == (before, comments_before)
+        assert Response.select().where(Response.survey == survey.id).count() == 30

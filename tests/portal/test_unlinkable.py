@@ -1,0 +1,326 @@
+"""Attacks on unlinkable storage (shared/security.md rule 16, threat models T1 and T2).
+
+Each test plays an insider with a copy of the data and tries to tie a comment
+or a code to the response it came with: on PostgreSQL by the system columns
+(``xmin``), the physical order (``ctid``) and the order of ``pg_dump``; on
+SQLite by reading the database and its WAL after every single commit. Every
+attack succeeded completely when a submission wrote its code, response,
+answers and comments in one transaction.
+
+The test knows the truth: submission *i* has its own combination of role,
+unit and years, and the comment "kommentar i slut".
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+import sqlite3
+import subprocess
+from urllib.parse import urlparse
+
+import pytest
+
+from portal import create_app, store
+from portal.extensions import db
+from portal.store.models import AccessCode, Answer, Comment, InboxEntry, Response
+from surveys.answers import validate
+from surveys.definition import load_template
+from tests import postgres_cluster
+from tests.conftest import reset_postgres
+from tests.factories import FAST_ARGON2, complete_answers, make_survey
+
+STAFF = load_template("staff_threats")
+BATCH = 4
+SUBMISSIONS = 40
+_COMMENT = re.compile(r"kommentar (\d+) slut")
+
+
+def signatures(n: int) -> list[tuple[str, str, str]]:
+    """n distinct (role, unit, years) combinations, none of them "prefer not to say"."""
+    roles = [o.key for o in STAFF.question("role").options if not o.prefer_not]
+    units = [o.key for o in STAFF.question("unit").options if not o.prefer_not]
+    years = [o.key for o in STAFF.question("years").options if not o.prefer_not]
+    return list(itertools.islice(itertools.product(roles, units, years), n))
+
+
+def answers_of(i: int, signature: tuple[str, str, str]):
+    role, unit, years = signature
+    form = complete_answers(
+        STAFF, role=role, unit=unit, years=years, suggestions=f"kommentar {i} slut"
+    )
+    return validate(STAFF, {k: [v] for k, v in form.items()})
+
+
+def submit_all(app, survey, codes, after_commit=None) -> list[tuple[str, str, str]]:
+    """Submit SUBMISSIONS responses, one code each; returns each submission's signature."""
+    sigs = signatures(SUBMISSIONS)
+    with app.app_context(), db.connection_context():
+        for i, sig in enumerate(sigs):
+            store.submit_response(
+                survey,
+                STAFF,
+                answers_of(i, sig),
+                store.Admission("code", codes[i]),
+                app.config["SECRET_KEY"],
+            )
+            if after_commit:
+                after_commit(i)
+    return sigs
+
+
+def response_signatures() -> dict[str, tuple[str, str, str]]:
+    """What the insider reads from the answers: each response's role, unit and years."""
+    return {
+        a.response_id: (a.role, a.unit, a.years)
+        for a in Answer.select(Answer.response, Answer.role, Answer.unit, Answer.years)
+    }
+
+
+def rank_pairing_hits(comment_texts, response_ids, truth, sigs) -> int:
+    """Pair the k-th comment with the k-th response (by storage order); count right guesses."""
+    hits = 0
+    for text, response_id in zip(comment_texts, response_ids, strict=False):
+        i = int(_COMMENT.fullmatch(text).group(1))
+        hits += truth.get(response_id) == sigs[i]
+    return hits
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    try:
+        with postgres_cluster.cluster() as url:
+            yield url
+    except LookupError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def pg_app(pg_url, tmp_path):
+    reset_postgres(pg_url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": pg_url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "MIX_BATCH": BATCH,
+            **FAST_ARGON2,
+        }
+    )
+    yield app
+    db.obj.close_all()
+
+
+def _xmins(table: str, survey_id: int, extra: str = "") -> list[tuple[str, str]]:
+    return db.execute_sql(
+        f'SELECT xmin::text, * FROM "{table}" WHERE survey_id = %s {extra}',  # noqa: S608
+        (survey_id,),
+    ).fetchall()
+
+
+def _pg_dump_rows(url: str, table: str) -> list[list[str]]:
+    """The data rows of ``table`` in the order pg_dump writes them."""
+    program = postgres_cluster.pg_dump()
+    if program is None:
+        pytest.skip("pg_dump is not installed")
+    parsed = urlparse(url)
+    dump = subprocess.run(  # noqa: S603 - a fixed program and arguments
+        [
+            program,
+            "-h",
+            parsed.hostname,
+            "-p",
+            str(parsed.port),
+            "-U",
+            parsed.username,
+            "--data-only",
+            "-t",
+            table,
+            parsed.path.lstrip("/"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rows, inside = [], False
+    for line in dump.splitlines():
+        if line.startswith(f"COPY public.{table} "):
+            inside = True
+        elif line == "\\.":
+            inside = False
+        elif inside:
+            rows.append(line.split("\t"))
+    return rows
+
+
+def _attack_postgres(app, url, survey, sigs, *, closed: bool) -> None:
+    with app.app_context(), db.connection_context():
+        truth = response_signatures()
+        responses = _xmins("response", survey.id)
+        comments = _xmins("comment", survey.id)
+        assert comments, "no comment reached the tables"
+        by_xmin: dict[str, set[str]] = {}
+        for xmin, response_id, *_ in responses:
+            by_xmin.setdefault(xmin, set()).add(response_id)
+        # 1. Join comment and response on xmin: never one candidate, always a whole batch.
+        for xmin, _id, _survey, _question, text in comments:
+            candidates = by_xmin.get(xmin, set())
+            assert len(candidates) >= (len(truth) if closed else BATCH), text
+        if closed:
+            assert len(by_xmin) == 1  # every row was rewritten by the closing transaction
+        # 2. Join code and response on xmin: nothing in common.
+        used = _xmins("access_code", survey.id, "AND used")
+        assert not {xmin for xmin, *_ in used} & set(by_xmin)
+        if closed:
+            assert AccessCode.select().count() == 0
+            assert InboxEntry.select().count() == 0
+        else:
+            # T2 (with the key): the latest code shares its xmin with every entry still
+            # waiting, at least a batch of them; the other codes with nothing at all.
+            waiting = _xmins("inbox_entry", survey.id)
+            assert len({xmin for xmin, *_ in waiting}) == 1
+            assert len(waiting) >= BATCH
+            assert len({xmin for xmin, *_ in used} & {xmin for xmin, *_ in waiting}) <= 1
+        # 3. Pair comments and responses by physical order.
+        response_order = [
+            r
+            for (r,) in db.execute_sql(
+                "SELECT id FROM response WHERE survey_id = %s ORDER BY ctid", (survey.id,)
+            )
+        ]
+        comment_order = [
+            t
+            for (t,) in db.execute_sql(
+                "SELECT text FROM comment WHERE survey_id = %s ORDER BY ctid", (survey.id,)
+            )
+        ]
+    limit = len(comment_order) // 4 if closed else len(comment_order) // 2
+    assert rank_pairing_hits(comment_order, response_order, truth, sigs) <= limit
+    # 4. The same with the order of a dump.
+    dumped_responses = [row[0] for row in _pg_dump_rows(url, "response")]
+    dumped_comments = [row[3] for row in _pg_dump_rows(url, "comment")]
+    assert len(dumped_comments) == len(comment_order)
+    assert rank_pairing_hits(dumped_comments, dumped_responses, truth, sigs) <= limit
+
+
+def test_postgres_system_columns_and_order_link_nothing_while_open_and_after_close(pg_app, pg_url):
+    survey, codes = make_survey(pg_app, access="codes", codes=SUBMISSIONS)
+    sigs = submit_all(pg_app, survey, codes)
+    with pg_app.app_context(), db.connection_context():
+        assert store.response_count(survey) == SUBMISSIONS
+        assert Response.select().count() >= SUBMISSIONS - 2 * BATCH
+    _attack_postgres(pg_app, pg_url, survey, sigs, closed=False)
+    with pg_app.app_context(), db.connection_context():
+        store.set_status(store.get_survey(survey.slug), "closed")
+        assert Response.select().count() == SUBMISSIONS
+        assert Comment.select().count() == SUBMISSIONS
+    _attack_postgres(pg_app, pg_url, survey, sigs, closed=True)
+
+
+def test_postgres_survey_closing_below_one_batch_keeps_every_response(pg_app, pg_url):
+    survey, codes = make_survey(pg_app, access="codes", codes=3)
+    sigs = signatures(3)
+    with pg_app.app_context(), db.connection_context():
+        for i, sig in enumerate(sigs):
+            store.submit_response(
+                survey,
+                STAFF,
+                answers_of(i, sig),
+                store.Admission("code", codes[i]),
+                pg_app.config["SECRET_KEY"],
+            )
+        assert Response.select().count() == 0  # fewer than two batches: all still sealed
+        assert store.response_count(survey) == 3
+        store.set_status(store.get_survey(survey.slug), "closed")
+        assert Response.select().count() == 3
+        xmins = {x for (x,) in db.execute_sql("SELECT xmin::text FROM response")}
+        xmins |= {x for (x,) in db.execute_sql("SELECT xmin::text FROM comment")}
+        assert len(xmins) == 1
+
+
+# -- SQLite ------------------------------------------------------------------------------------
+
+
+def _snapshot(database_path, target_dir, index):
+    """Copy the database file and its WAL as they are on disk right now, and read the copy."""
+    copy = target_dir / f"snap{index}.sqlite3"
+    shutil.copyfile(database_path, copy)
+    wal = database_path.with_name(database_path.name + "-wal")
+    if wal.exists():
+        shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+    reader = sqlite3.connect(copy)
+    try:
+        return {
+            "responses": {r for (r,) in reader.execute("SELECT id FROM response")},
+            "comments": {t for (t,) in reader.execute("SELECT text FROM comment")},
+            "used": {h for (h,) in reader.execute("SELECT code_hash FROM access_code WHERE used")},
+            "wal": copy.with_name(copy.name + "-wal").read_bytes()
+            if copy.with_name(copy.name + "-wal").exists()
+            else b"",
+        }
+    finally:
+        reader.close()
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_reader_of_every_commit_pairs_no_comment_or_code_with_a_response(tmp_path):
+    """T1 copies the database and its WAL after every commit and compares consecutive copies."""
+    from tests.factories import make_app
+
+    app = make_app(tmp_path / "instance", MIX_BATCH=BATCH)
+    path = tmp_path / "instance" / "varna.sqlite3"
+    survey, codes = make_survey(app, access="codes", codes=SUBMISSIONS)
+    snaps_dir = tmp_path / "snaps"
+    snaps_dir.mkdir()
+    snapshots = []
+    connection_db = db.obj
+    original_commit = connection_db.commit
+
+    def commit_and_copy():
+        result = original_commit()
+        snapshots.append(_snapshot(path, snaps_dir, len(snapshots)))
+        return result
+
+    connection_db.commit = commit_and_copy
+    try:
+        sigs = submit_all(app, survey, codes)
+        with app.app_context(), db.connection_context():
+            store.set_status(store.get_survey(survey.slug), "closed")
+    finally:
+        del connection_db.commit
+    assert len(snapshots) > SUBMISSIONS  # one per submission, one per mixed batch, the close
+    with app.app_context(), db.connection_context():
+        truth = response_signatures()
+    previous = {"responses": set(), "comments": set(), "used": set(), "wal": b""}
+    commits_with_comments = guessed = 0
+    for snap in snapshots:
+        new_responses = snap["responses"] - previous["responses"]
+        new_comments = snap["comments"] - previous["comments"]
+        newly_used = snap["used"] - previous["used"]
+        # A commit that spends a code adds no response and no comment: it only seals.
+        if newly_used:
+            assert not new_responses
+            assert not new_comments
+            assert len(newly_used) == 1
+        # A commit that adds comments adds a whole batch of responses with them.
+        if new_comments:
+            commits_with_comments += 1
+            assert len(new_responses) >= BATCH
+            assert len(new_comments) == len(new_responses)
+            # Within the commit nothing tells which comment goes with which response:
+            # any guess is right for about one in a batch.
+            guessed += rank_pairing_hits(sorted(new_comments), sorted(new_responses), truth, sigs)
+        # No comment is legible in the WAL before the commit that mixed it.
+        for text in {f"kommentar {i} slut" for i in range(SUBMISSIONS)} - snap["comments"]:
+            assert text.encode() not in snap["wal"]
+        previous = snap
+    assert commits_with_comments >= 2
+    # One commit per submission would have made every guess right.
+    assert guessed <= SUBMISSIONS // 2
+    assert previous["responses"]
+    assert len(previous["comments"]) == SUBMISSIONS

@@ -1,0 +1,346 @@
+"""An independent attacker for whole protected reports (test helper, not product code).
+
+It does not use ``surveys.disclosure`` or the report's own bookkeeping. From the
+survey definition and the respondents' answers (the truth) it builds the linked
+system every reader can reason with (``shared/disclosure-control.md``, L1–L4):
+
+- every count the report could show: item × breakdown × group × option, each
+  group's n known (headcounts are known in a workplace), a group of respondents
+  with no answer to a breakdown question counted as a group of its own;
+- L1: a single-choice item's options sum to n; a multiple-choice item's
+  exclusive option excludes the others, and every respondent chose something;
+- L2: a headline indicator of one item is the sum of its options; the
+  multi-item indicators the question bank ties to one item (``LINKS``); every
+  other one lies between 0 and its base;
+- L3: a conditional question is answered by at most those who chose an
+  opening option (its "prefer not to say" per group a latent count, whose
+  total the report may publish);
+- L4: each breakdown's groups sum to the all-staff count.
+
+Then it reads what the report publishes (exact counts, bands, "x", "<k") and
+bounds every hidden or banded count by integer programming (HiGHS), as an
+outsider and as a respondent who knows every one of their own answers.
+A finding is an exact recovery (one value left) or an everyone/no-one
+disclosure (no value left in [k_ext, n − k_ext] where the group has room).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import highspy
+
+from surveys.definition import PREFER_NOT
+from surveys.disclosure import band_bounds
+from surveys.indicators import indicators
+from surveys.report import ALL
+
+# Multi-item indicators whose hit is one item's options (L2, from the question bank):
+# indicator -> (item, values) or (item, None) for "n less the exclusive options".
+LINKS = {
+    "unauthorized_influence": ("aim", ("all", "some")),
+    "ia_feedback_received": ("ia_feedback", ("yes",)),
+    "support_received": ("support", None),
+}
+MISSING = "\x00missing"
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: tuple
+    reader: int | None  # the respondent's number, None for an outsider
+    low: int
+    high: int
+    n: int
+
+
+class Attack:
+    def __init__(self, definition, answers, report) -> None:
+        self.definition = definition
+        self.report = report
+        self.answers = answers
+        self.lower: list[int] = []
+        self.upper: list[int] = []
+        self.true: list[int] = []
+        self.index: dict[tuple, int] = {}
+        self.rows: list[tuple[dict[int, int], float, float]] = []
+        self.targets: list[tuple[int, int, int]] = []  # (variable, n, k_ext)
+        self.members: dict[int, list[int]] = defaultdict(list)  # respondent -> variables
+        self._build()
+
+    # -- the system -------------------------------------------------------------------
+    def var(self, key, true, upper) -> int:
+        self.index[key] = len(self.true)
+        self.true.append(true)
+        self.lower.append(0)
+        self.upper.append(upper)
+        return self.index[key]
+
+    def group_of(self, answer, breakdown) -> str:
+        if breakdown == ALL:
+            return ALL
+        return answer.dimension_values(self.definition).get(breakdown) or MISSING
+
+    def _build(self) -> None:
+        definition, report = self.definition, self.report
+        tables = {t.key: t for t in (*report.indicators, *report.questions)}
+        derived = {i.key: i for i in indicators(definition) if i.derived}
+        for item in definition.items():
+            if item.kind not in ("single", "multiple") or item.key not in tables:
+                continue
+            table = tables[item.key]
+            options = [o for o in item.options if not o.prefer_not]
+            for breakdown, rows in table.breakdowns.items():
+                groups = [r.key for r in rows] + ([MISSING] if breakdown != ALL else [])
+                members = defaultdict(list)
+                for r, answer in enumerate(self.answers):
+                    members[self.group_of(answer, breakdown)].append(r)
+                for g in groups:
+                    people = members.get(g, [])
+                    chosen = [set(self.answers[r].choices.get(item.key, ())) for r in people]
+                    n = sum(1 for c in chosen if c - {PREFER_NOT})
+                    xs = []
+                    for o in options:
+                        count = sum(1 for c in chosen if o.key in c)
+                        i = self.var((item.key, o.key, breakdown, g), count, n)
+                        xs.append(i)
+                        for r, c in zip(people, chosen, strict=True):
+                            if o.key in c:
+                                self.members[r].append(i)
+                    if item.kind == "single":
+                        self.rows.append((dict.fromkeys(xs, 1), n, n))
+                    else:
+                        self.rows.append((dict.fromkeys(xs, 1), n, float("inf")))
+                        exclusive = [x for x, o in zip(xs, options, strict=True) if o.exclusive]
+                        for x, o in zip(xs, options, strict=True):
+                            if exclusive and not o.exclusive:
+                                self.rows.append(
+                                    ({x: 1, **dict.fromkeys(exclusive, 1)}, -float("inf"), n)
+                                )
+                    if item.question.option(PREFER_NOT) is not None:
+                        na = sum(1 for c in chosen if PREFER_NOT in c)
+                        shown = len(people) - n
+                        i = self.var((item.key, PREFER_NOT, breakdown, g), na, shown)
+                        for r, c in zip(people, chosen, strict=True):
+                            if PREFER_NOT in c:
+                                self.members[r].append(i)
+                for o in [*(o.key for o in options), PREFER_NOT]:
+                    if (item.key, o, ALL, ALL) not in self.index or breakdown == ALL:
+                        continue
+                    terms = {self.index[(item.key, o, breakdown, g)]: 1 for g in groups}
+                    terms[self.index[(item.key, o, ALL, ALL)]] = -1
+                    self.rows.append((terms, 0, 0))
+        # L3: the conditional questions.
+        for question in definition.questions:
+            condition = question.condition
+            parent = definition.question(condition.question) if condition else None
+            if parent is None:
+                continue
+            for item in question.items:
+                cells = {k[2:] for k in self.index if k[0] == item.key and k[1] != PREFER_NOT}
+                for breakdown, g in sorted(cells):
+                    opening = [
+                        self.index[(p.key, w, breakdown, g)]
+                        for p in parent.items
+                        for w in condition.values
+                        if (p.key, w, breakdown, g) in self.index
+                    ]
+                    if not opening:
+                        continue
+                    first = next(o for o in item.options if not o.prefer_not)
+                    n = self.upper[self.index[(item.key, first.key, breakdown, g)]]
+                    terms = dict.fromkeys(opening, 1)
+                    na = self.index.get((item.key, PREFER_NOT, breakdown, g))
+                    if na is not None:
+                        terms[na] = -1
+                    self.rows.append((terms, n, float("inf")))
+        # Indicators.
+        for table in report.indicators:
+            for breakdown, rows in table.breakdowns.items():
+                for row in rows:
+                    self._indicator(table.key, derived.get(table.key), breakdown, row.key)
+        self._publish(tables, derived)
+
+    def _indicator(self, key, derived, breakdown, group) -> None:
+        if derived is not None:
+            return  # published as a sum of the item's options, see _publish
+        people = [r for r, a in enumerate(self.answers) if self.group_of(a, breakdown) == group]
+        base, hit = self._indicator_truth(key, people)
+        i = self.var(("\x00ind", key, breakdown, group), len(hit), len(base))
+        for r in hit:
+            self.members[r].append(i)
+        link = LINKS.get(key)
+        if link is None:
+            return
+        item, values = link
+        if values is None:
+            none = [o.key for o in self.definition.item(item).options if o.exclusive]
+            n = sum(1 for r in people if set(self.answers[r].choices.get(item, ())) - {PREFER_NOT})
+            terms = {
+                i: 1,
+                **{self.index[(item, o, breakdown, group)]: 1 for o in none if o != PREFER_NOT},
+            }
+            self.rows.append((terms, n, n))
+        else:
+            terms = {i: 1, **{self.index[(item, v, breakdown, group)]: -1 for v in values}}
+            self.rows.append((terms, 0, 0))
+
+    def _indicator_truth(self, key, people):
+        indicator = next(i for i in indicators(self.definition) if i.key == key)
+
+        def holds(flag, answers):
+            return any(
+                set(answers.choices.get(item, ())) & set(values)
+                for items, values in flag.terms
+                for item in items
+            )
+
+        base = [r for r in people if all(holds(f, self.answers[r]) for f in indicator.base)]
+        hit = [r for r in base if all(holds(f, self.answers[r]) for f in indicator.hit)]
+        return base, hit
+
+    def _publish(self, tables, derived) -> None:
+        """Fix exact counts, bound bands, and note every protected count to attack."""
+        for table in tables.values():
+            for breakdown, rows in table.breakdowns.items():
+                for row in rows:
+                    for cell in row.cells:
+                        if table.key in derived:
+                            indicator = derived[table.key]
+                            terms = {
+                                self.index[(indicator.source, v, breakdown, row.key)]: 1
+                                for v in indicator.values
+                            }
+                            n = self.upper[next(iter(terms))]
+                        elif (table.key, cell.key, breakdown, row.key) in self.index:
+                            i = self.index[(table.key, cell.key, breakdown, row.key)]
+                            terms, n = {i: 1}, self.upper[i]
+                        else:
+                            i = self.index[("\x00ind", table.key, breakdown, row.key)]
+                            terms, n = {i: 1}, self.upper[i]
+                        if cell.count is not None:
+                            self.rows.append((terms, cell.count, cell.count))
+                            continue
+                        if cell.band is not None:
+                            low, high = band_bounds(_Band(*cell.band), n)
+                            self.rows.append((terms, low, high))
+                        if n > 0 and len(terms) == 1:
+                            self.targets.append((next(iter(terms)), n, table.k_ext))
+                    key = (table.key, PREFER_NOT, ALL, ALL)
+                    if breakdown == ALL and row.prefer_not is not None and key in self.index:
+                        i = self.index[key]
+                        self.rows.append(({i: 1}, row.prefer_not, row.prefer_not))
+
+    # -- the attack ----------------------------------------------------------------------
+    def components(self):
+        """Fix what is published exactly, then split the rest into independent parts:
+        (variables, rows) each, the rows with their fixed terms moved to the bounds."""
+        low, high = list(self.lower), list(self.upper)
+        multi = []
+        for terms, lo, hi in self.rows:
+            if len(terms) == 1:
+                ((i, c),) = terms.items()
+                assert c == 1
+                low[i], high[i] = max(low[i], lo), min(high[i], hi)
+            else:
+                multi.append((terms, lo, hi))
+        parent = list(range(len(self.true)))
+
+        def find(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for terms, _, _ in multi:
+            free = [i for i in terms if low[i] != high[i]]
+            for i in free[1:]:
+                parent[find(i)] = find(free[0])
+        rows_of = defaultdict(list)
+        for terms, lo, hi in multi:
+            shift = sum(c * low[i] for i, c in terms.items() if low[i] == high[i])
+            free = {i: c for i, c in terms.items() if low[i] != high[i]}
+            if free:
+                rows_of[find(next(iter(free)))].append((free, lo - shift, hi - shift))
+        self.low, self.high = low, high
+        self.root = find
+        self.rows_of = rows_of
+
+    def solver(self, root) -> tuple[highspy.Highs, dict[int, int]]:
+        members = [i for i in range(len(self.true)) if self.root(i) == root]
+        local = {i: m for m, i in enumerate(members)}
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for i in members:
+            h.addVar(self.low[i], self.high[i])
+            h.changeColIntegrality(local[i], highspy.HighsVarType.kInteger)
+        for terms, low, high in self.rows_of.get(root, []):
+            idx = [local[i] for i in terms]
+            h.addRow(
+                -highspy.kHighsInf if low == -float("inf") else low,
+                highspy.kHighsInf if high == float("inf") else high,
+                len(idx),
+                idx,
+                [float(c) for c in terms.values()],
+            )
+        return h, local
+
+    def bound(self, h, i) -> tuple[int, int]:
+        values = []
+        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+            h.changeColCost(i, 1.0)
+            h.changeObjectiveSense(sense)
+            h.run()
+            assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            values.append(round(h.getSolution().col_value[i]))
+            h.changeColCost(i, 0.0)
+        return values[0], values[1]
+
+    def findings(self, readers=()) -> list[Finding]:
+        """Every protected count an outsider, or one of ``readers``, pins down."""
+        self.components()
+        found = []
+        solvers = {}
+        for reader in (None, *readers):
+            own = set(self.members.get(reader, [])) if reader is not None else set()
+            for i, n, k_ext in self.targets:
+                if reader is not None and n == 1:
+                    _, _, breakdown, group = self.key_of(i)
+                    if self.group_of(self.answers[reader], breakdown) == group:
+                        continue  # alone in the group: they learn only their own answers
+                if self.low[i] == self.high[i]:
+                    low = high = self.low[i]
+                else:
+                    root = self.root(i)
+                    if root not in solvers:
+                        solvers[root] = self.solver(root)
+                    h, local = solvers[root]
+                    mine = [j for j in own if j in local and self.low[j] < 1]
+                    for j in mine:
+                        h.changeColBounds(local[j], 1, self.high[j])
+                    low, high = self.bound(h, local[i])
+                    for j in mine:
+                        h.changeColBounds(local[j], self.low[j], self.high[j])
+                assert low <= self.true[i] <= high, "the attacker's system is wrong"
+                room = n >= 2 * k_ext
+                if low == high or (room and (high < k_ext or low > n - k_ext)):
+                    found.append(Finding(self.key_of(i), reader, low, high, n))
+        return found
+
+    def violated(self) -> list:
+        """Rows that the true counts break (there must be none: the system is the truth's)."""
+        return [
+            (terms, low, high)
+            for terms, low, high in self.rows
+            if not low <= sum(c * self.true[i] for i, c in terms.items()) <= high
+        ]
+
+    def key_of(self, i):
+        return next(k for k, v in self.index.items() if v == i)
+
+
+@dataclass(frozen=True)
+class _Band:
+    sign: str
+    bound: int
