@@ -10,4 +10,6 @@ from __future__ import annotations
 
 def upgrade(migrator, database) -> None:
     """Add the nullable column; existing surveys show the default text."""
+    if any(c.name == "support_contacts" for c in database.get_columns("survey")):
+        return  # a database rebuilt from the current models already has it
     database.execute_sql('ALTER TABLE "survey" ADD COLUMN "support_contacts" TEXT')

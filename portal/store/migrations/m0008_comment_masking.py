@@ -12,4 +12,6 @@ def upgrade(migrator, database) -> None:
     """Add the nullable column; existing selections publish their comments as before."""
     if "comment_selection" not in database.get_tables():
         return  # an older database: create_tables makes the table with the column
+    if any(c.name == "masked_text" for c in database.get_columns("comment_selection")):
+        return
     database.execute_sql('ALTER TABLE "comment_selection" ADD COLUMN "masked_text" TEXT')
