@@ -131,7 +131,7 @@ def main() -> int:
                     page.screenshot(path=target, full_page=name != "survey")
                     print(target)
                 page.goto(base + f"/s/{link.slug}")
-                page.locator('button.button[value="submit"]').click()
+                page.locator('button.button[value="next"]').click()
                 page.wait_for_load_state()
                 target = out / f"survey-errors-{size}.png"
                 page.screenshot(path=target)

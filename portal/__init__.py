@@ -41,6 +41,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = config.default_database_url(app.instance_path)
+    if not app.config.get("BASE_URL"):
+        app.config["BASE_URL"] = config.default_base_url()
 
     # peewee logs every query with its parameters at DEBUG: response ids and free
     # text would reach the log. Its warnings and errors still pass.

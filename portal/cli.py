@@ -310,6 +310,7 @@ def create_survey(
     click.echo(f"Link: {survey_link(survey.slug)}")
     if access == "codes":
         click.echo(f"{len(codes)} codes written to {codes_out}; only their hashes are stored.")
+        click.echo(f"Staff enter their code at: {_base_url()}/kod")
     click.echo(f"Open it with: flask --app app open-survey {survey.slug}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "sv",
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
     "LANGUAGES": ("sv", "en"),
-    "BASE_URL": "http://127.0.0.1:5000",
+    # None: derived from where the portal listens (default_base_url), see create_app.
+    "BASE_URL": None,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     # The number of trusted reverse proxies in front of the portal (0: none). The
     # client address then comes from X-Forwarded-For (see portal/web/security.py).
@@ -179,6 +181,25 @@ def _check_argon2(config: dict[str, Any]) -> None:
         raise SystemExit(f"{ENV_PREFIX}ARGON2_TIME_COST must be at least {ARGON2_MIN_TIME_COST}")
     if config.get("ARGON2_PARALLELISM", 1) < 1:
         raise SystemExit(f"{ENV_PREFIX}ARGON2_PARALLELISM must be at least 1")
+
+
+def default_base_url(environ: Mapping[str, str] | None = None) -> str:
+    """The address the portal actually listens on, for printed links without VARNA_BASE_URL.
+
+    gunicorn listens on ``VARNA_BIND`` (portal/gunicorn.conf.py), ``python app.py``
+    on ``VARNA_HOST``:``VARNA_PORT`` (127.0.0.1:5000 by default). An address that
+    listens on every interface is printed with the machine's name.
+    """
+    source: Mapping[str, str] = os.environ if environ is None else environ
+    bind = source.get("VARNA_BIND", "").strip()
+    if bind and not bind.startswith("unix:"):
+        host, _, port = bind.rpartition(":")
+    else:
+        host = source.get("VARNA_HOST", "").strip() or "127.0.0.1"
+        port = source.get("VARNA_PORT", "").strip() or "5000"
+    if host in ("0.0.0.0", "::", "[::]", ""):  # noqa: S104 - naming, not binding
+        host = socket.getfqdn()
+    return f"http://{host}:{port}"
 
 
 def default_database_url(instance_path: str) -> str:

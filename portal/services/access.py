@@ -17,6 +17,15 @@ def survey_link(base_url: str, slug: str) -> str:
     return f"{base_url.rstrip('/')}/s/{slug}"
 
 
+def code_entry_link(base_url: str) -> str:
+    """The short address where a code alone opens its survey (printed on code slips).
+
+    The code itself is never part of an address (it would reach logs and
+    histories): staff type it on that page.
+    """
+    return f"{base_url.rstrip('/')}/kod"
+
+
 def qr_svg(url: str, title: str) -> Markup:
     """The QR code of ``url`` as inline SVG with an accessible ``title`` (escaped by segno)."""
     # segno builds the SVG from the encoded matrix: attributes and path data

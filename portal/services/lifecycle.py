@@ -35,6 +35,7 @@ from surveys.definition import (
     DefinitionError,
     with_unit_names,
 )
+from surveys.redact import is_masking, redact
 
 MAX_MIN_GROUP = 100
 MAX_CODES_PER_BATCH = 5000
@@ -110,10 +111,13 @@ class SurveySettings:
     # The roles offered in the role question; None leaves them as they are.
     roles: tuple[Role, ...] | None = None
     purge_after_months: int | None = None
+    # Plain text shown to staff; empty means the portal's default text.
+    support_contacts: str = ""
 
     def fields(self) -> dict[str, Any]:
         """The survey columns these settings write."""
         return {
+            "support_contacts": _plain_text(self.support_contacts) or None,
             "title_sv": self.title_sv.strip(),
             "title_en": self.title_en.strip() or self.title_sv.strip(),
             "access": self.access,
@@ -121,6 +125,14 @@ class SurveySettings:
             "opens_on": self.opens_on,
             "closes_on": self.closes_on,
         }
+
+
+SUPPORT_CONTACTS_MAX = 2000
+
+
+def _plain_text(text: str) -> str:
+    """Typed text with Windows newlines made plain and the ends stripped."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def check_settings(settings: SurveySettings, today: dt.date) -> None:
@@ -147,6 +159,11 @@ def check_settings(settings: SurveySettings, today: dt.date) -> None:
     for unit in settings.units:
         if unit.invited is not None and not 1 <= unit.invited <= MAX_INVITED:
             errors["units"] = (N_("The number invited must be a positive whole number."), {})
+    if len(_plain_text(settings.support_contacts)) > SUPPORT_CONTACTS_MAX:
+        errors["support_contacts"] = (
+            N_("At most %(max)d characters."),
+            {"max": SUPPORT_CONTACTS_MAX},
+        )
     if errors:
         raise SettingsError(errors)
 
@@ -517,13 +534,43 @@ def revoke_unused_codes(survey: Survey, *, actor: Any) -> int:
 # -- comments ----------------------------------------------------------------------------------
 
 
-def select_comments(survey: Survey, comment_ids: Iterable[str], *, actor: Any) -> int:
-    """Choose the comments to include in the report; only before publication."""
+NOT_MASKING = N_(
+    "A comment can only be masked: replace the parts to hide with […] and change nothing "
+    "else. The choice was not saved."
+)
+
+
+def select_comments(
+    survey: Survey,
+    comment_ids: Iterable[str],
+    *,
+    actor: Any,
+    masked: dict[str, str] | None = None,
+) -> int:
+    """Choose the comments to include in the report, masked as HR edited them.
+
+    ``masked`` maps comment ids to HR's version; a version that is not the
+    redacted comment with parts replaced by markers is refused (nothing is
+    saved), and one equal to the redacted comment is no masking at all.
+    Only before publication.
+    """
     if survey.status != Status.CLOSED:
         raise LifecycleError(
             N_("Comments can be chosen only while the survey is closed and not yet published.")
         )
-    chosen = store.set_comment_selection(survey, comment_ids)
+    originals = {c.id: redact(c.text) for c, _, _ in store.survey_comments(survey)}
+    edits: dict[str, str] = {}
+    for comment_id, text in (masked or {}).items():
+        original = originals.get(comment_id)
+        if original is None:
+            continue
+        text = text.replace("\r\n", "\n").strip()
+        if text == original.strip():
+            continue
+        if not is_masking(original.strip(), text):
+            raise LifecycleError(NOT_MASKING)
+        edits[comment_id] = text
+    chosen = store.set_comment_selection(survey, comment_ids, edits)
     audit.record(
         "comments_selected",
         actor=actor,

@@ -18,7 +18,7 @@ from portal.reports import results
 from portal.services import lifecycle, monitoring
 from portal.store.models import RESULT_STATUSES, Status, Survey
 from surveys import N_
-from surveys.redact import redact
+from surveys.redact import redact, same_comment
 from surveys.references import ReferenceFileError, load_references
 
 LANGUAGES = ("sv", "en")
@@ -29,11 +29,23 @@ NO_COMPARISON = ""
 
 @dataclass(frozen=True)
 class ShownComment:
-    """A comment as HR sees it: redacted, with its question and nothing else."""
+    """A comment as HR sees it: redacted, with its question and nothing else.
+
+    Identical comments (case and spacing aside) are shown once: ``id`` is the
+    first of them, the one chosen for the report, and ``count`` says how many
+    wrote it. ``masked`` is HR's masked version for the report, if any.
+    """
 
     id: str
     text: str
     selected: bool
+    count: int = 1
+    masked: str | None = None
+
+    @property
+    def published(self) -> str:
+        """The text as it would go into the report."""
+        return self.masked or self.text
 
 
 @dataclass(frozen=True)
@@ -53,11 +65,25 @@ def comment_groups(survey: Survey, lang: str) -> list[CommentGroup]:
     same between visits, so HR can work through a long list.
     """
     definition = survey.definition()
-    by_question: dict[str, list[ShownComment]] = {}
-    for comment, selected in store.survey_comments(survey):
-        by_question.setdefault(comment.question, []).append(
-            ShownComment(comment.id, redact(comment.text), selected)
-        )
+    grouped: dict[str, dict[str, ShownComment]] = {}
+    for comment, selected, masked in store.survey_comments(survey):
+        text = redact(comment.text)
+        shown = grouped.setdefault(comment.question, {})
+        key = same_comment(text)
+        if key in shown:
+            first = shown[key]
+            # The group is chosen (and masked) as its chosen member, if any.
+            lead = (comment.id, selected, masked) if selected and not first.selected else None
+            shown[key] = ShownComment(
+                lead[0] if lead else first.id,
+                first.text,
+                first.selected or selected,
+                first.count + 1,
+                lead[2] if lead else first.masked,
+            )
+        else:
+            shown[key] = ShownComment(comment.id, text, selected, 1, masked)
+    by_question = {q: list(c.values()) for q, c in grouped.items()}
     groups = []
     for item in definition.items():
         if item.key in by_question:
@@ -170,7 +196,7 @@ def _snapshot(survey: Survey, lang: str, earlier: Survey | None, invited: int | 
     report = results.survey_report(survey, invited=invited or monitoring.total_invited(survey))
     definition = survey.definition()
     comments = [
-        (_label(definition, c.question, lang), redact(c.text))
+        (_label(definition, c.question, lang), getattr(c, "masked", None) or redact(c.text))
         for c in store.selected_comments(survey)
     ]
     data = results.to_json_data(report, lang, survey=survey)

@@ -89,6 +89,8 @@ class Survey(BaseModel):
     # Added by migration 8: the days the survey actually opened and closed (the report's period).
     opened_on = DateField(null=True)
     closed_on = DateField(null=True)
+    # Added by migration 9: support contacts as plain text; None shows the default text.
+    support_contacts = TextField(null=True)
 
     def definition(self) -> Definition:
         """The frozen definition, validated once per distinct JSON text and then cached."""
@@ -222,6 +224,8 @@ class CommentSelection(BaseModel):
 
     comment = ForeignKeyField(Comment, primary_key=True, on_delete="CASCADE")
     survey = ForeignKeyField(Survey, on_delete="CASCADE")
+    # Added by migration 10: the text as HR masked it for the report, or None.
+    masked_text = TextField(null=True)
 
 
 class ReportSnapshot(BaseModel):

@@ -12,7 +12,7 @@ from peewee import (
     fn,
 )
 
-from portal.codes import CODE_LENGTH, keyed_hash, normalise_code
+from portal.codes import CODE_ALPHABET, CODE_LENGTH, keyed_hash, normalise_code
 from portal.extensions import db
 from portal.store import inbox
 from portal.store.database import is_sqlite, write_transaction
@@ -70,6 +70,35 @@ def code_is_valid(survey: Survey, code: str, secret_key: str) -> bool:
         )
         .exists()
     )
+
+
+@dataclass(frozen=True)
+class CodeLookup:
+    """What a typed code is: the survey it belongs to, and whether it has been used."""
+
+    survey_id: int
+    used: bool
+
+
+def look_up_code(code: str, secret_key: str, survey: Survey | None = None) -> CodeLookup | None:
+    """The survey and state of ``code``, or None when it is not a known code; reads only.
+
+    The keyed hash of a code is the same whichever survey it was issued for,
+    so a code alone finds its survey. A used code keeps its row (with no time
+    and no link to the response) until its survey closes, which is what lets
+    the portal tell "already used" from "mistyped" without storing anything.
+    With ``survey``, only that survey's codes count.
+    """
+    normalised = normalise_code(code)
+    if len(normalised) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in normalised):
+        return None
+    query = AccessCode.select(AccessCode.survey, AccessCode.used).where(
+        AccessCode.code_hash == keyed_hash(secret_key, "code", normalised)
+    )
+    if survey is not None:
+        query = query.where(AccessCode.survey == survey.id)
+    row = query.first()
+    return None if row is None else CodeLookup(row.survey_id, bool(row.used))
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ def create_survey(
     invited: dict[str, int] | None = None,
     purge_after_months: int | None = None,
     customisation_json: str | None = None,
+    support_contacts: str | None = None,
 ) -> Survey:
     """Create a draft survey with a frozen copy of ``definition`` and its unit rows."""
     survey = Survey(
@@ -72,6 +73,7 @@ def create_survey(
         closes_on=closes_on,
         purge_after_months=purge_after_months,
         customisation_json=customisation_json,
+        support_contacts=support_contacts,
         created_at=_now(),
     )
     survey.set_definition(definition.to_data())
@@ -472,18 +474,24 @@ def unit_response_counts(survey: Survey, unit_key: str) -> dict[str, int]:
     return {value: n for value, n in db.execute(query)}
 
 
-def survey_comments(survey: Survey) -> list[tuple[Comment, bool]]:
-    """Every comment of the survey with whether HR selected it (order: by random id)."""
-    selected = CommentSelection.select(CommentSelection.comment).where(
-        CommentSelection.survey == survey.id
-    )
-    chosen = {comment_id for (comment_id,) in db.execute(selected)}
+def survey_comments(survey: Survey) -> list[tuple[Comment, bool, str | None]]:
+    """Every comment of the survey, whether HR selected it and HR's masked text (by random id)."""
+    selected = CommentSelection.select(
+        CommentSelection.comment, CommentSelection.masked_text
+    ).where(CommentSelection.survey == survey.id)
+    chosen = {comment_id: masked for comment_id, masked in db.execute(selected)}
     comments = Comment.select().where(Comment.survey == survey.id).order_by(Comment.id)
-    return [(c, c.id in chosen) for c in comments]
+    return [(c, c.id in chosen, chosen.get(c.id)) for c in comments]
 
 
-def set_comment_selection(survey: Survey, comment_ids: Iterable[str]) -> int:
-    """Replace the survey's selected comments with ``comment_ids`` (its own only)."""
+def set_comment_selection(
+    survey: Survey, comment_ids: Iterable[str], masked: dict[str, str] | None = None
+) -> int:
+    """Replace the survey's selected comments with ``comment_ids`` (its own only).
+
+    ``masked`` maps a comment id to the text HR masked for the report.
+    """
+    masked = masked or {}
     wanted = {i for i in comment_ids if isinstance(i, str) and len(i) <= 36}
     with write_transaction():
         valid = [
@@ -495,18 +503,19 @@ def set_comment_selection(survey: Survey, comment_ids: Iterable[str]) -> int:
         CommentSelection.delete().where(CommentSelection.survey == survey.id).execute()
         if valid:
             CommentSelection.insert_many(
-                [{"comment": i, "survey": survey.id} for i in valid]
+                [{"comment": i, "survey": survey.id, "masked_text": masked.get(i)} for i in valid]
             ).execute()
     return len(valid)
 
 
 def selected_comments(survey: Survey) -> list[Comment]:
-    """The comments HR selected for the published report."""
+    """The comments HR selected for the published report; ``masked`` is HR's text or None."""
     return list(
-        Comment.select()
+        Comment.select(Comment, CommentSelection.masked_text.alias("masked"))
         .join(CommentSelection, on=CommentSelection.comment == Comment.id)
         .where(Comment.survey == survey.id)
         .order_by(Comment.id)
+        .objects()
     )
 
 
@@ -517,6 +526,11 @@ def get_survey(slug: str) -> Survey | None:
     if not isinstance(slug, str) or len(slug) > 64 or "\x00" in slug:
         return None
     return Survey.get_or_none(Survey.slug == slug)
+
+
+def get_survey_by_id(survey_id: int) -> Survey | None:
+    """The survey with the database id ``survey_id``, or None."""
+    return Survey.get_or_none(Survey.id == survey_id)
 
 
 def set_status(survey: Survey, status: str) -> None:

@@ -30,6 +30,26 @@ def paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
 
 
+def survey_support(survey: Any) -> str:
+    """The support contacts HR entered for ``survey``, or the default text."""
+    text = (getattr(survey, "support_contacts", None) or "").strip()
+    return text or default_support_text()
+
+
+def default_support_text() -> str:
+    """What staff are told when HR has entered no support contacts of its own."""
+    return gettext(
+        "If you have been threatened or exposed to violence, or these questions brought up "
+        "something you want to talk about, you can turn to:\n"
+        "your manager or the security coordinator (säkerhetssamordnare),\n"
+        "your safety representative (skyddsombud),\n"
+        "the occupational health service (företagshälsovården), which offers support "
+        "conversations.\n\n"
+        "In an emergency, call 112. For advice as a victim of crime: Brottsofferjouren, "
+        "116 006."
+    )
+
+
 def percent(value: int) -> str:
     """A whole percentage in the current language: "12 %" (non-breaking space) or "12%"."""
     return format_percent(value, current_language())
@@ -55,6 +75,8 @@ def register(app: Flask) -> None:
         current_language=current_language,
         language_url=language_url,
         error_message=error_message,
+        survey_support=survey_support,
+        default_support_text=default_support_text,
     )
     app.jinja_env.filters.update(
         localized=localized,

@@ -70,10 +70,31 @@ def in_header_top_right(page, control) -> None:
 
 
 def answer_every_required_question(page) -> None:
-    """The first option of every unconditional single choice (JavaScript or not)."""
+    """The first option of every unconditional single choice on the current page."""
     for item in STAFF.items():
         if item.kind == "single" and item.question.condition is None:
-            page.locator(f'input[name="{item.key}"]').first.check()
+            inputs = page.locator(f'input[type="radio"][name="{item.key}"]:visible')
+            if inputs.count():
+                inputs.first.check()
+
+
+def answer_every_page(page) -> None:
+    """Keep answering the required questions of each page and going on, up to the summary."""
+    for _ in range(8):
+        if page.locator("#summary-title").count():
+            return
+        answer_every_required_question(page)
+        page.locator('button.button[value="next"]').click()
+    raise AssertionError("the summary page was never reached")
+
+
+def step(page) -> str:
+    return page.locator("#step").inner_text()
+
+
+def keyboard_next(page) -> None:
+    tab_to(page, 'button.button[value="next"]')
+    page.keyboard.press("Enter")
 
 
 def record_requests(page) -> list[str]:
@@ -87,43 +108,73 @@ def test_phone_keyboard_only_with_conditions_and_a_corrected_error(portal, phone
     requests = record_requests(phone)
     phone.goto(portal.url(f"/s/{survey.slug}"))
     expect(phone.locator("h1")).to_have_text("Trygg på jobbet 2026")
+    expect(phone.locator("#step")).to_have_text("Steg 1 av 4")
+    expect(phone.locator("#q-exp legend").first).to_contain_text("(obligatorisk)")
+    # The follow-up questions are on pages of their own.
     expect(phone.locator("#q-aim")).to_be_hidden()
     assert_accessible(phone)
 
     phone.keyboard.press("Tab")
     expect(phone.locator(".skip-link")).to_be_focused()
-    # Every exp_* row: "never", except threats: "once" (index 1), which reveals follow-ups.
+    # Every exp_* row: "never", except threats: "once" (index 1), which adds the follow-up pages.
     for item in STAFF.question("exp").items:
         choose(phone, item.key, 1 if item.key == "exp_threats" else 0)
+    # The support contacts end the exposure section.
+    expect(phone.locator("#support-title")).to_be_visible()
+    keyboard_next(phone)
+
+    expect(phone.locator("#step")).to_have_text("Steg 2 av 6")
     expect(phone.locator("#q-aim")).to_be_visible()
     expect(phone.locator("#q-police_by")).to_be_hidden()
+    assert_accessible(phone)
     choose(phone, "police", 1)  # "some" reveals who made the report
     expect(phone.locator("#q-police_by")).to_be_visible()
+    keyboard_next(phone)
+    expect(phone.locator("#step")).to_have_text("Steg 3 av 6")
+    assert_accessible(phone)
+    keyboard_next(phone)
+    expect(phone.locator("#step")).to_have_text("Steg 4 av 6")
     tab_to(phone, "#suggestions")
     phone.keyboard.type("Larmknappar i alla mottagningsrum")
+    # Back and forth keeps the answers.
+    tab_to(phone, 'button[value="back"]')
+    phone.keyboard.press("Enter")
+    expect(phone.locator("#step")).to_have_text("Steg 3 av 6")
+    keyboard_next(phone)
+    expect(phone.locator("#suggestions")).to_have_value("Larmknappar i alla mottagningsrum")
+    keyboard_next(phone)
+    expect(phone.locator("#step")).to_have_text("Steg 5 av 6")
     choose(phone, "role", 0)
     choose(phone, "unit", 1)
-    # "years" is left out on purpose: the first submit must fail.
-    tab_to(phone, 'button.button[value="submit"]')
-    phone.keyboard.press("Enter")
+    # "years" is left out on purpose: this page must not let the form go on.
+    keyboard_next(phone)
 
     summary = phone.locator("#error-summary")
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("arbetat i yrket")
+    expect(phone.locator("#step")).to_have_text("Steg 5 av 6")
     assert_accessible(phone)
     # Printed with its errors (red text, grey hints) the form is still readable.
     assert_accessible(phone, media="print")
-    expect(phone.locator("#suggestions")).to_have_value("Larmknappar i alla mottagningsrum")
-    expect(phone.locator("#exp_threats-once")).to_be_checked()
+    expect(phone.locator("#role-ss_children")).to_be_checked()
     # Follow the summary's link with the keyboard: it lands on the field.
     phone.keyboard.press("Tab")
     phone.keyboard.press("Enter")
     expect(phone.locator("#years-lt2")).to_be_focused()
     phone.keyboard.press("Space")
+    keyboard_next(phone)
+
+    expect(phone.locator("#step")).to_have_text("Steg 6 av 6")
+    expect(phone.locator("#summary-title")).to_be_visible()
+    expect(phone.locator(".summary")).to_contain_text("Larmknappar i alla mottagningsrum")
+    expect(phone.locator(".summary")).to_contain_text("Ja, några")
+    assert_accessible(phone)
+    assert stored(portal, survey.slug) == (0, set())
     tab_to(phone, 'button.button[value="submit"]')
     phone.keyboard.press("Enter")
 
     expect(phone.locator("h1")).to_have_text("Tack för dina svar")
+    expect(phone.locator("#support-title")).to_be_visible()
     assert_accessible(phone)
     responses, answers = stored(portal, survey.slug)
     assert responses == 1
@@ -135,16 +186,15 @@ def test_phone_keyboard_only_with_conditions_and_a_corrected_error(portal, phone
     assert all(url.startswith(origin + "/") for url in requests), [
         url for url in requests if not url.startswith(origin + "/")
     ]
+    # Nothing about the form travelled in an address.
+    assert all("exp_" not in url and "years" not in url for url in requests)
 
 
 def test_language_switch_in_the_header_keeps_the_answers(portal, phone):
     survey, _ = open_survey(portal)
     phone.goto(portal.url(f"/s/{survey.slug}"))
     choose(phone, "exp_harassment", 0)
-    choose(phone, "exp_threats", 2)  # "2–5 times" reveals the questions about the incidents
-    choose(phone, "aim", 1)
-    tab_to(phone, "#suggestions")
-    phone.keyboard.type("Fler larmknappar")
+    choose(phone, "exp_threats", 2)  # "2–5 times": the follow-up pages will come
     # Back up to the header: the switch is the first control after the brand.
     tab_to(phone, SWITCH, key="Shift+Tab")
     switch = phone.locator(SWITCH)
@@ -154,14 +204,13 @@ def test_language_switch_in_the_header_keeps_the_answers(portal, phone):
 
     expect(phone.locator("html")).to_have_attribute("lang", "en")
     expect(phone.locator("h1")).to_have_text("Safe at work 2026")
+    # Exposed: the follow-up pages count already.
+    expect(phone.locator("#step")).to_have_text("Step 1 of 6")
     expect(phone.locator("#error-summary")).to_have_count(0)
 
     def answers_kept() -> None:
         expect(phone.locator("#exp_harassment-never")).to_be_checked()
         expect(phone.locator("#exp_threats-2to5")).to_be_checked()
-        expect(phone.locator("#q-aim")).to_be_visible()
-        expect(phone.locator("#aim-some")).to_be_checked()
-        expect(phone.locator("#suggestions")).to_have_value("Fler larmknappar")
 
     answers_kept()
     expect(phone.locator("#q-exp")).to_contain_text("How often in the last 12 months")
@@ -176,8 +225,8 @@ def test_language_switch_in_the_header_keeps_the_answers(portal, phone):
     expect(phone.locator("h1")).to_have_text("Trygg på jobbet 2026")
     answers_kept()
 
-    # Enter on an answer still sends the answers (the switch is not the form's default button):
-    # the required questions left open are reported, in Swedish.
+    # Enter on an answer goes on (the switch is not the form's default button): the
+    # required rows left open on this page are reported, in Swedish.
     tab_to(phone, "#exp_threats-2to5")
     phone.keyboard.press("Enter")
     summary = phone.locator("#error-summary")
@@ -190,26 +239,46 @@ def test_language_switch_in_the_header_keeps_the_answers(portal, phone):
     assert_accessible(phone)
     summary.get_by_role("link", name="Fysiskt våld").click()
     expect(phone.locator("#exp_violence-never")).to_be_focused()
+    # On the next page, the switch keeps the answers of this page and the one before.
+    for item in STAFF.question("exp").items[2:]:
+        phone.locator(f"#{item.key}-never").check()
+    phone.locator('button.button[value="next"]').click()
+    phone.locator("#aim-some").check()
+    phone.locator(SWITCH).click()
+    expect(phone.locator("html")).to_have_attribute("lang", "en")
+    expect(phone.locator("#aim-some")).to_be_checked()
+    phone.locator('button[value="back"]').click()
+    answers_kept()
 
 
-def test_without_javascript_the_language_switch_keeps_the_answers(portal, no_javascript):
+def test_without_javascript_the_pages_carry_the_answers(portal, no_javascript):
     page = no_javascript
     survey, _ = open_survey(portal)
     page.goto(portal.url(f"/s/{survey.slug}"))
     answer_every_required_question(page)
     page.locator("#exp_threats-once").check()
+    page.get_by_role("button", name="Nästa").click()
+    expect(page.locator("#step")).to_have_text("Steg 2 av 6")
     page.locator("#aim-some").check()
-    page.locator("#suggestions").fill("Fler larmknappar")
     tab_to(page, SWITCH, key="Shift+Tab")
     in_header_top_right(page, page.locator(SWITCH))
     page.keyboard.press("Enter")
 
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_have_text("Safe at work 2026")
-    expect(page.locator("#exp_threats-once")).to_be_checked()
     expect(page.locator("#aim-some")).to_be_checked()
-    expect(page.locator("#suggestions")).to_have_value("Fler larmknappar")
     expect(page.locator(SWITCH)).to_have_text("Svenska")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Next").click()
+    page.locator("#suggestions").fill("Fler larmknappar")
+    page.get_by_role("button", name="Back").click()
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#suggestions")).to_have_value("Fler larmknappar")
+    answer_every_page(page)
+    expect(page.locator(".summary")).to_contain_text("Fler larmknappar")
+    # Nothing was stored, and nothing of the answers is in the address.
+    assert stored(portal, survey.slug) == (0, set())
+    assert re.search(r"/s/[\w-]+$", page.url)
     # The form still carries its one-time token: the answers can be sent after the switch.
     page.get_by_role("button", name="Send answers").click()
     expect(page.locator("h1")).to_have_text("Thank you for your answers")
@@ -224,16 +293,113 @@ def test_without_javascript_every_question_shows_and_hidden_answers_are_ignored(
     page = no_javascript
     survey, _ = open_survey(portal)
     page.goto(portal.url(f"/s/{survey.slug}"))
-    expect(page.locator("#q-aim")).to_be_visible()
-    expect(page.locator("#q-aim .condition-hint")).to_be_visible()
-    # axe needs JavaScript in the page, so this state is not audited here.
     answer_every_required_question(page)
-    page.locator("#aim-all").check()  # not exposed: must be ignored
+    page.locator("#exp_threats-once").check()
+    page.get_by_role("button", name="Nästa").click()
+    # Without the script a question that depends on this page shows, with its condition.
+    expect(page.locator("#q-police_by")).to_be_visible()
+    expect(page.locator("#q-police_by .condition-hint")).to_be_visible()
+    # axe needs JavaScript in the page, so this state is not audited here.
+    page.locator("#police-none").check()
+    page.locator("#police_by-me").check()  # police "none": must be ignored
+    answer_every_page(page)
+    expect(page.locator(".summary")).not_to_contain_text("Jag själv")
     page.locator('button.button[value="submit"]').click()
     expect(page.locator("h1")).to_have_text("Tack för dina svar")
     responses, answers = stored(portal, survey.slug)
     assert responses == 1
-    assert not any(question == "aim" for question, _ in answers)
+    assert not any(question == "police_by" for question, _ in answers)
+
+
+def test_an_unexposed_respondent_skips_the_follow_up_pages(portal, phone):
+    survey, _ = open_survey(portal)
+    phone.goto(portal.url(f"/s/{survey.slug}"))
+    answer_every_required_question(phone)
+    phone.locator('button.button[value="next"]').click()
+    expect(phone.locator("#step")).to_have_text("Steg 2 av 4")
+    expect(phone.locator("#section-safety")).to_be_visible()
+    assert_accessible(phone)
+
+
+def test_link_mode_back_after_thanks_says_already_answered_on_this_device(portal, phone):
+    survey, _ = open_survey(portal)
+    phone.goto(portal.url(f"/s/{survey.slug}"))
+    answer_every_page(phone)
+    phone.locator('button.button[value="submit"]').click()
+    expect(phone.locator("h1")).to_have_text("Tack för dina svar")
+    # The marker holds no identifier: only which survey was answered here.
+    stored_marker = phone.evaluate("JSON.stringify(Object.entries(localStorage))")
+    assert stored_marker == f'[["varna-answered:{survey.slug}","1"]]'
+    assert phone.context.cookies() == [] or all(
+        c["name"] == "varna" for c in phone.context.cookies()
+    )
+    # Opening the form again (Back, or the link) says so instead of taking a second response.
+    phone.goto(portal.url(f"/s/{survey.slug}"))
+    notice = phone.locator("#answered-notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_be_focused()
+    expect(phone.locator("#answers")).to_be_hidden()
+    assert_accessible(phone)
+    # Someone else on a shared device can answer.
+    phone.get_by_role("button", name="Svara igen (någon annan på en delad enhet)").click()
+    expect(phone.locator("#answers")).to_be_visible()
+    answer_every_page(phone)
+    phone.locator('button.button[value="submit"]').click()
+    expect(phone.locator("h1")).to_have_text("Tack för dina svar")
+    assert stored(portal, survey.slug)[0] == 2
+
+
+def test_a_code_alone_opens_the_survey_and_a_used_code_is_told_apart(portal, phone):
+    survey, codes = open_survey(portal, access="codes", codes=2)
+    phone.goto(portal.url("/"))
+    assert_accessible(phone)
+    phone.locator("#code").fill(codes[0].lower())
+    phone.locator("#code").press("Enter")
+    expect(phone.locator("h1")).to_have_text("Trygg på jobbet 2026")
+    expect(phone.locator("#step")).to_have_text("Steg 1 av 4")
+    assert codes[0].lower() not in phone.url
+    answer_every_page(phone)
+    phone.locator('button.button[value="submit"]').click()
+    expect(phone.locator("h1")).to_have_text("Tack för dina svar")
+    phone.goto(portal.url("/kod"))
+    assert_accessible(phone)
+    phone.locator("#code").fill(codes[0])
+    phone.get_by_role("button", name="Fortsätt").click()
+    summary = phone.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("redan använts – dina svar sparades")
+    expect(phone.locator("#code")).to_have_value(codes[0])
+    assert_accessible(phone)
+    mistyped = codes[1][:-1] + ("A" if codes[1][-1] != "A" else "B")
+    phone.locator("#code").fill(mistyped)
+    phone.get_by_role("button", name="Fortsätt").click()
+    expect(phone.locator("#error-summary")).to_contain_text("Kontrollera stavningen")
+    expect(phone.locator("#code")).to_have_value(mistyped)
+    assert_accessible(phone)
+
+
+def test_phone_screens_per_page(portal, phone):
+    """The median number of 360 × 640 phone screens per page, exposed and not (README)."""
+    heights = []
+    for exposed in (False, True):
+        survey, _ = open_survey(portal)
+        phone.goto(portal.url(f"/s/{survey.slug}"))
+        for _ in range(8):
+            screens = phone.evaluate("document.documentElement.scrollHeight / window.innerHeight")
+            heights.append(screens)
+            if phone.locator("#summary-title").count():
+                break
+            answer_every_required_question(phone)
+            if exposed:
+                threats = phone.locator("#exp_threats-once")
+                if threats.count():
+                    threats.check()
+            phone.locator('button.button[value="next"]').click()
+    heights.sort()
+    median = heights[len(heights) // 2]
+    print(f"\nphone screens per page: median {median:.1f} of {[round(h, 1) for h in heights]}")
+    # Before paging: 12 screens with nothing to report, 17 for someone threatened once.
+    assert median <= 6, heights
 
 
 def looks(control) -> dict:
@@ -263,6 +429,7 @@ def test_codes_and_english(portal, desktop):
     desktop.get_by_role("button", name="Continue").click()
     expect(desktop.locator("#error-summary")).to_be_focused()
     assert_accessible(desktop)
+    expect(desktop.locator("#code")).to_have_value("wrong-code")
     desktop.locator("#code").fill(codes[0].lower().replace("-", " "))
     desktop.get_by_role("button", name="Continue").click()
     expect(desktop.get_by_role("heading", name="Your answers are anonymous")).to_be_visible()
@@ -301,3 +468,45 @@ def test_the_print_audit_applies_the_print_stylesheet(portal, browser):
         with pytest.raises(AssertionError, match="color-contrast"):
             assert_accessible(page, media="print")
         assert page.evaluate("matchMedia('screen').matches")
+
+
+def test_with_javascript_the_pages_change_without_requests(portal, phone):
+    """T3: the number of requests does not tell whether the follow-up pages were shown."""
+    counts = []
+    for exposed in (False, True):
+        survey, _ = open_survey(portal)
+        phone.goto(portal.url(f"/s/{survey.slug}"))
+        posts: list[str] = []
+        phone.on(
+            "request", lambda r, posts=posts: posts.append(r.url) if r.method == "POST" else None
+        )
+        steps = [step(phone)]
+        for _ in range(8):
+            if phone.locator("#summary-title").count():
+                break
+            answer_every_required_question(phone)
+            if exposed and len(steps) == 1:
+                phone.locator("#exp_threats-once").check()
+                # The count of pages follows the answer at once.
+                expect(phone.locator("#step")).to_have_text("Steg 1 av 6")
+                steps[0] = step(phone)
+            phone.locator('button.button[value="next"]').click()
+            expect(phone.locator("#step")).not_to_have_text(steps[-1])
+            steps.append(step(phone))
+            if len(steps) == 2:
+                # The browser's Back and Forward move between the pages too, answers kept.
+                phone.go_back()
+                expect(phone.locator("#step")).to_have_text(
+                    "Steg 1 av 6" if exposed else "Steg 1 av 4"
+                )
+                expect(phone.locator("#exp_harassment-never")).to_be_checked()
+                phone.go_forward()
+                expect(phone.locator("#step")).to_have_text(steps[1])
+                assert_accessible(phone)
+        counts.append(len(posts))
+        assert steps[-1] == ("Steg 6 av 6" if exposed else "Steg 4 av 4"), steps
+        assert re.search(r"/s/[\w-]+$", phone.url)
+        phone.locator('button.button[value="submit"]').click()
+        expect(phone.locator("h1")).to_have_text("Tack för dina svar")
+    # Only the summary page is fetched, whichever pages were shown.
+    assert counts == [1, 1]

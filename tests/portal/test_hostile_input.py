@@ -107,11 +107,17 @@ def test_xss_in_free_text_is_stored_as_typed_and_inert(app, client, payload):
     answers = complete_answers(STAFF, suggestions=payload)
     del answers["role"]  # the form comes back with the text in it
     page = submit(client, survey.slug, answers, hidden).get_data(as_text=True)
-    # Shown back escaped inside the textarea: never markup, never evaluated.
+    # The page with the error (background) carries the text escaped in the textarea of its
+    # own (hidden) section, and its own page shows it: never markup, never evaluated.
+    own_page = client.post(
+        f"/s/{survey.slug}", data={**hidden, **answers, "action": "goto:safety"}
+    ).get_data(as_text=True)
     assert f">{escape(payload)}</textarea>" in page
-    assert "<script>alert" not in page
-    assert "<img src=x" not in page
-    assert 'href="javascript:' not in page
+    assert f">{escape(payload)}</textarea>" in own_page
+    for shown in (page, own_page):
+        assert "<script>alert" not in shown
+        assert "<img src=x" not in shown
+        assert 'href="javascript:' not in shown
     answers["role"] = "na"
     assert submit(client, survey.slug, answers, hidden).status_code == 303
     with app.app_context(), db.connection_context():

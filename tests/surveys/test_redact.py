@@ -13,14 +13,15 @@ from hypothesis import strategies as st
 
 from surveys.redact import (
     EMAIL_MARKER,
+    NAME_MARKER,
     PERSONAL_NUMBER_MARKER,
     PHONE_MARKER,
     clean_text,
     redact,
 )
 
-MARKERS = (PERSONAL_NUMBER_MARKER, PHONE_MARKER, EMAIL_MARKER)
-PNR, PHONE, EMAIL = MARKERS
+MARKERS = (PERSONAL_NUMBER_MARKER, PHONE_MARKER, EMAIL_MARKER, NAME_MARKER)
+PNR, PHONE, EMAIL, NAME = MARKERS
 
 PERSONAL_NUMBERS = [
     "850315-1234",
@@ -250,6 +251,172 @@ def test_the_whole_address_goes_even_when_it_looks_like_a_number():
     assert redact("skriv till 850315-1234@example.se") == f"skriv till {EMAIL}"
 
 
+# --- what slipped through before (issue 19) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "marker"),
+    [
+        ("1985-01-01-1234", PNR),
+        ("19850101-1234", PNR),
+        ("850101.1234", PNR),
+        ("85 01 01-1234", PNR),
+        ("85-01-01-1234", PNR),
+        ("850101/1234", PNR),
+        ("\uff18\uff15\uff10\uff11\uff10\uff11\uff0d\uff11\uff12\uff13\uff14", PNR),
+        ("850101\u20111234", PNR),
+        ("070.123.45.67", PHONE),
+        ("070/1234567", PHONE),
+        ("\uff10\uff17\uff10\u2010\uff11\uff12\uff13 \uff14\uff15 \uff16\uff17", PHONE),
+        ("08/123 45 67", PHONE),
+        ("anna @ kommun.se", EMAIL),
+        ("anna(at)kommun.se", EMAIL),
+        ("anna (at) kommun.se", EMAIL),
+        ("anna[at]kommun.se", EMAIL),
+        ("anna {AT} kommun.se", EMAIL),
+        ("anna\uff20kommun.se", EMAIL),
+        ("anna snabel-a kommun.se", EMAIL),
+        ("anna [snabel-a] kommun [punkt] se", EMAIL),
+        ("anna(at)kommun(dot)se", EMAIL),
+        (
+            "\uff41\uff4e\uff4e\uff41\uff20\uff4b\uff4f\uff4d\uff4d\uff55\uff4e\uff0e\uff53\uff45",
+            EMAIL,
+        ),
+    ],
+)
+def test_the_forms_that_slipped_through_are_redacted_whole(text, marker):
+    # Nothing of the number may stay: "85 01 01-1234" once left "85".
+    assert redact(f"Han sa {text} igen.") == f"Han sa {marker} igen."
+    assert redact(text) == marker
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mitt namn är Anna Svensson och jag", f"Mitt namn är {NAME} och jag"),
+        ("Jag heter Zlatan Ibrahimović.", f"Jag heter {NAME}."),
+        ("My name is Jane Doe.", f"My name is {NAME}."),
+        ("Min chef Karin Lindqvist sa", f"Min chef {NAME} sa"),
+        ("klienten Kalle Johansson hotade", f"klienten {NAME} hotade"),
+        ("ANNA SVENSSON ringde", f"{NAME} ringde"),
+        ("hon och Anna-Karin gick", f"hon och {NAME} gick"),
+        ("Sven Erik Olsson kom", f"{NAME} kom"),
+        ("Anna ringde", f"{NAME} ringde"),
+        ("pratade med Per efteråt", f"pratade med {NAME} efteråt"),
+        ("Bo Andersson kom", f"{NAME} kom"),
+        ("utredaren Ödmarksson", f"utredaren {NAME}"),
+    ],
+)
+def test_likely_names_are_masked(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Per telefon gick det bra.",
+        "Stig in, sa hon.",
+        "Bo kvar i lägenheten.",
+        "I Malmö och Göteborg.",
+        "Polisanmälan gjordes enligt LVU.",
+        "vad det heter",
+        "Den 3 mars kom en förälder.",
+        "kl. 08.30-17.00",
+        "kl 08.30 - 09.15",
+        "möte 01.02.2025",
+        "se 2024/123 och 1.2.3",
+    ],
+)
+def test_words_that_only_look_like_names_or_numbers_are_kept(text):
+    assert redact(text) == text
+
+
+def test_redaction_keeps_the_typed_text_around_a_normalised_identifier():
+    # Full-width letters that are no identifier stay full-width.
+    assert redact("\uff21\uff22 070.123.45.67 \uff23") == f"\uff21\uff22 {PHONE} \uff23"
+
+
+# --- what phonenumbers and python-stdnum recognise ------------------------------
+
+phonenumbers = pytest.importorskip("phonenumbers")
+personnummer = pytest.importorskip("stdnum.se.personnummer")
+
+WORDS = st.sampled_from(
+    ["hon", "ringde", "igen", "och", "sa", "att", "det", "var", "kl.", "3", "12", "2024", "mars"]
+)
+PHONE_FORMATS = [
+    phonenumbers.PhoneNumberFormat.NATIONAL,
+    phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+    phonenumbers.PhoneNumberFormat.E164,
+]
+
+
+@st.composite
+def recognised_phone_numbers(draw: st.DrawFn) -> str:
+    """A Swedish phone number that phonenumbers holds valid, formatted its ways and ours."""
+    kind = draw(st.sampled_from(["mobile", "fixed"]))
+    if kind == "mobile":
+        national = "07" + draw(st.sampled_from("02369")) + draw(digits(7))
+    else:
+        national = draw(st.sampled_from(["08", "031", "040", "018", "090"])) + draw(
+            st.sampled_from("12345678")
+        )
+        national += draw(digits(9 - len(national) + 1))
+    number = phonenumbers.parse(national, "SE")
+    if not phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(phonenumbers.parse("070-123 45 67", "SE"), 0)
+    formatted = phonenumbers.format_number(number, draw(st.sampled_from(PHONE_FORMATS)))
+    separator = draw(st.sampled_from([None, ".", "/", "\u2013"]))
+    if separator and not formatted.startswith("+"):
+        formatted = formatted.replace(" ", separator).replace("-", separator)
+    return formatted
+
+
+@st.composite
+def recognised_personal_numbers(draw: st.DrawFn) -> str:
+    """A personnummer with a correct check digit that python-stdnum validates."""
+    born = draw(st.dates(min_value=date(1920, 1, 1), max_value=date(2019, 12, 31)))
+    stem = f"{born:%y%m%d}" + draw(digits(3))
+    check = personnummer.luhn.calc_check_digit(stem)
+    number = stem + check
+    form = draw(st.sampled_from(["{d}-{s}", "{d}{s}", "{c}{d}-{s}", "{d}.{s}", "{dd}-{s}"]))
+    dashed = f"{number[:2]} {number[2:4]} {number[4:6]}"
+    return form.format(d=number[:6], s=number[6:], c=f"{born.year // 100}", dd=dashed)
+
+
+def _phone_numbers_found(text: str) -> list[str]:
+    matcher = phonenumbers.PhoneNumberMatcher(text, "SE", leniency=phonenumbers.Leniency.VALID)
+    return [match.raw_string for match in matcher]
+
+
+_PNR_SHAPE = re.compile(r"(?<!\d)\d{2}(?:\d{2})?[ .-]?\d{2}[ .-]?\d{2}[-.+ /]?\d{4}(?!\d)")
+
+
+def _personal_numbers_found(text: str) -> list[str]:
+    candidates = (re.sub(r"[^0-9]", "", m.group()) for m in _PNR_SHAPE.finditer(text))
+    return [number for number in candidates if personnummer.is_valid(number)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(WORDS, recognised_phone_numbers(), recognised_personal_numbers()),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_nothing_phonenumbers_or_stdnum_recognise_survives(pieces):
+    text = " ".join(pieces)
+    redacted = redact(text)
+    assert _phone_numbers_found(redacted) == []
+    assert _personal_numbers_found(redacted) == []
+    # The libraries do recognise every generated number on its own (so the test has teeth).
+    for piece in pieces:
+        if piece not in ("3", "12", "2024") and (piece[0].isdigit() or piece[0] == "+"):
+            plain = re.sub(r"[./\u2013]", " ", piece)
+            assert _phone_numbers_found(f"ring {plain} nu") or _personal_numbers_found(piece)
+
+
 # --- ordinary text ---------------------------------------------------------------
 
 
@@ -285,7 +452,7 @@ def test_redacting_twice_changes_nothing(text):
 
 
 def test_markers_are_the_swedish_words():
-    assert MARKERS == ("[personnummer]", "[telefonnummer]", "[e-post]")
+    assert MARKERS == ("[personnummer]", "[telefonnummer]", "[e-post]", "[namn]")
 
 
 # --- properties ----------------------------------------------------------------
@@ -397,8 +564,13 @@ def test_everything_but_the_markers_is_kept_in_order(text):
         position = found + len(piece)
 
 
+# Whether a capitalised word is a name depends on where it stands (a sentence
+# start, a neighbouring name), so the surroundings here have no capitals.
+NO_CAPITALS = st.text(alphabet=st.characters(exclude_categories=("Lu", "Lt")))
+
+
 @settings(max_examples=1000, deadline=None)
-@given(st.text(), BEFORE, IDENTIFIERS, AFTER, st.text())
+@given(NO_CAPITALS, BEFORE, IDENTIFIERS, AFTER, NO_CAPITALS)
 def test_an_embedded_identifier_never_survives(before, left, identifier, right, after):
     value, markers = identifier
     result = redact(before + left + value + right + after)
@@ -492,3 +664,60 @@ def test_cleaned_text_is_normalised_and_cleaning_it_again_changes_nothing(text):
     assert "\r" not in cleaned
     assert "\n\n\n\n" not in cleaned
     assert not any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in cleaned)
+
+
+# --- HR masking ------------------------------------------------------------------
+
+from surveys.redact import MASK_MARKER, is_masking, same_comment  # noqa: E402
+
+ORIGINAL = "Min chef på enheten i Hjo sa att jag inte skulle anmäla."
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        ORIGINAL,
+        f"Min chef på enheten i {MASK_MARKER} sa att jag inte skulle anmäla.",
+        "[...] sa att jag inte skulle anmäla.",
+        "Min chef [maskerat]",
+        "[…]",
+        f"Min {MASK_MARKER} i {MASK_MARKER} sa att jag inte skulle anmäla.",
+    ],
+)
+def test_masking_parts_of_a_comment_is_allowed(edited):
+    assert is_masking(ORIGINAL, edited)
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        "Min chef på enheten i Hjo sa att jag skulle anmäla.",  # a word dropped silently
+        "Min chef på enheten i Hjo sa att jag inte skulle anmäla. Ring mig!",  # added
+        f"Min chef på enheten i {MASK_MARKER} sa att jag GÄRNA skulle anmäla.",
+        f"{MASK_MARKER} Hjo sa att chefen",  # reordered
+        "",
+        "Min chef på enheten",  # the end cut off without a marker
+    ],
+)
+def test_anything_but_masking_is_refused(edited):
+    assert not is_masking(ORIGINAL, edited)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60), st.lists(st.tuples(st.integers(0, 60), st.integers(0, 10))))
+def test_replacing_any_spans_by_the_marker_is_masking(text, spans):
+    # Non-overlapping spans of the original, each replaced by the marker.
+    pieces, position = [], 0
+    for start, length in sorted(spans):
+        if start < position or start > len(text):
+            continue
+        pieces += [text[position:start], MASK_MARKER]
+        position = min(len(text), start + length)
+    edited = "".join(pieces) + text[position:]
+    if "[" not in text and "]" not in text:
+        assert is_masking(text, edited)
+
+
+def test_identical_comments_are_recognised_whatever_the_case_and_spacing():
+    assert same_comment("Mer  personal!") == same_comment("mer personal!\n")
+    assert same_comment("Mer personal") != same_comment("Mer personal!")

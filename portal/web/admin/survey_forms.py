@@ -14,6 +14,7 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -135,6 +136,19 @@ class SurveyForm(FlaskForm):
     )
     units = FieldList(FormField(UnitForm), label=_l("Units"))
     roles = FieldList(FormField(RoleForm), label=_l("Roles"))
+    support_contacts = TextAreaField(
+        _l("Support contacts"),
+        description=_l(
+            "Shown to staff at the end of the questions about what they were exposed to and on "
+            "the thank-you page: for example the occupational health service "
+            "(företagshälsovård), the security coordinator (säkerhetssamordnare) and the safety "
+            "representatives (skyddsombud), with phone numbers or addresses. Plain text; line "
+            "breaks are kept. Leave empty to show the portal's general text."
+        ),
+        validators=[
+            Length(max=lifecycle.SUPPORT_CONTACTS_MAX, message=_l("At most %(max)d characters."))
+        ],
+    )
 
     def settings(self) -> lifecycle.SurveySettings:
         """The entered settings for the lifecycle rules."""
@@ -145,6 +159,7 @@ class SurveyForm(FlaskForm):
             min_group=self.min_group.data,
             opens_on=self.opens_on.data,
             closes_on=self.closes_on.data,
+            support_contacts=self.support_contacts.data or "",
             units=tuple(
                 lifecycle.UnitSetting(
                     (entry.form.name_sv.data or "").strip(),

@@ -340,7 +340,7 @@ def generate_codes(slug: str):
         )
     except lifecycle.LifecycleError as exc:
         return _refused(survey, exc)
-    link = access.survey_link(current_app.config["BASE_URL"], survey.slug)
+    link = access.code_entry_link(current_app.config["BASE_URL"])
     csv_text = access.codes_csv(codes, link, survey.title(current_language()))
     # The CSV rides in this same response as a data: link: the codes are never
     # kept anywhere (no session, no server-side store) for a second download.
@@ -349,6 +349,8 @@ def generate_codes(slug: str):
         survey=survey,
         codes=codes,
         link=link,
+        # One QR code for every slip: it holds the short address, never the code.
+        qr_svg=_qr(link),
         csv_href=access.data_uri(csv_text, "text/csv"),
         csv_name=f"codes-{today().isoformat()}.csv",
     )
@@ -381,8 +383,13 @@ def comments(slug: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
+            masked = {
+                name[len("mask-") :]: value[:20000]
+                for name, value in request.form.items()
+                if name.startswith("mask-")
+            }
             chosen = lifecycle.select_comments(
-                survey, request.form.getlist("comment"), actor=current_user()
+                survey, request.form.getlist("comment"), actor=current_user(), masked=masked
             )
         except lifecycle.LifecycleError as exc:
             return _refused(survey, exc)

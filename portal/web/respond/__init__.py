@@ -30,15 +30,42 @@ from portal.store.models import Status, Survey
 from portal.web import padding, security
 from portal.web.errors import error_page
 from portal.web.locale import current_language
+from surveys import pages
 from surveys.answers import InvalidAnswers, error_summary, raw_values, validate
+from surveys.definition import iter_visible
 
 bp = Blueprint("respond", __name__, template_folder="templates")
 
 
 @bp.get("/")
 def index():
-    """The portal's front page."""
+    """The portal's front page, where a code alone opens its survey."""
     return render_template("respond/index.html")
+
+
+@bp.get("/kod")
+def code_entry():
+    """Code entry without a survey address: the code finds its survey."""
+    return render_template("respond/code.html", survey=None)
+
+
+@bp.post("/kod")
+def code_entry_post():
+    """A code typed on /kod or the front page: open the survey it belongs to."""
+    code = request.form.get("code", "")[:64]
+    blocked = _code_entry_blocked(None)
+    if blocked is not None:
+        return blocked
+    lookup = store.look_up_code(code, current_app.config["SECRET_KEY"])
+    survey = store.get_survey_by_id(lookup.survey_id) if lookup else None
+    if lookup is None or survey is None:
+        return _code_refused(None, code, used=False)
+    page = _open_survey_or_page(survey.slug)
+    if not isinstance(page, Survey):
+        return page
+    if lookup.used:
+        return _code_refused(survey, code, used=True)
+    return _render_form(survey, {"code": code})
 
 
 @bp.get("/privacy")
@@ -60,7 +87,12 @@ def survey_page(slug: str):
 
 @bp.post("/s/<slug>")
 def survey_post(slug: str):
-    """Code entry, language switch, or submission of the answers."""
+    """Code entry, language switch, moving between pages, or submission of the answers.
+
+    Every page posts the whole form: the answers of the other pages travel in
+    hidden fields, so nothing is stored before the final submission and
+    nothing is put in the address.
+    """
     action = request.form.get("action", "")
     if not padding.acceptable(request):
         return error_page(400)
@@ -72,10 +104,24 @@ def survey_post(slug: str):
         return _check_code(survey, admission["code"])
     if survey.access == "codes" and not admission["code"]:
         return render_template("respond/code.html", survey=survey), 400
+    unreadable = _unreadable_form()
+    if unreadable is not None:
+        return unreadable
+    definition = survey.definition()
+    values = _submitted_values(survey)
+    page = request.form.get("page", "")[:64]
     if action == "language":
         if request.form.get("lang") in current_app.config["LANGUAGES"]:
             session["lang"] = request.form["lang"]
-        return _render_form(survey, admission, values=_submitted_values(survey))
+        return _render_form(survey, admission, values=values, page=page)
+    if action == "back":
+        return _render_form(
+            survey, admission, values=values, page=pages.previous_page(definition, values, page)
+        )
+    if action.startswith("goto:"):
+        return _render_form(survey, admission, values=values, page=action[5:64])
+    if action == "next":
+        return _next_page(survey, admission, values, page)
     if action != "submit":
         abort(400)
     return _submit(survey, admission)
@@ -88,6 +134,39 @@ def thanks(slug: str):
     if survey is None:
         return error_page(404)
     return render_template("respond/thanks.html", survey=survey)
+
+
+def _unreadable_form():
+    """The error page for a form with undecodable bytes, or None."""
+    form = request.form.to_dict(flat=False)
+    form.pop(padding.PAD_FIELD, None)  # checked in survey_post; it carries nothing
+    # Werkzeug decodes invalid UTF-8 as U+FFFD; such a form is refused, not stored garbled.
+    if any("\ufffd" in value for values in form.values() for value in values):
+        return error_page(
+            400,
+            _("The form could not be read"),
+            _(
+                "Some characters in what was sent could not be read. Go back, check your "
+                "answers and send again."
+            ),
+        )
+    return None
+
+
+def _next_page(survey: Survey, admission: dict[str, str], values: dict[str, Any], page: str):
+    """Check the answers of this page, then show the next one (or this one with its errors)."""
+    definition = survey.definition()
+    page = pages.current_page(definition, values, page)
+    try:
+        validate(definition, request.form.to_dict(flat=False))
+        errors: tuple = ()
+    except InvalidAnswers as exc:
+        errors = pages.errors_on(definition, page, exc.errors)
+    if errors:
+        return _render_form(survey, admission, values=values, errors=errors, page=page, status=400)
+    return _render_form(
+        survey, admission, values=values, page=pages.next_page(definition, values, page)
+    )
 
 
 def _submit(survey: Survey, admission: dict[str, str]):
@@ -109,22 +188,18 @@ def _submit(survey: Survey, admission: dict[str, str]):
             return _too_many_attempts(wait, keep_form=admission)
     definition = survey.definition()
     form = request.form.to_dict(flat=False)
-    form.pop(padding.PAD_FIELD, None)  # checked in survey_post; it carries nothing
-    # Werkzeug decodes invalid UTF-8 as U+FFFD; such a form is refused, not stored garbled.
-    if any("\ufffd" in value for values in form.values() for value in values):
-        return error_page(
-            400,
-            _("The form could not be read"),
-            _(
-                "Some characters in what was sent could not be read. Go back, check your "
-                "answers and send again."
-            ),
-        )
     try:
         answers = validate(definition, form)
     except InvalidAnswers as exc:
+        values = raw_values(form, definition)
+        page = pages.first_page_with_error(definition, values, exc.errors)
         return _render_form(
-            survey, admission, values=raw_values(form, definition), errors=exc.errors, status=400
+            survey,
+            admission,
+            values=values,
+            errors=pages.errors_on(definition, page, exc.errors),
+            page=page,
+            status=400,
         )
     if survey.access == "codes":
         ticket = store.Admission("code", admission["code"])
@@ -146,36 +221,64 @@ def _submit(survey: Survey, admission: dict[str, str]):
         return render_template("respond/already.html", survey=survey), 409
     except store.DatabaseBusy:
         return _render_form(
-            survey, admission, values=raw_values(form, definition), busy=True, status=503
+            survey,
+            admission,
+            values=raw_values(form, definition),
+            busy=True,
+            status=503,
+            page=pages.SUMMARY,
         )
     return redirect(url_for(".thanks", slug=survey.slug), code=303)
 
 
 def _check_code(survey: Survey, code: str):
-    # Only this client's own wrong codes can make it wait (seconds, doubling up to a
-    # cap); nothing survey-wide is counted, so no one can block others' codes.
-    slowdown = security.limits().code_failures
-    client = _client()
-    wait = slowdown.wait(client)
+    blocked = _code_entry_blocked(survey)
+    if blocked is not None:
+        return blocked
+    lookup = store.look_up_code(code, current_app.config["SECRET_KEY"], survey)
+    if lookup is not None and not lookup.used:
+        return _render_form(survey, {"code": code})
+    return _code_refused(survey, code, used=lookup is not None)
+
+
+def _code_entry_blocked(survey: Survey | None):
+    """The 429 page while this client must wait after its own wrong codes, else None.
+
+    Only this client's own wrong codes can make it wait (seconds, doubling up to a
+    cap); nothing survey-wide is counted, so no one can block others' codes.
+    """
+    wait = security.limits().code_failures.wait(_client())
     if wait:
         return _too_many_attempts(wait)
-    if store.code_is_valid(survey, code, current_app.config["SECRET_KEY"]):
-        return _render_form(survey, {"code": code})
-    slowdown.failure(client)
-    error = (
-        _("Please enter your code.")
-        if not code.strip()
-        else _(
-            "The code is not valid for this survey, or it has already been used. Check that "
-            "you typed it as printed."
-        )
-    )
-    return render_template("respond/code.html", survey=survey, error=error), 400
+    return None
 
 
 def _client() -> str:
     """This client for the rate limits: a keyed hash of its real address, in memory only."""
     return security.client_key(current_app.config["SECRET_KEY"])
+
+
+def _code_refused(survey: Survey | None, code: str, used: bool):
+    """The code page again, with the typed code and what was wrong with it."""
+    # Only this client's failures count: a whole office behind one address may enter
+    # valid codes.
+    security.limits().code_failures.failure(_client())
+    if not code.strip():
+        error = _("Please enter your code.")
+    elif used:
+        error = _(
+            "This code has already been used — your answers were saved. Each code can be used "
+            "once, so nothing more is needed."
+        )
+    else:
+        error = _(
+            "The code was not recognised. Check the spelling: it has ten letters and digits, "
+            "as printed on your slip."
+        )
+    page = render_template(
+        "respond/code.html", survey=survey, error=error, code=code, used=used and code.strip()
+    )
+    return page, 409 if used and code.strip() else 400
 
 
 def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None):
@@ -189,6 +292,7 @@ def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None
             values=raw_values(request.form.to_dict(flat=False), definition),
             busy=True,
             status=429,
+            page=pages.SUMMARY,
         )
     else:
         page, status = error_page(
@@ -202,35 +306,82 @@ def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None
     return page, status, {"Retry-After": str(retry_after)}
 
 
-def _questions_html(survey: Survey, values: dict[str, Any], errors: tuple) -> Markup:
-    """The questions of the form; a blank form is the same for everyone, so it is cached."""
+def _questions_html(
+    survey: Survey, values: dict[str, Any], errors: tuple, page: str | None
+) -> Markup:
+    """The sections of the form, every one of them, all but ``page`` hidden.
+
+    ``page`` None shows every section (HR's preview). A blank form is the same
+    for everyone who sees the survey, so it is cached.
+    """
+    support = survey.support_contacts or ""
     if values or errors:
-        return _render_questions(survey.definition(), values, errors)
-    return _blank_questions(survey.definition_json, current_language())
+        return _render_questions(survey.definition(), values, errors, page, support)
+    return _blank_questions(survey.definition_json, current_language(), page, support)
 
 
 @functools.lru_cache(maxsize=64)
-def _blank_questions(definition_json: str, lang: str) -> Markup:
-    # Keyed by the frozen definition's text and the language: a draft edited by
-    # HR gets a new key, and nothing per respondent enters the cached markup.
-    return _render_questions(Survey(definition_json=definition_json).definition(), {}, ())
+def _blank_questions(definition_json: str, lang: str, page: str | None, support: str) -> Markup:
+    # Keyed by the frozen definition's text, the language, the page and the support
+    # contacts: a draft edited by HR gets a new key, and nothing per respondent enters it.
+    survey = Survey(definition_json=definition_json, support_contacts=support or None)
+    return _render_questions(survey.definition(), {}, (), page, support)
 
 
-def _render_questions(definition, values: dict[str, Any], errors: tuple) -> Markup:
+def _render_questions(
+    definition, values: dict[str, Any], errors: tuple, page: str | None, support: str
+) -> Markup:
+    """Every section is in the form, so that with JavaScript the pages change in the browser
+    (no request, so the number of requests does not tell who saw the follow-up pages);
+    without it the server shows one section (the others are ``hidden`` but keep their
+    answers as form fields) and the browser posts the whole form for the next one.
+    """
+    hidden_questions: set[str] = set()
+    if page is not None:
+        for section in definition.sections:
+            shown = _rendered_questions(definition, values, [section])
+            hidden_questions |= {q.key for q in section.questions if q.key not in shown}
     # The fragment comes from an autoescaped template: marking it safe adds no markup.
     return Markup(  # noqa: S704
         render_template(
             "respond/_sections.html",
             definition=definition,
+            sections=definition.sections,
+            current=page,
+            hidden_questions=hidden_questions,
+            visible_sections=pages.page_keys(definition, values),
+            exposure_section=pages.exposure_section(definition),
+            support_survey=Survey(support_contacts=support or None),
             values=values,
             errors_by_item={e.item: e for e in errors},
         )
     )
 
 
+def _rendered_questions(definition, values: dict[str, Any], sections) -> set[str]:
+    """The questions shown on a page: the visible ones, and those whose condition is on it.
+
+    A question that depends on an answer on the same page is shown (and left to
+    the script to hide, or to the server to ignore); one whose condition was
+    answered on another page is shown only when that answer makes it visible.
+    """
+    visible = {q.key for q in iter_visible(definition, values)}
+    rendered: set[str] = set()
+    for section in sections:
+        for question in section.questions:
+            if question.key in visible or (
+                question.condition and question.condition.question in rendered
+            ):
+                rendered.add(question.key)
+    return rendered
+
+
 def render_form(survey: Survey, admission: dict[str, str], preview: bool = False):
-    """The survey form exactly as staff see it; with ``preview`` it cannot be sent (for HR)."""
-    return _render_form(survey, admission, preview=preview)
+    """The survey form exactly as staff see it; with ``preview`` it cannot be sent (for HR).
+
+    The preview shows every page at once, so HR can read the whole survey.
+    """
+    return _render_form(survey, admission, preview=preview, page=None if preview else "")
 
 
 def _render_form(
@@ -241,20 +392,37 @@ def _render_form(
     busy: bool = False,
     status: int = 200,
     preview: bool = False,
+    page: str | None = "",
 ):
     definition = survey.definition()
+    values = values or {}
+    keys = pages.page_keys(definition, values)
+    if page is not None:
+        page = pages.current_page(definition, values, page)
+    step = keys.index(page) + 1 if page is not None else None
     return (
         render_template(
             "respond/form.html",
             survey=survey,
             definition=definition,
             lang=current_language(),
-            values=values or {},
+            values=values,
             errors=error_summary(definition, errors),
-            questions_html=_questions_html(survey, values or {}, errors),
+            questions_html=(
+                _questions_html(survey, values, errors, page) if page != pages.SUMMARY else ""
+            ),
             admission=admission,
             busy=busy,
             preview=preview,
+            page=page,
+            step=step,
+            steps=len(keys),
+            first_page=keys[0],
+            section=next((s for s in definition.sections if s.key == page), None),
+            # The summary carries every answer in hidden fields; a section page has them all
+            # as fields of its sections.
+            carried=pages.carried(definition, values, page) if page == pages.SUMMARY else (),
+            summary=pages.summary(definition, values) if page == pages.SUMMARY else (),
         ),
         status,
     )
