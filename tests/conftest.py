@@ -19,7 +19,7 @@ POSTGRES_URL = os.environ.get("VARNA_TEST_DATABASE_URL")
 # as in .ci/run) draws many more, at random. Tests that state their own
 # max_examples keep it.
 settings.register_profile("quick", max_examples=25, deadline=None, derandomize=True)
-settings.register_profile("thorough", max_examples=300, deadline=None)
+settings.register_profile("thorough", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 

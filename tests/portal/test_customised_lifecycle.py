@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from portal import store
 from portal.extensions import db
-from portal.reports import board_report, results
+from portal.reports import board_report, exports, results
 from portal.services import dimension_import, lifecycle, monitoring, publication, templates
 from portal.store.models import Survey
 from surveys.customise import Customisation, LocalQuestion, Role
@@ -91,7 +91,7 @@ def test_customised_survey_is_answered_reported_and_copied(app, client):
         ]
         with app.test_request_context():
             data = results.to_json_data(results.survey_report(_reload(survey)), "sv")
-            exported = results.to_csv(data)
+            exported = exports.to_csv([board_report.build({"report": data}, "sv")])
         assert "local_1" in json.dumps(data)
         assert "Har ni larmknappar?" in exported
         copy = lifecycle.copy_survey(_reload(survey), actor=None, today=TODAY)

@@ -144,7 +144,7 @@ def test_hr_masks_part_of_a_comment_and_the_report_gets_the_masked_text(app, hr)
         assert "anna@example.se" in Comment.get_by_id(ids[0]).text
         from portal.services import publication
 
-        snapshot = publication._snapshot(store.get_survey(survey.slug), "sv")
+        snapshot = publication._snapshot(store.get_survey(survey.slug), "sv", None)
     assert masked in snapshot
     assert "[e-post]" not in snapshot
     assert "Maskerad för rapporten." in page(hr, path)

@@ -287,7 +287,7 @@ small_tables = st.integers(2, 3).flatmap(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)  # examples: the profile (tests/conftest.py)
 @given(small_tables, st.integers(3, 5))
 def test_no_published_small_group_and_no_derivable_suppressed_cell(spec, k):
     group_count, option_count, rows = spec
@@ -397,7 +397,7 @@ def test_the_total_is_protected_once_and_never_hidden_by_a_breakdown():
                     assert len(feasible_values(table, result, row.group, o)) >= 2
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)  # examples: the profile (tests/conftest.py)
 @given(small_tables, st.integers(3, 5), st.booleans())
 def test_the_fast_solver_agrees_with_the_exact_one(spec, k, maximise):
     """The audit's floating-point search gives the exact integer optimum on its tables."""
@@ -455,7 +455,7 @@ def consistent_tables(table: Table, result):
             yield dict(zip(table.groups, rows, strict=True))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)  # examples: the profile (tests/conftest.py)
 @given(
     st.lists(st.lists(st.integers(0, 3), min_size=3, max_size=3), min_size=2, max_size=3),
     st.integers(3, 4),

@@ -33,10 +33,11 @@ def upgrade(migrator, database) -> None:
     """Add the two dates and convert the stored snapshots."""
     from peewee import DateField
 
-    migrate(
-        migrator.add_column("survey", "opened_on", DateField(null=True)),
-        migrator.add_column("survey", "closed_on", DateField(null=True)),
-    )
+    present = {c.name for c in database.get_columns("survey")}
+    # A database rebuilt from the current models already has the columns.
+    missing = [name for name in ("opened_on", "closed_on") if name not in present]
+    if missing:
+        migrate(*(migrator.add_column("survey", name, DateField(null=True)) for name in missing))
     database.execute_sql('UPDATE "survey" SET "opened_on" = "opens_on" WHERE "status" <> \'draft\'')
     database.execute_sql(
         'UPDATE "survey" SET "closed_on" = "closes_on" '
