@@ -161,6 +161,8 @@ def end_sessions(email: str | None, everyone: bool) -> None:
     with db.connection_context():
         if everyone:
             count = sessions.end_everyone(actor=None)
+        elif email is None:  # checked above: without --all an EMAIL is given
+            raise click.UsageError("give either an EMAIL or --all")
         else:
             user = store.get_user_by_email(email)
             if user is None:

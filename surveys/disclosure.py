@@ -20,10 +20,12 @@ workplace), which only makes the protection stricter.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
+from typing import Any
 
 PARENT_LABEL = "all"
 # Internal key of the parent row: a child group may itself be called "all".
@@ -46,7 +48,7 @@ class Band:
     sign: str
     bound: int
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str | int]:
         return iter((self.sign, self.bound))
 
     def __str__(self) -> str:
@@ -87,6 +89,10 @@ class Cell:
     @property
     def exact(self) -> bool:
         return self.reason is None
+
+
+# A cell as protected on its own: its reason (None when exact) and its band.
+_CellState = tuple[Reason | None, Band | None]
 
 
 @dataclass(frozen=True)
@@ -154,12 +160,17 @@ def protect_all(tables: Sequence[Table], k: int, k_ext: int = 1) -> list[Protect
     """
     if k < 3:
         raise ValueError("k is never below 3")
-    parents: dict[tuple, dict] = {}
+    parents: dict[tuple[Any, ...], dict[str, Any]] = {}
     results = []
     for table in tables:
         total = _total_table(table)
-        key = (total.n[TOTAL], tuple(sorted(total.counts.items())), total.exclusive)
-        key += (tuple(total.options), tuple(sorted(total.derived.items())))
+        key = (
+            total.n[TOTAL],
+            tuple(sorted(total.counts.items())),
+            total.exclusive,
+            tuple(total.options),
+            tuple(sorted(total.derived.items())),
+        )
         if key not in parents:
             parents[key] = _Protector(total, k, k_ext).run_parent()
         fixed = _headline_cells(table, k, k_ext)
@@ -171,7 +182,7 @@ def protect_all(tables: Sequence[Table], k: int, k_ext: int = 1) -> list[Protect
 REST = "\x00rest"
 
 
-def _headline_cells(table: Table, k: int, k_ext: int) -> dict[tuple[str, str], tuple]:
+def _headline_cells(table: Table, k: int, k_ext: int) -> dict[tuple[str, str], _CellState]:
     """The headline figures of an exclusive table, each protected first on its own.
 
     "Threatened, by role" is what the board asks for; protected together with the
@@ -184,7 +195,7 @@ def _headline_cells(table: Table, k: int, k_ext: int) -> dict[tuple[str, str], t
     """
     if not table.exclusive or not table.groups:
         return {}
-    fixed: dict[tuple[str, str], tuple] = {}
+    fixed: dict[tuple[str, str], _CellState] = {}
     for name, parts in table.derived.items():
         counts = {}
         for g in table.groups:
@@ -201,7 +212,7 @@ def _headline_cells(table: Table, k: int, k_ext: int) -> dict[tuple[str, str], t
     return fixed
 
 
-def _cell_state(cell: Cell) -> tuple:
+def _cell_state(cell: Cell) -> _CellState:
     return cell.reason, cell.band
 
 
@@ -235,8 +246,8 @@ class _Protector:
         table: Table,
         k: int,
         k_ext: int,
-        parent: dict | None = None,
-        fixed: Mapping[tuple[str, str], tuple] | None = None,
+        parent: dict[str, Any] | None = None,
+        fixed: Mapping[tuple[str, str], _CellState] | None = None,
     ) -> None:
         self.t = table
         # Cells protected before this table (headline figures): kept unless no other
@@ -279,7 +290,7 @@ class _Protector:
     def rows(self) -> list[str]:
         return [PARENT, *self.groups]
 
-    def run_parent(self) -> dict:
+    def run_parent(self) -> dict[str, Any]:
         """Protect a table of the total alone; its parent row, to fix in every breakdown."""
         self.run()
         return {
@@ -472,7 +483,7 @@ class _Protector:
         headline = [c for c in everything if c in self.fixed]
         return [*children, headline, [c for c in everything if c[0] == PARENT]]
 
-    def cost(self, cell: tuple[str, str]) -> tuple:
+    def cost(self, cell: tuple[str, str]) -> tuple[bool, int, int, int, int]:
         group, column = cell
         return (
             column in self.headline,  # headline indicators are hidden last
@@ -700,6 +711,9 @@ class _Model:
         n = self.p.n(cell[0])
         y = self.p.y(*cell)
         floor, ceiling = self.p.k_ext, n - self.p.k_ext
+        need: int | None
+        directions: tuple[bool, ...]
+        ok: Callable[[int], bool]
         if not floor <= ceiling or floor <= y <= ceiling:
             # The true value is feasible: any other feasible value will do.
             need, directions = 0, (True, False)
@@ -741,23 +755,25 @@ class _Model:
         while remaining:
             view = remaining.pop(0)
             lower = self.lower_for(view)
-            x = self.known_witness(lower, lambda x: ok(value(x)))
-            if x is not None:
-                remaining = [v for v in remaining if not self.covers(x, v)]
+            known = self.known_witness(lower, lambda x: ok(value(x)))
+            if known is not None:
+                remaining = [v for v in remaining if not self.covers(known, v)]
                 continue
             for maximise in directions:
-                x = self.optimum(coefficients, lower, maximise=maximise)
-                if x is None:  # an impossible view: the reader's own cell cannot be ≥ 1
+                found = self.optimum(coefficients, lower, maximise=maximise)
+                if found is None:  # an impossible view: the reader's own cell cannot be ≥ 1
                     break
-                if ok(value(x)):
-                    self.remember(x)
-                    remaining = [v for v in remaining if not self.covers(x, v)]
+                if ok(value(found)):
+                    self.remember(found)
+                    remaining = [v for v in remaining if not self.covers(found, v)]
                     break
             else:
                 return False
         return True
 
-    def known_witness(self, lower: list[int], wanted) -> list[int] | None:
+    def known_witness(
+        self, lower: list[int], wanted: Callable[[list[int]], bool]
+    ) -> list[int] | None:
         """A table the audit found before that fits this model and ``wanted``, if any."""
         for table in reversed(self.p.witnesses):
             x = [table[c] for c in self.unknown_base]
@@ -772,7 +788,9 @@ class _Model:
         self.p.witnesses.append(table)
         del self.p.witnesses[:-WITNESSES_KEPT]
 
-    def optimum(self, coefficients, lower, *, maximise) -> list[int] | None:
+    def optimum(
+        self, coefficients: dict[int, int], lower: list[int], *, maximise: bool
+    ) -> list[int] | None:
         """An integer table at the min or max of ``coefficients``·x, checked exactly.
 
         Floating point first; the exact solver only when its answer does not check out.
@@ -789,7 +807,7 @@ class _Model:
         found = _integer_optimum(*problem, minimise=not maximise)
         return None if found is None else found[1]
 
-    def covers(self, x: Sequence, view: tuple[str, str] | None) -> bool:
+    def covers(self, x: Sequence[int], view: tuple[str, str] | None) -> bool:
         """Whether the table ``x`` is possible for the reader ``view``."""
         return view is None or x[self.index[view]] >= 1
 
@@ -802,19 +820,42 @@ class _Model:
 # integers, so a cell never passes on a rounding error. When the fast search finds no
 # witness the cell fails: that errs only towards hiding more, never less.
 
+# A number of the simplex: a Fraction when exact, a float in the fast search.
+_Number = Fraction | float
+# A linear constraint over the unknown cells: ({variable: coefficient}, right-hand side).
+_Constraint = tuple[dict[int, int], int]
 
-def _integer_optimum(objective, lower, upper, equalities, inequalities, *, minimise, exact=True):
+
+# round() and abs() of a _Number: mypy cannot pick their overloads for the union.
+def _round(v: _Number) -> int:
+    return round(v) if isinstance(v, float) else round(v)
+
+
+def _abs(v: _Number) -> _Number:
+    return abs(v) if isinstance(v, float) else abs(v)
+
+
+def _integer_optimum(
+    objective: Mapping[int, int],
+    lower: Sequence[int],
+    upper: Sequence[int],
+    equalities: Sequence[_Constraint],
+    inequalities: Sequence[_Constraint],
+    *,
+    minimise: bool,
+    exact: bool = True,
+) -> tuple[int, list[int]] | None:
     """min or max of objective·x over integers lower ≤ x ≤ upper and the constraints:
     (value, x) at an optimum, or None when no integer point is feasible.
 
     With ``exact=False`` the LPs run in floating point: the answer is then a candidate
     that the caller must check with :func:`_satisfies`.
     """
-    zero = Fraction(0) if exact else 0.0
-    eps = 0 if exact else 1e-7
+    zero: _Number = Fraction(0) if exact else 0.0
+    eps: float = 0 if exact else 1e-7
     caps = _implied_caps(len(lower), equalities)
-    best = None
-    best_x = None
+    best: _Number | None = None
+    best_x: list[_Number] | None = None
     stack = [(list(lower), list(upper))]
     while stack:
         lo, hi = stack.pop()
@@ -826,7 +867,7 @@ def _integer_optimum(objective, lower, upper, equalities, inequalities, *, minim
         value, x = solution
         if best is not None and (value >= best - eps if minimise else value <= best + eps):
             continue
-        fractional = next((i for i, v in enumerate(x) if abs(v - round(v)) > eps), None)
+        fractional = next((i for i, v in enumerate(x) if _abs(v - _round(v)) > eps), None)
         if fractional is None:
             best, best_x = value, x
             continue
@@ -837,10 +878,18 @@ def _integer_optimum(objective, lower, upper, equalities, inequalities, *, minim
         right_lo[fractional] = floor + 1
         stack.append((lo, left_hi))
         stack.append((right_lo, hi))
-    return None if best is None else (round(best), [round(v) for v in best_x])
+    if best is None or best_x is None:
+        return None
+    return _round(best), [_round(v) for v in best_x]
 
 
-def _satisfies(x, lower, upper, equalities, inequalities) -> bool:
+def _satisfies(
+    x: Sequence[int],
+    lower: Sequence[int],
+    upper: Sequence[int],
+    equalities: Sequence[_Constraint],
+    inequalities: Sequence[_Constraint],
+) -> bool:
     """Whether the integer point ``x`` meets every bound and constraint exactly."""
     if any(not lo <= v <= hi for v, lo, hi in zip(x, lower, upper, strict=True)):
         return False
@@ -853,7 +902,7 @@ def _satisfies(x, lower, upper, equalities, inequalities) -> bool:
     return True
 
 
-def _implied_caps(n, equalities) -> list[float]:
+def _implied_caps(n: int, equalities: Sequence[_Constraint]) -> list[float]:
     """Upper bounds that follow from x ≥ 0 and an equality with non-negative coefficients
     (a row that sums to n bounds each of its cells by n): such bounds need no row."""
     caps = [math.inf] * n
@@ -865,7 +914,17 @@ def _implied_caps(n, equalities) -> list[float]:
     return caps
 
 
-def _lp(objective, lower, upper, equalities, inequalities, minimise, caps, zero, eps):
+def _lp(
+    objective: Mapping[int, int],
+    lower: Sequence[int],
+    upper: Sequence[int],
+    equalities: Sequence[_Constraint],
+    inequalities: Sequence[_Constraint],
+    minimise: bool,
+    caps: Sequence[float],
+    zero: _Number,
+    eps: float,
+) -> tuple[_Number, list[_Number]] | None:
     """Solve the LP by a two-phase simplex; (value, x) or None if infeasible.
 
     Numbers are Fractions (exact) or floats with tolerance ``eps``. Variables are
@@ -890,7 +949,7 @@ def _lp(objective, lower, upper, equalities, inequalities, minimise, caps, zero,
     slack_column = {r: n + i for i, r in enumerate(slacks)}
     artificial_column = {r: n + len(slacks) + i for i, r in enumerate(needs_artificial)}
     width = n + len(slacks) + len(needs_artificial)
-    tableau = []
+    tableau: list[list[_Number]] = []
     basis: list[int] = []
     for r, (coefficients, rhs, kind) in enumerate(rows):
         row = [zero] * (width + 1)
@@ -917,7 +976,7 @@ def _lp(objective, lower, upper, equalities, inequalities, minimise, caps, zero,
         for r, b in enumerate(basis):
             if b in artificial:
                 pivot = next(
-                    (j for j in range(width) if j not in artificial and abs(tableau[r][j]) > eps),
+                    (j for j in range(width) if j not in artificial and _abs(tableau[r][j]) > eps),
                     None,
                 )
                 if pivot is not None:
@@ -934,7 +993,14 @@ def _lp(objective, lower, upper, equalities, inequalities, minimise, caps, zero,
     return sum(c * x[i] for i, c in objective.items()), x
 
 
-def _pivot(tableau, basis, row, column, eps, objective=None) -> None:
+def _pivot(
+    tableau: list[list[_Number]],
+    basis: list[int],
+    row: int,
+    column: int,
+    eps: float,
+    objective: list[_Number] | None = None,
+) -> None:
     pivot = tableau[row][column]
     pivot_row = [v / pivot for v in tableau[row]]
     tableau[row] = pivot_row
@@ -953,7 +1019,14 @@ def _pivot(tableau, basis, row, column, eps, objective=None) -> None:
     basis[row] = column
 
 
-def _simplex(tableau, basis, cost, width, eps, blocked=frozenset()):
+def _simplex(
+    tableau: list[list[_Number]],
+    basis: list[int],
+    cost: Sequence[_Number],
+    width: int,
+    eps: float,
+    blocked: AbstractSet[int] = frozenset(),
+) -> _Number:
     """Minimise cost·x from the current basic feasible solution (Bland's rule).
 
     The reduced costs are kept as one more row, updated by every pivot.

@@ -317,13 +317,13 @@ def multiple_items(definition: Definition) -> tuple[str, ...]:
 class Counts:
     """The counts of one survey, as the database gives them (no response, only counts).
 
-    ``cube``: (item, value, role, unit, years, count) for every answered value.
+    ``cube``: (item, value, role, unit, years, period, count) for every answered value.
     ``combinations``: per-response conditions, each a tuple of flag numbers
     (see ``surveys.indicators.flags_and_combinations``); ``flag_sums``: rows
     (role, unit, years, respondents, sum of each combination).
     """
 
     respondents: int
-    cube: Sequence[tuple[str, str, str | None, str | None, str | None, int]]
+    cube: Sequence[tuple[str, str, str | None, str | None, str | None, str | None, int]]
     combinations: Sequence[tuple[int, ...]] = ()
     flag_sums: Sequence[tuple[Any, ...]] = ()

@@ -110,11 +110,14 @@ def _reference(entry: Any, where: str) -> Reference:
     checked = entry.get("checked")
     if checked is not None and not isinstance(checked, dt.date):
         raise ReferenceFileError(f"{where}: checked must be a date such as 2026-11-20")
+    population = _text(entry.get("population"), f"{where}: population", required=True)
+    if population is None:  # required=True returns a Text or raises
+        raise ReferenceFileError(f"{where}: population is required")
     return Reference(
         indicator=entry["indicator"],
         value=value,
         year=year,
-        population=_text(entry.get("population"), f"{where}: population", required=True),
+        population=population,
         source=entry["source"].strip(),
         period=_text(entry.get("period"), f"{where}: period"),
         approximate=bool(entry.get("approximate", False)),

@@ -327,7 +327,7 @@ class _Marginals:
             by_breakdown[ALL][(ALL, value)] += count
             for dimension, position, regroup in positions:
                 group = groups[position]
-                if regroup is not None:
+                if regroup is not None and group is not None:
                     group = regroup.get(group)
                 if group is not None:
                     by_breakdown[dimension][(group, value)] += count
@@ -337,11 +337,11 @@ class _Marginals:
         )
         width = len(_DIMENSION_INDEX)
         for row in counts.flag_sums:
-            groups = row[:width]
+            stored = row[:width]
             for number, total in enumerate(row[width + 1 :]):
                 self.combos[number][ALL][ALL] += int(total or 0)
                 for dimension, position, regroup in positions:
-                    group = groups[position]
+                    group = stored[position]
                     if regroup is not None:
                         group = regroup.get(group)
                     if group is not None:
@@ -505,7 +505,8 @@ def _prefer_not(marginals: _Marginals, item: Item, k: int, k_ext: int) -> int | 
     )
     (result,) = _disclosure().protect_all([table], k, k_ext)
     cell = _group_results(result, (ALL,))[ALL].cells[PREFER_NOT]
-    return cell.count
+    count: int | None = cell.count
+    return count
 
 
 # -- the adapter to surveys.disclosure: the only code that knows its API ------------------

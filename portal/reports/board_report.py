@@ -650,8 +650,8 @@ def _heatmap(report: Mapping[str, Any], breakdown: str, label: str, k: int, lang
         by_group = {str(r.get("group")): r for r in _rows(table, breakdown)}
         cells = []
         for key in groups:
-            row = by_group.get(key)
-            options = (row or {}).get("options") or ()
+            found = by_group.get(key)
+            options = (found or {}).get("options") or ()
             cells.append(
                 _cell(options[0], lang)
                 if options

@@ -360,8 +360,8 @@ def to_docx(report: BoardReport) -> bytes:
                 document.add_paragraph(text, style="List Bullet")
 
     document.add_heading(gettext("Method"), level=1)
-    for paragraph in report.method:
-        document.add_paragraph(paragraph)
+    for method in report.method:
+        document.add_paragraph(method)
     if report.notes:
         document.add_heading(gettext("Notes from the results"), level=2)
         for note in report.notes:

@@ -7,6 +7,7 @@ audit log and rotates the affected account's session nonce (in ``store``).
 
 from __future__ import annotations
 
+import functools
 import hmac
 import math
 import re
@@ -143,7 +144,7 @@ def _count_failure(keys: dict[str, str]) -> str:
     for kind, key in keys.items():
         policy = policies[kind]
         state = store.record_throttle_failure(
-            key, now, lambda state, policy=policy: throttle.after_failure(state, policy, now)
+            key, now, functools.partial(throttle.after_failure, policy=policy, now=now)
         )
         if state.locked_until is not None:
             locked.append(kind)
@@ -182,6 +183,8 @@ def authenticate(email: str, password: str, *, client: str) -> User:
             detail=note,
             params={"minutes": _lock_minutes()} if note else None,
         )
+        raise LoginRefused()
+    if user is None:  # verify_password never accepts a missing hash
         raise LoginRefused()
     if user.disabled:
         audit.record(
@@ -289,7 +292,10 @@ def confirm_enrolment(user: User, secret: str, code: str, *, client: str) -> tup
     codes = mfa.new_recovery_codes()
     store.replace_recovery_codes(user.id, [_recovery_hash(c) for c in codes])
     audit.record("mfa_enrolled", actor=user, subject=user.email)
-    return store.get_user(user.id), codes
+    updated = store.get_user(user.id)
+    if updated is None:  # the account was just updated, so it exists
+        raise LookupError(f"account {user.id} vanished during enrolment")
+    return updated, codes
 
 
 def reset_second_factor(account: User, actor: User | None) -> User:

@@ -14,6 +14,7 @@ from contextlib import contextmanager, suppress
 from peewee import (
     Database,
     InterfaceError,
+    Model,
     OperationalError,
     SqliteDatabase,
 )
@@ -207,5 +208,5 @@ def scrub_after_close() -> None:
         connection.autocommit = autocommit
 
 
-REWRITTEN_AT_CLOSE = (InboxEntry, AccessCode, FormToken)
-VACUUMED_AT_CLOSE = (Response, Answer, Comment)
+REWRITTEN_AT_CLOSE: tuple[type[Model], ...] = (InboxEntry, AccessCode, FormToken)
+VACUUMED_AT_CLOSE: tuple[type[Model], ...] = (Response, Answer, Comment)

@@ -33,7 +33,8 @@ def code_counts(survey: Survey) -> tuple[int, int]:
     query = AccessCode.select(AccessCode.used, fn.COUNT(AccessCode.code_hash).alias("n")).where(
         AccessCode.survey == survey.id
     )
-    counts = {bool(row.used): row.n for row in query.group_by(AccessCode.used)}
+    # peewee's stubs type each row as the model; the aliased n is set on it at run time.
+    counts = {bool(row.used): row.n for row in query.group_by(AccessCode.used)}  # type: ignore[attr-defined]
     return counts.get(False, 0) + counts.get(True, 0), counts.get(True, 0)
 
 

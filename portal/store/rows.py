@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from peewee import Model
+
 from portal.extensions import db
 from portal.store.models import Answer, Comment, Response, Survey
 from surveys.answers import Answers
@@ -42,7 +44,7 @@ def insert_responses(
     insert_rows(Comment, (Comment.id, Comment.survey, Comment.question, Comment.text), comments)
 
 
-def insert_rows(model: type, fields: Sequence[Any], rows: list[tuple[Any, ...]]) -> None:
+def insert_rows(model: type[Model], fields: Sequence[Any], rows: list[tuple[Any, ...]]) -> None:
     """Insert ``rows`` (tuples in the order of ``fields``) with one prepared statement.
 
     peewee builds the statement once, in the database's parameter style;

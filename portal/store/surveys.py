@@ -303,7 +303,8 @@ def report_snapshots_of(surveys: list[Survey], lang: str) -> dict[int, str]:
     query = ReportSnapshot.select(ReportSnapshot.survey, ReportSnapshot.report_json).where(
         ReportSnapshot.survey.in_([s.id for s in surveys]), ReportSnapshot.lang == lang
     )
-    return {row.survey_id: row.report_json for row in query}
+    # peewee's stubs do not know the foreign key's survey_id, set on each row at run time.
+    return {row.survey_id: row.report_json for row in query}  # type: ignore[attr-defined]
 
 
 def list_published() -> list[Survey]:

@@ -56,7 +56,10 @@ def register(app: Flask) -> None:
         # anything a client put before them is ignored. The address is used only
         # as a keyed hash for the in-memory limits. X-Forwarded-Host is never
         # trusted: absolute links come from VARNA_BASE_URL.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
+        # Flask documents wrapping wsgi_app in middleware; its stubs declare it a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0
+        )
 
     @app.after_request
     def security_headers(response):

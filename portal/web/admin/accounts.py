@@ -15,7 +15,7 @@ from portal.services import accounts, audit, passwords
 from portal.store.models import AuditEntry
 from portal.web import security
 from portal.web.admin import auth, forms
-from portal.web.admin.auth import current_user, require_role
+from portal.web.admin.auth import current_user, require_role, signed_in_user
 from portal.web.errors import error_page
 from portal.web.routes import Routes
 
@@ -275,7 +275,7 @@ def user_password(user_id: int):
 
 def _keep_own_session(updated) -> None:
     # Changing one's own account rotates the nonce: keep this session, unless disabled.
-    if updated.id == current_user().id and not updated.disabled:
+    if updated.id == signed_in_user().id and not updated.disabled:
         auth.refresh_session(updated)
 
 

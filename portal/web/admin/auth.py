@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from portal import clock, store
@@ -48,6 +48,14 @@ def current_user() -> User | None:
         return cached
     user = _user_from_session()
     g._admin_user = user
+    return user
+
+
+def signed_in_user() -> User:
+    """``current_user()`` in a view behind ``require_role``, which lets no one else in."""
+    user = current_user()
+    if user is None:
+        abort(401)
     return user
 
 

@@ -18,7 +18,7 @@ from portal.services import access, accounts, mfa, sessions, signin
 from portal.web import security
 from portal.web.admin import auth, forms
 from portal.web.admin.accounts import after_login, error_text
-from portal.web.admin.auth import current_user, require_role
+from portal.web.admin.auth import current_user, require_role, signed_in_user
 from portal.web.errors import error_page
 from portal.web.routes import Routes
 
@@ -147,7 +147,7 @@ def user_mfa_reset(user_id: int):
     if not FlaskForm().validate_on_submit():
         return error_page(400)
     updated = accounts.reset_second_factor(account, actor=current_user())
-    if updated.id == current_user().id:
+    if updated.id == signed_in_user().id:
         auth.refresh_session(updated)
     flash(gettext("The second factor of %(email)s has been reset.", email=account.email), "ok")
     return redirect(url_for(".user", user_id=account.id))
@@ -160,7 +160,7 @@ def user_mfa_reset(user_id: int):
 @require_role()
 def sessions_page():
     """The account's own active sessions, each of which it can end."""
-    user = current_user()
+    user = signed_in_user()
     return render_template(
         "admin/sessions.html",
         user=user,
@@ -175,7 +175,7 @@ def sessions_page():
 @require_role()
 def session_end(sid: str):
     """End one of one's own sessions (this one included: that is a logout)."""
-    user = current_user()
+    user = signed_in_user()
     if not FlaskForm().validate_on_submit():
         return error_page(400)
     this = sid == auth.current_session_id()
@@ -199,7 +199,7 @@ def user_sessions_end(user_id: int):
     if not FlaskForm().validate_on_submit():
         return error_page(400)
     count = sessions.end_all_of(account, actor=current_user())
-    if account.id == current_user().id:
+    if account.id == signed_in_user().id:
         auth.logout_user()
         return redirect(url_for(".login"))
     flash(gettext("%(count)d sessions of %(email)s ended.", count=count, email=account.email), "ok")

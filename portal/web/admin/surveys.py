@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -219,7 +221,7 @@ def open_survey(slug: str):
     return redirect(url_for(".survey", slug=slug), code=303)
 
 
-ACTIONS = {
+ACTIONS: dict[str, tuple[Callable[..., Any], str]] = {
     # action: (lifecycle function, success message)
     "close": (
         lambda s, user: lifecycle.close_survey(s, actor=user, today=today()),

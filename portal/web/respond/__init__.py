@@ -284,7 +284,10 @@ def _code_refused(survey: Survey | None, code: str, used: bool):
 def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None):
     """429 with Retry-After; a submission keeps its answers in the form."""
     if keep_form is not None:
-        survey = store.get_survey(request.view_args["slug"])
+        view_args = request.view_args
+        survey = None if view_args is None else store.get_survey(view_args["slug"])
+        if survey is None:  # only a submission to an existing survey keeps its form
+            abort(404)
         definition = survey.definition()
         page, status = _render_form(
             survey,
@@ -471,6 +474,8 @@ def _open_survey_or_page(slug: str, submitted: bool = False):
         # Opening and closing by date happen on the first request that needs them.
         lifecycle.apply_survey_schedule(survey, today)
         survey = store.get_survey(slug)
+        if survey is None:  # the schedule changes a survey's status, never deletes it
+            abort(404)
     if survey.status == Status.DRAFT:
         return render_template("respond/not_open.html", survey=survey), 403
     if survey.status != Status.OPEN:
