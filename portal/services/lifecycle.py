@@ -367,13 +367,14 @@ def copy_settings(source: Survey) -> SurveySettings:
         min_group=source.min_group,
         units=_unit_settings(source),
         purge_after_months=source.purge_after_months,
+        support_contacts=source.support_contacts or "",
     )
 
 
 def copy_survey(
     source: Survey, *, actor: Any, today: dt.date, title_sv: str = "", title_en: str = ""
 ) -> Survey:
-    """A new draft from an earlier survey: its customisation, units, roles and settings.
+    """A new draft from an earlier survey: customisation, units, roles, support contacts, settings.
 
     Dates, access codes and answers are never copied. The template is loaded
     as it is now (an uploaded version included), so a newer template version

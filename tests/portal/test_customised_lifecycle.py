@@ -52,8 +52,12 @@ def _reload(survey: Survey) -> Survey:
 def test_customised_survey_is_answered_reported_and_copied(app, client):
     with app.app_context(), db.connection_context():
         units = (lifecycle.UnitSetting("Norr", "North", 12), lifecycle.UnitSetting("Söder"))
+        support = "Företagshälsovården: 010-123 45 67\nSkyddsombud: Kim, rum 12"
         survey = lifecycle.create_survey(
-            "staff_threats", _settings(units=units), actor=None, today=TODAY
+            "staff_threats",
+            _settings(units=units, support_contacts=support),
+            actor=None,
+            today=TODAY,
         )
         lifecycle.customise_draft(survey, CUSTOM, actor=None)
         survey = _reload(survey)
@@ -95,6 +99,7 @@ def test_customised_survey_is_answered_reported_and_copied(app, client):
         assert "local_1" in json.dumps(data)
         assert "Har ni larmknappar?" in exported
         copy = lifecycle.copy_survey(_reload(survey), actor=None, today=TODAY)
+        assert copy.support_contacts == support
         assert copy.status == "draft"
         assert copy.opens_on is None
         assert copy.closes_on is None
