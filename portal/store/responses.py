@@ -12,6 +12,7 @@ from peewee import (
     fn,
 )
 
+from portal import clock
 from portal.codes import CODE_ALPHABET, CODE_LENGTH, keyed_hash, normalise_code
 from portal.extensions import db
 from portal.store import inbox
@@ -180,7 +181,7 @@ def _period(survey: Survey, today: dt.date | None) -> str | None:
     """Exit questionnaires keep the reporting half-year only; other surveys keep no time."""
     if survey.kind != "exit":
         return None
-    day = today or dt.date.today()
+    day = today or clock.today()
     return f"{day.year}-H{1 if day.month <= 6 else 2}"
 
 
