@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import Any
 
 from flask import Flask, request
@@ -63,6 +64,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+# The connection the requests of this thread opened (kept open on SQLite), so that a
+# request never closes a connection that a command or a test opened around it.
+_requests_connection = threading.local()
+
+
 def _init_database(app: Flask) -> None:
     connection = database.open_database(
         app.config["DATABASE_URL"], busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
@@ -84,7 +90,13 @@ def _init_database(app: Flask) -> None:
     @app.before_request
     def _connect() -> None:
         if request.endpoint != "static":
+            # Only a connection that requests opened is given back or kept by them: a
+            # request context pushed inside a command's or test's own connection
+            # (connection_context) leaves that connection to its owner.
+            opened = db.is_closed()
             database.connect_checked()
+            if opened:
+                _requests_connection.raw = db.connection()
 
     @app.teardown_request
     def _release(exc: BaseException | None) -> None:
@@ -96,10 +108,11 @@ def _init_database(app: Flask) -> None:
         after gunicorn forks, never before. A transaction left open by a failed
         request is rolled back, so no lock outlives the request.
         """
-        if db.is_closed():
+        if db.is_closed() or getattr(_requests_connection, "raw", None) is not db.connection():
             return
         if sqlite and not app.config.get("CLOSE_CONNECTION_PER_REQUEST"):
             if db.connection().in_transaction:
                 db.connection().rollback()
             return
+        _requests_connection.raw = None
         db.close()
