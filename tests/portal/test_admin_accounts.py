@@ -368,3 +368,14 @@ def test_cli_audit_entries_have_no_actor(app):
     with app.app_context(), db.connection_context():
         audit.record("survey_closed", actor=None, subject="Exit 2026")
     assert ("survey_closed", "", "Exit 2026") in entries(app)
+
+
+def test_an_account_page_has_a_plain_title_and_each_section_once(app, client):
+    """The page title is the address only; the second-factor section appears once."""
+    logged_in_as(app, client, "admin")
+    hr = make_user(app, "hr@example.se", "hr")
+    html = client.get(f"/admin/users/{hr.id}").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "<" not in title
+    assert "hr@example.se" in title
+    assert html.count('id="mfa-heading"') == 1
