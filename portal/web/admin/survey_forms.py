@@ -39,12 +39,9 @@ def template_order() -> list[str]:
     return known + [key for key in available if key not in TEMPLATE_LABELS]
 
 
-class UnitForm(Form):
-    """One row of the unit list (a sub-form: the CSRF token is the outer form's)."""
-
-    name_sv = StringField(_l("Unit name (Swedish)"), validators=[Length(max=TITLE_MAX)])
-    name_en = StringField(_l("Unit name (English, optional)"), validators=[Length(max=TITLE_MAX)])
-    invited = IntegerField(
+def _invited_field() -> IntegerField:
+    """The number of people invited to a unit or role: optional, a positive whole number."""
+    return IntegerField(
         _l("Number invited (optional)"),
         validators=[
             Optional(),
@@ -55,6 +52,14 @@ class UnitForm(Form):
             ),
         ],
     )
+
+
+class UnitForm(Form):
+    """One row of the unit list (a sub-form: the CSRF token is the outer form's)."""
+
+    name_sv = StringField(_l("Unit name (Swedish)"), validators=[Length(max=TITLE_MAX)])
+    name_en = StringField(_l("Unit name (English, optional)"), validators=[Length(max=TITLE_MAX)])
+    invited = _invited_field()
 
 
 class RoleForm(Form):
@@ -63,17 +68,7 @@ class RoleForm(Form):
     key = HiddenField()
     name_sv = StringField(_l("Role name (Swedish)"), validators=[Length(max=TITLE_MAX)])
     name_en = StringField(_l("Role name (English, optional)"), validators=[Length(max=TITLE_MAX)])
-    invited = IntegerField(
-        _l("Number invited (optional)"),
-        validators=[
-            Optional(),
-            NumberRange(
-                min=1,
-                max=lifecycle.MAX_INVITED,
-                message=_l("The number invited must be a positive whole number."),
-            ),
-        ],
-    )
+    invited = _invited_field()
 
 
 class SurveyForm(FlaskForm):
