@@ -10,20 +10,14 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
-import os
 import queue
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.load import CSRF, ROOT, TOKEN, count_in_database, free_port, prepare
+from bench.load import CSRF, TOKEN, count_in_database, prepare, server
 
 ATTACKER = "203.0.113.66"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -53,41 +47,6 @@ class Tally:
     def error(self) -> None:
         with self.lock:
             self.connection_errors += 1
-
-
-@contextmanager
-def server(env: dict[str, str], workers: int):
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own server on loopback
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "portal" / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "app:app",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    log = {"stderr": b""}
-    try:
-        for _ in range(150):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        yield port, log
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, log["stderr"] = process.communicate(timeout=30)
 
 
 def request(port, method, path, address, body=None, cookie="", headers=None):

@@ -50,7 +50,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +61,46 @@ sys.path.insert(0, str(ROOT))
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+@contextmanager
+def server(env: dict[str, str], workers: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The portal under gunicorn on a free loopback port, stopped afterwards.
+
+    Yields the port and a dict with the master's ``pid``; after the block it
+    also holds gunicorn's ``stderr`` (bytes).
+    """
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own server on loopback
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "portal" / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "app:app",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    log: dict[str, Any] = {"pid": process.pid, "stderr": b""}
+    try:
+        for _ in range(150):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        yield port, log
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, log["stderr"] = process.communicate(timeout=30)
 
 
 def free_port() -> int:
@@ -242,32 +285,7 @@ def main() -> int:
 
         return abuse.run(args, env, workdir)
     slug, answers, _ = prepare(env)
-    port = free_port()
-    gunicorn = subprocess.Popen(  # noqa: S603 - our own server on loopback
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "portal" / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "app:app",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
+    with server(env, args.workers) as (port, log):
         stats = Stats()
         deadline = time.monotonic() + args.seconds
         threads = [
@@ -281,7 +299,7 @@ def main() -> int:
             thread.start()
         time.sleep(args.seconds / 2)
         if args.kill_worker:
-            victim = worker_pids(gunicorn.pid)[0]
+            victim = worker_pids(log["pid"])[0]
             os.kill(victim, signal.SIGKILL)
             print(f"killed worker {victim} with SIGKILL")
         if args.lock:
@@ -290,9 +308,7 @@ def main() -> int:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
-    finally:
-        gunicorn.send_signal(signal.SIGTERM)
-        _, stderr = gunicorn.communicate(timeout=30)
+    stderr = log["stderr"]
 
     total, after_close, orphans, closing = count_in_database(env, slug)
     latencies = sorted(stats.latencies) or [0.0]
