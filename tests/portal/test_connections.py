@@ -53,3 +53,15 @@ def test_a_transaction_left_open_by_a_failed_request_is_rolled_back(app, client)
     other.execute_sql("CREATE TABLE probe (x)")
     other.close()
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_request_never_closes_a_connection_it_did_not_open(app, client):
+    # As on PostgreSQL, where a request gives its connection back at teardown: a
+    # request context pushed inside a command's own connection leaves that one alone.
+    app.config["CLOSE_CONNECTION_PER_REQUEST"] = True
+    with app.app_context(), db.connection_context():
+        with app.test_request_context():
+            db.execute_sql("SELECT 1")
+        assert not db.is_closed()
+        db.execute_sql("SELECT 1")
+    assert client.get("/healthz").status_code == 200
