@@ -57,23 +57,6 @@ def add_codes(survey: Survey, code_hashes: Sequence[str]) -> None:
             AccessCode.insert_many(rows[start : start + 500]).execute()
 
 
-def code_is_valid(survey: Survey, code: str, secret_key: str) -> bool:
-    """Whether ``code`` admits to ``survey`` (known and unused); it is not claimed."""
-    normalised = normalise_code(code)
-    if len(normalised) != CODE_LENGTH:
-        return False
-    digest = keyed_hash(secret_key, "code", normalised)
-    return (
-        AccessCode.select()
-        .where(
-            AccessCode.code_hash == digest,
-            AccessCode.survey == survey.id,
-            AccessCode.used == False,  # noqa: E712 - peewee expression
-        )
-        .exists()
-    )
-
-
 @dataclass(frozen=True)
 class CodeLookup:
     """What a typed code is: the survey it belongs to, and whether it has been used."""
@@ -101,6 +84,12 @@ def look_up_code(code: str, secret_key: str, survey: Survey | None = None) -> Co
         query = query.where(AccessCode.survey == survey.id)
     row = query.first()
     return None if row is None else CodeLookup(row.survey_id, bool(row.used))
+
+
+def code_is_valid(survey: Survey, code: str, secret_key: str) -> bool:
+    """Whether ``code`` admits to ``survey`` (known and unused); it is not claimed."""
+    lookup = look_up_code(code, secret_key, survey)
+    return lookup is not None and not lookup.used
 
 
 @dataclass(frozen=True)
