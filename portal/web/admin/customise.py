@@ -18,8 +18,8 @@ from portal.services import dimension_import, lifecycle, templates
 from portal.store.models import Status, Survey
 from portal.web.admin.auth import current_user, require_role
 from portal.web.admin.nav import HR
+from portal.web.admin.pages import cannot_now, lifecycle_message, survey_or_404
 from portal.web.admin.survey_forms import ConfirmForm
-from portal.web.errors import error_page
 from portal.web.routes import Routes
 from surveys import N_
 from surveys.customise import (
@@ -38,15 +38,8 @@ routes = Routes()
 _LOCAL_FIELD = re.compile(r"^local\.(local_\d+)\.text\.sv$")
 
 
-def _survey(slug: str) -> Survey:
-    survey = store.get_survey(slug)
-    if survey is None:
-        abort(404)
-    return survey
-
-
 def _not_a_draft():
-    return error_page(409, gettext("That cannot be done now"), gettext(lifecycle.NOT_A_DRAFT))
+    return cannot_now(gettext(lifecycle.NOT_A_DRAFT))
 
 
 def _text(form, name: str) -> Text:
@@ -157,14 +150,14 @@ def _page(survey: Survey, custom: Customisation, errors=None, status: int = 200)
 @require_role(*HR)
 def questions(slug: str):
     """Switch optional questions off, reword, rename the incident system, add local questions."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     if survey.status != Status.DRAFT:
         return _not_a_draft()
     current = lifecycle.customisation(survey)
     try:
         template = templates.load(survey.template)
     except DefinitionError as exc:
-        return error_page(409, gettext("That cannot be done now"), str(exc))
+        return cannot_now(str(exc))
     if request.method == "GET":
         return _page(survey, current)
     if not ConfirmForm().validate_on_submit():
@@ -175,9 +168,7 @@ def questions(slug: str):
     except lifecycle.SettingsError as exc:
         return _page(survey, custom, exc.errors, 400)
     except lifecycle.LifecycleError as exc:
-        return error_page(
-            409, gettext("That cannot be done now"), gettext(exc.message, **exc.params)
-        )
+        return cannot_now(lifecycle_message(exc))
     flash(gettext("The questions have been saved. Check them in the preview."))
     return redirect(url_for(".questions", slug=survey.slug), code=303)
 
@@ -186,7 +177,7 @@ def questions(slug: str):
 @require_role(*HR)
 def import_dimensions(slug: str):
     """Replace the units and roles of a draft from a CSV or XLSX file, all or nothing."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     if survey.status != Status.DRAFT:
         return _not_a_draft()
     form = ConfirmForm()
@@ -238,11 +229,9 @@ def copy_survey(slug: str):
         survey = lifecycle.copy_survey(source, actor=current_user(), today=clock.today())
     except lifecycle.SettingsError as exc:
         messages = " ".join(gettext(m, **p) for m, p in exc.errors.values())
-        return error_page(409, gettext("That cannot be done now"), messages)
+        return cannot_now(messages)
     except lifecycle.LifecycleError as exc:
-        return error_page(
-            409, gettext("That cannot be done now"), gettext(exc.message, **exc.params)
-        )
+        return cannot_now(lifecycle_message(exc))
     flash(
         gettext("A new draft has been created from the earlier survey. Check its title and dates.")
     )

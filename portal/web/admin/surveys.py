@@ -22,6 +22,7 @@ from portal.services import access, lifecycle, monitoring, publication
 from portal.store.models import Status, Survey
 from portal.web.admin.auth import current_user, require_role
 from portal.web.admin.nav import HR
+from portal.web.admin.pages import cannot_now, lifecycle_message, survey_or_404
 from portal.web.admin.survey_forms import (
     CodesForm,
     ConfirmForm,
@@ -53,23 +54,18 @@ def _apply_schedule() -> None:
     lifecycle.apply_schedule(today(), purge=False)
 
 
-def _survey(slug: str) -> Survey:
-    survey = store.get_survey(slug)
-    if survey is None:
-        abort(404)
-    return survey
+_survey = survey_or_404
 
 
 def _qr(link: str):
     return access.qr_svg(link, gettext("QR code for %(link)s", link=link))
 
 
-def _message(exc: lifecycle.LifecycleError) -> str:
-    return gettext(exc.message, **exc.params)
+_message = lifecycle_message
 
 
 def _refused(survey: Survey, exc: lifecycle.LifecycleError):
-    return error_page(409, gettext("That cannot be done now"), _message(exc))
+    return cannot_now(lifecycle_message(exc))
 
 
 def _settings_errors(form: SurveyForm, exc: lifecycle.SettingsError) -> list[str]:
