@@ -57,6 +57,10 @@ def cluster() -> Iterator[str]:
     directory = bin_dir()
     if directory is None:
         raise LookupError(MISSING)
+    try:
+        import psycopg2  # noqa: F401 - the tests that use the cluster read it with psycopg2
+    except ImportError as exc:
+        raise LookupError("needs psycopg2 (pip install -e '.[test]')") from exc
     root = Path(tempfile.mkdtemp(prefix="varna-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
