@@ -23,11 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from surveys import N_
+from surveys import N_, linked
 from surveys import indicators as indicators_module
-from surveys.definition import PREFER_NOT, Definition, Item, Text
+from surveys.definition import PREFER_NOT, Definition, Item, Option, Question, Text
 from surveys.indicators import (
-    VIOLENCE_ITEMS,
     Counts,
     Indicator,
     flags_and_combinations,
@@ -143,6 +142,11 @@ class Report:
     notes: tuple[Note, ...]
     breakdowns: tuple[str, ...]
     k: int = 5
+    # The published group of each stored breakdown value (merged small groups; values
+    # absent, such as "prefer not to say", are not published as a group).
+    groups_of: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # What disclosure control decided, as plain data to keep with the counts (see build).
+    protection: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 BREAKDOWN_LABELS = {
@@ -161,8 +165,13 @@ def build(
     k: int,
     survey_meta: SurveyMeta | Mapping[str, Any],
     invited: int | None = None,
+    protection: Mapping[str, Any] | None = None,
 ) -> Report:
-    """Build the disclosure-controlled report of a closed survey from its counts."""
+    """Build the disclosure-controlled report of a closed survey from its counts.
+
+    ``protection`` is ``Report.protection`` of an earlier build from the same counts
+    (stored with them): given, the report publishes as it says instead of running
+    disclosure control again."""
     meta = survey_meta if isinstance(survey_meta, SurveyMeta) else _meta(survey_meta)
     marginals = _Marginals(definition, counts, k)
     breakdowns = (ALL, *marginals.dimensions)
@@ -172,15 +181,35 @@ def build(
         if indicator.derived:
             derived_by_item[indicator.source or ""].append(indicator)
 
+    system = linked.derive(definition, marginals, breakdowns, k)
+    if protection is None:
+        system.protect()
+    else:
+        system.apply(protection)
+    figures = _Figures(system, marginals, k)
+
     question_tables = []
-    derived_tables: dict[str, Table] = {}
     for item in _reported_items(definition):
         derived = derived_by_item.get(item.key, [])
-        k_ext = 2 if item.key in VIOLENCE_ITEMS or any(i.k_ext > 1 for i in derived) else 1
+        k_ext = linked._k_ext(item.key, derived)
         options = tuple(o.key for o in item.options if not o.prefer_not)
+        labels: dict[str, Text | str] = {o.key: o.label for o in item.options}
         item_breakdowns = breakdowns if not item.question.dimension else (ALL,)
-        protected = _protect_item(marginals, item, options, derived, item_breakdowns, k, k_ext)
-        order = _ranked(protected[ALL].rows(options)[0]) if item.question.ranked else options
+        prefer_not = (
+            _prefer_not(marginals, item, k, k_ext)
+            if item.question.option(PREFER_NOT) is not None
+            else None
+        )
+        rows = {
+            b: figures.rows(item.key, options, b, labels, prefer_not if b == ALL else None)
+            for b in item_breakdowns
+        }
+        if item.question.ranked:
+            order = _ranked(rows[ALL][0])
+            rows = {
+                b: figures.rows(item.key, order, b, labels, prefer_not if b == ALL else None)
+                for b in item_breakdowns
+            }
         question_tables.append(
             Table(
                 key=item.key,
@@ -188,28 +217,36 @@ def build(
                 kind=item.kind,
                 base_note=_base_note(item),
                 k_ext=k_ext,
-                breakdowns={b: protected[b].rows(order) for b in item_breakdowns},
+                breakdowns=rows,
                 condition=_condition_text(definition, item),
                 section=item.question.section,
                 ranked=item.question.ranked,
             )
         )
-        for indicator in derived:
-            derived_tables[indicator.key] = Table(
+
+    indicator_tables = []
+    for indicator in indicator_list:
+        source = definition.item(indicator.source or "") if indicator.derived else None
+        k_ext = (
+            linked._k_ext(source.key, derived_by_item.get(source.key, []))
+            if source is not None
+            else indicator.k_ext
+        )
+        indicator_tables.append(
+            Table(
                 key=indicator.key,
                 label=indicator.label,
                 kind="indicator",
                 base_note=indicator.base_note,
                 k_ext=k_ext,
-                breakdowns={b: protected[b].derived_rows(indicator) for b in breakdowns},
+                breakdowns={
+                    b: figures.rows(
+                        indicator.key, (indicator.key,), b, {indicator.key: indicator.label}
+                    )
+                    for b in breakdowns
+                },
             )
-
-    indicator_tables = []
-    for indicator in indicator_list:
-        if indicator.derived:
-            indicator_tables.append(derived_tables[indicator.key])
-        else:
-            indicator_tables.append(_indicator_table(marginals, indicator, breakdowns, k))
+        )
 
     rate = _disclosure().percent(counts.respondents, invited) if invited else None
     report_tables = (*indicator_tables, *question_tables)
@@ -224,6 +261,8 @@ def build(
         + _left_out_notes(definition),
         breakdowns=breakdowns,
         k=k,
+        groups_of=marginals.recoded,
+        protection=system.protection(),
     )
 
 
@@ -313,9 +352,18 @@ class _Marginals:
             for d in _DIMENSION_INDEX
             if d in self.dimension_questions or (d == PERIOD and self.periods.periods)
         )
+        # The published groups of each breakdown, small ones merged (global recoding).
+        self.recoded: dict[str, dict[str, str]] = {}
+        self.group_list: dict[str, tuple[tuple[str, Text | str], ...]] = {}
+        people = _people(counts)
+        for d in self.dimensions:
+            if d != PERIOD:
+                self.recoded[d], self.group_list[d] = recode(
+                    self.dimension_questions[d], people[_DIMENSION_INDEX[d]], k
+                )
         # (breakdown, position in the group, the report's group of each stored value or None)
         positions = tuple(
-            (d, _DIMENSION_INDEX[d], self.periods.of_month if d == PERIOD else None)
+            (d, _DIMENSION_INDEX[d], self.periods.of_month if d == PERIOD else self.recoded[d])
             for d in self.dimensions
         )
         # values[item][breakdown][(group, value)] = count
@@ -357,8 +405,7 @@ class _Marginals:
             return ((ALL, BREAKDOWN_LABELS[ALL]),)
         if breakdown == PERIOD:
             return tuple((p.key, p.label) for p in self.periods.periods)
-        question = self.dimension_questions[breakdown]
-        return tuple((o.key, o.label) for o in question.options)
+        return self.group_list[breakdown]
 
     def combo(self, number: int, breakdown: str) -> Mapping[str, int]:
         return self.combos[number][breakdown]
@@ -373,6 +420,61 @@ class _Marginals:
             if value != PREFER_NOT:
                 base[group] += count
         return base
+
+
+def _people(counts: Counts) -> dict[int, dict[str, int]]:
+    """Respondents per stored value of each breakdown position."""
+    width = len(_DIMENSION_INDEX)
+    people: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in counts.flag_sums:
+        for position in range(width):
+            if row[position] is not None:
+                people[position][row[position]] += int(row[width] or 0)
+    return people
+
+
+def recode(
+    question: Question, people: Mapping[str, int], k: int
+) -> tuple[dict[str, str], tuple[tuple[str, Text | str], ...]]:
+    """Global recoding (IL3): the groups a breakdown publishes.
+
+    Groups with fewer than k respondents are merged, the two smallest at a
+    time, until none is left below k (or only one group has respondents); a
+    merged group is labelled with the groups it contains. "Prefer not to say"
+    is not published as a group: it joins the respondents with no value.
+    Returns each stored value's group (values absent: unpublished) and the groups.
+    """
+    options = [o for o in question.options if not o.prefer_not]
+    groups = [[o] for o in options]
+
+    def size(group: list[Option]) -> int:
+        return sum(people.get(o.key, 0) for o in group)
+
+    while True:
+        nonempty = [g for g in groups if size(g) > 0]
+        if len(nonempty) < 2 or all(size(g) >= k for g in nonempty):
+            break
+        first, second = sorted(nonempty, key=lambda g: (size(g), options.index(g[0])))[:2]
+        keep, drop = sorted((first, second), key=lambda g: options.index(g[0]))
+        keep.extend(drop)
+        groups.remove(drop)
+    mapping: dict[str, str] = {}
+    published: list[tuple[str, Text | str]] = []
+    for group in groups:
+        group.sort(key=options.index)
+        key = "+".join(o.key for o in group)
+        mapping.update({o.key: key for o in group})
+        published.append((key, group[0].label if len(group) == 1 else _joined(group)))
+    return mapping, tuple(published)
+
+
+def _joined(group: Sequence[Option]) -> Text:
+    """The label of a merged group: its members' names ("A, B och C")."""
+
+    def join(names: list[str], word: str) -> str:
+        return f"{', '.join(names[:-1])} {word} {names[-1]}"
+
+    return Text(join([o.label.sv for o in group], "och"), join([o.label.en for o in group], "and"))
 
 
 def _periods(definition: Definition, counts: Counts, k: int) -> Periods:
@@ -633,6 +735,51 @@ def _indicator_position(marginals: _Marginals, indicator: Indicator) -> tuple[in
     base = tuple(flags.index(f) for f in indicator.base)
     hit = base + tuple(flags.index(f) for f in indicator.hit)
     return combinations.index(base), combinations.index(hit)
+
+
+class _Figures:
+    """The report's rows, read from the protected system (``surveys.linked``)."""
+
+    def __init__(self, system: linked.System, marginals: _Marginals, k: int) -> None:
+        self.system = system
+        self.marginals = marginals
+        self.k = k
+
+    def rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        breakdown: str,
+        labels: Mapping[str, Text | str],
+        prefer_not: int | None = None,
+    ) -> tuple[GroupRow, ...]:
+        result = []
+        for key, label in self.marginals.groups(breakdown):
+            figures = [self.system.figures[(table, c, breakdown, key)] for c in columns]
+            size = figures[0].n if figures else 0
+            small = size < self.k
+            result.append(
+                GroupRow(
+                    key,
+                    label,
+                    None if small else size,
+                    tuple(
+                        _figure_value(c, labels[c], f)
+                        for c, f in zip(columns, figures, strict=True)
+                    ),
+                    prefer_not,
+                    _reason("primary") if small else None,
+                )
+            )
+        return tuple(result)
+
+
+def _figure_value(key: str, label: Text | str, figure: linked.Figure) -> Value:
+    """A published cell: exact, a band, or hidden ("x")."""
+    if figure.exact:
+        return Value(key, label, figure.value, _disclosure().percent(figure.value, figure.n))
+    band = (figure.band.sign, figure.band.bound) if figure.band is not None else None
+    return Value(key, label, None, None, band, _reason(figure.state))
 
 
 # -- notes ---------------------------------------------------------------------------------

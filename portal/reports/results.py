@@ -67,7 +67,20 @@ def _build_report(survey: Survey, invited: int | None) -> Report:
         opens_on=survey.opens_on,
         closes_on=survey.closes_on,
     )
-    report = build(definition, counts, k=survey.min_group, survey_meta=meta, invited=invited)
+    # The protection is decided once per survey and kept beside its counts: every later
+    # page, export and worker reads it (issue 15).
+    mode = f"{'whole' if whole_only else 'breakdowns'}:k={survey.min_group}"
+    protection = store.stored_protection(survey, mode)
+    report = build(
+        definition,
+        counts,
+        k=survey.min_group,
+        survey_meta=meta,
+        invited=invited,
+        protection=protection,
+    )
+    if protection is None:
+        store.keep_protection(survey, mode, dict(report.protection))
     return scope.whole_survey_only(report) if whole_only else report
 
 

@@ -47,7 +47,9 @@ from portal.store.counts import (  # noqa: F401 - the package's API
     Group,
     aggregate_counts,
     answer_cube,
+    keep_protection,
     result_counts,
+    stored_protection,
 )
 from portal.store.database import (  # noqa: F401 - the package's API
     UNAVAILABLE,

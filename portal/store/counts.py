@@ -22,6 +22,7 @@ from portal.store.models import (
     ResultCounts,
     Survey,
 )
+from surveys import linked
 from surveys.definition import Definition, Item
 from surveys.indicators import Counts, Flag, flags_and_combinations
 
@@ -45,6 +46,42 @@ def result_counts(survey: Survey, definition: Definition) -> Counts:
     counts = aggregate_counts(survey, definition)
     _store_counts(survey, counts)
     return counts
+
+
+def stored_protection(survey: Survey, mode: str) -> dict[str, Any] | None:
+    """What disclosure control decided for the kept counts of ``survey`` (``mode`` names
+    the report: its k and whether breakdowns are published), or None when not kept yet
+    or kept by an engine that decided differently (``surveys.linked.VERSION``)."""
+    row = ResultCounts.get_or_none(ResultCounts.survey == survey.id)
+    if row is None:
+        return None
+    kept = json.loads(row.counts_json).get("protection", {})
+    if kept.get("version") != linked.VERSION:
+        return None
+    found = kept.get(mode)
+    return found if isinstance(found, dict) else None
+
+
+def keep_protection(survey: Survey, mode: str, protection: dict[str, Any]) -> None:
+    """Keep a report's protection beside its counts, so that every later page, export
+    and worker reads it instead of protecting again. Needs the counts kept first; a busy
+    database just skips keeping it."""
+    try:
+        with write_transaction():
+            row = ResultCounts.get_or_none(ResultCounts.survey == survey.id)
+            if row is None:
+                return
+            data = json.loads(row.counts_json)
+            kept = data.get("protection", {})
+            if kept.get("version") != linked.VERSION:
+                kept = {"version": linked.VERSION}
+            kept[mode] = protection
+            data["protection"] = kept
+            ResultCounts.update(counts_json=json.dumps(data, separators=(",", ":"))).where(
+                ResultCounts.survey == survey.id
+            ).execute()
+    except DatabaseBusy:
+        return
 
 
 def aggregate_counts(survey: Survey, definition: Definition) -> Counts:

@@ -158,15 +158,19 @@ def test_header_headline_indicators_first_then_questions(published, board):
 def test_suppression_markers_and_footnotes(published, board):
     _, current, _ = published
     page = get(board, f"/board/{current.slug}?by=role")
-    threats = page_table(page, "q-exp_threats-role")
-    manager = threats["Chef"]
-    assert manager["n"] == "färre än 5"
-    assert '<sup class="fnref">1</sup>' in manager["n_html"]
-    for cell in manager["cells"]:
+    # The 2 managers are published together with the administrators (a merged group).
+    assert "Chef" not in page_table(page, "q-exp_threats-role")
+    assert page_table(page, "q-exp_threats-role")["Chef och Administratör"]["n"] == "8"
+    # Only 4 social workers were threatened: too few for the follow-up question.
+    aim = page_table(page, "q-aim-role")
+    small = aim["Socialsekreterare, barn och unga"]
+    assert small["n"] == "färre än 5"
+    assert '<sup class="fnref">1</sup>' in small["n_html"]
+    for cell in small["cells"]:
         assert cell["value"] == "x"
         assert cell["count"] is None
         assert '<sup class="fnref">1</sup>' in cell["html"]
-    start = page.index('id="t-q-exp_threats-role-notes"')
+    start = page.index('id="t-q-aim-role-notes"')
     notes = page[start : page.index("</div>", start)]
     assert 'class="footnote-x"><sup>1</sup>' in notes
     assert "för få svarande" in notes or "skydda" in notes
@@ -197,23 +201,19 @@ def test_no_suppressed_number_anywhere(published, board):
                         assert cell["value"] == "x"
         # Never an exact 0 % or 100 % (those would be bands or hidden).
         assert not re.search(rf"(?<![\d<>]){{1}}(0|100){NBSP}%", re.sub("<[^>]+>", " ", page))
-    # The two managers (threatened 2–5 times) are hidden in every file.
+    # The two managers (threatened 2–5 times) are never a group of their own in any file:
+    # they are published together with the administrators.
     rows = list(csv.reader(io.StringIO(get(board, f"/board/{current.slug}.csv").lstrip("\ufeff"))))
-    for row in rows[1:]:
-        if row[4] == "Chef":
-            assert row[5] == "färre än 5"
-            assert row[7] == "x"
-            assert row[8] == "x"
+    assert not [row for row in rows[1:] if row[4] == "Chef"]
+    assert [row for row in rows[1:] if row[4] == "Chef och Administratör"]
     book = load_workbook(io.BytesIO(board.get(f"/board/{current.slug}.xlsx").data))
     for sheet in book.worksheets[1:]:  # after the summary: the figures of each breakdown
         for values in sheet.iter_rows(min_row=2, values_only=True):
-            if len(values) > 8 and values[4] == "Chef":
-                assert values[5] == "färre än 5"
-                assert values[7] == "x"
-                assert values[8] == "x"
-    # The total's hidden "2–5 times" (2 of 16) is not in the total's row anywhere.
+            assert not (len(values) > 8 and values[4] == "Chef")
+    # The total's "2–5 times" (2 of 16) is a range: with "more than 5 times" empty, its
+    # exact count would tell that nobody was threatened more often.
     threats = page_table(get(board, f"/board/{current.slug}"), "q-exp_threats-all")
-    assert threats["Alla svarande"]["cells"][2]["value"] == "x"
+    assert threats["Alla svarande"]["cells"][2]["value"] == f"<15{NBSP}%"
     assert "(2)" not in threats["Alla svarande"]["cells"][2]["html"]
 
 
@@ -282,8 +282,9 @@ def test_trend_shows_last_years_figures_beside_this_years(published, board):
     )
     never, once, _, more = page_table(page, "q-exp_threats-all")["Alla svarande"]["cells"]
     assert (never["value"], never["earlier"]) == (f"63{NBSP}%", f"60{NBSP}%")
-    # Hidden last year ("x" in its own snapshot): hidden beside this year's figure too.
-    assert (once["value"], once["earlier"]) == (f"25{NBSP}%", "x")
+    # Last year's figure as last year's snapshot published it (a range there).
+    earlier_once = table(before, "exp_threats")["breakdowns"]["all"][0]["options"][1]
+    assert (once["value"], once["earlier"]) == (f"25{NBSP}%", earlier_once["display"])
     assert more["earlier"] == f"<10{NBSP}%"
     # The earlier survey itself has no earlier one: no trend there.
     assert 'class="earlier"' not in get(board, f"/board/{earlier.slug}")
@@ -342,7 +343,8 @@ def test_csv_and_xlsx_hold_exactly_the_page_figures(published, board):
             )
             assert row[8] == cell["value"]
             assert row[7] == (cell["count"] or ("" if cell["value"] != "x" else "x"))
-            assert row[10] == (cell["earlier"] or "")
+            # No earlier figure (a group last year's survey did not have): empty in the file.
+            assert row[10] == (cell["earlier"] or "").replace("– ingen tidigare siffra", "")
     comments = list(book["Kommentarer"].iter_rows(values_only=True))
     assert comments[1][1] == COMMENT
     notes = [r[0] for r in book["Noter"].iter_rows(values_only=True)]

@@ -92,22 +92,25 @@ def test_exported_json_has_exact_counts_and_suppression(known_survey, runner):
     assert options(total)["more5"]["band"] == {"sign": "<", "bound": 10}
 
     by_role = groups(data, "exp_threats", "role")
-    manager = by_role["manager"]
-    assert manager["n"] is None
-    assert manager["n_display"] == "<5"
-    assert manager["suppressed"] == "x"
-    for option in manager["options"]:
-        assert option["count"] is None
-        assert option["percent"] is None
-        assert option["display"] == "x"
-        assert option["suppressed"] == "x"
+    # The two managers are below k: they are published only together with the
+    # administrators (global recoding), never as a group of their own.
+    assert "manager" not in by_role
+    assert "admin" not in by_role
+    merged = by_role["manager+admin"]
+    assert merged["n"] == 8
+    assert merged["label"] == "Chef och Administratör"
+    # Nobody in the merged group was threatened once: never an exact 0 %.
+    once = options(merged)["once"]
+    assert once["count"] is None
+    assert once["percent"] is None
+    assert once["display"] in (f"<15{NBSP}%", "x")
 
-    # Six administrators, none threatened: never an exact 0 % (a band, or hidden).
-    admin = options(by_role["admin"])
-    assert admin["once"]["count"] is None
-    assert admin["once"]["percent"] is None
-    assert admin["once"]["display"] in (f"<20{NBSP}%", "x")
-    assert admin["never"]["display"] in (f">80{NBSP}%", "x")
+    # A follow-up answered by fewer than k of a group shows nothing for it.
+    for group in groups(data, "aim", "role").values():
+        if group["n"] is None:
+            assert group["n_display"] == "<5"
+            assert group["suppressed"] == "x"
+            assert all(o["display"] == "x" and o["count"] is None for o in group["options"])
 
     # The social workers are shown exactly unless the line rule had to hide them too.
     children = by_role["ss_children"]
@@ -122,8 +125,8 @@ def test_exported_json_has_exact_counts_and_suppression(known_survey, runner):
 
     assert data["indicators"][0]["label"] == "Hotade under de senaste 12 månaderna"
     threatened = groups(data, "threatened", "role")
-    assert threatened["manager"]["options"][0]["display"] == "x"
-    assert threatened["manager"]["n_display"] == "<5"
+    assert set(threatened) >= {"ss_children", "manager+admin"}
+    assert "manager" not in threatened
     (overall,) = groups(data, "threatened", "all").values()
     assert (overall["n"], overall["options"][0]["count"]) == (16, 6)
 
@@ -142,13 +145,12 @@ def test_no_export_contains_a_suppressed_number(known_survey, runner):
                         assert option["percent"] is None
     text = export(runner, known_survey.slug, "--format", "csv", "--by", "role", "--lang", "en")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
-    managers = [r for r in rows if r["Group"] == "Manager"]
-    assert managers
-    for r in managers:
-        # Neither the two managers nor their answers can be read off the export.
-        assert r["n"] == "fewer than 5"
-        assert r["Count"] == "x"
-        assert r["Percentage"] == "x"
+    # Neither the two managers nor their answers can be read off the export: they are
+    # only in the merged group with the administrators.
+    assert not [r for r in rows if r["Group"] == "Manager"]
+    merged = [r for r in rows if r["Group"] == "Manager and Administrator"]
+    assert merged
+    assert all(r["n"] == "8" for r in merged if r["Question"].startswith("Threats"))
     assert "reason" not in text.lower()
     assert "primary" not in text.lower()
 
@@ -268,3 +270,33 @@ def test_a_closed_surveys_report_is_built_once_per_process(app, known_survey, mo
         assert results.survey_report(survey) is first
         assert results.survey_report(survey, invited=20).response_rate == 80
     assert len(calls) == 2  # once per distinct invited count
+
+
+def test_the_protection_is_decided_once_and_read_back_by_every_later_report(
+    app, known_survey, runner, monkeypatch
+):
+    """Issue 15: the protected report of a closed survey is built once, kept beside its
+    counts, and read back (not protected again) by later reports in any process."""
+    from surveys import linked
+
+    first = json.loads(export(runner, known_survey.slug, "--format", "json"))
+    with app.app_context(), db.connection_context():
+        survey = store.get_survey(known_survey.slug)
+        kept = store.stored_protection(survey, f"breakdowns:k={survey.min_group}")
+    assert kept  # the figures not shown exactly, with their ranges
+    assert all(len(state) == 3 for state in kept.values())
+
+    # Another process: nothing cached; disclosure control must not run again.
+    app.extensions.pop("varna.reports", None)
+
+    def protect_again(self):
+        raise AssertionError("the kept protection was not used")
+
+    monkeypatch.setattr(linked.System, "protect", protect_again)
+    again = json.loads(export(runner, known_survey.slug, "--format", "json"))
+    assert again == first
+
+    # Kept by an older engine: decided again, not trusted.
+    monkeypatch.setattr(linked, "VERSION", linked.VERSION + 1)
+    with app.app_context(), db.connection_context():
+        assert store.stored_protection(survey, f"breakdowns:k={survey.min_group}") is None

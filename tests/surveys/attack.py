@@ -67,6 +67,8 @@ class Attack:
         self.rows: list[tuple[dict[int, int], float, float]] = []
         self.targets: list[tuple[int, int, int]] = []  # (variable, n, k_ext)
         self.members: dict[int, list[int]] = defaultdict(list)  # respondent -> variables
+        self.base: dict[int, int] = {}  # a count's true n, where it differs from its bound
+        self.n_of: dict[tuple, tuple[dict[int, int], int]] = {}  # (item, breakdown, group)
         self._build()
 
     # -- the system -------------------------------------------------------------------
@@ -80,7 +82,11 @@ class Attack:
     def group_of(self, answer, breakdown) -> str:
         if breakdown == ALL:
             return ALL
-        return answer.dimension_values(self.definition).get(breakdown) or MISSING
+        value = answer.dimension_values(self.definition).get(breakdown)
+        recoded = self.report.groups_of.get(breakdown)
+        if recoded is not None:
+            value = recoded.get(value)
+        return value or MISSING
 
     def _build(self) -> None:
         definition, report = self.definition, self.report
@@ -96,71 +102,104 @@ class Attack:
                 members = defaultdict(list)
                 for r, answer in enumerate(self.answers):
                     members[self.group_of(answer, breakdown)].append(r)
+                published = {r.key: r.n is not None for r in rows}
+                n_terms, n_known = {}, 0
                 for g in groups:
                     people = members.get(g, [])
                     chosen = [set(self.answers[r].choices.get(item.key, ())) for r in people]
                     n = sum(1 for c in chosen if c - {PREFER_NOT})
+                    # A group's n is known where the report publishes it; elsewhere it is
+                    # a count of its own, at most the group's respondents.
+                    if breakdown == ALL or published.get(g):
+                        size, n_term, n_const = n, {}, n
+                        n_known += n
+                    else:
+                        size = len(people)
+                        nv = self.var((item.key, "\x00n", breakdown, g), n, size)
+                        n_term, n_const = {nv: -1}, 0
+                        n_terms[nv] = 1
+                    self.n_of[(item.key, breakdown, g)] = (n_term, n_const)
                     xs = []
                     for o in options:
                         count = sum(1 for c in chosen if o.key in c)
-                        i = self.var((item.key, o.key, breakdown, g), count, n)
+                        i = self.var((item.key, o.key, breakdown, g), count, size)
+                        self.base[i] = n
                         xs.append(i)
                         for r, c in zip(people, chosen, strict=True):
                             if o.key in c:
                                 self.members[r].append(i)
+                        if n_term:
+                            self.rows.append(({i: 1, **n_term}, -float("inf"), 0))
                     if item.kind == "single":
-                        self.rows.append((dict.fromkeys(xs, 1), n, n))
+                        self.rows.append(({**dict.fromkeys(xs, 1), **n_term}, n_const, n_const))
                     else:
-                        self.rows.append((dict.fromkeys(xs, 1), n, float("inf")))
+                        self.rows.append(
+                            ({**dict.fromkeys(xs, 1), **n_term}, n_const, float("inf"))
+                        )
                         exclusive = [x for x, o in zip(xs, options, strict=True) if o.exclusive]
                         for x, o in zip(xs, options, strict=True):
                             if exclusive and not o.exclusive:
                                 self.rows.append(
-                                    ({x: 1, **dict.fromkeys(exclusive, 1)}, -float("inf"), n)
+                                    (
+                                        {x: 1, **dict.fromkeys(exclusive, 1), **n_term},
+                                        -float("inf"),
+                                        n_const,
+                                    )
                                 )
                     if item.question.option(PREFER_NOT) is not None:
                         na = sum(1 for c in chosen if PREFER_NOT in c)
-                        shown = len(people) - n
-                        i = self.var((item.key, PREFER_NOT, breakdown, g), na, shown)
+                        i = self.var((item.key, PREFER_NOT, breakdown, g), na, len(people))
+                        self.rows.append(
+                            ({i: 1, **{v: -c for v, c in n_term.items()}}, 0, len(people) - n_const)
+                        )
                         for r, c in zip(people, chosen, strict=True):
                             if PREFER_NOT in c:
                                 self.members[r].append(i)
+                if breakdown != ALL and n_terms:
+                    total = self.n_of[(item.key, ALL, ALL)][1]
+                    self.rows.append((n_terms, total - n_known, total - n_known))
                 for o in [*(o.key for o in options), PREFER_NOT]:
                     if (item.key, o, ALL, ALL) not in self.index or breakdown == ALL:
                         continue
                     terms = {self.index[(item.key, o, breakdown, g)]: 1 for g in groups}
                     terms[self.index[(item.key, o, ALL, ALL)]] = -1
                     self.rows.append((terms, 0, 0))
-        # L3: the conditional questions.
+        # L3: the conditional questions (with each group's n, a count of its own where
+        # the report does not publish it).
         for question in definition.questions:
             condition = question.condition
             parent = definition.question(condition.question) if condition else None
             if parent is None:
                 continue
             for item in question.items:
+                if item.key not in tables:
+                    continue
                 cells = {k[2:] for k in self.index if k[0] == item.key and k[1] != PREFER_NOT}
                 for breakdown, g in sorted(cells):
-                    opening = [
-                        self.index[(p.key, w, breakdown, g)]
-                        for p in parent.items
-                        for w in condition.values
-                        if (p.key, w, breakdown, g) in self.index
-                    ]
-                    if not opening:
-                        continue
-                    first = next(o for o in item.options if not o.prefer_not)
-                    n = self.upper[self.index[(item.key, first.key, breakdown, g)]]
-                    terms = dict.fromkeys(opening, 1)
-                    na = self.index.get((item.key, PREFER_NOT, breakdown, g))
-                    if na is not None:
-                        terms[na] = -1
-                    self.rows.append((terms, n, float("inf")))
+                    self._at_least(parent, condition, item, breakdown, g)
         # Indicators.
         for table in report.indicators:
             for breakdown, rows in table.breakdowns.items():
                 for row in rows:
                     self._indicator(table.key, derived.get(table.key), breakdown, row.key)
         self._publish(tables, derived)
+
+    def _at_least(self, parent, condition, item, breakdown, g) -> None:
+        """The opening options of a group count at least its answers to the follow-up."""
+        terms = defaultdict(int)
+        for p in parent.items:
+            for w in condition.values:
+                if (p.key, w, breakdown, g) in self.index:
+                    terms[self.index[(p.key, w, breakdown, g)]] += 1
+        if not terms:
+            return
+        n_term, n_const = self.n_of[(item.key, breakdown, g)]
+        for v, c in n_term.items():
+            terms[v] += c
+        na = self.index.get((item.key, PREFER_NOT, breakdown, g))
+        if na is not None:
+            terms[na] -= 1
+        self.rows.append((dict(terms), n_const, float("inf")))
 
     def _indicator(self, key, derived, breakdown, group) -> None:
         if derived is not None:
@@ -212,13 +251,13 @@ class Attack:
                                 self.index[(indicator.source, v, breakdown, row.key)]: 1
                                 for v in indicator.values
                             }
-                            n = self.upper[next(iter(terms))]
+                            n = self.base.get(next(iter(terms)), self.upper[next(iter(terms))])
                         elif (table.key, cell.key, breakdown, row.key) in self.index:
                             i = self.index[(table.key, cell.key, breakdown, row.key)]
-                            terms, n = {i: 1}, self.upper[i]
+                            terms, n = {i: 1}, self.base.get(i, self.upper[i])
                         else:
                             i = self.index[("\x00ind", table.key, breakdown, row.key)]
-                            terms, n = {i: 1}, self.upper[i]
+                            terms, n = {i: 1}, self.base.get(i, self.upper[i])
                         if cell.count is not None:
                             self.rows.append((terms, cell.count, cell.count))
                             continue
@@ -286,22 +325,34 @@ class Attack:
             )
         return h, local
 
-    def bound(self, h, i) -> tuple[int, int]:
+    def bound(self, h, i, known, settled) -> tuple[int, int]:
+        """The least and greatest value of local variable ``i``. Every solution found is
+        kept in ``known``; ``settled`` says when those already answer the question."""
         values = []
         for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+            seen = {x[i] for x in known}
+            if settled(seen):
+                return min(seen), max(seen)
             h.changeColCost(i, 1.0)
             h.changeObjectiveSense(sense)
             h.run()
             assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-            values.append(round(h.getSolution().col_value[i]))
+            solution = [round(v) for v in h.getSolution().col_value]
+            known.append(solution)
+            values.append(solution[i])
             h.changeColCost(i, 0.0)
         return values[0], values[1]
 
     def findings(self, readers=()) -> list[Finding]:
-        """Every protected count an outsider, or one of ``readers``, pins down."""
+        """Every protected count an outsider, or one of ``readers``, pins down.
+
+        Integer solutions found on the way are kept and reused: a count that two known
+        solutions (the truth among them) already give two values, one of them outside
+        the all-or-nothing band, needs no solve."""
         self.components()
         found = []
         solvers = {}
+        solutions = {}
         for reader in (None, *readers):
             own = set(self.members.get(reader, [])) if reader is not None else set()
             for i, n, k_ext in self.targets:
@@ -309,21 +360,34 @@ class Attack:
                     _, _, breakdown, group = self.key_of(i)
                     if self.group_of(self.answers[reader], breakdown) == group:
                         continue  # alone in the group: they learn only their own answers
+                room = n >= 2 * k_ext
+
+                def settled(seen, room=room, n=n, k_ext=k_ext):
+                    return len(seen) > 1 and (
+                        not room or any(k_ext <= v <= n - k_ext for v in seen)
+                    )
+
                 if self.low[i] == self.high[i]:
                     low = high = self.low[i]
                 else:
                     root = self.root(i)
                     if root not in solvers:
                         solvers[root] = self.solver(root)
+                        local = solvers[root][1]
+                        truth = [0] * len(local)
+                        for j, m in local.items():
+                            truth[m] = self.true[j]
+                        solutions[root] = [truth]
                     h, local = solvers[root]
                     mine = [j for j in own if j in local and self.low[j] < 1]
+                    valid = [x for x in solutions[root] if all(x[local[j]] >= 1 for j in mine)]
                     for j in mine:
                         h.changeColBounds(local[j], 1, self.high[j])
-                    low, high = self.bound(h, local[i])
+                    low, high = self.bound(h, local[i], valid, settled)
+                    solutions[root].extend(x for x in valid if x not in solutions[root])
                     for j in mine:
                         h.changeColBounds(local[j], self.low[j], self.high[j])
                 assert low <= self.true[i] <= high, "the attacker's system is wrong"
-                room = n >= 2 * k_ext
                 if low == high or (room and (high < k_ext or low > n - k_ext)):
                     found.append(Finding(self.key_of(i), reader, low, high, n))
         return found
@@ -337,7 +401,9 @@ class Attack:
         ]
 
     def key_of(self, i):
-        return next(k for k, v in self.index.items() if v == i)
+        if not hasattr(self, "_keys"):
+            self._keys = {v: k for k, v in self.index.items()}
+        return self._keys[i]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1005 @@
+"""One protected system per survey: every published figure, protected and audited jointly.
+
+``shared/disclosure-control.md`` (L1–L5, IL1–IL4). A report publishes many
+tables built from the same respondents, and a reader combines all of them.
+This module holds them as one system:
+
+- **counts** (variables): for every reported table, breakdown, group and
+  option, how many respondents chose it; the respondents who gave no value for
+  a breakdown form an unpublished group of their own (``MISSING``);
+- **relations** that follow from the survey definition, whatever the answers
+  (``derive`` reads them from the definition, so a new question or template
+  is covered without code changes): a single-choice item's options sum to its
+  n, a multiple-choice item's exclusive option excludes the others and every
+  respondent chose something (L1); an indicator that is a set of options of
+  one item is their sum, and a multi-item indicator whose hit is one item's
+  answer (its other conditions implied by that item being shown) is a sum of
+  that item's options, or its n less the exclusive options (L2); a follow-up is
+  answered by at most those who chose an option that opens it (L3); each
+  breakdown's groups, ``MISSING`` included, sum to the all-staff count (L4);
+- **figures**: what a reader sees, each a linear expression of the counts,
+  published exactly, as a band, or hidden ("x").
+
+Protection (``System.protect``): P1 and P2 as before, the line rule S1 over
+every breakdown line, then the audit S3 over the whole system. The audit does
+not solve linear programmes: for every protected figure it looks for a
+*witness*, another set of counts that agrees with everything published and
+with every relation above, and in which the figure differs (by enough to leave
+the all-or-nothing band, where the truth is inside it). A witness moves counts
+between two groups of a breakdown (or, for an all-staff figure, between the
+all-staff row and one group of every breakdown), so every breakdown line stays
+balanced by construction. It never takes a positive count to zero, so the same
+witness holds for every respondent who knows their own answers (the coalition
+of one): whatever cells they are in stay non-empty. When no witness exists,
+the cheapest set of figures whose hiding makes one valid is hidden (IL2:
+headline indicators and large groups cost most; an all-staff figure is never
+hidden for a secondary reason, IL1: it is published as a wider range instead).
+Hiding only relaxes what a reader knows, so a witness stays valid to the end.
+
+Standard library only; ``tests/surveys/attack.py`` is the independent check
+(integer programming over the exported report).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+from surveys.definition import PREFER_NOT, Definition, Item, Question
+from surveys.disclosure import Band, Reason, band_of
+from surveys.indicators import VIOLENCE_ITEMS, Flag, Indicator, indicators
+
+# Bump when a change to the engine changes what it publishes: stored protections of an
+# older version are then computed again (portal/store/counts.py).
+VERSION = 1
+ALL = "all"
+# The respondents who gave no value for a breakdown (or whose period is still pending).
+MISSING = "\x00missing"
+INF = float("inf")
+
+_SEPARATOR = "\x1f"
+
+# Costs of hiding a figure (IL2). Headline indicators and large groups cost most.
+HEADLINE_COST = 1000.0
+CELL_COST = 1.0
+# An all-staff figure is never hidden for a secondary reason: it may become a wider range.
+TOTAL_RANGE_COST = 100_000.0
+# Turning a band into "x" loses less than hiding an exact figure.
+BAND_TO_X = 0.5
+
+
+@dataclass(eq=False)
+class Row:
+    """A relation that holds for the true counts: lo ≤ Σ coefficient·count ≤ hi."""
+
+    terms: dict[int, int]
+    lo: float
+    hi: float
+    value: int = 0
+    shared: bool = False  # spans several groups: checked over a whole move
+
+
+@dataclass(eq=False)
+class Figure:
+    """A published figure: const + Σ coefficient·count, of a base n."""
+
+    key: tuple[str, str, str, str]  # (table, column, breakdown, group)
+    terms: dict[int, int]
+    const: int
+    n: int
+    k_ext: int
+    weight: float
+    value: int = 0
+    state: Reason | None = None
+    band: Band | None = None
+    lo: float = -INF  # what a reader knows of the value
+    hi: float = INF
+
+    @property
+    def total(self) -> bool:
+        return self.key[2] == ALL
+
+    @property
+    def exact(self) -> bool:
+        return self.state is None
+
+    def publish_exact(self) -> None:
+        self.state, self.band, self.lo, self.hi = None, None, self.value, self.value
+
+    def publish_band(self, band: Band, reason: Reason) -> None:
+        self.state, self.band = reason, band
+        self.lo, self.hi = band_range(band, self.n)
+
+    def hide(self, reason: Reason) -> None:
+        self.state, self.band, self.lo, self.hi = reason, None, -INF, INF
+
+
+def band_range(band: Band, n: int) -> tuple[int, int]:
+    """The counts a band allows for a group of ``n`` (as ``disclosure.band_bounds``)."""
+    if band.sign == "<":
+        return 0, (band.bound * n - 1) // 100
+    return band.bound * n // 100 + 1, n
+
+
+def range_band(low: int, high: int, n: int) -> Band | None:
+    """The narrowest published range ("<B %" or ">B %", B a multiple of 5) holding low…high."""
+    below = (100 * high) // n // 5 * 5 + 5  # the smallest B with 100·high < B·n
+    above = -(-(100 * low) // n) // 5 * 5 - 5  # the largest B with 100·low > B·n
+    candidates = []
+    if below <= 95:
+        candidates.append((below, Band("<", below)))
+    if above >= 5:
+        candidates.append((100 - above, Band(">", above)))
+    return min(candidates, key=lambda c: c[0])[1] if candidates else None
+
+
+@dataclass
+class _Part:
+    """One group of one breakdown of one table: where a witness moves counts."""
+
+    table: str
+    block: str
+    group: str
+    vars: dict[str, int] = field(default_factory=dict)  # option -> variable
+
+
+@dataclass
+class _Fix:
+    figure: Figure
+    band: Band | None  # None: hide
+
+
+_Cost = tuple[float, list[_Fix], frozenset[int]]
+
+
+@dataclass
+class _Move:
+    """A witness: counts moved (variable -> change), what must be hidden for it to agree
+    with what is published, its cost, and the counts it empties."""
+
+    cost: float
+    fixes: list[_Fix]
+    move: dict[int, int]
+    emptied: frozenset[int]
+    mine: frozenset[int] = frozenset()  # the emptied counts that matter for the target
+
+
+# When no single witness holds for every reader: pairs among this many cheapest.
+PAIRS_TRIED = 40
+
+
+class System:
+    """The counts, relations and figures of one survey (see the module docstring)."""
+
+    def __init__(self, k: int) -> None:
+        if k < 3:
+            raise ValueError("k is never below 3")
+        self.k = k
+        self.truth: list[int] = []
+        self.upper: list[int] = []
+        self.var_rows: list[list[Row]] = []
+        self.var_figures: list[list[Figure]] = []
+        self.part_of: list[_Part] = []
+        self._option: list[str] = []
+        self.rows: list[Row] = []
+        self.figures: dict[tuple[str, str, str, str], Figure] = {}
+        self.parts: dict[tuple[str, str, str], _Part] = {}
+        # table -> breakdown -> groups (published, in order), MISSING not included
+        self.blocks: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
+        self.kind: dict[str, str] = {}  # table -> "single" | "multiple" | "count"
+        self.exclusive: dict[str, tuple[str, ...]] = {}  # multiple-choice table -> "none"…
+        self.balanced_rows: list[Row] = []  # L4, kept for verification only
+
+    # -- building ------------------------------------------------------------------------
+    def table(
+        self,
+        key: str,
+        kind: str,
+        options: Sequence[str],
+        blocks: Mapping[str, Sequence[str]],
+        count: Mapping[tuple[str, str, str], int],
+        n: Mapping[tuple[str, str], int],
+    ) -> None:
+        """Counts of one table: ``count[(breakdown, group, option)]``, ``n[(breakdown, group)]``.
+
+        ``blocks`` lists the published groups of each breakdown ("all" has the one
+        group "all"); the ``MISSING`` group of each breakdown is added here by
+        subtraction from the all-staff counts, so that every line balances (L4).
+        """
+        self.kind[key] = kind
+        for block, groups in blocks.items():
+            self.blocks[key][block] = tuple(groups)
+        for block, groups in blocks.items():
+            members = [ALL] if block == ALL else [*groups, MISSING]
+            for group in members:
+                part = _Part(key, block, group)
+                self.parts[(key, block, group)] = part
+                size = self._n(n, block, groups, group)
+                for option in options:
+                    truth = self._count(count, block, groups, group, option)
+                    part.vars[option] = self._var(part, truth, size)
+                    self._option.append(option)
+                if kind == "single":
+                    self._row(dict.fromkeys(part.vars.values(), 1), size, size)
+            if block != ALL:
+                for option in options:
+                    terms = {self.parts[(key, block, g)].vars[option]: 1 for g in members}
+                    terms[self.parts[(key, ALL, ALL)].vars[option]] = -1
+                    self.balanced_rows.append(Row(terms, 0, 0, 0))
+
+    def multiple_choice(self, key: str, exclusive: Sequence[str]) -> None:
+        """L1 for a multiple-choice table: everyone chose something; "none" stands alone."""
+        self.exclusive[key] = tuple(exclusive)
+        for (table, _, _), part in self.parts.items():
+            if table != key:
+                continue
+            size = self.upper[next(iter(part.vars.values()))] if part.vars else 0
+            self._row(dict.fromkeys(part.vars.values(), 1), size, INF)
+            others = [v for o, v in part.vars.items() if o not in exclusive]
+            for x in exclusive:
+                if x not in part.vars:
+                    continue
+                for other in others:
+                    self._row({part.vars[x]: 1, other: 1}, -INF, size)
+
+    def at_most(
+        self,
+        key: str,
+        opening: Sequence[tuple[str, str]],
+        answered: Mapping[tuple[str, str], int],
+        n: Mapping[tuple[str, str], int],
+    ) -> None:
+        """L3: ``answered[(breakdown, group)]`` (n and "prefer not to say" of a follow-up)
+        is at most the count of the options that open it, ``opening`` = (table, option).
+
+        A reader knows a follow-up's n only where it is published: for all staff and
+        for each group of at least k. The groups below k and the unpublished group
+        are known only together (by subtraction), so they share one relation."""
+        for block, groups in self.blocks[key].items():
+            together = [MISSING] if block != ALL else []
+            for group in [ALL] if block == ALL else groups:
+                if block != ALL and n.get((block, group), 0) < self.k:
+                    together.append(group)
+                    continue
+                self._at_most([(block, group)], opening, answered)
+            if together:
+                self._at_most([(block, g) for g in together], opening, answered)
+
+    def _at_most(
+        self,
+        members: Sequence[tuple[str, str]],
+        opening: Sequence[tuple[str, str]],
+        answered: Mapping[tuple[str, str], int],
+    ) -> None:
+        terms: dict[int, int] = {}
+        for block, group in members:
+            for table, option in opening:
+                part = self.parts.get((table, block, group))
+                if part is not None and option in part.vars:
+                    terms[part.vars[option]] = terms.get(part.vars[option], 0) + 1
+        if terms:
+            self._row(terms, sum(answered.get(m, 0) for m in members), INF, len(members) > 1)
+
+    def figure(
+        self,
+        key: tuple[str, str, str, str],
+        source: str,
+        coefficients: Mapping[str, int],
+        *,
+        const: int = 0,
+        n: int,
+        k_ext: int,
+        headline: bool,
+    ) -> Figure:
+        """A published figure of group ``key[3]`` of breakdown ``key[2]``: ``const`` plus the
+        options of table ``source`` with ``coefficients``, of base ``n``."""
+        _, _, block, group = key
+        part = self.parts[(source, block, group)]
+        terms = {part.vars[o]: c for o, c in coefficients.items() if c}
+        weight = (HEADLINE_COST if headline else CELL_COST) * (1 + n / 100)
+        figure = Figure(key, terms, const, n, k_ext, weight)
+        figure.value = const + sum(c * self.truth[v] for v, c in terms.items())
+        self.figures[key] = figure
+        for v in terms:
+            self.var_figures[v].append(figure)
+        return figure
+
+    def _var(self, part: _Part, truth: int, upper: int) -> int:
+        self.truth.append(truth)
+        self.upper.append(max(upper, truth))
+        self.var_rows.append([])
+        self.var_figures.append([])
+        self.part_of.append(part)
+        return len(self.truth) - 1
+
+    def _row(self, terms: dict[int, int], lo: float, hi: float, shared: bool = False) -> None:
+        row = Row(terms, lo, hi, sum(c * self.truth[v] for v, c in terms.items()), shared)
+        self.rows.append(row)
+        for v in terms:
+            self.var_rows[v].append(row)
+
+    @staticmethod
+    def _n(n: Mapping[tuple[str, str], int], block: str, groups: Sequence[str], group: str) -> int:
+        if group != MISSING:
+            return n.get((block, group), 0)
+        return n.get((ALL, ALL), 0) - sum(n.get((block, g), 0) for g in groups)
+
+    @staticmethod
+    def _count(
+        count: Mapping[tuple[str, str, str], int],
+        block: str,
+        groups: Sequence[str],
+        group: str,
+        option: str,
+    ) -> int:
+        if group != MISSING:
+            return count.get((block, group, option), 0)
+        return count.get((ALL, ALL, option), 0) - sum(
+            count.get((block, g, option), 0) for g in groups
+        )
+
+    # -- protection ----------------------------------------------------------------------
+    def protect(self) -> None:
+        """P1, P2, S1 and the joint audit S3 (see the module docstring)."""
+        self._primary()
+        self._line_rule()
+        self._audit()
+
+    def _primary(self) -> None:
+        for figure in self.figures.values():
+            if figure.n < self.k:
+                figure.hide(Reason.PRIMARY)
+                continue
+            band = band_of(figure.value, figure.n, figure.k_ext)
+            if band is None:
+                figure.publish_exact()
+            else:
+                figure.publish_band(band, Reason.BAND)
+
+    def _lines(self) -> dict[tuple[str, str, str], list[Figure]]:
+        lines: dict[tuple[str, str, str], list[Figure]] = defaultdict(list)
+        for (table, column, block, _), figure in self.figures.items():
+            if block != ALL:
+                lines[(table, column, block)].append(figure)
+        return lines
+
+    def _line_rule(self) -> None:
+        """S1/S2: a line whose hidden part (the unpublished group included) could be
+        worked out by subtraction must hide enough that a respondent inside it,
+        removing their own answer, still leaves a group of k and no all-or-nothing."""
+        lines = self._lines()
+        changed = True
+        while changed:
+            changed = False
+            for (table, column, _block), children in lines.items():
+                parent = self.figures.get((table, column, ALL, ALL))
+                if parent is None or not parent.exact:
+                    continue
+                hidden = [f for f in children if not f.exact and f.n > 0]
+                shown = [f for f in children if f.exact and f.n > 0]
+                n_u = parent.n - sum(f.n for f in children) + sum(f.n for f in hidden)
+                y_u = parent.value - sum(f.value for f in children) + sum(f.value for f in hidden)
+                # The unpublished group (no value for the breakdown) counts as hidden.
+                if not hidden or (n_u - 1 >= self.k and min(y_u, n_u - y_u) >= parent.k_ext + 1):
+                    continue
+                if not shown:
+                    continue
+                victim = min(shown, key=lambda f: (f.weight, f.n, f.value))
+                victim.hide(Reason.SECONDARY)
+                changed = True
+
+    def _audit(self) -> None:
+        self.certified: set[int] = set()
+        self.witnesses: dict[int, list[frozenset[int]]] = {}
+        self.unsettled: list[tuple[str, str, str, str]] = []
+        queue = [f for f in self.figures.values() if self._target(f)]
+        queue.sort(key=lambda f: (f.total, -f.n))
+        while queue:
+            figure = queue.pop()
+            if id(figure) in self.certified or not self._target(figure):
+                continue
+            fixes = self._settle(figure)
+            for fix in fixes:
+                queue.append(fix.figure)
+
+    def _target(self, figure: Figure) -> bool:
+        return not figure.exact and figure.n > 0
+
+    def _need(self, figure: Figure) -> tuple[int, int]:
+        """How far a witness must move the figure: (up, down); (0, 0) when any move does."""
+        if figure.n < 2 * figure.k_ext:
+            return 0, 0
+        up = max(0, figure.k_ext - figure.value)
+        down = max(0, figure.value - (figure.n - figure.k_ext))
+        return up, down
+
+    def _settle(self, figure: Figure) -> list[_Fix]:
+        """Find witnesses for ``figure``; hide what makes the cheapest ones valid.
+
+        A witness that empties no count holds for every reader. One that empties
+        some does not hold for the respondents inside them; a second witness that
+        empties none of the same respondents covers those (``_apart``).
+        """
+        known = self.witnesses.get(id(figure), [])
+        candidates: list[_Move] = []
+        for move in self._candidates(figure):
+            move.mine = self._emptied_for(figure, move.emptied)
+            if not move.fixes and (not move.mine or any(self._apart(move.mine, z) for z in known)):
+                self._certify(move)
+                return []
+            candidates.append(move)
+        free = [m for m in candidates if not m.fixes]
+        for i, first in enumerate(free):
+            for second in free[i + 1 :]:
+                if self._apart(first.mine, second.mine):
+                    self._certify(first)
+                    self._certify(second)
+                    return []
+        candidates.sort(key=lambda m: m.cost)
+        best: tuple[float, list[_Move]] | None = None
+        for move in candidates:
+            if not move.mine:
+                best = (move.cost, [move])
+                break
+        shortlist = candidates[:PAIRS_TRIED]
+        for i, first in enumerate(shortlist):
+            if best is not None and first.cost >= best[0]:
+                break
+            if any(self._apart(first.mine, z) for z in known):
+                best = (first.cost, [first])
+                break
+            for second in shortlist[i + 1 :]:
+                cost = first.cost + second.cost
+                if best is not None and cost >= best[0]:
+                    break
+                if self._apart(first.mine, second.mine):
+                    best = (cost, [first, second])
+                    break
+        if best is None:
+            # No witness at all: counted, so that tests and the benchmark see it (the
+            # independent attacker checks the result), and the figure stays hidden.
+            self.unsettled.append(figure.key)
+            self.certified.add(id(figure))
+            return []
+        applied: list[_Fix] = []
+        for move in best[1]:
+            for fix in move.fixes:
+                if fix.band is None:
+                    fix.figure.hide(Reason.SECONDARY)
+                else:
+                    fix.figure.publish_band(fix.band, Reason.SECONDARY)
+                applied.append(fix)
+        for move in best[1]:
+            self._certify(move)
+        return applied
+
+    def _certify(self, move: _Move) -> None:
+        """Record ``move`` as a witness of every figure it changes by enough."""
+        touched = {id(f): f for v in move.move for f in self.var_figures[v]}
+        for figure in touched.values():
+            if figure.exact or id(figure) in self.certified:
+                continue
+            delta = sum(c * move.move.get(v, 0) for v, c in figure.terms.items())
+            if delta == 0:
+                continue
+            up, down = self._need(figure)
+            if (up and (delta < 0 or delta < up)) or (down and (delta > 0 or -delta < down)):
+                continue
+            known = self.witnesses.setdefault(id(figure), [])
+            emptied = self._emptied_for(figure, move.emptied)
+            if not emptied or any(self._apart(emptied, z) for z in known):
+                self.certified.add(id(figure))
+            else:
+                known.append(emptied)
+
+    def _emptied_for(self, figure: Figure, emptied: frozenset[int]) -> frozenset[int]:
+        """The emptied counts that matter for ``figure``: alone in their group, a
+        respondent learns only their own answers about it."""
+        if figure.n > 1 or not emptied:
+            return emptied
+        own = self.part_of[next(iter(figure.terms))]
+        return frozenset(v for v in emptied if self.part_of[v] is not own)
+
+    def _apart(self, first: frozenset[int], second: frozenset[int]) -> bool:
+        """Whether no respondent can be inside a count of ``first`` and one of ``second``
+        (each emptied count held one respondent, or ``scale`` of them)."""
+        for u in first:
+            for v in second:
+                if u == v:
+                    return False
+                a, b = self.part_of[u], self.part_of[v]
+                if a.table != b.table:
+                    return False
+                option_a = self._option[u]
+                option_b = self._option[v]
+                if a.block == b.block and a.group != b.group:
+                    continue
+                if self.kind[a.table] == "single" and option_a != option_b:
+                    continue
+                return False
+        return True
+
+    # -- witnesses -------------------------------------------------------------------------
+    def _candidates(self, figure: Figure) -> Iterable[_Move]:
+        """Moves that change ``figure`` by enough, each with the fixes it needs and their cost."""
+        part = self.part_of[next(iter(figure.terms))] if figure.terms else None
+        if part is None:
+            return
+        up, down = self._need(figure)
+        for shift in self._shifts(part, figure):
+            delta = sum(figure.terms.get(part.vars[o], 0) * d for o, d in shift.items())
+            if delta == 0:
+                continue
+            scale = 1
+            if up:
+                if delta < 0:
+                    continue
+                scale = -(-up // delta)
+            if down:
+                if delta > 0:
+                    continue
+                scale = -(-down // -delta)
+            shift = {o: d * scale for o, d in shift.items()}
+            here = self._part_cost(part, shift)
+            if here is None:
+                continue
+            if part.block == ALL:
+                moves = self._total_moves(part, shift, here)
+            else:
+                moves = chain(
+                    self._pair_moves(part, shift, here), self._vertical_moves(part, shift, here)
+                )
+            for move in moves:
+                if self._shared_ok(move.move):
+                    yield move
+
+    def _shared_ok(self, move: dict[int, int]) -> bool:
+        """Relations that span several groups hold after the whole move."""
+        seen: set[int] = set()
+        for v in move:
+            for row in self.var_rows[v]:
+                if not row.shared or id(row) in seen:
+                    continue
+                seen.add(id(row))
+                new = row.value + sum(c * move.get(u, 0) for u, c in row.terms.items())
+                if not row.lo <= new <= row.hi:
+                    return False
+        return True
+
+    def _shifts(self, part: _Part, figure: Figure) -> Iterable[dict[str, int]]:
+        """Changes within one group: a respondent trades one option for another; in a
+        multiple-choice item an option may also be added or dropped; a count moves alone."""
+        options = list(part.vars)
+        touched = [o for o in options if part.vars[o] in figure.terms]
+        if self.kind[part.table] == "multiple":
+            for a in touched:
+                yield {a: 1}
+                yield {a: -1}
+            # A respondent who chose options switches to an exclusive one ("none"): every
+            # option that could not stand beside one more "none" loses one.
+            size = self.upper[part.vars[options[0]]] if options else 0
+            for x in self.exclusive.get(part.table, ()):
+                if x not in part.vars or (x not in touched and not touched):
+                    continue
+                y_x = self.truth[part.vars[x]]
+                drop = [
+                    o
+                    for o in options
+                    if o not in self.exclusive[part.table]
+                    and self.truth[part.vars[o]] + y_x + 1 > size
+                ]
+                if drop:
+                    yield {x: 1, **dict.fromkeys(drop, -1)}
+                    yield {x: -1, **dict.fromkeys(drop, 1)}
+        if self.kind[part.table] != "count":
+            for a in touched:
+                for b in options:
+                    if b != a:
+                        yield {a: 1, b: -1}
+                        yield {a: -1, b: 1}
+        else:
+            for a in touched:
+                yield {a: 1}
+                yield {a: -1}
+
+    def _pair_moves(self, part: _Part, shift: dict[str, int], here: _Cost) -> Iterable[_Move]:
+        """The shift in this group and its opposite in each other group of the breakdown."""
+        opposite = {o: -d for o, d in shift.items()}
+        for group in (MISSING, *self.blocks[part.table][part.block]):
+            if group == part.group:
+                continue
+            other = self.parts[(part.table, part.block, group)]
+            there = self._part_cost(other, opposite)
+            if there is None:
+                continue
+            move = {part.vars[o]: d for o, d in shift.items()}
+            move.update({other.vars[o]: d for o, d in opposite.items()})
+            yield _Move(here[0] + there[0], here[1] + there[1], move, here[2] | there[2])
+
+    def _vertical_moves(self, part: _Part, shift: dict[str, int], here: _Cost) -> Iterable[_Move]:
+        """For a count no other group of its breakdown can balance: the shift in this
+        group, a shift of the all-staff row, and one group of every breakdown balancing
+        it. The all-staff row may take the change on another option than this group
+        does (another group of this breakdown then trades the two), so that the cheapest
+        all-staff figure pays for it."""
+        total = self.parts[(part.table, ALL, ALL)]
+        gained = [o for o, d in shift.items() if d > 0]
+        lost = [o for o, d in shift.items() if d < 0]
+        options = list(total.vars)
+        variants = [dict(shift)]
+        if len(gained) == 1 and len(lost) == 1 and self.kind[part.table] != "count":
+            (a,), (b,) = gained, lost
+            d = shift[a]
+            variants += [{a: d, c: -d} for c in options if c not in (a, b)]
+        for change in variants:
+            there = self._part_cost(total, change)
+            if there is None:
+                continue
+            cost = (here[0] + there[0], here[1] + there[1], here[2] | there[2])
+            start = {part.vars[o]: d for o, d in shift.items()}
+            rest = {o: change.get(o, 0) - shift.get(o, 0) for o in set(change) | set(shift)}
+            rest = {o: d for o, d in rest.items() if d}
+            if rest:
+                # Another group of this breakdown trades what the all-staff row and this
+                # group change differently.
+                best = self._best_group(part.table, part.block, rest, avoid=part.group)
+                if best is None:
+                    continue
+                (extra_cost, extra_fixes, extra_emptied), other = best
+                cost = (cost[0] + extra_cost, cost[1] + extra_fixes, cost[2] | extra_emptied)
+                start.update({other.vars[o]: d for o, d in rest.items()})
+            yield from self._total_moves(total, change, cost, skip=part.block, start=start)
+
+    def _best_group(
+        self, table: str, block: str, shift: dict[str, int], avoid: str = ""
+    ) -> tuple[_Cost, _Part] | None:
+        """The cheapest group of a breakdown to move ``shift`` in, preferring one it
+        empties no count of."""
+        best = None
+        for group in (MISSING, *self.blocks[table][block]):
+            if group == avoid:
+                continue
+            other = self.parts[(table, block, group)]
+            there = self._part_cost(other, shift)
+            if there is None:
+                continue
+            rank = (bool(there[2]), there[0])
+            if best is None or rank < best[0]:
+                best = (rank, there, other)
+                if rank == (False, 0):
+                    break
+        return None if best is None else (best[1], best[2])
+
+    def _total_moves(
+        self,
+        part: _Part,
+        shift: dict[str, int],
+        here: _Cost,
+        skip: str = ALL,
+        start: dict[int, int] | None = None,
+    ) -> Iterable[_Move]:
+        """An all-staff shift, and the same shift in one group of every breakdown: the
+        cheapest such group, preferring one the shift empties no count of."""
+        cost, fixes, emptied = here
+        move = {part.vars[o]: d for o, d in shift.items()}
+        move.update(start or {})
+        for block in self.blocks[part.table]:
+            if block in (ALL, skip):
+                continue
+            best = self._best_group(part.table, block, shift)
+            if best is None:
+                return
+            there, other = best
+            cost += there[0]
+            fixes = fixes + there[1]
+            emptied = emptied | there[2]
+            move.update({other.vars[o]: d for o, d in shift.items()})
+        yield _Move(cost, fixes, move, emptied)
+
+    def _part_cost(
+        self, part: _Part, shift: dict[str, int]
+    ) -> tuple[float, list[_Fix], frozenset[int]] | None:
+        """What moving ``shift`` in one group costs: None when a relation forbids it, else
+        the cost, the figures to hide or widen, and the counts it empties (a respondent
+        inside one of those knows the move is not the truth)."""
+        changed = {}
+        emptied = []
+        for option, d in shift.items():
+            v = part.vars[option]
+            new = self.truth[v] + d
+            if new < 0 or new > self.upper[v]:
+                return None
+            if self.truth[v] >= 1 and new < 1:
+                emptied.append(v)
+            changed[v] = d
+        seen: set[int] = set()
+        for v in changed:
+            for row in self.var_rows[v]:
+                if id(row) in seen or row.shared:
+                    continue
+                seen.add(id(row))
+                new = row.value + sum(c * changed.get(u, 0) for u, c in row.terms.items())
+                if not row.lo <= new <= row.hi:
+                    return None
+        cost = 0.0
+        fixes: list[_Fix] = []
+        done: set[int] = set()
+        for v in changed:
+            for figure in self.var_figures[v]:
+                if id(figure) in done:
+                    continue
+                done.add(id(figure))
+                delta = sum(c * changed.get(u, 0) for u, c in figure.terms.items())
+                new = figure.value + delta
+                if delta == 0 or figure.lo <= new <= figure.hi:
+                    continue
+                if figure.total:
+                    low = min(figure.value, new)
+                    high = max(figure.value, new)
+                    if figure.band is not None:
+                        low = min(low, int(figure.lo))
+                        high = max(high, int(figure.hi))
+                    band = range_band(low, high, figure.n)
+                    if band is None:
+                        return None
+                    # The smallest count loses least; a headline figure costs most.
+                    cost += TOTAL_RANGE_COST * (
+                        1 + figure.weight / HEADLINE_COST + figure.value / max(figure.n, 1)
+                    )
+                    fixes.append(_Fix(figure, band))
+                else:
+                    cost += figure.weight * (BAND_TO_X if figure.band else 1)
+                    fixes.append(_Fix(figure, None))
+        return cost, fixes, frozenset(emptied)
+
+    # -- keeping the result ----------------------------------------------------------------
+    def protection(self) -> dict[str, list[Any]]:
+        """What ``protect`` decided, as plain data to store: every figure not published
+        exactly, as [reason, sign, bound] (sign and bound null when hidden)."""
+        return {
+            _SEPARATOR.join(key): [
+                str(f.state),
+                f.band.sign if f.band else None,
+                f.band.bound if f.band else None,
+            ]
+            for key, f in self.figures.items()
+            if not f.exact
+        }
+
+    def apply(self, protection: Mapping[str, Sequence[Any]]) -> None:
+        """Publish as a stored ``protection`` says, instead of protecting again (the counts
+        of a closed survey never change, so neither does its protection)."""
+        for figure in self.figures.values():
+            figure.publish_exact()
+        for key, (reason, sign, bound) in protection.items():
+            table, column, block, group = key.split(_SEPARATOR)
+            figure = self.figures[(table, column, block, group)]
+            if sign is None:
+                figure.hide(Reason(reason))
+            else:
+                figure.publish_band(Band(sign, int(bound)), Reason(reason))
+
+    # -- checks --------------------------------------------------------------------------
+    def violated(self) -> list[Row]:
+        """Relations the true counts break (there must be none)."""
+        return [
+            row
+            for row in (*self.rows, *self.balanced_rows)
+            if not row.lo <= sum(c * self.truth[v] for v, c in row.terms.items()) <= row.hi
+        ]
+
+
+# -- the system of a survey, from its definition ----------------------------------------------
+
+
+def derive(
+    definition: Definition,
+    marginals: Any,
+    breakdowns: Sequence[str],
+    k: int,
+) -> System:
+    """The linked system of everything ``surveys.report`` publishes about a survey.
+
+    ``marginals`` is the report's ``_Marginals`` (counts per item, breakdown and
+    group; sums of the per-response combinations). Figures are keyed
+    (table, column, breakdown, group): an item's options, an indicator's one column.
+    """
+    system = System(k)
+    derived_of: dict[str, list[Indicator]] = defaultdict(list)
+    for indicator in indicators(definition):
+        if indicator.derived:
+            derived_of[indicator.source or ""].append(indicator)
+    item_n: dict[str, dict[tuple[str, str], int]] = {}
+    item_na: dict[str, dict[tuple[str, str], int]] = {}
+    for item in definition.items():
+        if item.kind not in ("single", "multiple"):
+            continue
+        blocks = _blocks(marginals, breakdowns if not item.question.dimension else (ALL,))
+        options = tuple(o.key for o in item.options if not o.prefer_not)
+        counts: dict[tuple[str, str, str], int] = {}
+        n: dict[tuple[str, str], int] = {}
+        na: dict[tuple[str, str], int] = {}
+        for block in blocks:
+            for (group, value), count in marginals.values[item.key][block].items():
+                if value == PREFER_NOT:
+                    na[(block, group)] = na.get((block, group), 0) + count
+                else:
+                    counts[(block, group, value)] = count
+            for group, size in marginals.item_base(item, block).items():
+                n[(block, group)] = size
+        item_n[item.key], item_na[item.key] = n, na
+        system.table(item.key, item.kind, options, blocks, counts, n)
+        if item.kind == "multiple":
+            system.multiple_choice(item.key, [o.key for o in item.options if o.exclusive])
+        k_ext = _k_ext(item.key, derived_of.get(item.key, ()))
+        for block, groups in blocks.items():
+            for group in groups:
+                size = n.get((block, group), 0)
+                for option in options:
+                    system.figure(
+                        (item.key, option, block, group),
+                        item.key,
+                        {option: 1},
+                        n=size,
+                        k_ext=k_ext,
+                        headline=False,
+                    )
+                for indicator in derived_of.get(item.key, ()):
+                    system.figure(
+                        (indicator.key, indicator.key, block, group),
+                        item.key,
+                        dict.fromkeys(indicator.values, 1),
+                        n=size,
+                        k_ext=k_ext,
+                        headline=True,
+                    )
+    _follow_ups(definition, system, item_n, item_na)
+    _multi_item_indicators(definition, marginals, breakdowns, system, item_n)
+    return system
+
+
+def _blocks(marginals: Any, breakdowns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    return {b: tuple(g for g, _ in marginals.groups(b)) for b in breakdowns}
+
+
+def _k_ext(item: str, derived: Sequence[Indicator]) -> int:
+    return 2 if item in VIOLENCE_ITEMS or any(i.k_ext > 1 for i in derived) else 1
+
+
+def _with_missing(
+    values: Mapping[tuple[str, str], int], blocks: Mapping[str, Sequence[str]]
+) -> dict[tuple[str, str], int]:
+    """``values`` per (breakdown, group) with the unpublished group of each breakdown."""
+    result = dict(values)
+    total = values.get((ALL, ALL), 0)
+    for block, groups in blocks.items():
+        if block != ALL:
+            result[(block, MISSING)] = total - sum(values.get((block, g), 0) for g in groups)
+    return result
+
+
+def _follow_ups(
+    definition: Definition,
+    system: System,
+    item_n: Mapping[str, Mapping[tuple[str, str], int]],
+    item_na: Mapping[str, Mapping[tuple[str, str], int]],
+) -> None:
+    """L3: a follow-up's n and "prefer not to say" are at most its opening options' count."""
+    for question in definition.questions:
+        condition = question.condition
+        parent = definition.question(condition.question) if condition else None
+        if parent is None or condition is None:
+            continue
+        opening = [
+            (p.key, value)
+            for p in parent.items
+            if p.key in system.kind
+            for value in condition.values
+        ]
+        for item in question.items:
+            if item.key not in system.kind or not opening:
+                continue
+            blocks = system.blocks[item.key]
+            n = _with_missing(item_n[item.key], blocks)
+            na = _with_missing(item_na[item.key], blocks)
+            answered = {key: n.get(key, 0) + na.get(key, 0) for key in set(n) | set(na)}
+            system.at_most(item.key, opening, answered, n)
+
+
+def _multi_item_indicators(
+    definition: Definition,
+    marginals: Any,
+    breakdowns: Sequence[str],
+    system: System,
+    item_n: Mapping[str, Mapping[tuple[str, str], int]],
+) -> None:
+    flags, combinations = marginals.flags, marginals.combinations
+    blocks = _blocks(marginals, breakdowns)
+    for indicator in indicators(definition):
+        if indicator.derived:
+            continue
+        base_flags = tuple(flags.index(f) for f in indicator.base)
+        hit_flags = base_flags + tuple(flags.index(f) for f in indicator.hit)
+        base_number, hit_number = combinations.index(base_flags), combinations.index(hit_flags)
+        link = _link(definition, indicator)
+        counts: dict[tuple[str, str, str], int] = {}
+        base: dict[tuple[str, str], int] = {}
+        for block in blocks:
+            for group, size in marginals.combo(base_number, block).items():
+                base[(block, group)] = size
+            for group, hits in marginals.combo(hit_number, block).items():
+                counts[(block, group, indicator.key)] = hits
+        if link is None:
+            system.table(indicator.key, "count", (indicator.key,), blocks, counts, base)
+            for (table, block, group), part in system.parts.items():
+                if table == indicator.key:
+                    (v,) = part.vars.values()
+                    system.upper[v] = _with_missing(base, blocks).get((block, group), 0)
+        for block, groups in blocks.items():
+            for group in groups:
+                size = base.get((block, group), 0)
+                if link is None:
+                    source, coefficients, const = indicator.key, {indicator.key: 1}, 0
+                else:
+                    source, coefficients, uses_n = link
+                    const = item_n[source].get((block, group), 0) if uses_n else 0
+                system.figure(
+                    (indicator.key, indicator.key, block, group),
+                    source,
+                    coefficients,
+                    const=const,
+                    n=size,
+                    k_ext=indicator.k_ext,
+                    headline=True,
+                )
+
+
+def _link(definition: Definition, indicator: Indicator) -> tuple[str, dict[str, int], bool] | None:
+    """A multi-item indicator whose hit is one item's answer, as that item's options (L2).
+
+    Its other conditions must hold whenever the item is answered (they are the
+    item's own answer, or the conditions under which it is shown). Returns
+    (item, coefficients, whether the item's n is added).
+    """
+    everything = (*indicator.base, *indicator.hit)
+    for hit in indicator.hit:
+        if len(hit.terms) != 1 or len(hit.terms[0][0]) != 1:
+            continue
+        (items, values) = hit.terms[0]
+        item = definition.item(items[0])
+        if item is None or item.kind not in ("single", "multiple"):
+            continue
+        if not all(f is hit or _implied(definition, item, f, values) for f in everything):
+            continue
+        options = [o for o in item.options if not o.prefer_not]
+        chosen = {o.key for o in options} & set(values)
+        if item.kind == "single":
+            return item.key, dict.fromkeys(sorted(chosen), 1), False
+        exclusive = {o.key for o in options if o.exclusive}
+        if exclusive and chosen == {o.key for o in options} - exclusive:
+            return item.key, dict.fromkeys(sorted(exclusive), -1), True
+        if len(chosen) == 1:
+            return item.key, dict.fromkeys(chosen, 1), False
+    return None
+
+
+def _implied(definition: Definition, item: Item, flag: Flag, values: Sequence[str]) -> bool:
+    """Whether ``flag`` holds for every respondent who answered ``item`` with ``values``."""
+    if len(flag.terms) != 1:
+        return False
+    (items, holds) = flag.terms[0]
+    if set(items) == {item.key} and set(values) <= set(holds):
+        return True
+    question: Question | None = item.question
+    while question is not None and question.condition is not None:
+        parent = definition.question(question.condition.question)
+        if parent is None:
+            return False
+        shown_by = set(question.condition.values)
+        if set(items) == {i.key for i in parent.items} and shown_by <= set(holds):
+            return True
+        question = parent
+    return False

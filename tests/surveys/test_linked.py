@@ -1,0 +1,208 @@
+"""The joint protected system (``surveys.linked``): worked examples, relations, witnesses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from surveys import linked
+from surveys.definition import load_template
+from surveys.demo import demo_chunk
+from surveys.disclosure import Reason
+from surveys.indicators import indicators
+from surveys.report import build
+from tests.factories import counts_from_answers
+
+STAFF = load_template("staff_threats")
+META = {"slug": "s", "title_sv": "Enkät", "title_en": "Survey", "min_group": 5}
+# The worked example of shared/disclosure-control.md: threatened y of n, by role.
+WORKED = {
+    "ss": (15, 38),
+    "assessor": (5, 12),
+    "treatment": (5, 17),
+    "admin": (3, 9),
+    "manager": (1, 4),
+}
+
+
+def yes_no(groups: dict[str, tuple[int, int]], k: int = 5) -> linked.System:
+    """One yes/no item by role, as a system of its own (no merging of groups)."""
+    system = linked.System(k)
+    count = {("all", "all", "yes"): sum(y for y, _ in groups.values())}
+    count[("all", "all", "no")] = sum(n - y for y, n in groups.values())
+    n = {("all", "all"): sum(n for _, n in groups.values())}
+    for group, (y, size) in groups.items():
+        count[("role", group, "yes")], count[("role", group, "no")] = y, size - y
+        n[("role", group)] = size
+    blocks = {"all": ("all",), "role": tuple(groups)}
+    system.table("t", "single", ("yes", "no"), blocks, count, n)
+    for block, members in blocks.items():
+        for group in members:
+            for option in ("yes", "no"):
+                system.figure(
+                    ("t", option, block, group),
+                    "t",
+                    {option: 1},
+                    n=n[(block, group)],
+                    k_ext=1,
+                    headline=False,
+                )
+    system.protect()
+    return system
+
+
+def state(system: linked.System, group: str, option: str = "yes", block: str = "role"):
+    return system.figures[("t", option, block, group)]
+
+
+def feasible(system: linked.System, groups: dict[str, tuple[int, int]], reader=None):
+    """Every table of "yes" counts consistent with what the system publishes, by brute force
+    (the attacker): each group's y within 0…n, the published exact counts and bands, and the
+    total. ``reader`` = (group, own answer) adds what one respondent knows."""
+    names = list(groups)
+    ranges = []
+    for g in names:
+        figure = state(system, g)
+        size = groups[g][1]
+        low = 0 if figure.lo == -linked.INF else max(0, int(figure.lo))
+        high = size if figure.hi == linked.INF else min(size, int(figure.hi))
+        ranges.append(range(low, high + 1))
+    total = state(system, "all", block="all")
+    found = []
+    for ys in itertools.product(*ranges):
+        if total.exact and sum(ys) != total.value:
+            continue
+        ok = True
+        for g, y in zip(names, ys, strict=True):
+            no = state(system, g, "no")
+            if not no.lo <= groups[g][1] - y <= no.hi:
+                ok = False
+        if reader is not None:
+            g, answer = reader
+            y = ys[names.index(g)]
+            if (answer == "yes" and y < 1) or (answer == "no" and groups[g][1] - y < 1):
+                ok = False
+        if ok:
+            found.append(dict(zip(names, ys, strict=True)))
+    return found
+
+
+def test_worked_example_hides_the_manager_and_the_next_smallest_group():
+    system = yes_no(WORKED)
+    assert state(system, "manager").state == Reason.PRIMARY
+    assert not state(system, "admin").exact  # S1: the smallest shown group joins the manager
+    for group in ("ss", "assessor", "treatment"):
+        assert state(system, group).exact
+    assert state(system, "all", block="all").exact
+    assert system.unsettled == []
+
+
+def test_worked_example_leaves_the_manager_at_least_two_values_for_everyone():
+    system = yes_no(WORKED)
+    tables = feasible(system, WORKED)
+    assert len({t["manager"] for t in tables}) >= 2
+    # Each manager and each administrator, knowing their own answer, still cannot tell.
+    for reader in [("manager", "yes"), ("manager", "no"), ("admin", "yes"), ("admin", "no")]:
+        values = {t["manager"] for t in feasible(system, WORKED, reader)}
+        assert len(values) >= 2, reader
+
+
+def test_the_variant_needs_a_third_group():
+    """Administrators 0 of 9: the threatened manager would learn that no administrator was."""
+    variant = {**WORKED, "admin": (0, 9)}
+    system = yes_no(variant)
+    hidden = [g for g in variant if not state(system, g).exact]
+    assert {"manager", "admin"} < set(hidden)
+    assert len(hidden) >= 3
+    values = {t["admin"] for t in feasible(system, variant, ("manager", "yes"))}
+    assert len(values) >= 2
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        {"a": (1, 2), "b": (1, 2), "c": (5, 9), "d": (6, 11)},  # two groups of two
+        {"a": (0, 1), "b": (2, 4), "c": (5, 9), "d": (6, 11)},  # one and four: U = 5
+        {"a": (0, 9), "b": (8, 9), "c": (4, 9), "d": (5, 9)},  # all and nothing
+    ],
+)
+def test_no_hidden_count_is_pinned_for_an_outsider_or_any_respondent(groups):
+    system = yes_no(groups)
+    for group, (_, size) in groups.items():
+        figure = state(system, group)
+        if figure.exact or size == 0:
+            continue
+        # Every respondent who exists: someone in group g who answered a.
+        readers = [
+            (g, a)
+            for g, (y, n) in groups.items()
+            for a, count in (("yes", y), ("no", n - y))
+            if count >= 1
+        ]
+        for reader in [None, *readers]:
+            values = {t[group] for t in feasible(system, groups, reader)}
+            if reader is not None and reader[0] == group and size == 1:
+                continue
+            assert len(values) >= 2, (group, reader, values)
+            if size >= 2:
+                assert any(1 <= v <= size - 1 for v in values), (group, reader, values)
+
+
+def test_the_relations_are_derived_from_the_definition():
+    """L2 links of multi-item indicators: read from the definition, not listed by hand."""
+    found = {i.key: linked._link(STAFF, i) for i in indicators(STAFF) if not i.derived}
+    assert found["unauthorized_influence"] == ("aim", {"all": 1, "some": 1}, False)
+    assert found["ia_feedback_received"] == ("ia_feedback", {"yes": 1}, False)
+    assert found["support_received"] == ("support", {"none": -1}, True)
+    # "Repeated" spans several items with "or": no linear relation to one item.
+    assert found["repeated"] is None
+
+
+@pytest.mark.parametrize("responses", [25, 150])
+def test_every_relation_holds_for_the_true_counts(responses):
+    definition = STAFF
+    pairs = demo_chunk(definition.to_data(), "staff", responses, "4:0", dt.date(2026, 11, 1))
+    counts = counts_from_answers(definition, [a for a, _ in pairs])
+    captured = {}
+    original = linked.System.protect
+
+    def protect(self):
+        original(self)
+        captured["system"] = self
+
+    linked.System.protect = protect
+    try:
+        report = build(definition, counts, k=5, survey_meta=META)
+    finally:
+        linked.System.protect = original
+    system = captured["system"]
+    assert system.violated() == []
+    # L3 rows exist for the follow-ups (the base of "why not" against "ia"), and
+    # every published figure agrees with the report.
+    assert any(r.lo > 0 and r.hi == linked.INF for r in system.rows)
+    for table in (*report.indicators, *report.questions):
+        for breakdown, rows in table.breakdowns.items():
+            for row in rows:
+                for cell in row.cells:
+                    column = table.key if table.kind == "indicator" else cell.key
+                    figure = system.figures[(table.key, column, breakdown, row.key)]
+                    assert (cell.count is not None) == figure.exact
+                    if cell.count is not None:
+                        assert cell.count == figure.value
+
+
+def test_an_all_staff_figure_is_never_hidden():
+    """IL1: all-staff figures are exact, or a range (P2, or one that keeps a band's
+    neighbour from giving it away); never "x"."""
+    for responses, seed in [(16, 1), (40, 2), (300, 3)]:
+        pairs = demo_chunk(STAFF.to_data(), "staff", responses, f"{seed}:0", dt.date(2026, 1, 1))
+        report = build(
+            STAFF, counts_from_answers(STAFF, [a for a, _ in pairs]), k=5, survey_meta=META
+        )
+        for table in (*report.indicators, *report.questions):
+            for row in table.breakdowns["all"]:
+                if row.n is None:
+                    continue
+                assert all(c.count is not None or c.band for c in row.cells), table.key
