@@ -1,7 +1,7 @@
 """Shared fixtures: an app on a temporary SQLite file (or the PostgreSQL server
 named by VARNA_TEST_DATABASE_URL), its client and CLI runner.
 
-The suite runs in parallel with pytest-xdist (``-n auto --dist loadfile`` in
+The suite runs in parallel with pytest-xdist (``-n logical --dist loadfile`` in
 pyproject.toml; ``-n 0`` runs it in one process): a test file runs whole in one
 worker, the browser tests all in one (``pytest_xdist_make_scheduler``), and on
 PostgreSQL each worker has a database of its own.
