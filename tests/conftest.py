@@ -138,6 +138,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+# optionalhook: without pytest-xdist (-p no:xdist) pytest does not know this hook.
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadfile`` (pyproject.toml), with the browser tests as one file.
 
