@@ -1,18 +1,81 @@
 """Shared fixtures: an app on a temporary SQLite file (or the PostgreSQL server
-named by VARNA_TEST_DATABASE_URL), its client and CLI runner."""
+named by VARNA_TEST_DATABASE_URL), its client and CLI runner.
+
+The suite runs in parallel with pytest-xdist (``-n logical --dist loadfile`` in
+pyproject.toml; ``-n 0`` runs it in one process): a test file runs whole in one
+worker, the browser tests all in one (``pytest_xdist_make_scheduler``), and on
+PostgreSQL each worker has a database of its own.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from flask import Flask
 from hypothesis import settings
+from jinja2 import BytecodeCache
 
 from portal import create_app
 from portal.extensions import db
 from tests.factories import FAST_ARGON2
 
-POSTGRES_URL = os.environ.get("VARNA_TEST_DATABASE_URL")
+
+def _worker_database(url: str | None) -> str | None:
+    """The database of this pytest-xdist worker on the server of ``url`` (created when
+    missing): every test empties its database's schema, so workers cannot share one.
+
+    Set as VARNA_TEST_DATABASE_URL too, for the tests and programs that read it there.
+    Outside xdist (``-n 0``), ``url`` itself.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    import psycopg2
+    from psycopg2 import errors, sql
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{worker}"
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    with connection.cursor() as cursor, contextlib.suppress(errors.DuplicateDatabase):
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    connection.close()
+    url = urlunsplit(parts._replace(path=f"/{name}"))
+    os.environ["VARNA_TEST_DATABASE_URL"] = url
+    return url
+
+
+POSTGRES_URL = _worker_database(os.environ.get("VARNA_TEST_DATABASE_URL"))
+
+
+class CompiledTemplates(BytecodeCache):
+    """Jinja's compiled templates, kept for the whole test process.
+
+    Every test builds an app of its own, and each app's new Jinja environment compiled
+    every template it rendered again: a third of the CPU time of a typical web test.
+    All apps of the suite come from ``create_app`` and so configure Jinja alike (same
+    loader, extensions, autoescaping; filters and globals are looked up when a template
+    runs, not compiled in), so they can share the compiled code. Jinja keys it by the
+    template's name and checks it against a checksum of the source, so an edited
+    template is compiled again.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+# Flask passes jinja_options to every app's environment when it is created.
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": CompiledTemplates()}
 
 # Property tests: "quick" (the default) draws a fixed, repeatable set of
 # examples so the suite stays fast; "thorough" (HYPOTHESIS_PROFILE=thorough,
@@ -73,6 +136,29 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "sqlite_only" in item.keywords:
             item.add_marker(skip)
+
+
+# optionalhook: without pytest-xdist (-p no:xdist) pytest does not know this hook.
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` (pyproject.toml), with the browser tests as one file.
+
+    Each test file runs whole in one worker, so that its module-scoped fixtures are
+    built once (the demo's database, a report published once, a PostgreSQL cluster);
+    the browser tests share one portal server and one Chromium (session-scoped), so
+    they run together in one worker too.
+    """
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserAsOneFile(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith("tests/browser/"):
+                return "tests/browser/"
+            return super()._split_scope(nodeid)
+
+    return BrowserAsOneFile(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from portal.config import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("VARNA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -73,6 +75,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         )
 
 
+# The cheapest Argon2 parameters the portal accepts from its environment (OWASP's minimum,
+# portal.config), for the server and for the set-up app that makes its accounts, so that
+# logins need no rehash: the production default (64 MiB, t=3, p=4) cost about 0.2 s of CPU
+# per hash, paid for every account a browser test makes and every login.
+BROWSER_ARGON2 = {
+    "ARGON2_MEMORY_COST": ARGON2_MIN_MEMORY_KIB,
+    "ARGON2_TIME_COST": ARGON2_MIN_TIME_COST,
+    "ARGON2_PARALLELISM": 1,
+}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -114,6 +127,7 @@ def running_portal(instance: Path, port: int | None = None, **env_extra: str):
         "VARNA_SECRET_KEY": "browser-test-secret",
         "VARNA_PORT": str(port),
         "VARNA_HOST": "127.0.0.1",
+        **{f"VARNA_{key}": str(value) for key, value in BROWSER_ARGON2.items()},
         **env_extra,
     }
     env.pop("VARNA_DATABASE_URL", None)
@@ -140,6 +154,7 @@ def running_portal(instance: Path, port: int | None = None, **env_extra: str):
             "SECRET_KEY": "browser-test-secret",
             "INSTANCE_PATH": str(instance),
             "DATABASE_URL": f"sqlite:///{instance / 'varna.sqlite3'}",
+            **BROWSER_ARGON2,
         }
     )
     running = Portal(base_url, app, instance / "server.log")

@@ -144,7 +144,8 @@ def test_read_order_does_not_betray_submission_order(app, monkeypatch):
         # A plain read with no ORDER BY shows the storage order.
         read = [row[0] for row in db.execute_sql("SELECT id FROM response").fetchall()]
     # The inbox's entries and the comments draw ids too; keep the responses'.
-    created = [c for c in created if c in set(read)]
+    stored = set(read)
+    created = [c for c in created if c in stored]
     assert sorted(read) == sorted(created)
     assert all(uuid.UUID(r).version == 4 for r in read)
     rank_in_read = {rid: i for i, rid in enumerate(read)}
