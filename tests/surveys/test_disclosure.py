@@ -87,20 +87,16 @@ def test_group_below_k_shows_x_and_no_n():
     assert all(cell.count is None and cell.percent is None for cell in manager.cells.values())
 
 
-def feasible_values(
-    table: Table, result, group: str, column: str = "yes", view: tuple[str, str] | None = None
-) -> set[int]:
-    """Every value of a cell consistent with the publication (brute force; small tables),
-    for a reader who knows that the cell ``view`` holds at least one respondent."""
+def feasible_tables(table: Table, result) -> list[tuple[tuple[int, ...], ...]]:
+    """Every table (a row of counts per group) consistent with the publication
+    (brute force; small tables)."""
     published = {g.group: g for g in result.groups}
-    groups = table.groups
-    options = table.options
     ranges = []
-    for g in groups:
+    for g in table.groups:
         n = table.n[g]
         cells = published[g].cells
         per_option = []
-        for o in options:
+        for o in table.options:
             cell = cells[o]
             if cell.count is not None:
                 per_option.append([cell.count])
@@ -116,10 +112,10 @@ def feasible_values(
                 if not table.exclusive or sum(combo) == n
             ]
         )
-    found = set()
+    found = []
     for rows in itertools.product(*ranges):
         ok = True
-        for j, o in enumerate(options):
+        for j, o in enumerate(table.options):
             cell = result.parent.cells[o]
             total = sum(row[j] for row in rows)
             if cell.count is not None and total != cell.count:
@@ -127,11 +123,29 @@ def feasible_values(
             elif cell.band is not None:
                 low, high = band_bounds(cell.band, result.parent.n)
                 ok = ok and low <= total <= high
-        if ok and view is not None:
-            ok = rows[groups.index(view[0])][options.index(view[1])] >= 1
         if ok:
-            found.add(rows[groups.index(group)][options.index(column)])
+            found.append(rows)
     return found
+
+
+def feasible_values(
+    table: Table,
+    result,
+    group: str,
+    column: str = "yes",
+    view: tuple[str, str] | None = None,
+    tables: list | None = None,
+) -> set[int]:
+    """Every value of a cell consistent with the publication (brute force; small tables),
+    for a reader who knows that the cell ``view`` holds at least one respondent.
+    ``tables``: ``feasible_tables(table, result)``, when already enumerated."""
+    if tables is None:
+        tables = feasible_tables(table, result)
+    g, o = table.groups.index(group), table.options.index(column)
+    if view is None:
+        return {rows[g][o] for rows in tables}
+    vg, vo = table.groups.index(view[0]), table.options.index(view[1])
+    return {rows[g][o] for rows in tables if rows[vg][vo] >= 1}
 
 
 def test_worked_example_leaves_the_manager_at_least_two_values():
@@ -244,11 +258,12 @@ def test_two_dimensional_leak_is_found_by_the_audit():
     }
     table = Table(groups, options, n, counts, exclusive=True)
     result = protect(table, k=5)
+    tables = feasible_tables(table, result)
     for g in groups:
         for o in options:
             cell = next(r for r in result.groups if r.group == g).cells[o]
             if cell.count is None:
-                assert len(feasible_values(table, result, g, o)) >= 2, (g, o)
+                assert len(feasible_values(table, result, g, o, tables=tables)) >= 2, (g, o)
 
 
 def test_primary_and_secondary_render_alike():
@@ -299,6 +314,7 @@ def test_no_published_small_group_and_no_derivable_suppressed_cell(spec, k):
     result = protect(table, k=k)
     again = protect(Table(groups, options, dict(reversed(n.items())), dict(counts), True), k=k)
     assert result == again  # deterministic, whatever the order of the mappings
+    tables = feasible_tables(table, result)  # enumerated once, read for every cell and view
     for row in result.groups:
         if n[row.group] < k:
             assert row.n is None
@@ -307,7 +323,8 @@ def test_no_published_small_group_and_no_derivable_suppressed_cell(spec, k):
                 assert n[row.group] >= k
                 assert band_of(cell.count, n[row.group], 1) is None
             elif n[row.group] > 0:
-                assert len(feasible_values(table, result, row.group, o)) >= 2, (row.group, o)
+                values = feasible_values(table, result, row.group, o, tables=tables)
+                assert len(values) >= 2, (row.group, o)
     # S3 from each respondent's point of view: a hidden cell keeps two values, one of
     # them away from "none" and "all" (k_ext = 1) where the group has room for it.
     hidden = [
@@ -320,7 +337,7 @@ def test_no_published_small_group_and_no_derivable_suppressed_cell(spec, k):
         for group, o in hidden:
             if view is not None and view[0] == group and n[group] == 1:
                 continue  # a group of one: its only respondent learns only their own answer
-            values = feasible_values(table, result, group, o, view)
+            values = feasible_values(table, result, group, o, view, tables)
             assert len(values) >= 2, (group, o, view)
             if n[group] >= 2:
                 assert any(1 <= v <= n[group] - 1 for v in values), (group, o, view)
