@@ -200,9 +200,13 @@ def pdf_page_count(page) -> int:
     "screen" medium: a PDF made after emulate_media("screen") is the screen layout on paper.)"""
     page.emulate_media(media="print")
     try:
-        return len(pdf_pages(page.pdf(prefer_css_page_size=True, print_background=True)))
+        pages = pdf_pages(page.pdf(prefer_css_page_size=True, print_background=True))
     finally:
         page.emulate_media(media="screen")
+    for width, height in pages:
+        assert abs(width - A4_POINTS[0]) < 2
+        assert abs(height - A4_POINTS[1]) < 2
+    return len(pages)
 
 
 def test_summary_first_then_contents_and_nothing_wider_than_a4(portal, reports, browser):
