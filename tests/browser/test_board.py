@@ -348,3 +348,57 @@ def test_hr_previews_the_board_page_and_chooses_the_comparison(portal, reports, 
     expect(desktop.locator(".report-facts")).to_contain_text("Svarande")
     expect(desktop.locator(".report-facts")).not_to_contain_text("Jämförs med")
     assert desktop.locator(".earlier").count() == 0
+
+
+def test_exit_report_prints_every_breakdown_within_the_page(portal, browser):
+    """The exit questionnaire's report (by half-year first, pooled periods, its own
+    breakdowns): on paper no figure is cut off or wider than the page, in both languages,
+    and its summary takes one or two pages."""
+    from tests.factories import make_survey
+    from tests.portal.board_fixtures import answer, publish
+    from tests.portal.test_board_exit import ANSWERS, PUBLISHED_ON
+
+    survey, _ = make_survey(portal.app, template="exit", access="codes")
+    try:
+        for day, reasons in ANSWERS.items():
+            portal.app.config["TODAY"] = day
+            for reason in reasons:
+                role = "decisive" if reason == "threats" else "none"
+                answer(portal.app, survey, 1, main_reason=reason, threat_role=role)
+        portal.app.config["TODAY"] = PUBLISHED_ON
+        survey = publish(portal.app, survey, PUBLISHED_ON)
+    finally:
+        portal.app.config.pop("TODAY", None)
+    if store_user_missing(portal):
+        with portal.app.app_context(), db.connection_context():
+            store.create_user(
+                "board.print@example.se",
+                passwords.hash_password(PASSWORD),
+                "board",
+                dt.datetime(2026, 1, 1),
+            )
+    with new_page(browser, viewport=A4_CONTENT) as page:
+        board_login(portal, page)
+        page.goto(portal.url(f"/board/{survey.slug}"))
+        breakdowns = page.locator(".breakdown-nav a").evaluate_all(
+            "links => links.map(a => new URL(a.href).searchParams.get('by'))"
+        )
+        assert "period" in breakdowns
+        assert len(breakdowns) >= 2
+        for lang in ("sv", "en"):
+            for by in breakdowns:
+                page.goto(portal.url(f"/board/{survey.slug}?by={by}&lang={lang}"))
+                page.emulate_media(media="print")
+                assert page.evaluate(OVERFLOW, A4_CONTENT["width"]) == [], (lang, by)
+                assert page.evaluate("document.documentElement.scrollWidth") <= A4_CONTENT["width"]
+                assert page.evaluate(SPILLED) == [], (lang, by)
+                page.emulate_media(media="screen")
+            page.goto(portal.url(f"/board/{survey.slug}?lang={lang}"))
+            page.evaluate(SUMMARY_ONLY)
+            assert pdf_page_count(page) <= 2, lang
+
+
+def store_user_missing(portal) -> bool:
+    """Whether the board member of the ``reports`` fixture is not there (this test alone)."""
+    with portal.app.app_context(), db.connection_context():
+        return store.get_user_by_email("board.print@example.se") is None
