@@ -350,10 +350,11 @@ def test_hr_previews_the_board_page_and_chooses_the_comparison(portal, reports, 
     assert desktop.locator(".earlier").count() == 0
 
 
-def test_exit_report_prints_every_breakdown_within_the_page(portal, browser):
+def test_exit_report_prints_every_breakdown_within_the_page(portal, reports, browser):
     """The exit questionnaire's report (by half-year first, pooled periods, its own
-    breakdowns): on paper no figure is cut off or wider than the page, in both languages,
-    and its summary takes one or two pages."""
+    breakdowns, questions of 15 answers): on paper no figure is cut off or wider than the
+    page, in both languages, and its summary takes one or two pages. (``reports`` gives the
+    board member's account.)"""
     from tests.factories import make_survey
     from tests.portal.board_fixtures import answer, publish
     from tests.portal.test_board_exit import ANSWERS, PUBLISHED_ON
@@ -369,14 +370,6 @@ def test_exit_report_prints_every_breakdown_within_the_page(portal, browser):
         survey = publish(portal.app, survey, PUBLISHED_ON)
     finally:
         portal.app.config.pop("TODAY", None)
-    if store_user_missing(portal):
-        with portal.app.app_context(), db.connection_context():
-            store.create_user(
-                "board.print@example.se",
-                passwords.hash_password(PASSWORD),
-                "board",
-                dt.datetime(2026, 1, 1),
-            )
     with new_page(browser, viewport=A4_CONTENT) as page:
         board_login(portal, page)
         page.goto(portal.url(f"/board/{survey.slug}"))
@@ -396,9 +389,3 @@ def test_exit_report_prints_every_breakdown_within_the_page(portal, browser):
             page.goto(portal.url(f"/board/{survey.slug}?lang={lang}"))
             page.evaluate(SUMMARY_ONLY)
             assert pdf_page_count(page) <= 2, lang
-
-
-def store_user_missing(portal) -> bool:
-    """Whether the board member of the ``reports`` fixture is not there (this test alone)."""
-    with portal.app.app_context(), db.connection_context():
-        return store.get_user_by_email("board.print@example.se") is None
