@@ -6,8 +6,14 @@ Starts the portal on a temporary SQLite database on a loopback port, creates
 an open survey (link and codes mode) and the demo data of ``flask --app app
 demo`` (published staff surveys and an exit questionnaire, about half a
 minute), and writes PNG files with Debian's Chromium (/usr/bin/chromium) of
-the respondent pages, the HR pages (logged in as the demo administrator) and
-the board reports. Prints the files it wrote.
+the respondent pages, the HR pages (logged in as the demo administrator), the
+board reports (the summary on screen and on a phone) and the public results
+page. The board report is also printed as Chromium prints it (A4, the
+stylesheet's own margins, the print stylesheet), in Swedish and English: the
+whole all-staff report and the summary alone as PDF files with their page
+counts, and the summary as printed in a PNG at the width of an A4 page.
+Prints the files it wrote. The files are for review, not for the repository
+(``screenshots/`` is ignored by git).
 """
 
 from __future__ import annotations
@@ -25,6 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
+# The width of an A4 page inside the stylesheet's print margins (210 mm − 2 × 13 mm), in CSS px.
+A4_CONTENT = {"width": 695, "height": 1000}
+# Everything after the summary: left out to print the summary alone.
+AFTER_SUMMARY = (
+    "document.querySelectorAll('.toc, .report-section.full, #comments, .method')"
+    ".forEach(e => e.remove())"
+)
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -98,6 +111,7 @@ def main() -> int:
         encrypted = mfa.encrypt_secret(app.config["SECRET_KEY"], admin.id, secret)
         store.set_totp(admin.id, encrypted, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         store.set_must_change_password(admin.id, False)
+        store.set_public_results(staff, True)  # the public page of headline indicators
     server = subprocess.Popen(
         [sys.executable, "app.py"],
         cwd=ROOT,
@@ -119,6 +133,7 @@ def main() -> int:
             "survey": f"/s/{link.slug}",
             "survey-en": f"/s/{link.slug}?lang=en",
             "code": f"/s/{codes.slug}",
+            "results-public": f"/results/{staff.slug}",
         }
         used_steps: list[int] = []
         with sync_playwright() as playwright:
@@ -150,19 +165,43 @@ def main() -> int:
                     page.screenshot(path=target, full_page=not name.startswith("board-report"))
                     print(target)
                 if size == "desktop":
-                    # The board report as printed by Chromium (A4, the report's own margins),
-                    # with its page count: the summary and the compact all-staff report.
-                    page.goto(base + f"/board/{staff.slug}")
-                    target = out / "board-report-print.pdf"
-                    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
-                    target.write_bytes(pdf)
-                    print(target, pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages"), "pages")
+                    print_views(page, base, staff.slug, out)
                 page.close()
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=10)
     return 0
+
+
+def pdf_pages(pdf: bytes) -> int:
+    return pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+
+
+def print_views(page, base: str, slug: str, out: Path) -> None:
+    """The board report as Chromium prints it (A4, the stylesheet's margins, print media):
+    the compact all-staff report and the summary alone, in Swedish and English, with their
+    page counts; and the summary as printed, in a PNG at the width of an A4 page."""
+    page.set_viewport_size(A4_CONTENT)
+    page.emulate_media(media="print")
+    try:
+        for lang in ("sv", "en"):
+            page.goto(base + f"/board/{slug}?by=all&lang={lang}")
+            target = out / f"board-report-print-{lang}.pdf"
+            pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+            target.write_bytes(pdf)
+            print(target, pdf_pages(pdf), "pages (all staff)")
+            page.evaluate(AFTER_SUMMARY)
+            target = out / f"board-report-summary-{lang}.pdf"
+            pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+            target.write_bytes(pdf)
+            print(target, pdf_pages(pdf), "pages (the summary)")
+            target = out / f"board-report-summary-print-{lang}.png"
+            page.screenshot(path=target, full_page=True)
+            print(target)
+    finally:
+        page.emulate_media(media="screen")
+        page.set_viewport_size(SIZES["desktop"])
 
 
 def admin_pages(staff: str, exit_survey: str) -> dict[str, str]:

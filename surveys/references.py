@@ -110,6 +110,15 @@ def _reference(entry: Any, where: str) -> Reference:
     checked = entry.get("checked")
     if checked is not None and not isinstance(checked, dt.date):
         raise ReferenceFileError(f"{where}: checked must be a date such as 2026-11-20")
+    comparable = entry.get("comparable", True)
+    if not isinstance(comparable, bool):
+        raise ReferenceFileError(f"{where}: comparable must be true or false")
+    if comparable and checked is None:
+        # A figure no one has read in its source is never shown as comparable.
+        raise ReferenceFileError(
+            f"{where}: a figure without a checked date is not verified: "
+            "set comparable = false and say so in the note, or check it and add the date"
+        )
     population = _text(entry.get("population"), f"{where}: population", required=True)
     if population is None:  # required=True returns a Text or raises
         raise ReferenceFileError(f"{where}: population is required")
@@ -121,7 +130,7 @@ def _reference(entry: Any, where: str) -> Reference:
         source=entry["source"].strip(),
         period=_text(entry.get("period"), f"{where}: period"),
         approximate=bool(entry.get("approximate", False)),
-        comparable=bool(entry.get("comparable", True)),
+        comparable=comparable,
         note=_text(entry.get("note"), f"{where}: note"),
         url=str(entry.get("url") or ""),
         checked=checked,
