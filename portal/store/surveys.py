@@ -32,6 +32,7 @@ from portal.store.models import (
     SurveyTemplate,
     SurveyUnit,
 )
+from portal.store.organisation import ensure_root_node
 from surveys.definition import Definition
 
 SLUG_BYTES = 16  # 128 bits
@@ -58,8 +59,10 @@ def create_survey(
     purge_after_months: int | None = None,
     customisation_json: str | None = None,
     support_contacts: str | None = None,
+    node_id: int | None = None,
 ) -> Survey:
-    """Create a draft survey with a frozen copy of ``definition`` and its unit rows."""
+    """Create a draft survey at ``node_id`` (the root when None) with a frozen copy of
+    ``definition`` and its unit rows."""
     survey = Survey(
         slug=new_slug(),
         template=definition.key,
@@ -78,6 +81,7 @@ def create_survey(
     )
     survey.set_definition(definition.to_data())
     with write_transaction():
+        survey.node_id = node_id if node_id is not None else ensure_root_node().id
         survey.save()
         _write_units(survey, definition, invited or {})
     return survey
