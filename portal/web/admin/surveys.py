@@ -18,7 +18,7 @@ from flask_babel import gettext
 
 from portal import clock, store
 from portal.reports import board_report
-from portal.services import access, lifecycle, monitoring, publication
+from portal.services import access, lifecycle, monitoring, organisation, publication
 from portal.store.models import Status, Survey
 from portal.web.admin.auth import current_user, require_role
 from portal.web.admin.nav import HR
@@ -89,11 +89,16 @@ def _settings_errors(form: SurveyForm, exc: lifecycle.SettingsError) -> list[str
 def surveys():
     """Every survey with its status and number of responses."""
     archived = request.args.get("archived") == "1"
+    tree = organisation.load_tree()
+    listed = organisation.visible_surveys(
+        current_user(), store.list_surveys(include_archived=archived), tree
+    )
     return render_template(
         "admin/surveys/list.html",
-        surveys=store.list_surveys(include_archived=archived),
+        surveys=listed,
         counts=store.response_counts(),
         archived=archived,
+        tree=tree,
     )
 
 
