@@ -395,6 +395,22 @@ def import_tree(rows: list[ImportRow], *, actor: User) -> tuple[int, int]:
     return added[0], added[1]
 
 
+def move_account(account: User, node_id: Any, *, actor: User) -> None:
+    """Attach ``account`` to another node; its next request already sees the new scope."""
+    node = store.get_node(node_id)
+    if node is None:
+        raise OrganisationError(N_("Choose one of the parts in the list."))
+    with store.write_transaction():
+        store.set_user_node(account.id, node.id)
+        audit.record(
+            "account_node_changed",
+            actor=actor,
+            subject=account.email,
+            detail=N_("Now at %(node)s"),
+            params={"node": node.name_sv},
+        )
+
+
 # -- scope ----------------------------------------------------------------------------------------
 
 

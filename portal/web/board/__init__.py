@@ -55,12 +55,20 @@ def _scoped(survey: Survey, data: dict, tree: organisation.Tree) -> dict | None:
 
 
 def _readable(slug: str) -> tuple[Survey, dict]:
-    """The published survey at ``slug`` and the data this account may read of it: 404 when
-    unpublished, 403 when it lies outside the account's part of the organisation."""
+    """The published survey at ``slug`` and the data this account may read of it: 403 when
+    it lies outside the account's part of the organisation (whatever its state), 404 when
+    it is not published."""
+    survey = store.get_survey(slug)
+    if survey is None:
+        raise board_report.NotPublished(slug)
+    tree = organisation.load_tree()
+    user = current_user()
+    if not organisation.can_run(user, survey, tree) and not organisation.district_keys(
+        user, survey, tree
+    ):
+        abort(403)
     survey = board_report.published_survey(slug)
-    data = _scoped(
-        survey, board_report.snapshot(survey, current_language()), organisation.load_tree()
-    )
+    data = _scoped(survey, board_report.snapshot(survey, current_language()), tree)
     if data is None:
         abort(403)
     return survey, data

@@ -25,7 +25,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
 from portal import clock, store
-from portal.services import lifecycle
+from portal.services import lifecycle, organisation
 from portal.store.models import Status, Survey
 from portal.web import padding, security
 from portal.web.errors import error_page
@@ -70,8 +70,22 @@ def code_entry_post():
 
 @bp.get("/privacy")
 def privacy():
-    """What the portal stores about respondents, in plain language."""
-    return render_template("respond/privacy.html")
+    """What the portal stores about respondents, in plain language, with the organisation's
+    data controller, data protection officer and retention decision."""
+    return render_template("respond/privacy.html", profile=organisation.profile(current_language()))
+
+
+@bp.get("/accessibility")
+def accessibility():
+    """The accessibility statement (tillgänglighetsredogörelse), following DIGG's model."""
+    return render_template(
+        "respond/accessibility.html",
+        profile=organisation.profile(current_language()),
+        levels=organisation.A11Y_LEVELS,
+        default_problems=organisation.DEFAULT_A11Y_PROBLEMS,
+        default_method=organisation.DEFAULT_A11Y_METHOD,
+        complaint_url=organisation.DIGG_COMPLAINT_URL,
+    )
 
 
 @bp.get("/s/<slug>")
@@ -317,7 +331,8 @@ def _questions_html(
     ``page`` None shows every section (HR's preview). A blank form is the same
     for everyone who sees the survey, so it is cached.
     """
-    support = survey.support_contacts or ""
+    # The survey's own support contacts, else the organisation's (else the default text).
+    support = organisation.support_text(survey)
     if values or errors:
         return _render_questions(survey.definition(), values, errors, page, support)
     return _blank_questions(survey.definition_json, current_language(), page, support)
