@@ -31,7 +31,14 @@ def make_tree(app) -> dict[str, int]:
         n1 = store.create_node(north, "unit", "Mottagningen Norr", "Intake North")
         n2 = store.create_node(north, "unit", "Familjeenheten Norr", "Families North")
         s1 = store.create_node(south, "unit", "Mottagningen Söder", "Intake South")
-    return {"root": root.id, "north": north.id, "south": south.id, "n1": n1.id, "n2": n2.id, "s1": s1.id}
+    return {
+        "root": root.id,
+        "north": north.id,
+        "south": south.id,
+        "n1": n1.id,
+        "n2": n2.id,
+        "s1": s1.id,
+    }
 
 
 def account_at(app, email: str, role: str, node_id: int):

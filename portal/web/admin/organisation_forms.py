@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.services import organisation
@@ -39,9 +40,11 @@ class AddNodeForm(FlaskForm):
     )
     kind = RadioField(
         _l("Kind"),
-        choices=[
-            ("district", _l("District or administration (under the organisation)")),
-            ("unit", _l("Unit (under a district or the organisation)")),
+        choices=lambda: [
+            SelectChoice(
+                "district", gettext("District or administration (under the organisation)")
+            ),
+            SelectChoice("unit", gettext("Unit (under a district or the organisation)")),
         ],
         default="unit",
         validators=[DataRequired(_l("Choose the kind."))],
@@ -101,7 +104,9 @@ class ProfileForm(FlaskForm):
     )
     a11y_level = RadioField(
         _l("How well the service meets the accessibility requirements"),
-        choices=[(key, label) for key, label in organisation.A11Y_LEVELS.items()],
+        choices=lambda: [
+            SelectChoice(key, gettext(label)) for key, label in organisation.A11Y_LEVELS.items()
+        ],
         default=organisation.DEFAULT_A11Y_LEVEL,
         validators=[DataRequired(_l("Choose a compliance level."))],
     )
