@@ -1,4 +1,4 @@
-"""The organisation tree, its import, accounts' nodes and the organisation's own pages (issue 22)."""
+"""The organisation tree, its import, accounts' nodes and the organisation's pages (issue 22)."""
 
 from __future__ import annotations
 
@@ -127,7 +127,8 @@ def test_administrator_builds_the_tree(app, client):
     with app.app_context(), db.connection_context():
         actions = [e.action for e in AuditEntry.select().order_by(AuditEntry.id)]
     assert actions.count("org_node_added") == 3
-    assert "org_node_renamed" in actions and "org_node_removed" in actions
+    assert "org_node_renamed" in actions
+    assert "org_node_removed" in actions
 
 
 def test_a_part_with_a_survey_or_account_cannot_be_removed(app, client):
@@ -215,9 +216,12 @@ def test_a_bad_tree_file_imports_nothing_and_lists_every_problem(app, client):
     response = _upload(client, "org.csv", bad.encode())
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Rad 3:" in page and "finns inte med i filen" in page
-    assert "Rad 4:" in page and "Rad 5:" in page
-    assert "Rad 6:" in page and "rad 2" in page
+    assert "Rad 3:" in page
+    assert "finns inte med i filen" in page
+    assert "Rad 4:" in page
+    assert "Rad 5:" in page
+    assert "Rad 6:" in page
+    assert "rad 2" in page
     assert len(nodes(app)) == 1
     assert _upload(client, "org.pdf", b"%PDF").status_code == 400
     assert _upload(client, "org.xlsx", b"not a workbook").status_code == 400
@@ -320,7 +324,8 @@ def test_accessibility_statement_follows_diggs_model_with_honest_defaults(app, c
     assert "Organisationen ansvarar för den här webbplatsen" in page
     # The tests verify automated WCAG 2.1 A/AA checks only: partially compliant, said so.
     assert "delvis förenlig med lagen om tillgänglighet till digital offentlig service" in page
-    assert "axe-core" in page and "320 pixlar" in page
+    assert "axe-core" in page
+    assert "320 pixlar" in page
     assert "skärmläsare" in page
     assert 'href="https://www.digg.se/tdosanmalan"' in page
     assert "Inte bedömd av organisationen än" in page
@@ -348,9 +353,11 @@ def test_accessibility_statement_shows_what_the_administrator_entered(app, clien
     page = client.get("/accessibility").get_data(as_text=True)
     assert "Tillgänglighet för Värna i Exempelstad" in page
     assert "helt förenlig" in page
-    assert "Granskad av Funka" in page and "axe-core" not in page
+    assert "Granskad av Funka" in page
+    assert "axe-core" not in page
     assert "tillganglighet@exempelstad.se" in page
-    assert "4 maj 2026" in page and "20 maj 2026" in page
+    assert "4 maj 2026" in page
+    assert "20 maj 2026" in page
 
 
 @pytest.mark.parametrize(
@@ -379,9 +386,11 @@ def test_support_contacts_are_inherited_from_the_organisation(app, client):
         {"support_contacts": "Företagshälsovården Avonova, 010-123 00 00", "a11y_level": "partial"},
     )
     inherited = app.test_client().get(f"/s/{survey.slug}").get_data(as_text=True)
-    assert "Avonova" in inherited and "Brottsofferjouren" not in inherited
+    assert "Avonova" in inherited
+    assert "Brottsofferjouren" not in inherited
     theirs = app.test_client().get(f"/s/{own.slug}").get_data(as_text=True)
-    assert "Skyddsombudet Kim" in theirs and "Avonova" not in theirs
+    assert "Skyddsombudet Kim" in theirs
+    assert "Avonova" not in theirs
 
 
 # -- the migration ---------------------------------------------------------------------------------
@@ -428,5 +437,6 @@ def test_a_version_10_database_becomes_one_root_with_everything_under_it(tmp_pat
     client = app.test_client()
     login(client, "kim@example.se")
     listing = client.get("/admin/surveys?archived=1").get_data(as_text=True)
-    assert first.slug in listing and second.slug in listing
+    assert first.slug in listing
+    assert second.slug in listing
     assert client.get(f"/admin/surveys/{first.slug}").status_code == 200
