@@ -72,13 +72,24 @@ def district_slice(
 
 
 def _own_district(report: Mapping[str, Any], keys: set[str]) -> str | None:
-    """The one district among ``keys`` that has rows in the report, if exactly one."""
+    """The one district among ``keys``: from the district breakdown's rows, else from the
+    options of the district question; None when there is not exactly one."""
+    tables = (*(report.get("indicators") or ()), *(report.get("questions") or ()))
     found = {
         row.get("group")
-        for table in (*(report.get("indicators") or ()), *(report.get("questions") or ()))
+        for table in tables
         for row in (table.get("breakdowns") or {}).get(DISTRICT) or ()
         if row.get("group") in keys
     }
+    if not found:
+        found = {
+            option.get("key")
+            for table in report.get("questions") or ()
+            if table.get("key") == DISTRICT
+            for row in (table.get("breakdowns") or {}).get(ALL) or ()
+            for option in row.get("options") or ()
+            if option.get("key") in keys
+        }
     return found.pop() if len(found) == 1 else None
 
 

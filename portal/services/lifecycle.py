@@ -235,8 +235,17 @@ def _city_from_tree(node_id: int | None) -> CityParts:
         if not members:
             continue
         districts.append((district.key, district.name_sv, district.name_en or district.name_sv))
-        units.extend((u.key, u.name_sv, u.name_en or u.name_sv, district.key) for u in members)
-    if len(districts) < 1:
+        # A unit's label names its district: two districts may each have a "Mottagningen".
+        units.extend(
+            (
+                u.key,
+                f"{u.name_sv} ({district.name_sv})",
+                f"{u.name_en or u.name_sv} ({district.name_en or district.name_sv})",
+                district.key,
+            )
+            for u in members
+        )
+    if not districts:
         raise SettingsError({"city_wide": (NO_DISTRICTS, {})})
     return tuple(districts), tuple(units)
 

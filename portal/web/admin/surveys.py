@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -111,9 +112,14 @@ def new_survey():
         form.fill_units([])
     unit_errors: list[str] = []
     if form.validate_on_submit():
+        settings = form.settings()
+        if settings.node_id is None:
+            # Not chosen: the account's own part of the organisation.
+            tree = organisation.load_tree()
+            settings = replace(settings, node_id=organisation.account_node(current_user(), tree))
         try:
             survey = lifecycle.create_survey(
-                form.template.data, form.settings(), actor=current_user(), today=today()
+                form.template.data, settings, actor=current_user(), today=today()
             )
         except lifecycle.SettingsError as exc:
             unit_errors = _settings_errors(form, exc)
@@ -160,7 +166,12 @@ def edit_survey(slug: str):
             return redirect(url_for(".survey", slug=survey.slug), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "admin/surveys/form.html", form=form, survey=survey, unit_errors=unit_errors
+        "admin/surveys/form.html",
+        form=form,
+        survey=survey,
+        unit_errors=unit_errors,
+        node_path=organisation.load_tree().path(survey.node_id, current_language()),
+        city_wide=organisation.is_city_wide(survey),
     ), status
 
 
