@@ -242,8 +242,8 @@ class CreateSurveyForm(SurveyForm):
         _l("City-wide survey: staff choose their district and unit"),
         description=_l(
             "The districts below the chosen part, with their units from the organisation tree, "
-            "replace the unit list. One report holds all staff, the table by district and the "
-            "table by unit; each district's accounts read their district's part of it."
+            "replace the unit list. The survey has one protected report for the whole city; "
+            "each district's HR and board accounts read their district's part of it."
         ),
     )
 
