@@ -33,6 +33,7 @@ from surveys.customise import (
 from surveys.definition import (
     Definition,
     DefinitionError,
+    Text,
     city_parts,
     with_districts,
     with_unit_names,
@@ -565,8 +566,14 @@ def why_not_reopen(survey: Survey) -> str | None:
 # -- access codes ------------------------------------------------------------------------------
 
 
-def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -> list[str]:
-    """A new batch of single-use codes; the caller shows them once, only hashes are kept."""
+def generate_codes(
+    survey: Survey, count: int, secret_key: str, *, actor: Any, district: str | None = None
+) -> list[str]:
+    """A new batch of single-use codes; the caller shows them once, only hashes are kept.
+
+    In a city-wide survey the batch may be for one ``district`` (an option key of its
+    district question): the form then opens with that district chosen.
+    """
     if survey.access != "codes":
         raise LifecycleError(N_("This survey uses an open link, not codes."))
     if survey.status not in (Status.DRAFT, Status.OPEN):
@@ -577,8 +584,10 @@ def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -
             min=1,
             max=MAX_CODES_PER_BATCH,
         )
+    if district and district not in district_options(survey):
+        raise LifecycleError(N_("Choose one of the survey's districts."))
     raw = codes.new_codes(count)
-    store.add_codes(survey, [codes.code_hash(secret_key, c) for c in raw])
+    store.add_codes(survey, [codes.code_hash(secret_key, c) for c in raw], district or None)
     audit.record(
         "codes_generated",
         actor=actor,
@@ -587,6 +596,14 @@ def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -
         params={"count": count},
     )
     return [codes.format_code(c) for c in raw]
+
+
+def district_options(survey: Survey) -> dict[str, Any]:
+    """A city-wide survey's districts: {option key: label} (empty for other surveys)."""
+    parts = city_parts(survey.definition())
+    if parts is None:
+        return {}
+    return {key: Text(sv, en) for key, sv, en in parts[0]}
 
 
 def revoke_unused_codes(survey: Survey, *, actor: Any) -> int:

@@ -124,6 +124,9 @@ class AccessCode(BaseModel):
     code_hash = CharField(max_length=64, primary_key=True)
     survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="codes")
     used = BooleanField(default=False)
+    # Added by migration 11: in a city-wide survey, the district the code was handed out
+    # in (its option key), so that the form opens with it chosen; None elsewhere.
+    district = CharField(max_length=64, null=True)
 
 
 class FormToken(BaseModel):

@@ -7,6 +7,7 @@ HR read the slice of that same snapshot for their district, never a report of th
 from __future__ import annotations
 
 import json
+import re
 
 from portal import store
 from portal.extensions import db
@@ -15,6 +16,7 @@ from portal.store.models import Answer, Survey
 from surveys.definition import unit_districts
 from tests.factories import (
     complete_answers,
+    csrf_token,
     logged_in_as,
     login,
     open_form_for,
@@ -238,3 +240,66 @@ def test_the_slice_keeps_the_district_row_of_a_district_breakdown(app):
         "district": "Stadsdel",
         "unit": "Enhet",
     }
+
+
+def _checked_district(html: str) -> str | None:
+    found = re.findall(r'<input[^>]*name="district"[^>]*>', html)
+    checked = [tag for tag in found if "checked" in tag]
+    if not checked:
+        return None
+    return re.search(r'value="([^"]+)"', checked[0]).group(1)
+
+
+def test_a_districts_codes_and_link_open_the_form_with_the_district_chosen(app):
+    tree = make_tree(app)
+    north, south = f"n{tree['north']}", f"n{tree['south']}"
+    hr = app.test_client()
+    account_at(app, "hr.city@example.se", "hr", tree["root"])
+    login(hr, "hr.city@example.se")
+    survey = create_city_survey(app, hr, tree)
+    detail = hr.get(f"/admin/surveys/{survey.slug}").get_data(as_text=True)
+    assert f'<option value="{south}">Söder</option>' in detail
+    sheet = post_form(
+        hr,
+        f"/admin/surveys/{survey.slug}/codes",
+        {"count": "2", "district": south},
+        page=f"/admin/surveys/{survey.slug}",
+    )
+    assert sheet.status_code == 200
+    codes = re.findall(r'<p class="slip-code">([^<]+)</p>', sheet.get_data(as_text=True))
+    assert len(codes) == 2
+    refused = post_form(
+        hr,
+        f"/admin/surveys/{survey.slug}/codes",
+        {"count": "2", "district": "n999999"},
+        page=f"/admin/surveys/{survey.slug}",
+    )
+    assert refused.status_code == 409
+    with app.app_context(), db.connection_context():
+        store.set_status(survey, "open")
+    staff = app.test_client()
+    page = staff.get(f"/s/{survey.slug}").get_data(as_text=True)
+    form = staff.post(
+        f"/s/{survey.slug}",
+        data={"csrf_token": csrf_token(page), "code": codes[0], "action": "code"},
+    )
+    assert _checked_district(form.get_data(as_text=True)) == south
+    # The same code through the front page's code box.
+    other = app.test_client()
+    front = other.get("/kod").get_data(as_text=True)
+    form = other.post("/kod", data={"csrf_token": csrf_token(front), "code": codes[1]})
+    assert _checked_district(form.get_data(as_text=True)) == south
+    # A code without a district opens the form with nothing chosen.
+    plain = app.test_client()
+    hidden = open_form_for(app, plain, survey)
+    assert hidden
+    assert _checked_district(plain.get(f"/s/{survey.slug}").get_data(as_text=True)) is None
+
+    # Link mode: the district's own address, and a forged district is ignored.
+    with app.app_context(), db.connection_context():
+        Survey.update(access="link").where(Survey.id == survey.id).execute()
+    linked = app.test_client().get(f"/s/{survey.slug}?district={north}")
+    assert _checked_district(linked.get_data(as_text=True)) == north
+    forged = app.test_client().get(f"/s/{survey.slug}?district=role")
+    assert forged.status_code == 200
+    assert _checked_district(forged.get_data(as_text=True)) is None

@@ -413,7 +413,12 @@ def test_a_version_10_database_becomes_one_root_with_everything_under_it(tmp_pat
     # Back to version 10: no tree, no node columns, no district on answers.
     old = sqlite3.connect(path)
     old.execute('DROP INDEX IF EXISTS "survey_node_id"')
-    for table, column in (("survey", "node_id"), ("admin_user", "node_id"), ("answer", "district")):
+    for table, column in (
+        ("survey", "node_id"),
+        ("admin_user", "node_id"),
+        ("answer", "district"),
+        ("access_code", "district"),
+    ):
         old.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
     old.execute('DROP TABLE "org_node"')
     old.execute('DROP TABLE IF EXISTS "org_profile"')
@@ -431,6 +436,7 @@ def test_a_version_10_database_becomes_one_root_with_everything_under_it(tmp_pat
         assert {s.node_id for s in Survey.select()} == {roots[0].id}
         assert {u.node_id for u in User.select()} == {roots[0].id}
         assert {c.name for c in db.get_columns("answer")} >= {"district", "role", "unit"}
+        assert "district" in {c.name for c in db.get_columns("access_code")}
         assert Survey.get_by_id(first.id).status == "closed"
         assert Survey.get_by_id(second.id).status == "draft"
     # The HR account still sees both surveys, as it did before the tree.

@@ -4,7 +4,8 @@ Today's single organisation becomes the root node of the new ``org_node``
 table, and every existing survey and account is put under it
 (``survey.node_id``, ``admin_user.node_id``). Answers gain ``district``, the
 district a respondent chose in a city-wide survey (None in every earlier
-survey). The organisation's own pages (``org_profile``) need no migration:
+survey), and access codes the district they were handed out in. The
+organisation's own pages (``org_profile``) need no migration:
 ``store.create_tables`` creates the table and empty fields show defaults.
 """
 
@@ -21,6 +22,7 @@ def upgrade(migrator, database) -> None:
         ("survey", "node_id", "INTEGER"),
         ("admin_user", "node_id", "INTEGER"),
         ("answer", "district", "VARCHAR(64)"),
+        ("access_code", "district", "VARCHAR(64)"),
     ):
         if table not in tables:
             continue  # created whole by create_tables, with the column

@@ -199,6 +199,7 @@ def _detail(survey: Survey, codes_form: CodesForm, status: int = 200):
     link = access.survey_link(current_app.config["BASE_URL"], survey.slug)
     return render_template(
         "admin/surveys/detail.html",
+        districts=lifecycle.district_options(survey),
         survey=survey,
         units=store.survey_units(survey),
         overall=monitoring.overall(survey),
@@ -350,7 +351,11 @@ def generate_codes(slug: str):
         return _detail(survey, form, 400)
     try:
         codes = lifecycle.generate_codes(
-            survey, form.count.data, current_app.config["SECRET_KEY"], actor=current_user()
+            survey,
+            form.count.data,
+            current_app.config["SECRET_KEY"],
+            actor=current_user(),
+            district=request.form.get("district") or None,
         )
     except lifecycle.LifecycleError as exc:
         return _refused(survey, exc)

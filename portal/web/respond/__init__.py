@@ -32,7 +32,7 @@ from portal.web.errors import error_page
 from portal.web.locale import current_language
 from surveys import pages
 from surveys.answers import InvalidAnswers, error_summary, raw_values, validate
-from surveys.definition import iter_visible
+from surveys.definition import DISTRICT_QUESTION, iter_visible
 
 bp = Blueprint("respond", __name__, template_folder="templates")
 
@@ -65,7 +65,7 @@ def code_entry_post():
         return page
     if lookup.used:
         return _code_refused(survey, code, used=True)
-    return _render_form(survey, {"code": code})
+    return _render_form(survey, {"code": code}, values=_district_preset(survey, lookup.district))
 
 
 @bp.get("/privacy")
@@ -96,7 +96,16 @@ def survey_page(slug: str):
         return survey
     if survey.access == "codes":
         return render_template("respond/code.html", survey=survey)
-    return _render_form(survey, admission={"form_token": _new_form_token()})
+    # A district's own link (a city-wide survey): the form opens with its district chosen.
+    preset = _district_preset(survey, request.args.get("district"))
+    return _render_form(survey, admission={"form_token": _new_form_token()}, values=preset)
+
+
+def _district_preset(survey: Survey, district: str | None) -> dict[str, Any]:
+    """The form's starting values for a district's code or link: that district chosen."""
+    if district and district in lifecycle.district_options(survey):
+        return {DISTRICT_QUESTION: district}
+    return {}
 
 
 @bp.post("/s/<slug>")
@@ -251,7 +260,9 @@ def _check_code(survey: Survey, code: str):
         return blocked
     lookup = store.look_up_code(code, current_app.config["SECRET_KEY"], survey)
     if lookup is not None and not lookup.used:
-        return _render_form(survey, {"code": code})
+        return _render_form(
+            survey, {"code": code}, values=_district_preset(survey, lookup.district)
+        )
     return _code_refused(survey, code, used=lookup is not None)
 
 
