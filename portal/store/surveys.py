@@ -259,7 +259,8 @@ def report_snapshot(survey: Survey, lang: str) -> str | None:
 
 
 def previous_published(survey: Survey) -> Survey | None:
-    """The latest survey of the same template published before ``survey``, or None.
+    """The latest survey of the same template and part of the organisation published before
+    ``survey``, or None.
 
     "Before" is by publication date, then by creation (id) for the same date.
     """
@@ -272,6 +273,7 @@ def previous_published(survey: Survey) -> Survey | None:
         Survey.select()
         .where(
             Survey.template == survey.template,
+            Survey.node_id == survey.node_id,
             Survey.status == Status.PUBLISHED,
             Survey.id != survey.id,
             earlier,
@@ -282,13 +284,17 @@ def previous_published(survey: Survey) -> Survey | None:
 
 
 def comparable_surveys(survey: Survey) -> list[Survey]:
-    """The published surveys of the same template that ``survey``'s report may compare with.
+    """The published surveys of the same template and part of the organisation that
+    ``survey``'s report may compare with.
 
     Those published before it (all of them, while it is not published yet),
     latest first: HR choose one of them, or none, before publishing.
     """
     query = Survey.select().where(
         Survey.template == survey.template,
+        # Only the same part of the organisation: its earlier surveys, never another
+        # district's report (which its accounts may not read).
+        Survey.node_id == survey.node_id,
         Survey.status == Status.PUBLISHED,
         Survey.id != survey.id,
     )

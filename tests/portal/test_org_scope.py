@@ -189,3 +189,29 @@ def test_scope_rule_in_plain_functions(app):
         assert tree.is_at_or_below(None, tree_ids["root"])
         assert not tree.is_at_or_below(None, tree_ids["north"])
         assert tree.path(tree_ids["n1"], "en") == "The organisation › North › Intake North"
+
+
+def test_a_report_compares_only_with_earlier_surveys_of_the_same_part(app, client):
+    """Another district's published report must not reach this one as its comparison."""
+    tree = make_tree(app)
+    south = published_at(app, tree["south"])
+    north_before = published_at(app, tree["north"])
+    north = survey_at(app, tree["north"], status="open")
+    answer(app, north, 5)
+    with app.app_context(), db.connection_context():
+        store.set_status(north, "closed")
+    account_at(app, "hr.north@example.se", "hr", tree["north"])
+    login(client, "hr.north@example.se")
+    page = client.get(f"/admin/surveys/{north.slug}/publish").get_data(as_text=True)
+    assert north_before.slug in page
+    assert south.slug not in page
+    token = csrf_token(page)
+    refused = client.post(
+        f"/admin/surveys/{north.slug}/publish",
+        data={"csrf_token": token, "compare_with": south.slug},
+    )
+    assert refused.status_code == 400
+    with app.app_context(), db.connection_context():
+        assert Survey.get_by_id(north.id).status == "closed"
+        # Published after South's survey, yet its latest earlier survey is none of South's.
+        assert store.previous_published(Survey.get_by_id(north_before.id)) is None
