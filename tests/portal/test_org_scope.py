@@ -139,12 +139,26 @@ def test_a_district_account_sees_only_its_own_surveys_in_the_lists(app, client, 
         assert f"/admin/surveys/{south.slug}" not in listing
 
 
-def test_board_of_one_district_gets_403_for_every_board_page_of_another(app, client):
+def test_board_of_one_district_gets_403_for_every_route_of_another(app, client):
+    """The URL map again, as a board account: every administration and board route of
+    another district's published survey is 403; its own district's board pages are 200."""
     tree = make_tree(app)
     account_at(app, "board.north@example.se", "board", tree["north"])
     south = published_at(app, tree["s1"])
     north = published_at(app, tree["north"])
     login(client, "board.north@example.se")
+    token = csrf_token(client.get("/admin/").get_data(as_text=True))
+    before = _state(app, south)
+    checked = 0
+    for rule in survey_routes(app):
+        for method, path, response in _request(client, rule, south.slug, token):
+            assert response.status_code == 403, (method, path, response.status_code)
+            checked += 1
+        if rule.endpoint.startswith("board."):
+            for _method, path, response in _request(client, rule, north.slug, token):
+                assert response.status_code == 200, path
+    assert checked >= 25
+    assert _state(app, south) == before
     for suffix in ("", ".csv", ".xlsx", ".docx", "?by=unit"):
         assert client.get(f"/board/{south.slug}{suffix}").status_code == 403, suffix
         assert client.get(f"/board/{north.slug}{suffix}").status_code == 200, suffix
