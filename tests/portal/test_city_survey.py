@@ -303,3 +303,55 @@ def test_a_districts_codes_and_link_open_the_form_with_the_district_chosen(app):
     forged = app.test_client().get(f"/s/{survey.slug}?district=role")
     assert forged.status_code == 200
     assert _checked_district(forged.get_data(as_text=True)) is None
+
+
+def _indicator_row(group: str, label: str, n: int | None, count: int | None, percent: int | None):
+    option = {"key": "threatened", "label": "Hotade", "count": count, "percent": percent}
+    return {"group": group, "label": label, "n": n, "options": [option]}
+
+
+def test_the_city_report_shows_districts_side_by_side_in_the_heat_map(app):
+    """Given a report with a district breakdown (what the joint engine publishes), the
+    summary's first heat map has one column per district; a district's slice has its own."""
+    from portal.reports import board_report
+
+    data = {
+        "report": {
+            "survey": {"slug": "s", "title": "Stad", "min_group": 5},
+            "respondents": 30,
+            "breakdowns": {"all": "Alla", "district": "Stadsdel", "unit": "Enhet"},
+            "indicators": [
+                {
+                    "key": "threatened",
+                    "label": "Hotade",
+                    "breakdowns": {
+                        "all": [_indicator_row("all", "Alla", 30, 9, 30)],
+                        "district": [
+                            _indicator_row("n2", "Norr", 18, 6, 33),
+                            _indicator_row("n3", "Söder", 12, None, None),
+                        ],
+                        "unit": [
+                            _indicator_row("n4", "Enhet 1 (Norr)", 10, 4, 40),
+                            _indicator_row("n5", "Enhet 2 (Norr)", 8, None, None),
+                            _indicator_row("n6", "Enhet 3 (Söder)", 12, None, None),
+                        ],
+                    },
+                }
+            ],
+            "questions": [],
+        }
+    }
+    with app.test_request_context():
+        city = board_report.build(data, "sv")
+        north = board_report.build(slices.district_slice(data, {"n2", "n4", "n5"}, "Norr"), "sv")
+    assert [m.breakdown for m in city.heatmaps] == ["district", "unit"]
+    assert [name for _key, name, _n in city.heatmaps[0].groups] == ["Norr", "Söder"]
+    assert [c.text for c in city.heatmaps[0].rows[0][2]] == ["33\xa0%", "x"]
+    # North's slice: its district row is its summary, its units its heat map; no Söder.
+    assert north.scope == "Norr"
+    assert north.headlines[0].cell.text == "33\xa0%"
+    assert [name for _key, name, _n in north.heatmaps[-1].groups] == [
+        "Enhet 1 (Norr)",
+        "Enhet 2 (Norr)",
+    ]
+    assert north.respondents_text == "x"  # the district question is not in this report
