@@ -230,7 +230,8 @@ def _city_from_tree(node_id: int | None) -> CityParts:
 
     tree = organisation.load_tree()
     top = node_id if node_id is not None else (tree.root.id if tree.root else 0)
-    districts, units = [], []
+    districts: list[tuple[str, str, str]] = []
+    units: list[tuple[str, str, str, str]] = []
     for district in tree.districts_under(top):
         members = tree.units_under(district.id)
         if not members:

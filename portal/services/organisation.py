@@ -95,7 +95,7 @@ class Tree:
 
     def ancestors(self, node_id: int) -> list[Node]:
         """The node and its ancestors up to the root (nearest first)."""
-        chain = []
+        chain: list[Node] = []
         node = self.nodes.get(node_id)
         while node is not None and len(chain) <= len(self.nodes):
             chain.append(node)
@@ -383,7 +383,12 @@ def import_tree(rows: list[ImportRow], *, actor: User) -> tuple[int, int]:
                 c.name_sv.casefold() == row.name_sv.casefold() for c in tree.children(parent_id)
             ):
                 continue
-            store.create_node(store.get_node(parent_id), UNIT, row.name_sv, row.name_en)
+            parent = store.get_node(parent_id)
+            if parent is None:  # removed meanwhile: the whole import is rolled back
+                raise ImportFileError(
+                    [RowError(0, N_("The file lists no districts or units."), {})]
+                )
+            store.create_node(parent, UNIT, row.name_sv, row.name_en)
             tree = load_tree()
             added[1] += 1
         audit.record(

@@ -400,6 +400,7 @@ class OrgNode(BaseModel):
 
     id = AutoField()
     parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    parent_id: int | None  # the foreign key's column, set by peewee
     kind = CharField(max_length=16)
     name_sv = TextField()
     name_en = TextField(default="")

@@ -252,7 +252,7 @@ def user_node(user_id: int):
     if not form.validate_on_submit():
         return _user_page(account, 400, node_form=form)
     try:
-        organisation.move_account(account, form.node.data, actor=current_user())
+        organisation.move_account(account, form.node.data, actor=signed_in_user())
     except organisation.OrganisationError as exc:
         form.node.errors.append(gettext(exc.message, **exc.params))
         return _user_page(account, 400, node_form=form)

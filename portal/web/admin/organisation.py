@@ -8,7 +8,7 @@ from flask_babel import gettext
 
 from portal.services import organisation
 from portal.services.dimension_import import ImportFileError, RowError
-from portal.web.admin.auth import current_user, require_role
+from portal.web.admin.auth import require_role, signed_in_user
 from portal.web.admin.organisation_forms import AddNodeForm, ProfileForm, RenameNodeForm
 from portal.web.admin.survey_forms import ConfirmForm
 from portal.web.locale import current_language
@@ -56,7 +56,7 @@ def add_node():
             form.kind.data,
             form.name_sv.data,
             form.name_en.data,
-            actor=current_user(),
+            actor=signed_in_user(),
         )
     except organisation.OrganisationError as exc:
         return _tree_page(form, _message(exc), 400)
@@ -80,7 +80,7 @@ def rename_node(node_id: int):
     if request.method == "POST" and form.validate_on_submit():
         try:
             organisation.rename_node(
-                node_id, form.name_sv.data, form.name_en.data, actor=current_user()
+                node_id, form.name_sv.data, form.name_en.data, actor=signed_in_user()
             )
         except organisation.OrganisationError as exc:
             problem = _message(exc)
@@ -100,7 +100,7 @@ def remove_node(node_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        organisation.remove_node(node_id, actor=current_user())
+        organisation.remove_node(node_id, actor=signed_in_user())
     except organisation.OrganisationError as exc:
         return _tree_page(problem=_message(exc), status=409)
     flash(gettext("The part has been removed."))
@@ -121,7 +121,7 @@ def import_organisation():
             if upload is None or not upload.filename:
                 raise ImportFileError([RowError(0, N_("Choose a file."), {})])
             rows = organisation.read_tree_file(upload.filename, upload.read())
-            districts, units = organisation.import_tree(rows, actor=current_user())
+            districts, units = organisation.import_tree(rows, actor=signed_in_user())
         except ImportFileError as exc:
             problems = [(e.line, gettext(e.message, **e.params)) for e in exc.errors]
         else:
@@ -147,7 +147,7 @@ def organisation_pages():
     problem = None
     if form.validate_on_submit():
         try:
-            organisation.save_profile(form.data, actor=current_user())
+            organisation.save_profile(form.data, actor=signed_in_user())
         except organisation.OrganisationError as exc:
             problem = _message(exc)
         else:

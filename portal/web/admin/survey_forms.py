@@ -24,7 +24,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.services import lifecycle, organisation, templates
 from portal.store.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, SurveyUnit
-from portal.web.admin.auth import current_user
+from portal.web.admin.auth import signed_in_user
 from portal.web.locale import current_language
 from surveys.customise import Role
 
@@ -213,7 +213,7 @@ def survey_node_choices() -> list[SelectChoice]:
     lang = current_language()
     return [
         SelectChoice(str(node.id), "\u2003" * depth + node.name(lang))
-        for node, depth in organisation.survey_nodes(current_user())
+        for node, depth in organisation.survey_nodes(signed_in_user())
     ]
 
 

@@ -20,7 +20,7 @@ from portal import store
 from portal.reports import board_report, exports, slices
 from portal.services import organisation
 from portal.store.models import ROLES, Survey
-from portal.web.admin.auth import current_user, require_role
+from portal.web.admin.auth import current_user, require_role, signed_in_user
 from portal.web.errors import error_page
 from portal.web.locale import current_language
 
@@ -44,7 +44,7 @@ def _bad_breakdown():
 def _scoped(survey: Survey, data: dict, tree: organisation.Tree) -> dict | None:
     """The snapshot data the account may read: the whole report of a survey at or below
     its node, its district's slice of a city-wide survey above it, else None."""
-    user = current_user()
+    user = signed_in_user()
     if organisation.can_run(user, survey, tree):
         return data
     keys = organisation.district_keys(user, survey, tree)
