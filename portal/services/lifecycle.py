@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from portal import clock, codes, store
-from portal.services import audit, templates
+from portal.services import audit, org_tree, templates
 from portal.store.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, RESULT_STATUSES, Status, Survey
 from surveys import N_
 from surveys.customise import (
@@ -224,11 +224,7 @@ def _placed(definition, units: Sequence[UnitSetting], city: CityParts | None):
 
 def _city_from_tree(node_id: int | None) -> CityParts:
     """The districts below ``node_id`` and the units in each, as portal-unique keys."""
-    # Imported here: the organisation service imports the dimension import, which needs
-    # this module's UnitSetting.
-    from portal.services import organisation
-
-    tree = organisation.load_tree()
+    tree = org_tree.load_tree()
     top = node_id if node_id is not None else (tree.root.id if tree.root else 0)
     districts: list[tuple[str, str, str]] = []
     units: list[tuple[str, str, str, str]] = []
