@@ -218,38 +218,39 @@ def parse_tree_rows(rows: list[tuple[int, list[str]]]) -> list[ImportRow]:
         raise ImportFileError(
             [RowError(0, N_("At most %(max)d rows can be imported."), {"max": MAX_ROWS})]
         )
+    body = [
+        (line, {c: cells[i].strip() for i, c in enumerate(columns) if c and i < len(cells)})
+        for line, cells in rows[1:]
+    ]
+    districts = {
+        values.get("name_sv", "").casefold()
+        for _, values in body
+        if IMPORT_TYPES.get(values.get("type", "").lower()) == DISTRICT
+    }
     errors: list[RowError] = []
     result: list[ImportRow] = []
-    seen: dict[tuple[str, str], int] = {}
-    districts = {
-        cells[columns.index("name_sv")].strip().casefold()
-        for _, cells in rows[1:]
-        if len(cells) > max(columns.index("type"), columns.index("name_sv"))
-        and IMPORT_TYPES.get(cells[columns.index("type")].strip().lower()) == DISTRICT
-    }
-    for line, cells in rows[1:]:
-        values = {c: cells[i].strip() for i, c in enumerate(columns) if c and i < len(cells)}
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, values in body:
         kind = IMPORT_TYPES.get(values.get("type", "").lower())
         name_sv, name_en = values.get("name_sv", ""), values.get("name_en", "")
         district = values.get("district", "")
-        problems = []
+        problems: list[tuple[str, dict[str, Any]]] = []
         if kind is None:
-            problems.append(N_("The type must be district or unit (förvaltning or enhet)."))
+            problems.append((N_("The type must be district or unit (förvaltning or enhet)."), {}))
         if not name_sv:
-            problems.append(N_("The Swedish name is missing."))
+            problems.append((N_("The Swedish name is missing."), {}))
         if len(name_sv) > MAX_NAME or len(name_en) > MAX_NAME:
-            problems.append(N_("A name is longer than 200 characters."))
+            problems.append((N_("A name is longer than 200 characters."), {}))
         if kind == UNIT and district and district.casefold() not in districts:
-            problems.append(N_("The unit's district is not listed in the file."))
+            problems.append((N_("The unit's district is not listed in the file."), {}))
         if kind == DISTRICT and district:
-            problems.append(N_("A district is not under another district: leave it empty."))
-        scope = district.casefold() if kind == UNIT else ""
-        earlier = seen.setdefault((f"{kind}:{scope}", name_sv.casefold()), line)
+            problems.append((N_("A district is not under another district: leave it empty."), {}))
+        # A name is unique among its siblings: districts, or the units of one district.
+        place = district.casefold() if kind == UNIT else ""
+        earlier = seen.setdefault((kind or "", place, name_sv.casefold()), line)
         if kind and name_sv and earlier != line:
-            problems.append(N_("The same name is on line %(line)d."))
-        errors.extend(
-            RowError(line, p, {"line": earlier} if "%(line)d" in p else {}) for p in problems
-        )
+            problems.append((N_("The same name is on line %(line)d."), {"line": earlier}))
+        errors.extend(RowError(line, message, params) for message, params in problems)
         if not problems and kind is not None:
             result.append(ImportRow(kind, name_sv, name_en, district))
     if errors:
@@ -271,29 +272,33 @@ def import_tree(rows: list[ImportRow], *, actor: User) -> tuple[int, int]:
     with store.write_transaction():
         root = store.ensure_root_node()
         tree = load_tree()
-        by_name = {n.name_sv.casefold(): n.id for n in tree.children(root.id) if n.kind == DISTRICT}
+        # The names already under each node, so a second import adds nothing twice.
+        names: dict[int, set[str]] = {
+            node.id: {c.name_sv.casefold() for c in tree.children(node.id)}
+            for node, _ in tree.listing()
+        }
+        district_ids = {
+            c.name_sv.casefold(): c.id for c in tree.children(root.id) if c.kind == DISTRICT
+        }
         for row in rows:
-            if row.kind != DISTRICT or row.name_sv.casefold() in by_name:
+            if row.kind != DISTRICT or row.name_sv.casefold() in district_ids:
                 continue
             node = store.create_node(root, DISTRICT, row.name_sv, row.name_en)
-            by_name[row.name_sv.casefold()] = node.id
+            district_ids[row.name_sv.casefold()] = node.id
+            names.setdefault(root.id, set()).add(row.name_sv.casefold())
+            names[node.id] = set()
             added[0] += 1
-        tree = load_tree()
+        parents = {root.id: root}
+        for node_id in district_ids.values():
+            parents[node_id] = store.get_node(node_id) or root
         for row in rows:
             if row.kind != UNIT:
                 continue
-            parent_id = by_name[row.district.casefold()] if row.district else root.id
-            if any(
-                c.name_sv.casefold() == row.name_sv.casefold() for c in tree.children(parent_id)
-            ):
+            parent_id = district_ids[row.district.casefold()] if row.district else root.id
+            if row.name_sv.casefold() in names[parent_id]:
                 continue
-            parent = store.get_node(parent_id)
-            if parent is None:  # removed meanwhile: the whole import is rolled back
-                raise ImportFileError(
-                    [RowError(0, N_("The file lists no districts or units."), {})]
-                )
-            store.create_node(parent, UNIT, row.name_sv, row.name_en)
-            tree = load_tree()
+            store.create_node(parents[parent_id], UNIT, row.name_sv, row.name_en)
+            names[parent_id].add(row.name_sv.casefold())
             added[1] += 1
         audit.record(
             "org_imported",
