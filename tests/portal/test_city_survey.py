@@ -355,3 +355,27 @@ def test_the_city_report_shows_districts_side_by_side_in_the_heat_map(app):
         "Enhet 2 (Norr)",
     ]
     assert north.respondents_text == "x"  # the district question is not in this report
+
+
+def test_a_link_mode_city_survey_gives_a_district_an_empty_slice_not_an_error(app):
+    """Link mode publishes all respondents together only (the rule against stuffing), so a
+    district has no rows of its own: its page says so by showing nothing, not a 500."""
+    tree = make_tree(app)
+    hr = app.test_client()
+    account_at(app, "hr.city@example.se", "hr", tree["root"])
+    login(hr, "hr.city@example.se")
+    survey = create_city_survey(app, hr, tree)
+    with app.app_context(), db.connection_context():
+        Survey.update(access="link").where(Survey.id == survey.id).execute()
+        store.set_status(survey, "open")
+        survey = Survey.get_by_id(survey.id)
+    answer_as(app, survey, 6, f"n{tree['north']}", f"n{tree['n1']}")
+    survey = publish(app, survey, CURRENT_DAY)
+    board = app.test_client()
+    account_at(app, "board.north@example.se", "board", tree["north"])
+    login(board, "board.north@example.se")
+    for suffix in ("", ".csv", ".xlsx", ".docx"):
+        response = board.get(f"/board/{survey.slug}{suffix}")
+        assert response.status_code == 200, suffix
+    html = board.get(f"/board/{survey.slug}").get_data(as_text=True)
+    assert "Mottagningen Norr" not in html
