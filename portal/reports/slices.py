@@ -1,18 +1,22 @@
 """A district's slice of a city-wide survey's one published report.
 
-A city-wide survey has ONE disclosure-controlled report: all staff, the table by
-district and the table by unit are protected together (the units of a district
-and the district are linked cells of that one system). A district's board and HR
-see a slice of that snapshot: the rows of their district and of its units, and
-nothing else. Nothing is recomputed or protected again, so no figure can appear
-here that was not published in the city's report, and a figure hidden there stays
-hidden here.
+A city-wide survey has ONE disclosure-controlled report. The district is one more
+breakdown dimension of its definition (``surveys.definition.unit_districts`` gives
+each unit's district), so that all staff, the table by district and the table by
+unit are one linked system for the disclosure engine (the joint engine of issue 15
+adds the district breakdown and "the units of a district sum to the district"; until
+then the report has the unit tables and the district question's own table). A
+district's board and HR see a slice of that snapshot: the rows of their district and
+of its units, and nothing else. Nothing is recomputed or protected again, so no
+figure can appear here that was not published in the city's report, and a figure
+hidden there stays hidden here.
 
-What the slice leaves out: the all-staff figures and the breakdowns by role,
-years and period (they describe the whole city), the comparison with an earlier
-survey (city-wide figures) and the comments HR selected (written by anyone in
-the city). When the report has a district breakdown, the district's row becomes
-the slice's "all" row, so its summary and headline indicators are the district's.
+What the slice leaves out: the all-staff figures and the breakdowns by role, years
+and period (they describe the whole city), the comparison with an earlier survey
+(city-wide figures), the comments HR selected (written by anyone in the city) and
+the city report's notes (the number invited and the like). When the report has a
+district breakdown, the district's row becomes the slice's "all" row, so its
+summary and headline indicators are the district's.
 """
 
 from __future__ import annotations
@@ -64,6 +68,9 @@ def district_slice(
     report["respondents"] = _district_respondents(report, data, own_district)
     report["invited"] = None
     report["response_rate"] = None
+    # The city report's notes describe the city (the number invited, which of its
+    # breakdowns hide figures); the slice's method note (k and the band rule) stays.
+    report["notes"] = []
     return {
         "report": report,
         "references": list(data.get("references") or ()),

@@ -235,6 +235,7 @@ def test_the_slice_keeps_the_district_row_of_a_district_breakdown(app):
     assert "role" not in table
     assert "comments" not in sliced
     assert "comparison" not in sliced
+    assert sliced["report"]["notes"] == []
     assert sliced["report"]["breakdowns"] == {
         "all": "Norr",
         "district": "Stadsdel",
