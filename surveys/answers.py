@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from surveys import N_
-from surveys.definition import Definition, Item, Text, iter_visible
+from surveys.definition import PREFER_NOT, Definition, Item, Text, iter_visible
 from surveys.redact import clean_text
 
 # Longer than any option key or number, shorter than anything worth parsing.
@@ -100,9 +100,33 @@ def validate(definition: Definition, form: Mapping[str, Sequence[str]]) -> Answe
                         errors.append(_required(item))
             except _Invalid as exc:
                 errors.append(FieldError(item.key, exc.message, exc.params))
+    errors.extend(_district_mismatch(definition, choices))
     if errors:
         raise InvalidAnswers(errors)
     return Answers(choices, numbers, texts)
+
+
+def _district_mismatch(
+    definition: Definition, choices: Mapping[str, tuple[str, ...]]
+) -> list[FieldError]:
+    """A city-wide survey: the unit chosen must belong to the district chosen (either may be
+    "prefer not to say")."""
+    by_dimension = {q.dimension: q for q in definition.dimensions()}
+    district, unit = by_dimension.get("district"), by_dimension.get("unit")
+    if district is None or unit is None:
+        return []
+    chosen_district = (choices.get(district.key) or (None,))[0]
+    chosen_unit = unit.option((choices.get(unit.key) or ("",))[0])
+    if chosen_unit is None or chosen_unit.prefer_not or chosen_district in (None, PREFER_NOT):
+        return []
+    if chosen_unit.parent == chosen_district:
+        return []
+    return [
+        FieldError(
+            unit.key,
+            N_("The unit you chose is not in the district you chose. Choose one of its units."),
+        )
+    ]
 
 
 class _Invalid(Exception):

@@ -20,7 +20,9 @@ from typing import Any
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANGUAGES = ("sv", "en")
 KINDS = ("staff", "exit")
-DIMENSIONS = ("role", "unit", "years")
+# "district": the district a respondent of a city-wide survey works in; each option of
+# its unit question then names its district in ``parent`` (see ``Option.parent``).
+DIMENSIONS = ("role", "unit", "years", "district")
 QUESTION_TYPES = ("single", "multiple", "scale", "yesno", "number", "text", "matrix")
 CHOICE_TYPES = ("single", "multiple", "scale", "yesno", "matrix")
 PREFER_NOT = "na"
@@ -66,6 +68,8 @@ class Option:
     key: str
     label: Text
     exclusive: bool = False
+    # In a city-wide survey: the key of the district option a unit option belongs to.
+    parent: str | None = None
 
     @property
     def prefer_not(self) -> bool:
@@ -290,6 +294,90 @@ def with_unit_names(definition: Definition, units: Sequence[tuple[str, str]]) ->
     return from_data(data, source=definition.key)
 
 
+DISTRICT_QUESTION = "district"
+
+
+def with_districts(
+    definition: Definition,
+    districts: Sequence[tuple[str, str, str]],
+    units: Sequence[tuple[str, str, str, str]],
+) -> Definition:
+    """A city-wide version of ``definition``: respondents choose a district, then a unit.
+
+    ``districts`` are (key, Swedish name, English name); ``units`` are (key, Swedish
+    name, English name, district key). The keys are the organisation tree's portal-unique
+    node keys, so a unit has the same key in every survey. A district question (dimension
+    "district") is put right before the unit question, and each unit option records its
+    district in ``parent``: the unit → district mapping the report builder reads from
+    the definition. Both questions keep "prefer not to say" from the unit question.
+    """
+    if not districts:
+        raise DefinitionError(definition.key, "district", "a city-wide survey needs districts")
+    data = definition.to_data()
+    placed = False
+    for section in data["sections"]:
+        questions = section["questions"]
+        for position, question in enumerate(questions):
+            if question.get("dimension") != "unit":
+                continue
+            prefer_not = [o for o in _options_data(data, question) if o["key"] == PREFER_NOT]
+            question.pop("scale", None)
+            question["options"] = [
+                {"key": key, "sv": sv, "en": en or sv, "parent": parent}
+                for key, sv, en, parent in units
+            ] + prefer_not
+            district_question = {
+                "key": DISTRICT_QUESTION,
+                "type": "single",
+                "dimension": "district",
+                "required": True,
+                "text": {
+                    "sv": "I vilken stadsdel eller förvaltning arbetar du?",
+                    "en": "Which district or administration do you work in?",
+                },
+                "options": [{"key": key, "sv": sv, "en": en or sv} for key, sv, en in districts]
+                + prefer_not,
+            }
+            questions.insert(position, district_question)
+            placed = True
+            break
+        if placed:
+            break
+    if not placed:
+        raise DefinitionError(definition.key, "unit", "the template has no unit question")
+    return from_data(data, source=definition.key)
+
+
+def city_parts(
+    definition: Definition,
+) -> tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str, str, str], ...]] | None:
+    """The districts and units of a city-wide definition, as ``with_districts`` takes them;
+    None for a definition without a district question."""
+    by_dimension = {q.dimension: q for q in definition.dimensions()}
+    district, unit = by_dimension.get("district"), by_dimension.get("unit")
+    if district is None or unit is None:
+        return None
+    return (
+        tuple((o.key, o.label.sv, o.label.en) for o in district.options if not o.prefer_not),
+        tuple(
+            (o.key, o.label.sv, o.label.en, o.parent or "")
+            for o in unit.options
+            if not o.prefer_not
+        ),
+    )
+
+
+def unit_districts(definition: Definition) -> dict[str, str]:
+    """The unit → district mapping of a city-wide definition: {unit key: district key}."""
+    return {
+        option.key: option.parent
+        for question in definition.dimensions()
+        if question.dimension == "unit"
+        for option in question.options
+        if option.parent is not None
+    }
+
+
 def _options_data(data: Mapping[str, Any], question: Mapping[str, Any]) -> list[dict[str, Any]]:
     if "scale" in question:
         return list(data.get("scales", {})[question["scale"]]["options"])
@@ -362,6 +450,7 @@ class _Loader:
         for dim in set(dims):
             if dims.count(dim) > 1:
                 raise self.fail(None, f"dimension '{dim}' is declared by more than one question")
+        self.check_parents()
         switched_off = data.get("switched_off", [])
         if not isinstance(switched_off, list) or not all(
             isinstance(k, str) and _KEY.match(k) and k not in self.seen_questions
@@ -445,18 +534,43 @@ class _Loader:
         for raw in values:
             if not isinstance(raw, Mapping):
                 raise self.fail(where, f"every entry of {name} must be a table")
-            self.known(raw, where, {"key", "sv", "en", "exclusive"})
+            self.known(raw, where, {"key", "sv", "en", "exclusive", "parent"})
             key = self.key(raw.get("key"), where, f"a key in {name}")
             label = self.text({"sv": raw.get("sv"), "en": raw.get("en")}, where, f"{name} '{key}'")
             exclusive = raw.get("exclusive", False)
             if not isinstance(exclusive, bool):
                 raise self.fail(where, f"exclusive of '{key}' must be true or false")
-            result.append(Option(key, label, exclusive))
+            parent = raw.get("parent")
+            if parent is not None:
+                parent = self.key(parent, where, f"the parent of '{key}'")
+            result.append(Option(key, label, exclusive, parent))
         keys = [o.key for o in result]
         duplicates = sorted({k for k in keys if keys.count(k) > 1})
         if duplicates:
             raise self.fail(where, f"{name} repeats the key(s) {', '.join(duplicates)}")
         return tuple(result)
+
+    def check_parents(self) -> None:
+        """Only unit options name a parent, and each names a district of the district question."""
+        by_dimension = {q.dimension: q for q in self.seen_questions.values() if q.dimension}
+        district = by_dimension.get("district")
+        districts = {o.key for o in district.options if not o.prefer_not} if district else set()
+        for question in self.seen_questions.values():
+            for option in (*question.options, *question.rows):
+                if option.parent is None:
+                    continue
+                if question.dimension != "unit":
+                    raise self.fail(question.key, "only the unit question's options have a parent")
+                if option.parent not in districts:
+                    raise self.fail(
+                        question.key,
+                        f"the parent of '{option.key}' is not an option of the district question",
+                    )
+        unit = by_dimension.get("unit")
+        if district is not None and unit is not None:
+            orphans = [o.key for o in unit.options if not o.prefer_not and o.parent is None]
+            if orphans:
+                raise self.fail(unit.key, f"unit(s) {', '.join(orphans)} name no district")
 
     def parse_scales(self, data: Any) -> dict[str, tuple[Option, ...]]:
         if not isinstance(data, Mapping):

@@ -33,7 +33,8 @@ from surveys import disclosure
 from surveys.report import ALL, PERIOD
 
 # The breakdowns of the summary's heat maps (headline indicators × groups), when present.
-HEATMAP_BREAKDOWNS = ("role", "unit")
+# A city-wide survey's report shows its districts side by side first.
+HEATMAP_BREAKDOWNS = ("district", "role", "unit")
 # Grey levels of the heat maps: a cell's value in five steps of 20 points.
 HEAT_STEPS = 5
 
@@ -286,6 +287,8 @@ class BoardReport:
     earlier: Earlier | None
     headlines: tuple[Headline, ...] = ()
     heatmaps: tuple[Heatmap, ...] = ()
+    # A district's slice of a city-wide report (portal.reports.slices): the district's name.
+    scope: str = ""
 
     @property
     def breakdown_label(self) -> str:
@@ -382,6 +385,8 @@ def build(
         )
         for part in ("indicators", "questions")
     }
+    # None in a district's slice whose respondents the city's report did not show exactly.
+    known = report.get("respondents") is not None
     respondents = int(report.get("respondents") or 0)
     invited, rate = report.get("invited"), report.get("response_rate")
     comments = _comment_groups(data.get("comments") or ())
@@ -397,7 +402,7 @@ def build(
             lang,
         ),
         respondents=respondents,
-        respondents_text=number_text(respondents, lang),
+        respondents_text=number_text(respondents, lang) if known else SUPPRESSED,
         invited_text=number_text(invited, lang) if invited else None,
         response_rate_text=percent_text(rate, lang) if rate is not None else None,
         k=k,
@@ -417,6 +422,7 @@ def build(
             for b, label in breakdowns
             if b in HEATMAP_BREAKDOWNS
         ),
+        scope=str(data.get("scope") or ""),
     )
 
 

@@ -330,7 +330,11 @@ def _throttled_message(verdict: throttle.Verdict) -> LoginThrottled:
 
 
 def create_account(
-    email: str, role: str, password: str | None = None, actor: User | None = None
+    email: str,
+    role: str,
+    password: str | None = None,
+    actor: User | None = None,
+    node_id: int | None = None,
 ) -> tuple[User, str | None]:
     """Create an account; without ``password`` one is generated and returned (to show once).
 
@@ -351,6 +355,7 @@ def create_account(
             role,
             clock.utcnow(),
             must_change_password=generated is not None,
+            node_id=node_id,
         )
     except store.DuplicateEmail:
         raise EmailTaken() from None

@@ -46,6 +46,12 @@ ACTIONS: dict[str, str] = {
     "survey_customised": N_("Survey questions changed"),
     "template_uploaded": N_("Template uploaded"),
     "template_removed": N_("Uploaded template removed"),
+    "org_node_added": N_("Part of the organisation added"),
+    "org_node_renamed": N_("Part of the organisation renamed"),
+    "org_node_removed": N_("Part of the organisation removed"),
+    "org_imported": N_("Organisation imported from a file"),
+    "org_profile_saved": N_("Organisation's pages saved"),
+    "account_node_changed": N_("Account moved in the organisation"),
 }
 
 

@@ -76,15 +76,16 @@ def read_file(filename: str, raw: bytes) -> Dimensions:
     """Read and check a whole CSV or XLSX file; raises ImportFileError listing every problem."""
     name = (filename or "").lower()
     if name.endswith(".xlsx"):
-        rows = _xlsx_rows(raw)
+        rows = xlsx_rows(raw)
     elif name.endswith((".csv", ".txt")):
-        rows = _csv_rows(raw)
+        rows = csv_rows(raw)
     else:
         raise ImportFileError([RowError(0, N_("Upload a CSV or XLSX file."), {})])
     return parse_rows(rows)
 
 
-def _csv_rows(raw: bytes) -> list[tuple[int, list[str]]]:
+def csv_rows(raw: bytes) -> list[tuple[int, list[str]]]:
+    """The rows (line number, cells) of a CSV file in UTF-8 or Windows-1252, any separator."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -100,7 +101,8 @@ def _csv_rows(raw: bytes) -> list[tuple[int, list[str]]]:
         ) from None
 
 
-def _xlsx_rows(raw: bytes) -> list[tuple[int, list[str]]]:
+def xlsx_rows(raw: bytes) -> list[tuple[int, list[str]]]:
+    """The rows (line number, cells) of the first sheet of an XLSX workbook."""
     from openpyxl import load_workbook
 
     try:

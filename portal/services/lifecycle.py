@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from portal import clock, codes, store
-from portal.services import audit, templates
+from portal.services import audit, org_tree, templates
 from portal.store.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, RESULT_STATUSES, Status, Survey
 from surveys import N_
 from surveys.customise import (
@@ -33,6 +33,9 @@ from surveys.customise import (
 from surveys.definition import (
     Definition,
     DefinitionError,
+    Text,
+    city_parts,
+    with_districts,
     with_unit_names,
 )
 from surveys.redact import is_masking, redact
@@ -111,8 +114,12 @@ class SurveySettings:
     # The roles offered in the role question; None leaves them as they are.
     roles: tuple[Role, ...] | None = None
     purge_after_months: int | None = None
-    # Plain text shown to staff; empty means the portal's default text.
+    # Plain text shown to staff; empty means the organisation's text (or the portal's default).
     support_contacts: str = ""
+    # The node of the organisation tree the survey belongs to (None: the root).
+    node_id: int | None = None
+    # Respondents choose their district and unit from the tree below the node.
+    city_wide: bool = False
 
     def fields(self) -> dict[str, Any]:
         """The survey columns these settings write."""
@@ -124,6 +131,7 @@ class SurveySettings:
             "min_group": self.min_group,
             "opens_on": self.opens_on,
             "closes_on": self.closes_on,
+            "node_id": self.node_id,
         }
 
 
@@ -193,6 +201,53 @@ def _definition_with_units(definition, units: Sequence[UnitSetting]):
     return definition, invited
 
 
+CITY_UNITS = N_(
+    "The districts and units of a city-wide survey come from the organisation tree: "
+    "change them on the organisation page."
+)
+CityParts = tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str, str, str], ...]]
+NO_DISTRICTS = N_(
+    "A city-wide survey needs districts with units below the chosen part of the organisation. "
+    "Add them on the organisation page, or choose another part."
+)
+
+
+def _placed(definition, units: Sequence[UnitSetting], city: CityParts | None):
+    """The definition with its units: HR's list, or a city-wide survey's districts and units."""
+    if city is None:
+        return _definition_with_units(definition, units)
+    try:
+        return with_districts(definition, *city), {}
+    except DefinitionError as exc:
+        raise SettingsError({"units": (NO_DISTRICTS, {})}) from exc
+
+
+def _city_from_tree(node_id: int | None) -> CityParts:
+    """The districts below ``node_id`` and the units in each, as portal-unique keys."""
+    tree = org_tree.load_tree()
+    top = node_id if node_id is not None else (tree.root.id if tree.root else 0)
+    districts: list[tuple[str, str, str]] = []
+    units: list[tuple[str, str, str, str]] = []
+    for district in tree.districts_under(top):
+        members = tree.units_under(district.id)
+        if not members:
+            continue
+        districts.append((district.key, district.name_sv, district.name_en or district.name_sv))
+        # A unit's label names its district: two districts may each have a "Mottagningen".
+        units.extend(
+            (
+                u.key,
+                f"{u.name_sv} ({district.name_sv})",
+                f"{u.name_en or u.name_sv} ({district.name_en or district.name_sv})",
+                district.key,
+            )
+            for u in members
+        )
+    if not districts:
+        raise SettingsError({"city_wide": (NO_DISTRICTS, {})})
+    return tuple(districts), tuple(units)
+
+
 def _current_units(definition) -> list[tuple[str, str, str]]:
     key = store.unit_question_key(definition)
     if key is None:
@@ -254,7 +309,8 @@ def create_survey(
     if settings.roles is not None:
         custom = replace(custom, roles=settings.roles)
     definition, custom = _customised(_template(template), custom)
-    definition, invited = _definition_with_units(definition, settings.units)
+    city = _city_from_tree(settings.node_id) if settings.city_wide else None
+    definition, invited = _placed(definition, settings.units, city)
     survey = store.create_survey(
         definition,
         invited=invited,
@@ -278,15 +334,22 @@ def edit_draft(survey: Survey, settings: SurveySettings, *, actor: Any, today: d
         raise LifecycleError(NOT_A_DRAFT)
     check_settings(settings, today)
     custom = customisation(survey)
+    city = city_parts(survey.definition())
     if settings.roles is None and custom == Customisation():
         # Nothing customised: the frozen definition is the template's; only units change.
-        definition, stored = survey.definition(), custom
+        definition, stored, rebuilt = survey.definition(), custom, False
     else:
         if settings.roles is not None:
             custom = replace(custom, roles=settings.roles)
         definition, stored = _customised(_template(survey.template), custom)
-    definition, invited = _definition_with_units(definition, settings.units)
+        rebuilt = True
+    if city is not None and not rebuilt:
+        invited: dict[str, int] = {}  # the districts and units are already in place
+    else:
+        definition, invited = _placed(definition, settings.units, city)
     fields = {**settings.fields(), "customisation_json": _customisation_json(stored)}
+    if fields["node_id"] is None:
+        fields.pop("node_id")
     try:
         store.update_draft(survey, fields, definition, invited)
     except store.WrongStatus:
@@ -304,7 +367,9 @@ def customise_draft(survey: Survey, custom: Customisation, *, actor: Any) -> Def
     if survey.status != Status.DRAFT:
         raise LifecycleError(NOT_A_DRAFT)
     definition, custom = _customised(_template(survey.template), custom)
-    definition, invited = _definition_with_units(definition, _unit_settings(survey))
+    definition, invited = _placed(
+        definition, _unit_settings(survey), city_parts(survey.definition())
+    )
     try:
         store.update_draft(
             survey, {"customisation_json": _customisation_json(custom)}, definition, invited
@@ -318,7 +383,7 @@ def customise_draft(survey: Survey, custom: Customisation, *, actor: Any) -> Def
 def preview_customisation(survey: Survey, custom: Customisation) -> Definition:
     """The definition ``custom`` would give the survey, without saving anything."""
     definition, _ = _customised(_template(survey.template), custom)
-    definition, _ = _definition_with_units(definition, _unit_settings(survey))
+    definition, _ = _placed(definition, _unit_settings(survey), city_parts(survey.definition()))
     return definition
 
 
@@ -345,6 +410,8 @@ def import_dimensions(
     A role whose Swedish name is already listed keeps its key, so answers and
     the trend comparison still find it.
     """
+    if units and city_parts(survey.definition()) is not None:
+        raise LifecycleError(CITY_UNITS)
     by_name = {r.sv.strip().casefold(): r.key for r in current_roles(survey)}
     settings = replace(
         copy_settings(survey),
@@ -368,6 +435,8 @@ def copy_settings(source: Survey) -> SurveySettings:
         units=_unit_settings(source),
         purge_after_months=source.purge_after_months,
         support_contacts=source.support_contacts or "",
+        node_id=source.node_id,
+        city_wide=city_parts(source.definition()) is not None,
     )
 
 
@@ -494,8 +563,14 @@ def why_not_reopen(survey: Survey) -> str | None:
 # -- access codes ------------------------------------------------------------------------------
 
 
-def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -> list[str]:
-    """A new batch of single-use codes; the caller shows them once, only hashes are kept."""
+def generate_codes(
+    survey: Survey, count: int, secret_key: str, *, actor: Any, district: str | None = None
+) -> list[str]:
+    """A new batch of single-use codes; the caller shows them once, only hashes are kept.
+
+    In a city-wide survey the batch may be for one ``district`` (an option key of its
+    district question): the form then opens with that district chosen.
+    """
     if survey.access != "codes":
         raise LifecycleError(N_("This survey uses an open link, not codes."))
     if survey.status not in (Status.DRAFT, Status.OPEN):
@@ -506,8 +581,10 @@ def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -
             min=1,
             max=MAX_CODES_PER_BATCH,
         )
+    if district and district not in district_options(survey):
+        raise LifecycleError(N_("Choose one of the survey's districts."))
     raw = codes.new_codes(count)
-    store.add_codes(survey, [codes.code_hash(secret_key, c) for c in raw])
+    store.add_codes(survey, [codes.code_hash(secret_key, c) for c in raw], district or None)
     audit.record(
         "codes_generated",
         actor=actor,
@@ -516,6 +593,14 @@ def generate_codes(survey: Survey, count: int, secret_key: str, *, actor: Any) -
         params={"count": count},
     )
     return [codes.format_code(c) for c in raw]
+
+
+def district_options(survey: Survey) -> dict[str, Any]:
+    """A city-wide survey's districts: {option key: label} (empty for other surveys)."""
+    parts = city_parts(survey.definition())
+    if parts is None:
+        return {}
+    return {key: Text(sv, en) for key, sv, en in parts[0]}
 
 
 def revoke_unused_codes(survey: Survey, *, actor: Any) -> int:

@@ -84,6 +84,20 @@ from portal.store.inbox import (  # noqa: F401 - the package's API
     mix_due,
 )
 from portal.store.models import RESULT_STATUSES, Status  # noqa: F401, E402 - API
+from portal.store.organisation import (  # noqa: F401 - the package's API
+    create_node,
+    delete_node,
+    ensure_root_node,
+    get_node,
+    node_usage,
+    org_nodes,
+    org_profile,
+    rename_node,
+    root_node,
+    save_org_profile,
+    set_survey_node,
+    set_user_node,
+)
 from portal.store.responses import (  # noqa: F401 - the package's API
     ANSWER_FIELDS,
     Admission,

@@ -23,6 +23,7 @@ from portal.store.models import (
     RecoveryCode,
     User,
 )
+from portal.store.organisation import ensure_root_node
 
 
 def normalise_email(email: str) -> str:
@@ -41,8 +42,9 @@ def create_user(
     role: str,
     now: dt.datetime,
     must_change_password: bool = False,
+    node_id: int | None = None,
 ) -> User:
-    """Create an active account; raises DuplicateEmail."""
+    """Create an active account at ``node_id`` (the root when None); raises DuplicateEmail."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     email = normalise_email(email)
@@ -59,6 +61,7 @@ def create_user(
         with write_transaction():
             if User.select().where(User.email == email).exists():
                 raise DuplicateEmail()
+            user.node_id = node_id if node_id is not None else ensure_root_node().id
             user.save()
     except IntegrityError as exc:
         # Two simultaneous creations of one address: the unique index decides.

@@ -89,8 +89,11 @@ class Survey(BaseModel):
     # Added by migration 8: the days the survey actually opened and closed (the report's period).
     opened_on = DateField(null=True)
     closed_on = DateField(null=True)
-    # Added by migration 9: support contacts as plain text; None shows the default text.
+    # Added by migration 9: support contacts as plain text; None shows the organisation's.
     support_contacts = TextField(null=True)
+    # Added by the organisation-tree migration: the node (OrgNode id) the survey belongs
+    # to; None only in a database written before it, and read as the root.
+    node_id = IntegerField(null=True, index=True)
 
     def definition(self) -> Definition:
         """The frozen definition, validated once per distinct JSON text and then cached."""
@@ -121,6 +124,9 @@ class AccessCode(BaseModel):
     code_hash = CharField(max_length=64, primary_key=True)
     survey = ForeignKeyField(Survey, on_delete="CASCADE", backref="codes")
     used = BooleanField(default=False)
+    # Added by migration 11: in a city-wide survey, the district the code was handed out
+    # in (its option key), so that the form opens with it chosen; None elsewhere.
+    district = CharField(max_length=64, null=True)
 
 
 class FormToken(BaseModel):
@@ -168,6 +174,9 @@ class Answer(BaseModel):
     unit = CharField(max_length=64, null=True)
     years = CharField(max_length=64, null=True)
     period = CharField(max_length=7, null=True)
+    # Added by the organisation-tree migration: the district chosen in a city-wide survey
+    # (the option key of its ``district`` dimension question), None elsewhere.
+    district = CharField(max_length=64, null=True)
 
     class Meta:
         primary_key = CompositeKey("response", "question", "value")
@@ -274,6 +283,9 @@ class User(BaseModel):
     totp_last_step = IntegerField(null=True)
     # Set when an administrator generated the password: it must be changed at login.
     must_change_password = BooleanField(default=False)
+    # Added by the organisation-tree migration: the node (OrgNode id) an HR or board
+    # account works at; it sees surveys at or below it. None is read as the root.
+    node_id = IntegerField(null=True)
 
     class Meta:
         # "user" is a reserved word in PostgreSQL.
@@ -374,7 +386,65 @@ class SurveyTemplate(BaseModel):
     uploaded_by = CharField(max_length=254, default="")
 
 
+NODE_KINDS = ("organisation", "district", "unit")
+
+
+class OrgNode(BaseModel):
+    """A node of the organisation tree: the organisation, a district (or administration)
+    or a unit. There is exactly one root (``parent`` None, kind "organisation").
+
+    ``key`` ("n" and the id) is unique in the portal: a city-wide survey uses it as the
+    option key of its districts and units, so the same unit has the same key in every
+    survey and every report.
+    """
+
+    id = AutoField()
+    parent = ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    parent_id: int | None  # the foreign key's column, set by peewee
+    kind = CharField(max_length=16)
+    name_sv = TextField()
+    name_en = TextField(default="")
+    position = IntegerField(default=0)
+
+    @property
+    def key(self) -> str:
+        return f"n{self.id}"
+
+    def name(self, lang: str) -> str:
+        """The node's name in ``lang`` (the Swedish one when no English name is set)."""
+        return (self.name_en or self.name_sv) if lang == "en" else self.name_sv
+
+
+class OrgProfile(BaseModel):
+    """The organisation's own pages, edited by an administrator (one row, id 1).
+
+    Empty fields show the defaults of ``portal.services.organisation``.
+    """
+
+    id = IntegerField(primary_key=True)
+    logo_text = TextField(default="")
+    controller = TextField(default="")  # personuppgiftsansvarig, with contact details
+    dpo = TextField(default="")  # dataskyddsombud, with contact details
+    retention = TextField(default="")  # the retention decision (gallringsbeslut)
+    support_contacts = TextField(default="")  # inherited by surveys without their own
+    service_name = TextField(default="")
+    a11y_level = CharField(max_length=16, default="")  # full / partial / none
+    a11y_problems = TextField(default="")
+    a11y_method = TextField(default="")
+    a11y_assessed_on = DateField(null=True)
+    a11y_updated_on = DateField(null=True)
+    a11y_feedback = TextField(default="")
+
+
 RESPONDENT_TABLES = (AccessCode, FormToken, InboxEntry, Response, Answer, Comment, ResultCounts)
 ADMIN_TABLES = (User, AuditEntry, LoginThrottle, AdminSession, RecoveryCode)
 SURVEY_ADMIN_TABLES = (SurveyUnit, CommentSelection, ReportSnapshot, SurveyTemplate)
-ALL_MODELS = (Survey, *RESPONDENT_TABLES, *ADMIN_TABLES, *SURVEY_ADMIN_TABLES)
+ORGANISATION_TABLES = (OrgNode, OrgProfile)
+ALL_MODELS = (
+    OrgNode,
+    Survey,
+    *RESPONDENT_TABLES,
+    *ADMIN_TABLES,
+    *SURVEY_ADMIN_TABLES,
+    OrgProfile,
+)

@@ -49,9 +49,13 @@ def revoke_unused_codes(survey: Survey) -> int:
         )
 
 
-def add_codes(survey: Survey, code_hashes: Sequence[str]) -> None:
-    """Store new single-use codes of ``survey`` by their keyed hashes (never the codes)."""
-    rows = [{"code_hash": h, "survey": survey.id, "used": False} for h in sorted(code_hashes)]
+def add_codes(survey: Survey, code_hashes: Sequence[str], district: str | None = None) -> None:
+    """Store new single-use codes of ``survey`` by their keyed hashes (never the codes),
+    with the district of a city-wide survey they are handed out in."""
+    rows = [
+        {"code_hash": h, "survey": survey.id, "used": False, "district": district}
+        for h in sorted(code_hashes)
+    ]
     with write_transaction():
         for start in range(0, len(rows), 500):
             AccessCode.insert_many(rows[start : start + 500]).execute()
@@ -63,6 +67,7 @@ class CodeLookup:
 
     survey_id: int
     used: bool
+    district: str | None = None
 
 
 def look_up_code(code: str, secret_key: str, survey: Survey | None = None) -> CodeLookup | None:
@@ -77,13 +82,13 @@ def look_up_code(code: str, secret_key: str, survey: Survey | None = None) -> Co
     normalised = normalise_code(code)
     if len(normalised) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in normalised):
         return None
-    query = AccessCode.select(AccessCode.survey, AccessCode.used).where(
+    query = AccessCode.select(AccessCode.survey, AccessCode.used, AccessCode.district).where(
         AccessCode.code_hash == keyed_hash(secret_key, "code", normalised)
     )
     if survey is not None:
         query = query.where(AccessCode.survey == survey.id)
     row = query.first()
-    return None if row is None else CodeLookup(row.survey_id, bool(row.used))
+    return None if row is None else CodeLookup(row.survey_id, bool(row.used), row.district)
 
 
 def code_is_valid(survey: Survey, code: str, secret_key: str) -> bool:

@@ -75,6 +75,7 @@ ANSWER_FIELDS = (
     Answer.unit,
     Answer.years,
     Answer.period,
+    Answer.district,
 )
 
 
@@ -87,7 +88,7 @@ def _answer_rows(
 ) -> Iterable[tuple[Any, ...]]:
     """The answer rows of one response, in the order of ``ANSWER_FIELDS``."""
     dims = answers.dimension_values(definition)
-    groups = (dims.get("role"), dims.get("unit"), dims.get("years"), period)
+    groups = (dims.get("role"), dims.get("unit"), dims.get("years"), period, dims.get("district"))
     for key, values in answers.choices.items():
         for value in values:
             yield (response_id, survey.id, key, value, *groups)

@@ -32,6 +32,7 @@ from portal.store.models import (
     SurveyTemplate,
     SurveyUnit,
 )
+from portal.store.organisation import ensure_root_node
 from surveys.definition import Definition
 
 SLUG_BYTES = 16  # 128 bits
@@ -58,8 +59,10 @@ def create_survey(
     purge_after_months: int | None = None,
     customisation_json: str | None = None,
     support_contacts: str | None = None,
+    node_id: int | None = None,
 ) -> Survey:
-    """Create a draft survey with a frozen copy of ``definition`` and its unit rows."""
+    """Create a draft survey at ``node_id`` (the root when None) with a frozen copy of
+    ``definition`` and its unit rows."""
     survey = Survey(
         slug=new_slug(),
         template=definition.key,
@@ -78,6 +81,7 @@ def create_survey(
     )
     survey.set_definition(definition.to_data())
     with write_transaction():
+        survey.node_id = node_id if node_id is not None else ensure_root_node().id
         survey.save()
         _write_units(survey, definition, invited or {})
     return survey
@@ -255,7 +259,8 @@ def report_snapshot(survey: Survey, lang: str) -> str | None:
 
 
 def previous_published(survey: Survey) -> Survey | None:
-    """The latest survey of the same template published before ``survey``, or None.
+    """The latest survey of the same template and part of the organisation published before
+    ``survey``, or None.
 
     "Before" is by publication date, then by creation (id) for the same date.
     """
@@ -268,6 +273,7 @@ def previous_published(survey: Survey) -> Survey | None:
         Survey.select()
         .where(
             Survey.template == survey.template,
+            Survey.node_id == survey.node_id,
             Survey.status == Status.PUBLISHED,
             Survey.id != survey.id,
             earlier,
@@ -278,13 +284,17 @@ def previous_published(survey: Survey) -> Survey | None:
 
 
 def comparable_surveys(survey: Survey) -> list[Survey]:
-    """The published surveys of the same template that ``survey``'s report may compare with.
+    """The published surveys of the same template and part of the organisation that
+    ``survey``'s report may compare with.
 
     Those published before it (all of them, while it is not published yet),
     latest first: HR choose one of them, or none, before publishing.
     """
     query = Survey.select().where(
         Survey.template == survey.template,
+        # Only the same part of the organisation: its earlier surveys, never another
+        # district's report (which its accounts may not read).
+        Survey.node_id == survey.node_id,
         Survey.status == Status.PUBLISHED,
         Survey.id != survey.id,
     )

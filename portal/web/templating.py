@@ -6,9 +6,11 @@ from typing import Any
 
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, format_decimal, gettext
+from peewee import PeeweeException
 
-from portal import sanitize
+from portal import sanitize, store
 from portal.reports.results import format_percent
+from portal.services import organisation
 from portal.web.locale import current_language
 from surveys.answers import FieldError
 from surveys.definition import Text
@@ -31,9 +33,17 @@ def paragraphs(text: str) -> list[str]:
 
 
 def survey_support(survey: Any) -> str:
-    """The support contacts HR entered for ``survey``, or the default text."""
-    text = (getattr(survey, "support_contacts", None) or "").strip()
-    return text or default_support_text()
+    """The support contacts HR entered for ``survey``, else the organisation's, else the
+    default text."""
+    return organisation.support_text(survey) or default_support_text()
+
+
+def org_logo_text() -> str:
+    """The organisation's logo text for the header of every page (empty: none)."""
+    try:
+        return store.org_profile().logo_text or ""
+    except (PeeweeException, store.StoreError):
+        return ""  # an error page (database unavailable) still renders
 
 
 def default_support_text() -> str:
@@ -76,6 +86,7 @@ def register(app: Flask) -> None:
         language_url=language_url,
         error_message=error_message,
         survey_support=survey_support,
+        org_logo_text=org_logo_text,
         default_support_text=default_support_text,
     )
     app.jinja_env.filters.update(

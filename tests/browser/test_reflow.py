@@ -67,6 +67,7 @@ def pages(s: dict) -> list[str]:
     return [
         "/",
         "/privacy",
+        "/accessibility",
         f"/s/{s['open']}",
         f"/s/{s['codes']}",
         "/admin/",
@@ -93,6 +94,9 @@ def pages(s: dict) -> list[str]:
         f"/admin/users/{s['user']}",
         "/admin/audit",
         "/admin/password",
+        "/admin/organisation",
+        "/admin/organisation/import",
+        "/admin/organisation/pages",
         "/board/",
         f"/board/{s['published']}",
         f"/board/{s['published']}?by=role",

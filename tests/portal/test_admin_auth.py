@@ -434,7 +434,13 @@ def test_every_post_route_refuses_a_missing_or_forged_csrf_token(app, client):
     logged_in_as(app, client, "admin")
     other = make_user(app, "target@example.se", "hr")
     survey, _ = make_survey(app, status="draft")
-    values = {"slug": survey.slug, "user_id": other.id, "sid": "0" * 64, "key": "exit"}
+    values = {
+        "slug": survey.slug,
+        "user_id": other.id,
+        "sid": "0" * 64,
+        "key": "exit",
+        "node_id": 1,
+    }
     rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
     assert len(rules) >= 19
     with app.app_context(), db.connection_context():

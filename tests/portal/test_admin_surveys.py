@@ -138,7 +138,8 @@ def test_post_without_csrf_token_is_refused(app, hr):
 
 def test_the_staff_survey_is_the_first_and_default_template(app, hr):
     html = page(hr, "/admin/surveys/new")
-    options = re.findall(r'<option[^>]*value="([^"]+)"[^>]*>([^<]*)</option>', html)
+    select = re.search(r'<select[^>]*name="template".*?</select>', html, re.S).group(0)
+    options = re.findall(r'<option[^>]*value="([^"]+)"[^>]*>([^<]*)</option>', select)
     assert options == [
         ("staff_threats", "Hot, våld och otillåten påverkan (medarbetarenkät)"),
         ("exit", "Avslutningsenkät"),  # the question bank's name, as in the survey's own title

@@ -68,6 +68,7 @@ def migrate() -> tuple[int | None, int]:
         target = latest_version()
         if before is None:
             store.create_tables()
+            store.ensure_root_node()
             db.create_tables([SchemaVersion])
             SchemaVersion.create(version=target)
             return None, target
@@ -86,4 +87,6 @@ def migrate() -> tuple[int | None, int]:
             module.upgrade(migrator, db.obj)
             SchemaVersion.update(version=version).execute()
     store.create_tables()
+    with store.write_transaction():
+        store.ensure_root_node()
     return before, target

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from portal.web.admin import accounts, customise, signin, surveys
+from portal.web.admin import accounts, customise, organisation, signin, surveys
 from portal.web.admin.nav import admin_nav
 
 
@@ -19,5 +19,6 @@ def create_blueprint() -> Blueprint:
     signin.routes.register(bp)
     surveys.routes.register(bp)
     customise.routes.register(bp)
+    organisation.routes.register(bp)
     bp.app_template_global()(admin_nav)
     return bp

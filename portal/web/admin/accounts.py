@@ -11,7 +11,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext
 
 from portal import store
-from portal.services import accounts, audit, passwords
+from portal.services import accounts, audit, organisation, passwords
 from portal.store.models import AuditEntry
 from portal.web import security
 from portal.web.admin import auth, forms
@@ -164,8 +164,10 @@ def password():
 @routes.get("/users")
 @require_role("admin")
 def users():
-    """Every account with its role and status."""
-    return render_template("admin/users.html", users=store.list_users())
+    """Every account with its role, status and part of the organisation."""
+    return render_template(
+        "admin/users.html", users=store.list_users(), tree=organisation.load_tree()
+    )
 
 
 @routes.route("/users/new", methods=["GET", "POST"])
@@ -178,7 +180,11 @@ def user_new():
     password = form.new_password.data if form.password_choice.data == "set" else None
     try:
         user, generated = accounts.create_account(
-            form.email.data, form.role.data, password, actor=current_user()
+            form.email.data,
+            form.role.data,
+            password,
+            actor=current_user(),
+            node_id=int(form.node.data) if form.node.data else None,
         )
     except accounts.EmailTaken as exc:
         form.email.errors.append(error_text(exc))
@@ -204,6 +210,7 @@ def _account_or_404(user_id: int):
 def _user_page(account, status: int = 200, **form_overrides):
     page_forms = {
         "role_form": forms.RoleForm(formdata=None, role=account.role),
+        "node_form": forms.NodeForm(formdata=None, node=str(account.node_id or "")),
         "status_form": forms.StatusForm(formdata=None),
         "reset_form": forms.ResetPasswordForm(formdata=None, account_email=account.email),
         **form_overrides,
@@ -233,6 +240,23 @@ def user_role(user_id: int):
         return _user_page(account, 409, role_form=form)
     _keep_own_session(updated)
     flash(gettext("The role has been changed."), "ok")
+    return redirect(url_for(".user", user_id=account.id))
+
+
+@routes.post("/users/<int:user_id>/node")
+@require_role("admin")
+def user_node(user_id: int):
+    """Attach the account to another part of the organisation (its scope)."""
+    account = _account_or_404(user_id)
+    form = forms.NodeForm()
+    if not form.validate_on_submit():
+        return _user_page(account, 400, node_form=form)
+    try:
+        organisation.move_account(account, form.node.data, actor=signed_in_user())
+    except organisation.OrganisationError as exc:
+        form.node.errors.append(gettext(exc.message, **exc.params))
+        return _user_page(account, 400, node_form=form)
+    flash(gettext("The account's part of the organisation has been changed."), "ok")
     return redirect(url_for(".user", user_id=account.id))
 
 

@@ -220,9 +220,7 @@ def import_dimensions(slug: str):
 @require_role(*HR)
 def copy_survey(slug: str):
     """A new draft from an earlier survey (any status): not its dates, codes or answers."""
-    source = store.get_survey(slug)
-    if source is None:
-        abort(404)
+    source = survey_or_404(slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

@@ -6,7 +6,14 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from portal.services import accounts, passwords
 from portal.store.models import ROLES
@@ -33,6 +40,19 @@ def password_choices() -> list[SelectChoice]:
     return [
         SelectChoice("generate", gettext("Generate a password and show it once")),
         SelectChoice("set", gettext("Set the password myself")),
+    ]
+
+
+def node_choices() -> list[SelectChoice]:
+    """Every node of the organisation tree, indented by depth, as choices of a select field."""
+    from flask_babel import get_locale
+
+    from portal.services import organisation
+
+    lang = "en" if str(get_locale() or "sv").startswith("en") else "sv"
+    return [
+        SelectChoice(str(node.id), "\u2003" * depth + node.name(lang))
+        for node, depth in organisation.load_tree().listing()
     ]
 
 
@@ -153,8 +173,24 @@ class CreateUserForm(FlaskForm):
         validators=[InputRequired(_l("Choose a role."))],
         invalid_choice_message=_l("Choose one of the roles in the list."),
     )
+    # Left out (an older client or script): the organisation itself, as before the tree.
+    node = SelectField(
+        _l("Part of the organisation"),
+        choices=node_choices,
+        validators=[Optional()],
+        invalid_choice_message=_l("Choose one of the parts in the list."),
+    )
     password_choice, new_password, confirm_password = _chosen_password_fields(
         _l("Initial password"), email_field="email"
+    )
+
+
+class NodeForm(FlaskForm):
+    node = SelectField(
+        _l("Part of the organisation"),
+        choices=node_choices,
+        validators=[InputRequired(_l("Choose a part of the organisation."))],
+        invalid_choice_message=_l("Choose one of the parts in the list."),
     )
 
 

@@ -27,6 +27,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("board.index", _l("Board reports"), ROLES),
     NavItem("admin.surveys", _l("Surveys"), HR),
     NavItem("admin.survey_templates", _l("Templates"), ("admin",)),
+    NavItem("admin.organisation_tree", _l("Organisation"), ("admin",)),
     NavItem("admin.users", _l("Accounts"), ("admin",)),
     NavItem("admin.audit", _l("Audit log"), ("admin",)),
     NavItem("admin.sessions", _l("Sessions and security")),

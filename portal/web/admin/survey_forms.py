@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     Form,
@@ -19,8 +22,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from portal.services import lifecycle, templates
+from portal.services import lifecycle, organisation, templates
 from portal.store.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, SurveyUnit
+from portal.web.admin.auth import signed_in_user
+from portal.web.locale import current_language
 from surveys.customise import Role
 
 BLANK_UNIT_ROWS = 3
@@ -203,8 +208,17 @@ class SurveyForm(FlaskForm):
             self.units.append_entry()
 
 
+def survey_node_choices() -> list[SelectChoice]:
+    """The parts of the organisation where the logged-in account may put a survey."""
+    lang = current_language()
+    return [
+        SelectChoice(str(node.id), "\u2003" * depth + node.name(lang))
+        for node, depth in organisation.survey_nodes(signed_in_user())
+    ]
+
+
 class CreateSurveyForm(SurveyForm):
-    """A new survey: the template first, then the settings."""
+    """A new survey: the template and its place in the organisation first, then the settings."""
 
     template = SelectField(
         _l("Template"),
@@ -213,6 +227,33 @@ class CreateSurveyForm(SurveyForm):
         ],
         validators=[InputRequired(message=_l("Choose one of the templates."))],
     )
+    # Left out: the account's own part of the organisation.
+    node = SelectField(
+        _l("Part of the organisation"),
+        description=_l(
+            "The survey belongs here: HR and board accounts of this part and of the parts "
+            "above it can run it and read its report."
+        ),
+        choices=survey_node_choices,
+        validators=[Optional()],
+        invalid_choice_message=_l("Choose one of the parts in the list."),
+    )
+    city_wide = BooleanField(
+        _l("City-wide survey: staff choose their district and unit"),
+        description=_l(
+            "The districts below the chosen part, with their units from the organisation tree, "
+            "replace the unit list. The survey has one protected report for the whole city; "
+            "each district's HR and board accounts read their district's part of it."
+        ),
+    )
+
+    def settings(self) -> lifecycle.SurveySettings:
+        """The entered settings with the survey's place in the organisation."""
+        return replace(
+            super().settings(),
+            node_id=int(self.node.data) if self.node.data else None,
+            city_wide=bool(self.city_wide.data),
+        )
 
 
 class CodesForm(FlaskForm):

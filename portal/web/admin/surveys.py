@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -18,7 +19,7 @@ from flask_babel import gettext
 
 from portal import clock, store
 from portal.reports import board_report
-from portal.services import access, lifecycle, monitoring, publication
+from portal.services import access, lifecycle, monitoring, organisation, publication
 from portal.store.models import Status, Survey
 from portal.web.admin.auth import current_user, require_role
 from portal.web.admin.nav import HR
@@ -89,11 +90,16 @@ def _settings_errors(form: SurveyForm, exc: lifecycle.SettingsError) -> list[str
 def surveys():
     """Every survey with its status and number of responses."""
     archived = request.args.get("archived") == "1"
+    tree = organisation.load_tree()
+    listed = organisation.visible_surveys(
+        current_user(), store.list_surveys(include_archived=archived), tree
+    )
     return render_template(
         "admin/surveys/list.html",
-        surveys=store.list_surveys(include_archived=archived),
+        surveys=listed,
         counts=store.response_counts(),
         archived=archived,
+        tree=tree,
     )
 
 
@@ -106,9 +112,14 @@ def new_survey():
         form.fill_units([])
     unit_errors: list[str] = []
     if form.validate_on_submit():
+        settings = form.settings()
+        if settings.node_id is None:
+            # Not chosen: the account's own part of the organisation.
+            tree = organisation.load_tree()
+            settings = replace(settings, node_id=organisation.account_node(current_user(), tree))
         try:
             survey = lifecycle.create_survey(
-                form.template.data, form.settings(), actor=current_user(), today=today()
+                form.template.data, settings, actor=current_user(), today=today()
             )
         except lifecycle.SettingsError as exc:
             unit_errors = _settings_errors(form, exc)
@@ -155,7 +166,12 @@ def edit_survey(slug: str):
             return redirect(url_for(".survey", slug=survey.slug), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "admin/surveys/form.html", form=form, survey=survey, unit_errors=unit_errors
+        "admin/surveys/form.html",
+        form=form,
+        survey=survey,
+        unit_errors=unit_errors,
+        node_path=organisation.load_tree().path(survey.node_id, current_language()),
+        city_wide=organisation.is_city_wide(survey),
     ), status
 
 
@@ -183,6 +199,7 @@ def _detail(survey: Survey, codes_form: CodesForm, status: int = 200):
     link = access.survey_link(current_app.config["BASE_URL"], survey.slug)
     return render_template(
         "admin/surveys/detail.html",
+        districts=lifecycle.district_options(survey),
         survey=survey,
         units=store.survey_units(survey),
         overall=monitoring.overall(survey),
@@ -334,7 +351,11 @@ def generate_codes(slug: str):
         return _detail(survey, form, 400)
     try:
         codes = lifecycle.generate_codes(
-            survey, form.count.data, current_app.config["SECRET_KEY"], actor=current_user()
+            survey,
+            form.count.data,
+            current_app.config["SECRET_KEY"],
+            actor=current_user(),
+            district=request.form.get("district") or None,
         )
     except lifecycle.LifecycleError as exc:
         return _refused(survey, exc)

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext
 
 from portal import store
-from portal.reports import board_report, exports
-from portal.store.models import ROLES
-from portal.web.admin.auth import require_role
+from portal.reports import board_report, exports, slices
+from portal.services import organisation
+from portal.store.models import ROLES, Survey
+from portal.web.admin.auth import current_user, require_role, signed_in_user
 from portal.web.errors import error_page
 from portal.web.locale import current_language
 
@@ -40,18 +41,64 @@ def _bad_breakdown():
     )
 
 
+def _scoped(survey: Survey, data: dict, tree: organisation.Tree) -> dict | None:
+    """The snapshot data the account may read: the whole report of a survey at or below
+    its node, its district's slice of a city-wide survey above it, else None."""
+    user = signed_in_user()
+    if organisation.can_run(user, survey, tree):
+        return data
+    keys = organisation.district_keys(user, survey, tree)
+    if not keys:
+        return None
+    node = tree.get(organisation.account_node(user, tree))
+    return slices.district_slice(data, keys, node.name(current_language()) if node else "")
+
+
+def _readable(slug: str) -> tuple[Survey, dict]:
+    """The published survey at ``slug`` and the data this account may read of it: 403 when
+    it lies outside the account's part of the organisation (whatever its state), 404 when
+    it is not published."""
+    survey = store.get_survey(slug)
+    if survey is None:
+        raise board_report.NotPublished(slug)
+    tree = organisation.load_tree()
+    user = current_user()
+    if not organisation.can_run(user, survey, tree) and not organisation.district_keys(
+        user, survey, tree
+    ):
+        abort(403)
+    survey = board_report.published_survey(slug)
+    data = _scoped(survey, board_report.snapshot(survey, current_language()), tree)
+    if data is None:
+        abort(403)
+    return survey, data
+
+
 @bp.get("/board/")
 @require_role(*ROLES)
 def index():
-    """Every published report, latest first, each with its headline figure."""
+    """Every published report the account may read, latest first, with its headline figure."""
     lang = current_language()
     surveys = store.list_published()
     snapshots = store.report_snapshots_of(surveys, lang)
+    tree = organisation.load_tree()
+    readable = {}
+    for survey in surveys:
+        data = (
+            _scoped(survey, json.loads(snapshots[survey.id]), tree)
+            if survey.id in snapshots
+            else None
+        )
+        if data is not None:
+            readable[survey.id] = data
     headlines = {
-        survey_id: board_report.headline_of(json.loads(text), lang)
-        for survey_id, text in snapshots.items()
+        survey_id: board_report.headline_of(data, lang) for survey_id, data in readable.items()
     }
-    return render_template("board/index.html", surveys=surveys, headlines=headlines)
+    return render_template(
+        "board/index.html",
+        surveys=[s for s in surveys if s.id in readable],
+        headlines=headlines,
+    )
 
 
 @bp.get("/board/<slug>")
@@ -59,8 +106,8 @@ def index():
 def report(slug: str):
     """The report of a published survey: the summary, then the full part by ``?by=``."""
     try:
-        survey = board_report.published_survey(slug)
-        view = board_report.load(survey, current_language(), request.args.get("by") or None)
+        survey, data = _readable(slug)
+        view = board_report.build(data, current_language(), request.args.get("by") or None)
     except board_report.NotPublished:
         return _not_found()
     except board_report.UnknownBreakdown:
@@ -71,10 +118,8 @@ def report(slug: str):
 
 
 def _every_breakdown(slug: str) -> list[board_report.BoardReport]:
-    survey = board_report.published_survey(slug)
-    return board_report.every_breakdown(
-        board_report.snapshot(survey, current_language()), current_language()
-    )
+    _survey, data = _readable(slug)
+    return board_report.every_breakdown(data, current_language())
 
 
 @bp.get("/board/<slug>.csv")
@@ -105,9 +150,8 @@ def report_xlsx(slug: str):
 def report_docx(slug: str):
     """The summary and every table of one breakdown (``?by=``) as a Word document."""
     try:
-        survey = board_report.published_survey(slug)
-        by = request.args.get("by") or None
-        view = board_report.load(survey, current_language(), by)
+        _survey, data = _readable(slug)
+        view = board_report.build(data, current_language(), request.args.get("by") or None)
     except board_report.NotPublished:
         return _not_found()
     except board_report.UnknownBreakdown:

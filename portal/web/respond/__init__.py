@@ -25,14 +25,14 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
 from portal import clock, store
-from portal.services import lifecycle
+from portal.services import lifecycle, organisation
 from portal.store.models import Status, Survey
 from portal.web import padding, security
 from portal.web.errors import error_page
 from portal.web.locale import current_language
 from surveys import pages
 from surveys.answers import InvalidAnswers, error_summary, raw_values, validate
-from surveys.definition import iter_visible
+from surveys.definition import DISTRICT_QUESTION, iter_visible
 
 bp = Blueprint("respond", __name__, template_folder="templates")
 
@@ -65,13 +65,27 @@ def code_entry_post():
         return page
     if lookup.used:
         return _code_refused(survey, code, used=True)
-    return _render_form(survey, {"code": code})
+    return _render_form(survey, {"code": code}, values=_district_preset(survey, lookup.district))
 
 
 @bp.get("/privacy")
 def privacy():
-    """What the portal stores about respondents, in plain language."""
-    return render_template("respond/privacy.html")
+    """What the portal stores about respondents, in plain language, with the organisation's
+    data controller, data protection officer and retention decision."""
+    return render_template("respond/privacy.html", profile=organisation.profile(current_language()))
+
+
+@bp.get("/accessibility")
+def accessibility():
+    """The accessibility statement (tillgänglighetsredogörelse), following DIGG's model."""
+    return render_template(
+        "respond/accessibility.html",
+        profile=organisation.profile(current_language()),
+        levels=organisation.A11Y_LEVELS,
+        default_problems=organisation.DEFAULT_A11Y_PROBLEMS,
+        default_method=organisation.DEFAULT_A11Y_METHOD,
+        complaint_url=organisation.DIGG_COMPLAINT_URL,
+    )
 
 
 @bp.get("/s/<slug>")
@@ -82,7 +96,16 @@ def survey_page(slug: str):
         return survey
     if survey.access == "codes":
         return render_template("respond/code.html", survey=survey)
-    return _render_form(survey, admission={"form_token": _new_form_token()})
+    # A district's own link (a city-wide survey): the form opens with its district chosen.
+    preset = _district_preset(survey, request.args.get("district"))
+    return _render_form(survey, admission={"form_token": _new_form_token()}, values=preset)
+
+
+def _district_preset(survey: Survey, district: str | None) -> dict[str, Any]:
+    """The form's starting values for a district's code or link: that district chosen."""
+    if district and district in lifecycle.district_options(survey):
+        return {DISTRICT_QUESTION: district}
+    return {}
 
 
 @bp.post("/s/<slug>")
@@ -237,7 +260,9 @@ def _check_code(survey: Survey, code: str):
         return blocked
     lookup = store.look_up_code(code, current_app.config["SECRET_KEY"], survey)
     if lookup is not None and not lookup.used:
-        return _render_form(survey, {"code": code})
+        return _render_form(
+            survey, {"code": code}, values=_district_preset(survey, lookup.district)
+        )
     return _code_refused(survey, code, used=lookup is not None)
 
 
@@ -317,7 +342,8 @@ def _questions_html(
     ``page`` None shows every section (HR's preview). A blank form is the same
     for everyone who sees the survey, so it is cached.
     """
-    support = survey.support_contacts or ""
+    # The survey's own support contacts, else the organisation's (else the default text).
+    support = organisation.support_text(survey)
     if values or errors:
         return _render_questions(survey.definition(), values, errors, page, support)
     return _blank_questions(survey.definition_json, current_language(), page, support)
