@@ -800,12 +800,16 @@ def derive(
     marginals: Any,
     breakdowns: Sequence[str],
     k: int,
+    *,
+    nesting: Mapping[str, Mapping[str, str]] | None = None,
 ) -> System:
     """The linked system of everything ``surveys.report`` publishes about a survey.
 
     ``marginals`` is the report's ``_Marginals`` (counts per item, breakdown and
     group; sums of the per-response combinations). Figures are keyed
     (table, column, breakdown, group): an item's options, an indicator's one column.
+    ``nesting`` ({"unit": {unit group: district group}}, ``Report.nesting``) is accepted
+    but not used yet: the lead's engine change makes it protect units inside their district.
     """
     system = System(k)
     derived_of: dict[str, list[Indicator]] = defaultdict(list)
