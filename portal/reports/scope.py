@@ -80,7 +80,7 @@ def whole_survey_counts(counts: Counts) -> Counts:
             flag_sums = [a + b for a, b in zip(flag_sums, numbers, strict=True)]
     return dataclasses.replace(
         counts,
-        cube=[(item, value, *(None,) * width, n) for (item, value), n in cube.items()],
+        cube=[(item, value, None, None, None, None, None, n) for (item, value), n in cube.items()],
         flag_sums=[(*(None,) * width, *flag_sums)] if flag_sums is not None else [],
     )
 
