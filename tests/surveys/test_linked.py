@@ -206,3 +206,99 @@ def test_an_all_staff_figure_is_never_hidden():
                 if row.n is None:
                     continue
                 assert all(c.count is not None or c.band for c in row.cells), table.key
+
+
+def nested_system(units: dict[str, tuple[str, int, int]], k: int = 5) -> linked.System:
+    """A yes/no item by district and by unit (unit -> (district, y, n)), units nested."""
+    system = linked.System(k)
+    districts = sorted({d for d, _, _ in units.values()})
+    count: dict = {}
+    n: dict = {}
+
+    def add(block, group, y, size):
+        count[(block, group, "yes")] = count.get((block, group, "yes"), 0) + y
+        count[(block, group, "no")] = count.get((block, group, "no"), 0) + size - y
+        n[(block, group)] = n.get((block, group), 0) + size
+
+    for unit, (district, y, size) in units.items():
+        add("all", "all", y, size)
+        add("district", district, y, size)
+        add("unit", unit, y, size)
+    blocks = {"all": ("all",), "district": tuple(districts), "unit": tuple(units)}
+    system.nesting["unit"] = ("district", {u: d for u, (d, _, _) in units.items()})
+    system.table("t", "single", ("yes", "no"), blocks, count, n)
+    for block, members in blocks.items():
+        for group in members:
+            for option in ("yes", "no"):
+                system.figure(
+                    ("t", option, block, group),
+                    "t",
+                    {option: 1},
+                    n=n[(block, group)],
+                    k_ext=1,
+                    headline=False,
+                )
+    system.protect()
+    return system
+
+
+def test_units_stay_inside_their_district():
+    """A city report: the table by district, the table by unit and the total are linked
+    (a district's units sum to it). A hidden unit must not follow from its district's
+    published figure and its other units, for an outsider or any respondent."""
+    units = {
+        "u1": ("d1", 1, 3),  # below k
+        "u2": ("d1", 4, 9),
+        "u3": ("d1", 6, 12),
+        "u4": ("d2", 2, 8),
+        "u5": ("d2", 5, 11),
+    }
+    system = nested_system(units)
+    assert system.unsettled == []
+    names = list(units)
+    ranges = []
+    for u in names:
+        figure = system.figures[("t", "yes", "unit", u)]
+        size = units[u][2]
+        low = 0 if figure.lo == -linked.INF else max(0, int(figure.lo))
+        high = size if figure.hi == linked.INF else min(size, int(figure.hi))
+        ranges.append(range(low, high + 1))
+
+    def consistent(ys, reader=None):
+        for block, groups in (("district", ("d1", "d2")), ("all", ("all",))):
+            for g in groups:
+                members = [i for i, u in enumerate(names) if block == "all" or units[u][0] == g]
+                y = sum(ys[i] for i in members)
+                size = sum(units[names[i]][2] for i in members)
+                yes = system.figures[("t", "yes", block, g)]
+                no = system.figures[("t", "no", block, g)]
+                if not (yes.lo <= y <= yes.hi and no.lo <= size - y <= no.hi):
+                    return False
+        for i, u in enumerate(names):
+            no = system.figures[("t", "no", "unit", u)]
+            if not no.lo <= units[u][2] - ys[i] <= no.hi:
+                return False
+        if reader is not None:
+            i, answer = reader
+            if (answer == "yes" and ys[i] < 1) or (
+                answer == "no" and units[names[i]][2] - ys[i] < 1
+            ):
+                return False
+        return True
+
+    tables = [ys for ys in itertools.product(*ranges) if consistent(ys)]
+    readers = [
+        (i, a)
+        for i, u in enumerate(names)
+        for a, c in (("yes", units[u][1]), ("no", units[u][2] - units[u][1]))
+        if c >= 1
+    ]
+    for i, u in enumerate(names):
+        if system.figures[("t", "yes", "unit", u)].exact:
+            continue
+        for reader in [None, *readers]:
+            seen = {ys[i] for ys in tables if reader is None or consistent(ys, reader)}
+            assert len(seen) >= 2, (u, reader, seen)
+    # The small unit is hidden; district figures are published.
+    assert not system.figures[("t", "yes", "unit", "u1")].exact
+    assert system.figures[("t", "yes", "district", "d1")].exact
