@@ -932,8 +932,10 @@ def derive(
     for item in definition.items():
         if item.kind not in ("single", "multiple"):
             continue
+        if item.question.dimension in getattr(marginals, "left_out", ()):
+            continue
         blocks = _blocks(marginals, breakdowns if not item.question.dimension else (ALL,))
-        options = tuple(o.key for o in item.options if not o.prefer_not)
+        options = tuple(key for key, _ in marginals.options(item))
         counts: dict[tuple[str, str, str], int] = {}
         n: dict[tuple[str, str], int] = {}
         na: dict[tuple[str, str], int] = {}

@@ -6,13 +6,14 @@ a ``Report``: survey metadata, the number of respondents, the headline
 indicators, and for every item one table per breakdown ("all", for a
 city-wide survey "district", "role", "unit", "years", and for the exit
 questionnaire "period": half-years pooled until they reach k, see
-``surveys.periods``). In a city-wide survey every unit lies in one district
+``surveys.periods``). Groups below k are merged into named groups
+(``recode``). In a city-wide survey every unit lies in one district
 (``surveys.definition.unit_districts``): small units are merged only with
 units of the same district, and ``Report.nesting`` tells the disclosure
 engine which district each published unit group lies in. Every published
-number has passed ``surveys.disclosure``;
-suppressed numbers are not in the report at all (only their reason, kept for
-the audit and the tests, never exported).
+number has passed disclosure control as one system (``surveys.linked``, with
+the rules of ``surveys.disclosure``); suppressed numbers are not in the report
+at all (only their reason, kept for the audit and the tests, never exported).
 
 Standard library only. Labels are the definition's bilingual texts; the
 report's own strings are marked with ``N_`` and translated by the renderers.
@@ -21,7 +22,6 @@ report's own strings are marked with ``N_`` and translated by the renderers.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +38,7 @@ from surveys.definition import (
     Text,
     unit_districts,
 )
+from surveys.disclosure import band_of, percent
 from surveys.indicators import (
     Counts,
     Indicator,
@@ -212,10 +213,12 @@ def build(
 
     question_tables = []
     for item in _reported_items(definition):
+        if item.question.dimension in marginals.left_out:
+            continue
         derived = derived_by_item.get(item.key, [])
         k_ext = linked._k_ext(item.key, derived)
-        options = tuple(o.key for o in item.options if not o.prefer_not)
-        labels: dict[str, Text | str] = {o.key: o.label for o in item.options}
+        options = tuple(key for key, _ in marginals.options(item))
+        labels: dict[str, Text | str] = dict(marginals.options(item))
         item_breakdowns = breakdowns if not item.question.dimension else (ALL,)
         prefer_not = (
             _prefer_not(marginals, item, k, k_ext)
@@ -270,7 +273,7 @@ def build(
             )
         )
 
-    rate = _disclosure().percent(counts.respondents, invited) if invited else None
+    rate = percent(counts.respondents, invited) if invited else None
     report_tables = (*indicator_tables, *question_tables)
     return Report(
         survey=meta,
@@ -280,6 +283,7 @@ def build(
         indicators=tuple(indicator_tables),
         questions=tuple(question_tables),
         notes=_notes(k, report_tables, breakdowns, invited, marginals.periods)
+        + _too_few_notes(marginals.left_out, k)
         + _left_out_notes(definition),
         breakdowns=breakdowns,
         k=k,
@@ -381,6 +385,9 @@ class _Marginals:
         self.group_list: dict[str, tuple[tuple[str, Text | str], ...]] = {}
         people = _people(counts)
         districts = unit_districts(definition) if DISTRICT in self.dimensions else {}
+        # A breakdown merged into one group says nothing (everyone is in it): it is left
+        # out, with its question's own table.
+        self.left_out: tuple[str, ...] = ()
         for d in self.dimensions:
             if d != PERIOD:
                 self.recoded[d], self.group_list[d] = recode(
@@ -389,8 +396,15 @@ class _Marginals:
                     k,
                     within=districts if d == UNIT else None,
                 )
+                if len(self.group_list[d]) < 2:
+                    self.left_out += (d,)
+        for d in self.left_out:
+            del self.recoded[d], self.group_list[d]
+        self.dimensions = tuple(d for d in self.dimensions if d not in self.left_out)
+        # A city-wide survey: the published district of each published unit group (none
+        # when either breakdown is left out).
         self.nesting: dict[str, dict[str, str]] = {}
-        if districts and UNIT in self.dimensions:
+        if districts and UNIT in self.dimensions and DISTRICT in self.dimensions:
             self.nesting[UNIT] = _nesting(
                 districts, self.recoded[UNIT], self.recoded[DISTRICT], self.group_list[UNIT]
             )
@@ -403,7 +417,14 @@ class _Marginals:
         self.values: dict[str, dict[str, dict[tuple[str, str], int]]] = defaultdict(
             lambda: defaultdict(lambda: defaultdict(int))
         )
+        # A breakdown question's own table shows the published groups, not the stored
+        # values: a group merged for being below k is never counted on its own.
+        dimension_items = {
+            q.key: self.recoded[d] for d, q in self.dimension_questions.items() if d in self.recoded
+        }
         for item, value, *groups, count in counts.cube:
+            if item in dimension_items:
+                value = dimension_items[item].get(value, PREFER_NOT)
             by_breakdown = self.values[item]
             by_breakdown[ALL][(ALL, value)] += count
             for dimension, position, regroup in positions:
@@ -439,6 +460,13 @@ class _Marginals:
         if breakdown == PERIOD:
             return tuple((p.key, p.label) for p in self.periods.periods)
         return self.group_list[breakdown]
+
+    def options(self, item: Item) -> tuple[tuple[str, Text | str], ...]:
+        """The options an item's table shows (a breakdown question: its published groups)."""
+        dimension = item.question.dimension
+        if dimension in self.group_list:
+            return self.group_list[dimension]
+        return tuple((o.key, o.label) for o in item.options if not o.prefer_not)
 
     def combo(self, number: int, breakdown: str) -> Mapping[str, int]:
         return self.combos[number][breakdown]
@@ -570,55 +598,8 @@ def _periods(definition: Definition, counts: Counts, k: int) -> Periods:
 # -- protection ----------------------------------------------------------------------------
 
 
-class _Protected:
-    """One breakdown of one table after disclosure control, ready to become rows."""
-
-    def __init__(
-        self,
-        groups: Sequence[tuple[str, Text | str]],
-        results: Mapping[str, Any],
-        labels: Mapping[str, Text | str],
-    ) -> None:
-        self.groups = groups
-        self.results = results
-        self.labels = labels
-        self.prefer_not: int | None = None
-
-    def rows(self, options: Sequence[str]) -> tuple[GroupRow, ...]:
-        """The rows of an item table."""
-        return tuple(
-            GroupRow(
-                key,
-                label,
-                self.results[key].n,
-                tuple(_value(o, self.labels[o], self.results[key].cells[o]) for o in options),
-                self.prefer_not,
-                _reason(self.results[key].reason),
-            )
-            for key, label in self.groups
-        )
-
-    def derived_rows(self, indicator: Indicator) -> tuple[GroupRow, ...]:
-        """The rows of an indicator: one cell per group."""
-        return self.rows((indicator.key,))
-
-
 def _reason(reason: Any) -> str | None:
     return None if reason is None else str(reason)
-
-
-def _value(key: str, label: Text | str, cell: Any) -> Value:
-    """A published cell: exact only when disclosure control gave no reason to hold it back."""
-    band = _band(cell.band)
-    exact = cell.reason is None and band is None
-    return Value(
-        key=key,
-        label=label,
-        count=cell.count if exact else None,
-        percent=cell.percent if exact else None,
-        band=band,
-        reason=_reason(cell.reason),
-    )
 
 
 def _band(band: Any) -> tuple[str, int] | None:
@@ -631,40 +612,6 @@ def _band(band: Any) -> tuple[str, int] | None:
     return (str(sign), int(bound))
 
 
-def _protect_item(
-    marginals: _Marginals,
-    item: Item,
-    options: Sequence[str],
-    derived: Sequence[Indicator],
-    breakdowns: Sequence[str],
-    k: int,
-    k_ext: int,
-) -> dict[str, _Protected]:
-    """Protect every breakdown of one item together: they share the total (rule S2)."""
-    labels: dict[str, Text | str] = {o.key: o.label for o in item.options}
-    labels.update({i.key: i.label for i in derived})
-    specs = []
-    for breakdown in breakdowns:
-        values = marginals.values[item.key][breakdown]
-        base = marginals.item_base(item, breakdown)
-        counts = {(g, o): values.get((g, o), 0) for g in base for o in options}
-        specs.append((base, counts))
-    protected = _protect(
-        marginals,
-        breakdowns,
-        specs,
-        options,
-        exclusive=item.kind != "multiple",
-        derived={i.key: tuple(i.values) for i in derived},
-        k=k,
-        k_ext=k_ext,
-        labels=labels,
-    )
-    if item.question.option(PREFER_NOT) is not None:
-        protected[ALL].prefer_not = _prefer_not(marginals, item, k, k_ext)
-    return protected
-
-
 def _prefer_not(marginals: _Marginals, item: Item, k: int, k_ext: int) -> int | None:
     """The total count of "prefer not to say", when it passes P1 and P2 (else None).
 
@@ -675,143 +622,9 @@ def _prefer_not(marginals: _Marginals, item: Item, k: int, k_ext: int) -> int | 
     shown = sum(count for (_, _value), count in values.items())
     if item.kind == "multiple":
         shown = marginals.item_base(item, ALL).get(ALL, 0) + na
-    table = _disclosure().Table(
-        groups=(ALL,),
-        options=(PREFER_NOT,),
-        n={ALL: shown},
-        counts={(ALL, PREFER_NOT): na},
-        exclusive=False,
-    )
-    (result,) = _disclosure().protect_all([table], k, k_ext)
-    cell = _group_results(result, (ALL,))[ALL].cells[PREFER_NOT]
-    count: int | None = cell.count
-    return count
-
-
-# -- the adapter to surveys.disclosure: the only code that knows its API ------------------
-
-
-def _disclosure() -> Any:
-    """``surveys.disclosure``: every published number passes through it."""
-    return importlib.import_module("surveys.disclosure")
-
-
-def _protect(
-    marginals: _Marginals,
-    breakdowns: Sequence[str],
-    specs: Sequence[tuple[Mapping[str, int], Mapping[tuple[str, str], int]]],
-    options: Sequence[str],
-    *,
-    exclusive: bool,
-    derived: Mapping[str, tuple[str, ...]],
-    k: int,
-    k_ext: int,
-    labels: Mapping[str, Text | str],
-) -> dict[str, _Protected]:
-    """Protect one table per breakdown (n and counts per group) in one call (rule S2).
-
-    The "all" breakdown is the parent shared by the other tables; where those
-    disagree, the most protected version of each cell is published.
-    """
-    tables = []
-    table_breakdowns = [b for b in breakdowns if b != ALL] or [ALL]
-    for breakdown in table_breakdowns:
-        base, counts = specs[list(breakdowns).index(breakdown)]
-        keys = tuple(g for g, _ in marginals.groups(breakdown))
-        tables.append(
-            _disclosure().Table(
-                groups=keys,
-                options=tuple(options),
-                n={g: base.get(g, 0) for g in keys},
-                counts={(g, o): counts.get((g, o), 0) for g in keys for o in options},
-                exclusive=exclusive,
-                derived=dict(derived),
-            )
-        )
-    results = _disclosure().protect_all(tables, k, k_ext)
-    protected: dict[str, _Protected] = {}
-    parents = []
-    for breakdown, result in zip(table_breakdowns, results, strict=True):
-        groups = marginals.groups(breakdown)
-        children = _group_results(result, tuple(g for g, _ in groups))
-        parents.append(result.parent)
-        if breakdown != ALL:
-            protected[breakdown] = _Protected(groups, children, labels)
-        else:
-            parents = [children[ALL]]
-    protected[ALL] = _Protected(marginals.groups(ALL), {ALL: _most_protected(parents)}, labels)
-    return protected
-
-
-def _group_results(result: Any, keys: Sequence[str]) -> dict[str, Any]:
-    """The protected groups of a ``disclosure.ProtectedTable`` by group key."""
-    groups = result.groups
-    if isinstance(groups, Mapping):
-        return {key: groups[key] for key in keys}
-    found = {g.group: g for g in groups}
-    return {key: found[key] for key in keys}
-
-
-def _most_protected(parents: Sequence[Any]) -> Any:
-    """One parent out of several protections of the same total: each cell at its most hidden."""
-    first = parents[0]
-    if len(parents) == 1:
-        return first
-    cells = {}
-    for option in first.cells:
-        versions = [p.cells[option] for p in parents]
-        hidden = [c for c in versions if c.count is None and not c.band]
-        banded = [c for c in versions if c.count is None and c.band]
-        cells[option] = (hidden or banded or versions)[0]
-    n = None if any(p.n is None for p in parents) else first.n
-    return _Parent(first.group, n, first.reason, cells)
-
-
-@dataclass(frozen=True)
-class _Parent:
-    group: str
-    n: int | None
-    reason: Any
-    cells: Mapping[str, Any]
-
-
-def _indicator_table(
-    marginals: _Marginals, indicator: Indicator, breakdowns: Sequence[str], k: int
-) -> Table:
-    """A multi-item indicator: hits among the base, per group, protected like an item."""
-    base_number, hit_number = _indicator_position(marginals, indicator)
-    specs = []
-    for breakdown in breakdowns:
-        base = marginals.combo(base_number, breakdown)
-        hits = marginals.combo(hit_number, breakdown)
-        specs.append((base, {(g, indicator.key): n for g, n in hits.items()}))
-    protected = _protect(
-        marginals,
-        breakdowns,
-        specs,
-        (indicator.key,),
-        exclusive=False,
-        derived={},
-        k=k,
-        k_ext=indicator.k_ext,
-        labels={indicator.key: indicator.label},
-    )
-    return Table(
-        key=indicator.key,
-        label=indicator.label,
-        kind="indicator",
-        base_note=indicator.base_note,
-        k_ext=indicator.k_ext,
-        breakdowns={b: protected[b].derived_rows(indicator) for b in breakdowns},
-    )
-
-
-def _indicator_position(marginals: _Marginals, indicator: Indicator) -> tuple[int, int]:
-    """The numbers of the base and hit combinations of a multi-item indicator."""
-    flags, combinations = marginals.flags, marginals.combinations
-    base = tuple(flags.index(f) for f in indicator.base)
-    hit = base + tuple(flags.index(f) for f in indicator.hit)
-    return combinations.index(base), combinations.index(hit)
+    if shown < k or band_of(na, shown, k_ext) is not None:
+        return None
+    return na
 
 
 class _Figures:
@@ -854,7 +667,7 @@ class _Figures:
 def _figure_value(key: str, label: Text | str, figure: linked.Figure) -> Value:
     """A published cell: exact, a band, or hidden ("x")."""
     if figure.exact:
-        return Value(key, label, figure.value, _disclosure().percent(figure.value, figure.n))
+        return Value(key, label, figure.value, percent(figure.value, figure.n))
     band = (figure.band.sign, figure.band.bound) if figure.band is not None else None
     return Value(key, label, None, None, band, _reason(figure.state))
 
@@ -942,6 +755,20 @@ def _notes(
             )
         )
     return tuple(notes)
+
+
+def _too_few_notes(left_out: Sequence[str], k: int) -> tuple[Note, ...]:
+    if not left_out:
+        return ()
+    return (
+        Note(
+            N_(
+                "Not broken down by %(list)s: too few respondents to form two groups of at "
+                "least %(k)d."
+            ),
+            {"list": tuple(BREAKDOWN_LABELS[b] for b in left_out), "k": k},
+        ),
+    )
 
 
 def _left_out_notes(definition: Definition) -> tuple[Note, ...]:

@@ -97,6 +97,10 @@ class Attack:
                 continue
             table = tables[item.key]
             options = [o for o in item.options if not o.prefer_not]
+            recoded = self.report.groups_of.get(item.question.dimension or "")
+            if recoded is not None:
+                # A breakdown question's table shows the published (merged) groups.
+                options = [_Option(c.key) for c in table.breakdowns[ALL][0].cells]
             for breakdown, rows in table.breakdowns.items():
                 groups = [r.key for r in rows] + ([MISSING] if breakdown != ALL else [])
                 members = defaultdict(list)
@@ -107,6 +111,8 @@ class Attack:
                 for g in groups:
                     people = members.get(g, [])
                     chosen = [set(self.answers[r].choices.get(item.key, ())) for r in people]
+                    if recoded is not None:
+                        chosen = [{recoded.get(v, PREFER_NOT) for v in c} for c in chosen]
                     n = sum(1 for c in chosen if c - {PREFER_NOT})
                     # A group's n is known where the report publishes it; elsewhere it is
                     # a count of its own, at most the group's respondents.
@@ -404,6 +410,14 @@ class Attack:
         if not hasattr(self, "_keys"):
             self._keys = {v: k for k, v in self.index.items()}
         return self._keys[i]
+
+
+@dataclass(frozen=True)
+class _Option:
+    """A published group of a breakdown question's own table."""
+
+    key: str
+    exclusive: bool = False
 
 
 @dataclass(frozen=True)

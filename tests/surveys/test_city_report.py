@@ -198,3 +198,16 @@ def test_a_district_figure_that_would_give_its_units_away_is_hidden(monkeypatch)
     )
     blind = build(CITY, counts, k=5, survey_meta=META)
     assert rows(blind, "threatened", DISTRICT)["d1"].cells[0].count == 6
+
+
+def test_districts_merged_into_one_group_leave_no_district_breakdown_and_no_nesting():
+    """Every district but one below k: the districts merge into one group, which says
+    nothing, so the district breakdown is left out, and with it the nesting; the units are
+    still recoded inside their districts."""
+    report = report_of(people({"u1": 6, "u2": 6, "u3": 2, "u5": 1}))
+    assert DISTRICT not in report.breakdowns
+    assert report.nesting == {}
+    units = rows(report, "exp_threats", UNIT)
+    assert list(units) == ["u1", "u2", "u3", "u4", "u5"]  # u3 and u5: alone in their district
+    assert units["u3"].suppressed
+    assert units["u5"].suppressed

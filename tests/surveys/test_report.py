@@ -176,6 +176,25 @@ def test_groups_below_k_are_merged_and_named():
     assert merged.label.en.endswith(" and Administrator") or " and " in merged.label.en
     assert all(r.n is None or r.n >= 5 for r in rows)
     assert any(c.count is not None for c in merged.cells)
+    # The role question's own table counts the published groups too: 2 managers are
+    # never a figure of their own anywhere.
+    role_cells = row(report, "role").cells
+    assert [c.key for c in role_cells] == keys
+    shown = next(c for c in role_cells if c.key == merged.key)
+    if shown.count is None:  # a range: the empty roles beside it stay unknown
+        low, high = band_bounds(Band(*shown.band), row(report, "role").n)
+        assert low <= 13 <= high
+    else:
+        assert shown.count == 13
+
+
+def test_a_breakdown_merged_into_one_group_is_left_out_with_a_note():
+    people = [respondent(years=y) for y in ("lt2", "2to5", "6to10", "gt10", "gt10")]
+    people += [respondent(years="na") for _ in range(3)]
+    report = report_of(people)
+    assert "years" not in report.breakdowns
+    assert "years" not in [t.key for t in report.questions]
+    assert any("too few respondents to form two groups" in n.message for n in report.notes)
 
 
 def test_group_below_k_shows_no_figure():
