@@ -2,8 +2,7 @@
 
 While a survey is open: the total number of responses only, and the overall
 response rate when the number invited is known. After it closes: response
-rates per unit, only for units with at least *k* respondents. Nothing here
-reads an answer other than the unit a respondent chose.
+rates per published group of units (and roles), as the report publishes them.
 """
 
 from __future__ import annotations
@@ -11,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from portal import store
+from portal.reports import results
 from portal.store.models import RESULT_STATUSES, Survey
+from surveys.definition import Text
+from surveys.report import ALL
 
 K_TEXT = 10  # disclosure-control.md: no free text before 10 respondents, whatever k is
 
@@ -69,10 +71,11 @@ def overall(survey: Survey) -> Overall:
 def unit_rates(survey: Survey) -> list[UnitRate] | None:
     """Per-unit participation of a closed or published survey; None while it is open.
 
-    A unit with fewer than *k* respondents is hidden. What the shown units
-    leave of the total is spread over the hidden units and "prefer not to
-    say" (which every unit question offers, and which is never shown here),
-    so no hidden unit's count follows exactly by subtraction.
+    After close, HR see what the report itself publishes of the unit question (L5 of
+    shared/disclosure-control.md: these figures are part of the same protected
+    system): units below k merged into named groups, a group's count only where the
+    report shows it exactly. So no unit's count follows from this page and the report
+    together, and "prefer not to say" is never shown here.
     """
     if survey.status not in RESULT_STATUSES or survey.purged_on is not None:
         return None
@@ -80,24 +83,15 @@ def unit_rates(survey: Survey) -> list[UnitRate] | None:
     units = store.survey_units(survey)
     if key is None or not units:
         return []
-    counts = store.unit_response_counts(survey, key)
-    shown = {u.key for u in units if counts.get(u.key, 0) >= survey.min_group}
-    return [
-        UnitRate(
-            u.key,
-            u.name_sv,
-            u.name_en,
-            u.invited,
-            counts.get(u.key, 0) if u.key in shown else None,
-        )
-        for u in units
-    ]
+    return _published_rates(
+        survey, key, "unit", [(u.key, u.name_sv, u.name_en, u.invited) for u in units]
+    )
 
 
 def role_rates(survey: Survey) -> list[UnitRate] | None:
     """Per-role participation of a closed survey, shown only when HR entered numbers invited.
 
-    The same rule as for units: a role with fewer than *k* respondents is hidden.
+    The same rule as for units: what the report publishes of the role question.
     """
     if survey.status not in RESULT_STATUSES or survey.purged_on is not None:
         return None
@@ -107,17 +101,49 @@ def role_rates(survey: Survey) -> list[UnitRate] | None:
     question = next((q for q in survey.definition().dimensions() if q.dimension == "role"), None)
     if question is None or not any(r.invited for r in roles):
         return []
-    counts = store.unit_response_counts(survey, question.key)
-    return [
-        UnitRate(
-            r.key or "",
-            r.sv,
-            r.en or r.sv,
-            r.invited,
-            counts.get(r.key or "", 0) if counts.get(r.key or "", 0) >= survey.min_group else None,
+    return _published_rates(
+        survey,
+        question.key,
+        "role",
+        [(r.key or "", r.sv, r.en or r.sv, r.invited) for r in roles],
+    )
+
+
+def _published_rates(
+    survey: Survey,
+    question: str,
+    breakdown: str,
+    entries: list[tuple[str, str, str, int | None]],
+) -> list[UnitRate]:
+    """One rate per group the report publishes for ``question`` (a breakdown question)."""
+    report = results.survey_report(survey)
+    table = next((t for t in report.questions if t.key == question), None)
+    if table is None:
+        return []
+    (row,) = table.breakdowns[ALL]
+    cells = {c.key: c for c in row.cells}
+    group_of = report.groups_of.get(breakdown, {})
+    # Without breakdowns (link mode) nothing is merged: a group below k is hidden here.
+    smallest = 0 if breakdown in report.groups_of else survey.min_group
+    rates = []
+    for cell_key, cell in cells.items():
+        members = [e for e in entries if group_of.get(e[0], e[0]) == cell_key]
+        if not members:
+            continue
+        invited = [e[3] for e in members]
+        label = cell.label
+        name_sv = label.sv if isinstance(label, Text) else members[0][1]
+        name_en = label.en if isinstance(label, Text) else members[0][2]
+        rates.append(
+            UnitRate(
+                cell_key,
+                name_sv,
+                name_en,
+                None if any(i is None for i in invited) else sum(i for i in invited if i),
+                cell.count if cell.count is not None and cell.count >= smallest else None,
+            )
         )
-        for r in roles
-    ]
+    return rates
 
 
 def comments_visible(survey: Survey, responses: int) -> bool:

@@ -300,3 +300,27 @@ def test_the_protection_is_decided_once_and_read_back_by_every_later_report(
     monkeypatch.setattr(linked, "VERSION", linked.VERSION + 1)
     with app.app_context(), db.connection_context():
         assert store.stored_protection(survey, f"breakdowns:k={survey.min_group}") is None
+
+
+def test_hr_participation_after_close_is_what_the_report_publishes(app, client, runner):
+    """L5: HR's response counts per unit after close are part of the protected system. A
+    unit below k is merged as in the report, so the two pages together never give it."""
+    from portal.services import monitoring
+
+    survey, _ = make_survey(app, access="codes")
+    for unit, times in (("children", 6), ("adults", 6), ("finance", 2)):
+        for _ in range(times):
+            answer_through_the_form(client, survey, unit=unit)
+    close(runner, survey.slug)
+    with app.test_request_context(), db.connection_context():
+        survey = store.get_survey(survey.slug)
+        rates = {r.key: r for r in monitoring.unit_rates(survey)}
+        report = results.survey_report(survey)
+    assert "finance" not in rates
+    merged = rates["children+finance"]
+    assert merged.name_sv == "Barn och unga och Ekonomiskt bistånd" or "och" in merged.name_sv
+    assert merged.responses in (8, None)
+    (row,) = next(t for t in report.questions if t.key == "unit").breakdowns["all"]
+    published = {c.key: c.count for c in row.cells}
+    for key, rate in rates.items():
+        assert rate.responses == published[key]
