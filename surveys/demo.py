@@ -155,7 +155,7 @@ class _Respondent:
     # -- background ------------------------------------------------------------------
 
     def background(self) -> None:
-        """Choose role, unit and years first: they set the person's risk."""
+        """Choose role, unit (and its district) and years first: they set the person's risk."""
         by_dimension = {q.dimension: q for q in self.definition.dimensions()}
         role = unit = None
         if "role" in by_dimension:
@@ -173,6 +173,14 @@ class _Respondent:
             else:
                 unit = self.rng.choice([k for k in keys if k != PREFER_NOT])
             self.values[question.key] = unit
+        if "district" in by_dimension:
+            # A city-wide survey: the district of the unit (a unit names it), else any.
+            question = by_dimension["district"]
+            units = by_dimension.get("unit")
+            option = units.option(unit) if units is not None and unit else None
+            district = option.parent if option is not None else None
+            keys = [o.key for o in question.options if not o.prefer_not]
+            self.values[question.key] = district or self.rng.choice(keys)
         if "years" in by_dimension:
             question = by_dimension["years"]
             weights = {"lt2": 20, "2to5": 30, "6to10": 22, "gt10": 25, PREFER_NOT: 3}

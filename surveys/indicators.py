@@ -317,13 +317,16 @@ def multiple_items(definition: Definition) -> tuple[str, ...]:
 class Counts:
     """The counts of one survey, as the database gives them (no response, only counts).
 
-    ``cube``: (item, value, role, unit, years, period, count) for every answered value.
-    ``combinations``: per-response conditions, each a tuple of flag numbers
-    (see ``surveys.indicators.flags_and_combinations``); ``flag_sums``: rows
-    (role, unit, years, respondents, sum of each combination).
+    A group is (role, unit, years, period, district): the breakdown values stored on
+    every answer row (period: an exit response's half-year; district: the district
+    chosen in a city-wide survey; None where a survey has no such value).
+    ``cube``: (item, value, role, unit, years, period, district, count) for every
+    answered value. ``combinations``: per-response conditions, each a tuple of flag
+    numbers (see ``surveys.indicators.flags_and_combinations``); ``flag_sums``: rows
+    (role, unit, years, period, district, respondents, sum of each combination).
     """
 
     respondents: int
-    cube: Sequence[tuple[str, str, str | None, str | None, str | None, str | None, int]]
+    cube: Sequence[tuple[str, str, str | None, str | None, str | None, str | None, str | None, int]]
     combinations: Sequence[tuple[int, ...]] = ()
     flag_sums: Sequence[tuple[Any, ...]] = ()

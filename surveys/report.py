@@ -3,13 +3,17 @@
 ``build`` takes the counts of a closed survey (plain data: see ``Counts``;
 ``portal.store.result_counts`` computes them with grouped queries) and gives
 a ``Report``: survey metadata, the number of respondents, the headline
-indicators, and for every item one table per breakdown ("all", "role",
-"unit", "years", and for the exit questionnaire "period": half-years pooled
-until they reach k, see ``surveys.periods``). Groups below k are merged into
-named groups (``recode``). Every published number has passed disclosure
-control as one system (``surveys.linked``, with the rules of
-``surveys.disclosure``); suppressed numbers are not in the report at all (only
-their reason, kept for the audit and the tests, never exported).
+indicators, and for every item one table per breakdown ("all", for a
+city-wide survey "district", "role", "unit", "years", and for the exit
+questionnaire "period": half-years pooled until they reach k, see
+``surveys.periods``). Groups below k are merged into named groups
+(``recode``). In a city-wide survey every unit lies in one district
+(``surveys.definition.unit_districts``): small units are merged only with
+units of the same district, and ``Report.nesting`` tells the disclosure
+engine which district each published unit group lies in. Every published
+number has passed disclosure control as one system (``surveys.linked``, with
+the rules of ``surveys.disclosure``); suppressed numbers are not in the report
+at all (only their reason, kept for the audit and the tests, never exported).
 
 Standard library only. Labels are the definition's bilingual texts; the
 report's own strings are marked with ``N_`` and translated by the renderers.
@@ -25,7 +29,15 @@ from typing import Any
 
 from surveys import N_, linked
 from surveys import indicators as indicators_module
-from surveys.definition import PREFER_NOT, Definition, Item, Option, Question, Text
+from surveys.definition import (
+    PREFER_NOT,
+    Definition,
+    Item,
+    Option,
+    Question,
+    Text,
+    unit_districts,
+)
 from surveys.disclosure import band_of, percent
 from surveys.indicators import (
     Counts,
@@ -38,9 +50,14 @@ from surveys.periods import Periods, reporting_periods
 
 ALL = "all"
 PERIOD = "period"
-BREAKDOWNS = (ALL, "role", "unit", "years", PERIOD)
-# The position of each breakdown's value in a group (role, unit, years, period) of the counts.
-_DIMENSION_INDEX = {"role": 0, "unit": 1, "years": 2, PERIOD: 3}
+DISTRICT = "district"
+UNIT = "unit"
+# The position of each breakdown's value in a group (role, unit, years, period, district)
+# of the counts (``surveys.indicators.Counts``), in the order the report lists breakdowns.
+_DIMENSION_INDEX = {DISTRICT: 4, "role": 0, UNIT: 1, "years": 2, PERIOD: 3}
+BREAKDOWNS = (ALL, *_DIMENSION_INDEX)
+# The breakdown values stored per group: the width of a group in the counts' rows.
+_GROUP_WIDTH = len(_DIMENSION_INDEX)
 _HIT = "hit"
 
 
@@ -146,12 +163,17 @@ class Report:
     # The published group of each stored breakdown value (merged small groups; values
     # absent, such as "prefer not to say", are not published as a group).
     groups_of: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # A city-wide survey: {"unit": {published unit group: published district group}}, the
+    # district each unit group lies in (recoding never merges units of two districts).
+    # Empty for every other survey.
+    nesting: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # What disclosure control decided, as plain data to keep with the counts (see build).
     protection: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 BREAKDOWN_LABELS = {
     ALL: N_("All respondents"),
+    DISTRICT: N_("District"),
     "role": N_("Role"),
     "unit": N_("Unit"),
     "years": N_("Years in the profession"),
@@ -182,7 +204,7 @@ def build(
         if indicator.derived:
             derived_by_item[indicator.source or ""].append(indicator)
 
-    system = linked.derive(definition, marginals, breakdowns, k)
+    system = linked.derive(definition, marginals, breakdowns, k, nesting=marginals.nesting)
     if protection is None:
         system.protect()
     else:
@@ -266,6 +288,7 @@ def build(
         breakdowns=breakdowns,
         k=k,
         groups_of=marginals.recoded,
+        nesting=marginals.nesting,
         protection=system.protection(),
     )
 
@@ -356,23 +379,35 @@ class _Marginals:
             for d in _DIMENSION_INDEX
             if d in self.dimension_questions or (d == PERIOD and self.periods.periods)
         )
-        # The published groups of each breakdown, small ones merged (global recoding).
+        # The published groups of each breakdown, small ones merged (global recoding);
+        # in a city-wide survey, units only with units of their own district.
         self.recoded: dict[str, dict[str, str]] = {}
         self.group_list: dict[str, tuple[tuple[str, Text | str], ...]] = {}
         people = _people(counts)
+        districts = unit_districts(definition) if DISTRICT in self.dimensions else {}
         # A breakdown merged into one group says nothing (everyone is in it): it is left
         # out, with its question's own table.
         self.left_out: tuple[str, ...] = ()
         for d in self.dimensions:
             if d != PERIOD:
                 self.recoded[d], self.group_list[d] = recode(
-                    self.dimension_questions[d], people[_DIMENSION_INDEX[d]], k
+                    self.dimension_questions[d],
+                    people[_DIMENSION_INDEX[d]],
+                    k,
+                    within=districts if d == UNIT else None,
                 )
                 if len(self.group_list[d]) < 2:
                     self.left_out += (d,)
         for d in self.left_out:
             del self.recoded[d], self.group_list[d]
         self.dimensions = tuple(d for d in self.dimensions if d not in self.left_out)
+        # A city-wide survey: the published district of each published unit group (none
+        # when either breakdown is left out).
+        self.nesting: dict[str, dict[str, str]] = {}
+        if districts and UNIT in self.dimensions and DISTRICT in self.dimensions:
+            self.nesting[UNIT] = _nesting(
+                districts, self.recoded[UNIT], self.recoded[DISTRICT], self.group_list[UNIT]
+            )
         # (breakdown, position in the group, the report's group of each stored value or None)
         positions = tuple(
             (d, _DIMENSION_INDEX[d], self.periods.of_month if d == PERIOD else self.recoded[d])
@@ -402,7 +437,7 @@ class _Marginals:
         self.combos: dict[int, dict[str, dict[str, int]]] = defaultdict(
             lambda: defaultdict(lambda: defaultdict(int))
         )
-        width = len(_DIMENSION_INDEX)
+        width = _GROUP_WIDTH
         for row in counts.flag_sums:
             stored = row[:width]
             for number, total in enumerate(row[width + 1 :]):
@@ -450,7 +485,7 @@ class _Marginals:
 
 def _people(counts: Counts) -> dict[int, dict[str, int]]:
     """Respondents per stored value of each breakdown position."""
-    width = len(_DIMENSION_INDEX)
+    width = _GROUP_WIDTH
     people: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in counts.flag_sums:
         for position in range(width):
@@ -460,7 +495,10 @@ def _people(counts: Counts) -> dict[int, dict[str, int]]:
 
 
 def recode(
-    question: Question, people: Mapping[str, int], k: int
+    question: Question,
+    people: Mapping[str, int],
+    k: int,
+    within: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, str], tuple[tuple[str, Text | str], ...]]:
     """Global recoding (IL3): the groups a breakdown publishes.
 
@@ -468,10 +506,35 @@ def recode(
     time, until none is left below k (or only one group has respondents); a
     merged group is labelled with the groups it contains. "Prefer not to say"
     is not published as a group: it joins the respondents with no value.
-    Returns each stored value's group (values absent: unpublished) and the groups.
+
+    ``within`` ({option: block}, the units' districts of a city-wide survey) keeps
+    merging inside each block: two options of different blocks never share a group,
+    so a block whose options together stay below k publishes one group below k
+    (suppressed as usual) rather than borrowing respondents from another block.
+    Options absent from ``within`` form a block of their own.
+
+    Returns each stored value's group (values absent: unpublished) and the groups,
+    in the order of their first option.
     """
     options = [o for o in question.options if not o.prefer_not]
-    groups = [[o] for o in options]
+    blocks: dict[str | None, list[Option]] = {}
+    for option in options:
+        blocks.setdefault((within or {}).get(option.key), []).append(option)
+    groups = [g for block in blocks.values() for g in _merged(block, people, k)]
+    groups.sort(key=lambda g: options.index(g[0]))
+    mapping: dict[str, str] = {}
+    published: list[tuple[str, Text | str]] = []
+    for group in groups:
+        key = "+".join(o.key for o in group)
+        mapping.update({o.key: key for o in group})
+        published.append((key, group[0].label if len(group) == 1 else _joined(group)))
+    return mapping, tuple(published)
+
+
+def _merged(options: Sequence[Option], people: Mapping[str, int], k: int) -> list[list[Option]]:
+    """``options`` in groups: the two smallest merged at a time while one is below k."""
+    order = list(options)
+    groups = [[o] for o in order]
 
     def size(group: list[Option]) -> int:
         return sum(people.get(o.key, 0) for o in group)
@@ -480,18 +543,34 @@ def recode(
         nonempty = [g for g in groups if size(g) > 0]
         if len(nonempty) < 2 or all(size(g) >= k for g in nonempty):
             break
-        first, second = sorted(nonempty, key=lambda g: (size(g), options.index(g[0])))[:2]
-        keep, drop = sorted((first, second), key=lambda g: options.index(g[0]))
+        first, second = sorted(nonempty, key=lambda g: (size(g), order.index(g[0])))[:2]
+        keep, drop = sorted((first, second), key=lambda g: order.index(g[0]))
         keep.extend(drop)
         groups.remove(drop)
-    mapping: dict[str, str] = {}
-    published: list[tuple[str, Text | str]] = []
     for group in groups:
-        group.sort(key=options.index)
-        key = "+".join(o.key for o in group)
-        mapping.update({o.key: key for o in group})
-        published.append((key, group[0].label if len(group) == 1 else _joined(group)))
-    return mapping, tuple(published)
+        group.sort(key=order.index)
+    return groups
+
+
+def _nesting(
+    districts: Mapping[str, str],
+    units: Mapping[str, str],
+    district_groups: Mapping[str, str],
+    unit_groups: Sequence[tuple[str, Text | str]],
+) -> dict[str, str]:
+    """{published unit group: published district group} of a city-wide survey.
+
+    Recoding keeps a unit group inside one district, so each has exactly one; the
+    district's own group may be a merge of small districts.
+    """
+    result: dict[str, str] = {}
+    for key, _label in unit_groups:
+        members = [unit for unit, group in units.items() if group == key]
+        found = {district_groups.get(districts.get(unit, "")) for unit in members}
+        if len(found) != 1 or None in found:
+            raise ValueError(f"the unit group {key!r} does not lie in one published district")
+        result[key] = found.pop()  # type: ignore[assignment]
+    return result
 
 
 def _joined(group: Sequence[Option]) -> Text:
@@ -507,7 +586,7 @@ def _periods(definition: Definition, counts: Counts, k: int) -> Periods:
     """The exit questionnaire's reporting periods, from its respondents per month."""
     if definition.kind != "exit":
         return Periods((), {})
-    width = len(_DIMENSION_INDEX)
+    width = _GROUP_WIDTH
     by_month: dict[str, int] = defaultdict(int)
     for row in counts.flag_sums:
         month = row[_DIMENSION_INDEX[PERIOD]]

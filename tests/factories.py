@@ -130,7 +130,8 @@ def counts_from_answers(
 
     A reference for ``store.result_counts`` (which does it in SQL), and a way
     to write report tests from a handful of hand-made respondents. ``periods``
-    gives each response's month (exit questionnaires).
+    gives each response's half-year (exit questionnaires). The groups are
+    (role, unit, years, period, district), as ``surveys.indicators.Counts`` says.
     """
     from collections import Counter
 
@@ -142,7 +143,13 @@ def counts_from_answers(
     for index, answers in enumerate(responses):
         dims = answers.dimension_values(definition)
         period = periods[index] if periods else None
-        group = (dims.get("role"), dims.get("unit"), dims.get("years"), period)
+        group = (
+            dims.get("role"),
+            dims.get("unit"),
+            dims.get("years"),
+            period,
+            dims.get("district"),
+        )
         values = {k: set(v) for k, v in answers.choices.items()}
         values.update({k: {str(v)} for k, v in answers.numbers.items()})
         for item, chosen in values.items():

@@ -66,11 +66,11 @@ def whole_survey_definition(definition: Definition) -> Definition:
 
 
 def whole_survey_counts(counts: Counts) -> Counts:
-    """``counts`` with every group (role, unit, years, month) merged into one."""
+    """``counts`` with every group (role, unit, years, period, district) merged into one."""
     cube: dict[tuple[str, str], int] = defaultdict(int)
     for item, value, *_groups, count in counts.cube:
         cube[(item, value)] += count
-    width = 4  # role, unit, years and month come first in a row of flag sums
+    width = 5  # role, unit, years, period and district come first in a row of flag sums
     flag_sums: list[int] | None = None
     for row in counts.flag_sums:
         numbers = [int(v or 0) for v in row[width:]]
@@ -80,8 +80,8 @@ def whole_survey_counts(counts: Counts) -> Counts:
             flag_sums = [a + b for a, b in zip(flag_sums, numbers, strict=True)]
     return dataclasses.replace(
         counts,
-        cube=[(item, value, None, None, None, None, n) for (item, value), n in cube.items()],
-        flag_sums=[(None, None, None, None, *flag_sums)] if flag_sums is not None else [],
+        cube=[(item, value, None, None, None, None, None, n) for (item, value), n in cube.items()],
+        flag_sums=[(*(None,) * width, *flag_sums)] if flag_sums is not None else [],
     )
 
 

@@ -1,15 +1,16 @@
 """A district's slice of a city-wide survey's one published report.
 
 A city-wide survey has ONE disclosure-controlled report. The district is one more
-breakdown dimension of its definition (``surveys.definition.unit_districts`` gives
-each unit's district), so that all staff, the table by district and the table by
-unit are one linked system for the disclosure engine (the joint engine of issue 15
-adds the district breakdown and "the units of a district sum to the district"; until
-then the report has the unit tables and the district question's own table). A
-district's board and HR see a slice of that snapshot: the rows of their district and
-of its units, and nothing else. Nothing is recomputed or protected again, so no
-figure can appear here that was not published in the city's report, and a figure
-hidden there stays hidden here.
+breakdown of it (``surveys.definition.unit_districts`` gives each unit's district), so
+that all staff, the table by district and the table by unit are one linked system for
+the disclosure engine, which is told which district each unit group lies in
+(``Report.nesting``). A district's board and HR see a slice of that snapshot: the rows
+of their district and of its units (a merged group of small units too: recoding merges
+units only inside their district, ``surveys.report.recode``), and nothing else. Nothing
+is recomputed or protected again, so no figure can appear here that was not published
+in the city's report, and a figure hidden there stays hidden here. A district merged
+with another small district (recoding of the districts) has no row of its own, so its
+slice has no district row and no district summary.
 
 What the slice leaves out: the all-staff figures and the breakdowns by role, years
 and period (they describe the whole city), the comparison with an earlier survey
@@ -54,7 +55,7 @@ def district_slice(
             if row is not None:
                 kept[ALL] = [{**row, "group": ALL}]
         for breakdown in SLICED_BREAKDOWNS:
-            rows = [r for r in breakdowns.get(breakdown) or () if r.get("group") in keys]
+            rows = [r for r in breakdowns.get(breakdown) or () if _within(r.get("group"), keys)]
             if rows:
                 kept[breakdown] = rows
         table["breakdowns"] = kept
@@ -76,6 +77,14 @@ def district_slice(
         "references": list(data.get("references") or ()),
         "scope": district_label,
     }
+
+
+def _within(group: Any, keys: Collection[str]) -> bool:
+    """Whether a published group lies wholly among ``keys``: one of them, or a merged group
+    ("n4+n5") of only them."""
+    if not isinstance(group, str) or not group:
+        return False
+    return group in keys or all(member in keys for member in group.split("+"))
 
 
 def _own_district(report: Mapping[str, Any], keys: set[str]) -> str | None:

@@ -27,7 +27,7 @@ from surveys.definition import Definition, Item
 from surveys.indicators import Counts, Flag, flags_and_combinations
 
 # Bump when the layout of the stored counts changes: older ones are then aggregated again.
-COUNTS_FORMAT = 2
+COUNTS_FORMAT = 3  # 3: the district joined the groups (role, unit, years, period, district)
 
 
 def result_counts(survey: Survey, definition: Definition) -> Counts:
@@ -88,10 +88,11 @@ def aggregate_counts(survey: Survey, definition: Definition) -> Counts:
     """The counts of a survey, aggregated from its answers.
 
     Grouped queries only; no response is ever loaded into Python. One scan
-    gives the cube of answers per (item, value, role, unit, years, period);
-    the per-response conditions of ``surveys.indicators`` are counted per
-    group by narrow queries that touch only the rows they look at. The
-    period is the month of an exit response (None for other surveys).
+    gives the cube of answers per (item, value, role, unit, years, period,
+    district); the per-response conditions of ``surveys.indicators`` are
+    counted per group by narrow queries that touch only the rows they look
+    at. The period is the half-year of an exit response, the district the one
+    chosen in a city-wide survey (None for other surveys).
     """
     flags, combinations = flags_and_combinations(definition)
     respondents = _respondents_per_group(survey, definition)
@@ -145,18 +146,19 @@ def _store_counts(survey: Survey, counts: Counts) -> None:
         return
 
 
-# (role, unit, years, period): the breakdown values copied onto every answer row.
-Group = tuple[str | None, str | None, str | None, str | None]
+# (role, unit, years, period, district): the breakdown values copied onto every answer row.
+Group = tuple[str | None, str | None, str | None, str | None, str | None]
 
 
-GROUP_COLUMNS = (Answer.role, Answer.unit, Answer.years, Answer.period)
+GROUP_COLUMNS = (Answer.role, Answer.unit, Answer.years, Answer.period, Answer.district)
 
 
 def answer_cube(survey: Survey) -> list[tuple[Any, ...]]:
-    """(item, value, role, unit, years, period, count) over every answer of the survey.
+    """(item, value, role, unit, years, period, district, count) over every answer of
+    the survey.
 
     One scan of the covering index on (survey, question, value, role, unit,
-    years, period); each breakdown is a marginal of this cube.
+    years, period, district); each breakdown is a marginal of this cube.
     """
     dims = (Answer.question, Answer.value, *GROUP_COLUMNS)
     query = Answer.select(*dims, fn.COUNT(SQL("*"))).where(Answer.survey == survey.id)
@@ -173,7 +175,7 @@ def _respondents_per_group(survey: Survey, definition: Definition) -> dict[Group
             .where(Response.survey == survey.id)
             .group_by(Response.period)
         )
-        return {(None, None, None, period): n for period, n in db.execute(query)}
+        return {(None, None, None, period, None): n for period, n in db.execute(query)}
     by_group = (
         Answer.select(*GROUP_COLUMNS, fn.COUNT(SQL("*")))
         .where(Answer.survey == survey.id, Answer.question == dimensions[0].key)
@@ -189,7 +191,8 @@ def _flag_sums(
     combinations: Sequence[tuple[int, ...]],
     respondents: dict[Group, int],
 ) -> tuple[tuple[Any, ...], ...]:
-    """Rows (role, unit, years, period, respondents, count of each combination of flags)."""
+    """Rows (role, unit, years, period, district, respondents, count of each combination
+    of flags)."""
     groups = sorted(respondents, key=repr)
     sums = {group: [respondents[group]] + [0] * len(combinations) for group in groups}
     done: dict[tuple[int, ...], list[tuple[Group, int]]] = {}

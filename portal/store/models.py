@@ -160,10 +160,10 @@ class Response(BaseModel):
 class Answer(BaseModel):
     """One chosen option (or number) of one item.
 
-    The response's breakdown values (role, unit, years, and for exit surveys
-    the half-year) are copied onto each row, so that every breakdown is one
-    indexed scan with GROUP BY, with no join; they add nothing that the
-    response itself does not already say.
+    The response's breakdown values (role, unit, years, for exit surveys the
+    half-year, for city-wide surveys the district) are copied onto each row, so
+    that every breakdown is one indexed scan with GROUP BY, with no join; they
+    add nothing that the response itself does not already say.
     """
 
     response = ForeignKeyField(Response, on_delete="CASCADE", backref="answers")
@@ -180,7 +180,9 @@ class Answer(BaseModel):
 
     class Meta:
         primary_key = CompositeKey("response", "question", "value")
-        indexes = ((("survey", "question", "value", "role", "unit", "years", "period"), False),)
+        indexes = (
+            (("survey", "question", "value", "role", "unit", "years", "period", "district"), False),
+        )
 
 
 class ResultCounts(BaseModel):

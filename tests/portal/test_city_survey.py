@@ -116,6 +116,53 @@ def test_a_city_wide_survey_from_creation_to_the_city_and_district_views(app):
         assert name in city
     assert "Din del av den stadsövergripande rapporten" not in city
 
+    # The city report is broken down by district: a table of its own, first after all staff.
+    assert list(snapshot["report"]["breakdowns"])[:2] == ["all", "district"]
+    assert snapshot["report"]["breakdowns"]["district"] == "Stadsdel"
+    threatened = next(t for t in snapshot["report"]["indicators"] if t["key"] == "threatened")
+    by_district = {r["group"]: r for r in threatened["breakdowns"]["district"]}
+    assert list(by_district) == [north, south]
+    assert (by_district[north]["label"], by_district[north]["n"]) == ("Norr", 12)
+    assert (by_district[south]["label"], by_district[south]["n"]) == ("Söder", 8)
+    assert by_district[south]["options"][0]["percent"] == 75  # 6 of South's 8
+    # North's 6 of 12 is hidden: its units add up to it, and with one unit's share shown
+    # as ">80 %" and the other's as "<20 %", North's exact count would give both units
+    # away (all 6 of one, none of the other). The units' nesting in their district
+    # (Report.nesting) is what makes the engine see that.
+    unit_cells = {r["group"]: r["options"][0] for r in threatened["breakdowns"]["unit"]}
+    assert unit_cells[n1]["display"] == ">80\xa0%"
+    assert unit_cells[n2]["display"] == "<20\xa0%"
+    assert by_district[north]["options"][0]["display"] == "x"
+    # The units of each district lie in it: the respondents of its units add up to it.
+    units = {r["group"]: r["n"] for r in threatened["breakdowns"]["unit"]}
+    assert units[n1] + units[n2] == by_district[north]["n"]
+    page = city_board.get(f"/board/{survey.slug}?by=district").get_data(as_text=True)
+    assert "Norr" in page
+    assert "Söder" in page
+    # The summary's first heat map puts the districts side by side.
+    with app.test_request_context():
+        from portal.reports import board_report
+
+        summary = board_report.build(snapshot, "sv")
+    assert summary.heatmaps[0].breakdown == "district"
+    assert [name for _key, name, _n in summary.heatmaps[0].groups] == ["Norr", "Söder"]
+    assert [n for _key, _name, n in summary.heatmaps[0].groups] == ["12", "8"]
+    front = city_board.get(f"/board/{survey.slug}").get_data(as_text=True)
+    heat = front[front.index('class="data-table heatmap') :]
+    assert heat.index("Norr") < heat.index("Söder") < heat.index("Mottagningen Norr (Norr)")
+    # Every file and the HR preview have the district breakdown too.
+    csv_text = city_board.get(f"/board/{survey.slug}.csv").get_data().decode("utf-8-sig")
+    assert "Stadsdel" in csv_text
+    assert "Söder" in csv_text
+    for suffix in (".xlsx", ".docx?by=district"):
+        assert city_board.get(f"/board/{survey.slug}{suffix}").status_code == 200, suffix
+    preview = city_hr.get(f"/admin/surveys/{survey.slug}/results?by=district")
+    assert preview.status_code == 200
+    assert "Söder" in preview.get_data(as_text=True)
+    exported = app.test_cli_runner().invoke(args=["report", survey.slug, "--by", "district"])
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(exported.output)["breakdowns"] == {"district": "Stadsdel"}
+
     # North's board: only North's units, its respondents as the city report published them.
     north_board = app.test_client()
     account_at(app, "board.north@example.se", "board", tree["north"])
@@ -131,6 +178,11 @@ def test_a_city_wide_survey_from_creation_to_the_city_and_district_views(app):
     assert "Familjeenheten Norr (Norr)" in html
     assert "Söder" not in html
     assert "<dd>12</dd>" in html  # North's respondents, from the city report's own table
+    # Its by-district table is North's row of the city's table, and no other district's.
+    by_district_page = north_board.get(f"/board/{survey.slug}?by=district")
+    assert by_district_page.status_code == 200
+    assert "Norr" in by_district_page.get_data(as_text=True)
+    assert "Söder" not in by_district_page.get_data(as_text=True)
     for suffix in (".csv", ".xlsx", ".docx?by=unit"):
         download = north_board.get(f"/board/{survey.slug}{suffix}")
         assert download.status_code == 200, suffix
@@ -149,6 +201,12 @@ def test_a_city_wide_survey_from_creation_to_the_city_and_district_views(app):
         )
         for row in table["breakdowns"].get("unit", ()):
             assert row in original["breakdowns"]["unit"]
+        assert table["breakdowns"]["district"] == [
+            r for r in original["breakdowns"]["district"] if r["group"] == north
+        ]
+        assert table["breakdowns"]["all"] == [
+            {**r, "group": "all"} for r in original["breakdowns"]["district"] if r["group"] == north
+        ]
     # Nor can North's HR run the city's survey: its administration pages are above its node.
     north_hr = app.test_client()
     account_at(app, "hr.north@example.se", "hr", tree["north"])
@@ -241,6 +299,40 @@ def test_the_slice_keeps_the_district_row_of_a_district_breakdown(app):
         "district": "Stadsdel",
         "unit": "Enhet",
     }
+
+
+def test_the_slice_keeps_a_merged_group_of_its_own_units_and_no_merged_district():
+    """Recoding merges small units only inside their district, so a merged group of North's
+    units is North's to read; a district merged with another has no row in either slice."""
+    row = lambda group, n: {"group": group, "label": group, "n": n, "options": []}  # noqa: E731
+    data = {
+        "report": {
+            "breakdowns": {"all": "Alla", "district": "Stadsdel", "unit": "Enhet"},
+            "indicators": [
+                {
+                    "key": "threatened",
+                    "breakdowns": {
+                        "all": [row("all", 40)],
+                        "district": [row("n2", 25), row("n3+n7", 15)],
+                        "unit": [row("n4+n5", 12), row("n8", 13), row("n6+n9", 15)],
+                    },
+                }
+            ],
+            "questions": [],
+        }
+    }
+    north = slices.district_slice(data, {"n2", "n4", "n5", "n8"}, "Norr")
+    table = north["report"]["indicators"][0]["breakdowns"]
+    assert [r["group"] for r in table["unit"]] == ["n4+n5", "n8"]
+    assert [r["group"] for r in table["district"]] == ["n2"]
+    south = slices.district_slice(data, {"n3", "n6", "n9"}, "Söder")
+    table = south["report"]["indicators"][0]["breakdowns"]
+    assert [r["group"] for r in table["unit"]] == ["n6+n9"]
+    assert "district" not in table
+    assert "all" not in table  # no district row of its own: no district summary
+    # A merged group of units reaching into another district is never in the slice.
+    partial = slices.district_slice(data, {"n3", "n6"}, "Söder")
+    assert partial["report"]["indicators"] == []
 
 
 def _checked_district(html: str) -> str | None:

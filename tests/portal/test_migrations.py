@@ -82,7 +82,9 @@ def test_a_version_1_database_upgrades_without_loss(tmp_path):
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'answer'"
             )
         }
-        assert "answer_survey_id_question_value_role_unit_years_period" in indexes
+        # Version 12: and then with the district (city-wide surveys).
+        assert "answer_survey_id_question_value_role_unit_years_period_district" in indexes
+        assert "answer_survey_id_question_value_role_unit_years_period" not in indexes
         assert "answer_survey_id_question_value_role_unit_years" not in indexes
         # Respondent tables keep their storage property after the upgrade.
         for table in ("response", "inbox_entry"):

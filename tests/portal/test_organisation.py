@@ -413,6 +413,12 @@ def test_a_version_10_database_becomes_one_root_with_everything_under_it(tmp_pat
     # Back to version 10: no tree, no node columns, no district on answers.
     old = sqlite3.connect(path)
     old.execute('DROP INDEX IF EXISTS "survey_node_id"')
+    # Version 12's covering index ends with the district: back to version 10's.
+    old.execute('DROP INDEX "answer_survey_id_question_value_role_unit_years_period_district"')
+    old.execute(
+        'CREATE INDEX "answer_survey_id_question_value_role_unit_years_period" ON "answer" '
+        '("survey_id", "question", "value", "role", "unit", "years", "period")'
+    )
     for table, column in (
         ("survey", "node_id"),
         ("admin_user", "node_id"),

@@ -70,6 +70,56 @@ def test_sql_counts_equal_a_naive_count(app):
         assert sorted(map(tuple, counts.flag_sums)) == sorted(expected.flag_sums)
 
 
+def test_sql_counts_of_a_city_wide_survey_equal_a_naive_count(app):
+    """The district is a group column like role and unit: per district in the cube and in
+    the flag sums, None in every other survey."""
+    from surveys import demo
+    from surveys.definition import unit_districts, with_districts
+
+    city = with_districts(
+        STAFF,
+        [("n1", "Norr", "North"), ("n2", "Söder", "South")],
+        [
+            ("n3", "Mottagningen (Norr)", "Intake (North)", "n1"),
+            ("n4", "Familjeenheten (Norr)", "Family unit (North)", "n1"),
+            ("n5", "Mottagningen (Söder)", "Intake (South)", "n2"),
+        ],
+    )
+    generated = list(demo.demo_responses(city, 200, 7, dt.date(2026, 11, 1)))
+    with app.app_context(), db.connection_context():
+        survey = store.create_survey(city, title_sv="Staden", title_en="City", access="codes")
+        store.set_status(survey, "open")
+        store.submit_responses(survey, city, generated)
+        store.set_status(survey, "closed")
+        counts = store.aggregate_counts(survey, city)
+    expected = counts_from_answers(city, [a for a, _ in generated])
+    assert counts.respondents == expected.respondents == 200
+    assert sorted(counts.cube) == sorted(expected.cube)
+    assert sorted(map(tuple, counts.flag_sums)) == sorted(expected.flag_sums)
+    # (item, value, role, unit, years, period, district, count): the unit's own district.
+    districts = {*unit_districts(city).values(), "na"}
+    assert {row[6] for row in counts.cube} <= districts
+    assert {row[6] for row in counts.cube} >= {"n1", "n2"}
+    assert {row[3] for row in counts.flag_sums} == {None}  # no period in a staff survey
+    assert {row[4] for row in counts.flag_sums} >= {"n1", "n2"}
+    for row in counts.cube:
+        if row[3] in unit_districts(city) and row[6] != "na":
+            assert unit_districts(city)[row[3]] == row[6]
+
+
+def test_counts_of_a_survey_without_districts_have_no_district(app):
+    from portal.services.demo import demo_answers
+
+    survey, _ = make_survey(app)
+    with app.app_context(), db.connection_context():
+        store.submit_responses(survey, STAFF, demo_answers(survey, 20, seed=5))
+        store.set_status(survey, "closed")
+        counts = store.result_counts(survey, STAFF)
+    assert {row[6] for row in counts.cube} == {None}
+    assert {row[4] for row in counts.flag_sums} == {None}
+    assert all(len(row) == 8 for row in counts.cube)
+
+
 def test_bulk_batches_are_all_or_nothing(app, monkeypatch):
     survey, _ = make_survey(app)
     good = validate(STAFF, {k: [v] for k, v in complete_answers(STAFF).items()})
@@ -144,6 +194,15 @@ def test_counts_are_aggregated_once_and_kept_until_the_purge(app, monkeypatch):
         ResultCounts.update(counts_json=json.dumps(stale)).execute()
         assert store.result_counts(survey, STAFF) == first
         assert json.loads(ResultCounts.get().counts_json)["combinations"] != [[0]]
+        # So are counts kept in the layout before the district joined the groups (format 2:
+        # rows of four group values), which the report would read at the wrong positions.
+        old = json.loads(ResultCounts.get().counts_json)
+        old["format"] = 2
+        old["cube"] = [row[:6] + row[7:] for row in old["cube"]]
+        old["flag_sums"] = [row[:4] + row[5:] for row in old["flag_sums"]]
+        ResultCounts.update(counts_json=json.dumps(old)).execute()
+        assert store.result_counts(survey, STAFF) == first
+        assert json.loads(ResultCounts.get().counts_json)["format"] == store.COUNTS_FORMAT == 3
 
         store.set_status(survey, "published")
         store.purge_responses(survey, dt.date(2026, 6, 1))
