@@ -197,6 +197,11 @@ class System:
         # Nested breakdowns: child breakdown -> (parent breakdown, child group -> parent group)
         # (units inside the districts of a city-wide survey).
         self.nesting: dict[str, tuple[str, dict[str, str]]] = {}
+        # Follow-up rows hidden whole, n included, so that the n of a group below k
+        # cannot be worked out from the others (table, breakdown, group); and every
+        # table row hidden so (the follow-up's and its indicators').
+        self.hidden_rows: set[tuple[str, str, str]] = set()
+        self.n_hidden: set[tuple[str, str, str]] = set()
 
     # -- building ------------------------------------------------------------------------
     def table(
@@ -266,7 +271,9 @@ class System:
         for block, groups in self.blocks[key].items():
             together = [MISSING] if block != ALL else []
             for group in [ALL] if block == ALL else groups:
-                if block != ALL and n.get((block, group), 0) < self.k:
+                if block != ALL and (
+                    n.get((block, group), 0) < self.k or (key, block, group) in self.hidden_rows
+                ):
                     together.append(group)
                     continue
                 self._at_most([(block, group)], opening, answered)
@@ -357,6 +364,11 @@ class System:
         for figure in self.figures.values():
             if figure.n < self.k:
                 figure.hide(Reason.PRIMARY)
+                continue
+            part = self.part_of[next(iter(figure.terms))] if figure.terms else None
+            if part is not None and (part.table, part.block, part.group) in self.hidden_rows:
+                figure.hide(Reason.SECONDARY)
+                self.n_hidden.add((figure.key[0], figure.key[2], figure.key[3]))
                 continue
             band = band_of(figure.value, figure.n, figure.k_ext)
             if band is None:
@@ -1023,7 +1035,28 @@ def _follow_ups(
             n = _with_missing(item_n[item.key], blocks)
             na = _with_missing(item_na[item.key], blocks)
             answered = {key: n.get(key, 0) + na.get(key, 0) for key in set(n) | set(na)}
+            _hide_rows_for_n(system, item.key, n)
             system.at_most(item.key, opening, answered, n)
+
+
+def _hide_rows_for_n(system: System, key: str, n: Mapping[tuple[str, str], int]) -> None:
+    """S1 on a follow-up's n: the groups below k and the unpublished group are known
+    together by subtraction; when they hold fewer than k + 1 respondents (a respondent
+    among them, removing their own answer, would leave fewer than k), the smallest
+    published groups are hidden whole, their n included, until they do."""
+    for block, groups in system.blocks[key].items():
+        if block == ALL:
+            continue
+        hidden = [g for g in groups if 0 < n.get((block, g), 0) < system.k]
+        together = sum(n.get((block, g), 0) for g in hidden) + n.get((block, MISSING), 0)
+        shown = sorted(
+            (g for g in groups if n.get((block, g), 0) >= system.k),
+            key=lambda g: (n.get((block, g), 0), groups.index(g)),
+        )
+        while hidden and together - 1 < system.k and shown:
+            victim = shown.pop(0)
+            system.hidden_rows.add((key, block, victim))
+            together += n.get((block, victim), 0)
 
 
 def _multi_item_indicators(

@@ -647,7 +647,9 @@ class _Figures:
         for key, label in self.marginals.groups(breakdown):
             figures = [self.system.figures[(table, c, breakdown, key)] for c in columns]
             size = figures[0].n if figures else 0
-            small = size < self.k
+            # Hidden whole, n included, so that a smaller group's n stays unknown.
+            whole = (table, breakdown, key) in self.system.n_hidden
+            small = size < self.k or whole
             result.append(
                 GroupRow(
                     key,
@@ -658,7 +660,9 @@ class _Figures:
                         for c, f in zip(columns, figures, strict=True)
                     ),
                     prefer_not,
-                    _reason("primary") if small else None,
+                    _reason("secondary" if whole and size >= self.k else "primary")
+                    if small
+                    else None,
                 )
             )
         return tuple(result)

@@ -525,7 +525,10 @@ def _cell(option: Mapping[str, Any], lang: str) -> Cell:
 
 def _n_text(row: Mapping[str, Any], k: int, lang: str) -> str:
     n = row.get("n")
-    return number_text(n, lang) if isinstance(n, int) else fewer_than(k)
+    if isinstance(n, int):
+        return number_text(n, lang)
+    # A group hidden whole so that a smaller group's n stays unknown: "x", like its figures.
+    return SUPPRESSED if row.get("n_display") == SUPPRESSED else fewer_than(k)
 
 
 def _rows(table: Mapping[str, Any] | None, breakdown: str) -> Sequence[Mapping[str, Any]]:

@@ -111,8 +111,11 @@ def display(cell: Value, lang: str) -> str:
 
 
 def n_display(row: GroupRow, k: int) -> str:
-    """The base n, or ``<k`` for a group too small to show."""
-    return f"<{k}" if row.n is None else str(row.n)
+    """The base n, ``<k`` for a group too small to show, or "x" for a group hidden whole
+    so that a smaller group's n cannot be worked out from it."""
+    if row.n is not None:
+        return str(row.n)
+    return SUPPRESSED if row.reason == "secondary" else f"<{k}"
 
 
 def note_text(message: str, params: dict[str, Any], lang: str) -> str:

@@ -356,3 +356,30 @@ def test_reasons_for_leaving_are_ranked_by_their_published_share():
         "What is the main reason you are leaving?",
         "What other reasons contributed?",
     ]
+
+
+def test_a_follow_up_group_below_k_cannot_be_worked_out_from_the_others():
+    """S1 on a follow-up's n: with one group below k and nobody outside the groups, its n
+    (how many of that group were exposed) would follow from the all-staff n less the
+    other groups'. The smallest other group is hidden whole, its n included."""
+    from portal.reports.results import n_display
+
+    people = []
+    for role, exposed in (("ss_children", 6), ("assessor", 7), ("treatment", 2)):
+        for i in range(10):
+            threatened = "once" if i < exposed else "never"
+            people.append(respondent(role=role, exp_threats=threatened, aim="some"))
+    report = report_of(people)
+    rows = {r.key: r for r in table(report, "aim").breakdowns["role"]}
+    assert rows["treatment"].n is None  # 2 exposed: below k
+    assert rows["treatment"].reason == "primary"
+    hidden = rows["ss_children"]  # 6 exposed: the smallest group shown otherwise
+    assert hidden.n is None
+    assert hidden.reason == "secondary"
+    assert all(c.suppressed for c in hidden.cells)
+    assert n_display(hidden, 5) == "x"
+    assert n_display(rows["treatment"], 5) == "<5"
+    assert rows["assessor"].n == 7
+    # The all-staff n less every n still shown leaves two groups together (8), so a
+    # respondent of either, removing themselves, still leaves more than k.
+    assert row(report, "aim").n - rows["assessor"].n == 8
