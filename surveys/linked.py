@@ -71,6 +71,8 @@ CELL_COST = 1.0
 TOTAL_RANGE_COST = 100_000.0
 # Turning a band into "x" loses less than hiding an exact figure.
 BAND_TO_X = 0.5
+# A headline figure of a group shown as a range instead of "x".
+HEADLINE_RANGE = 0.9
 
 
 @dataclass(eq=False)
@@ -124,6 +126,13 @@ def band_range(band: Band, n: int) -> tuple[int, int]:
     if band.sign == "<":
         return 0, (band.bound * n - 1) // 100
     return band.bound * n // 100 + 1, n
+
+
+def _half_or_less(band: Band | None) -> bool:
+    """Whether a range leaves at most half the scale open ("<50 %" or ">50 %" at most)."""
+    if band is None:
+        return False
+    return band.bound <= 50 if band.sign == "<" else band.bound >= 50
 
 
 def range_band(low: int, high: int, n: int) -> Band | None:
@@ -855,19 +864,25 @@ class System:
                 new = figure.value + delta
                 if delta == 0 or figure.lo <= new <= figure.hi:
                     continue
-                if figure.total:
+                band = None
+                if figure.total or figure.weight >= HEADLINE_COST:
                     low = min(figure.value, new)
                     high = max(figure.value, new)
                     if figure.band is not None:
                         low = min(low, int(figure.lo))
                         high = max(high, int(figure.hi))
                     band = range_band(low, high, figure.n)
+                if figure.total:
                     if band is None:
                         return None
                     # The smallest count loses least; a headline figure costs most.
                     cost += TOTAL_RANGE_COST * (
                         1 + figure.weight / HEADLINE_COST + figure.value / max(figure.n, 1)
                     )
+                    fixes.append(_Fix(figure, band))
+                elif figure.weight >= HEADLINE_COST and _half_or_less(band):
+                    # A headline figure of a group: a range says more than "x" (IL3).
+                    cost += figure.weight * HEADLINE_RANGE
                     fixes.append(_Fix(figure, band))
                 else:
                     cost += figure.weight * (BAND_TO_X if figure.band else 1)
