@@ -74,14 +74,45 @@ class Dimensions:
 
 def read_file(filename: str, raw: bytes) -> Dimensions:
     """Read and check a whole CSV or XLSX file; raises ImportFileError listing every problem."""
+    return parse_rows(file_rows(filename, raw))
+
+
+def file_rows(filename: str, raw: bytes) -> list[tuple[int, list[str]]]:
+    """The rows (line number, cells) of an uploaded CSV or XLSX file, by its name."""
     name = (filename or "").lower()
     if name.endswith(".xlsx"):
-        rows = xlsx_rows(raw)
-    elif name.endswith((".csv", ".txt")):
-        rows = csv_rows(raw)
-    else:
-        raise ImportFileError([RowError(0, N_("Upload a CSV or XLSX file."), {})])
-    return parse_rows(rows)
+        return xlsx_rows(raw)
+    if name.endswith((".csv", ".txt")):
+        return csv_rows(raw)
+    raise ImportFileError([RowError(0, N_("Upload a CSV or XLSX file."), {})])
+
+
+def table_rows(
+    rows: list[tuple[int, list[str]]], columns: dict[str, str], missing_message: str
+) -> list[tuple[int, dict[str, str]]]:
+    """The body of a file with a header row: (line number, {column: value}) per non-empty row.
+
+    ``columns`` maps the header names a file may use to column keys; ``type`` and
+    ``name_sv`` are required (``missing_message`` names every column when one is not).
+    """
+    rows = [(line, cells) for line, cells in rows if any(c.strip() for c in cells)]
+    if not rows:
+        raise ImportFileError([RowError(0, N_("The file is empty."), {})])
+    header_line, header = rows[0]
+    named = [columns.get(h.strip().lower()) for h in header]
+    missing = [c for c in ("type", "name_sv") if c not in named]
+    if missing:
+        raise ImportFileError(
+            [RowError(header_line, missing_message, {"columns": ", ".join(missing)})]
+        )
+    if len(rows) - 1 > MAX_ROWS:
+        raise ImportFileError(
+            [RowError(0, N_("At most %(max)d rows can be imported."), {"max": MAX_ROWS})]
+        )
+    return [
+        (line, {c: cells[i].strip() for i, c in enumerate(named) if c and i < len(cells)})
+        for line, cells in rows[1:]
+    ]
 
 
 def csv_rows(raw: bytes) -> list[tuple[int, list[str]]]:
@@ -134,35 +165,19 @@ def _cell(value: Any) -> str:
 
 def parse_rows(rows: list[tuple[int, list[str]]]) -> Dimensions:
     """Check the rows (line number, cells) of a file with a header row."""
-    rows = [(line, cells) for line, cells in rows if any(c.strip() for c in cells)]
-    if not rows:
-        raise ImportFileError([RowError(0, N_("The file is empty."), {})])
-    header_line, header = rows[0]
-    columns = [COLUMNS.get(h.strip().lower()) for h in header]
-    missing = [c for c in ("type", "name_sv") if c not in columns]
-    if missing:
-        raise ImportFileError(
-            [
-                RowError(
-                    header_line,
-                    N_(
-                        "The first row must name the columns; %(columns)s is missing. "
-                        "The columns are type, name_sv, name_en and invited."
-                    ),
-                    {"columns": ", ".join(missing)},
-                )
-            ]
-        )
-    if len(rows) - 1 > MAX_ROWS:
-        raise ImportFileError(
-            [RowError(0, N_("At most %(max)d rows can be imported."), {"max": MAX_ROWS})]
-        )
+    body = table_rows(
+        rows,
+        COLUMNS,
+        N_(
+            "The first row must name the columns; %(columns)s is missing. "
+            "The columns are type, name_sv, name_en and invited."
+        ),
+    )
     errors: list[RowError] = []
     units: list[UnitSetting] = []
     roles: list[Role] = []
     seen: dict[tuple[str, str, str], int] = {}
-    for line, cells in rows[1:]:
-        values = {c: cells[i].strip() for i, c in enumerate(columns) if c and i < len(cells)}
+    for line, values in body:
         kind = TYPES.get(values.get("type", "").lower())
         name_sv, name_en = values.get("name_sv", ""), values.get("name_en", "")
         invited_text = values.get("invited", "")

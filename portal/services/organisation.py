@@ -19,11 +19,10 @@ from portal import store
 from portal.services import audit
 from portal.services.dimension_import import (
     MAX_NAME,
-    MAX_ROWS,
     ImportFileError,
     RowError,
-    csv_rows,
-    xlsx_rows,
+    file_rows,
+    table_rows,
 )
 from portal.services.org_tree import (  # noqa: F401 - the tree is read through this module too
     DISTRICT,
@@ -183,45 +182,19 @@ class ImportRow:
 
 def read_tree_file(filename: str, raw: bytes) -> list[ImportRow]:
     """Read and check a whole CSV or XLSX file of districts and units (every problem listed)."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        rows = xlsx_rows(raw)
-    elif name.endswith((".csv", ".txt")):
-        rows = csv_rows(raw)
-    else:
-        raise ImportFileError([RowError(0, N_("Upload a CSV or XLSX file."), {})])
-    return parse_tree_rows(rows)
+    return parse_tree_rows(file_rows(filename, raw))
 
 
 def parse_tree_rows(rows: list[tuple[int, list[str]]]) -> list[ImportRow]:
     """Check the rows (line number, cells) of a tree file with a header row."""
-    rows = [(line, cells) for line, cells in rows if any(c.strip() for c in cells)]
-    if not rows:
-        raise ImportFileError([RowError(0, N_("The file is empty."), {})])
-    header_line, header = rows[0]
-    columns = [IMPORT_COLUMNS.get(h.strip().lower()) for h in header]
-    missing = [c for c in ("type", "name_sv") if c not in columns]
-    if missing:
-        raise ImportFileError(
-            [
-                RowError(
-                    header_line,
-                    N_(
-                        "The first row must name the columns; %(columns)s is missing. "
-                        "The columns are type, name_sv, name_en and district."
-                    ),
-                    {"columns": ", ".join(missing)},
-                )
-            ]
-        )
-    if len(rows) - 1 > MAX_ROWS:
-        raise ImportFileError(
-            [RowError(0, N_("At most %(max)d rows can be imported."), {"max": MAX_ROWS})]
-        )
-    body = [
-        (line, {c: cells[i].strip() for i, c in enumerate(columns) if c and i < len(cells)})
-        for line, cells in rows[1:]
-    ]
+    body = table_rows(
+        rows,
+        IMPORT_COLUMNS,
+        N_(
+            "The first row must name the columns; %(columns)s is missing. "
+            "The columns are type, name_sv, name_en and district."
+        ),
+    )
     districts = {
         values.get("name_sv", "").casefold()
         for _, values in body
