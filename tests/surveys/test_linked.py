@@ -27,16 +27,8 @@ WORKED = {
 }
 
 
-def yes_no(groups: dict[str, tuple[int, int]], k: int = 5) -> linked.System:
-    """One yes/no item by role, as a system of its own (no merging of groups)."""
-    system = linked.System(k)
-    count = {("all", "all", "yes"): sum(y for y, _ in groups.values())}
-    count[("all", "all", "no")] = sum(n - y for y, n in groups.values())
-    n = {("all", "all"): sum(n for _, n in groups.values())}
-    for group, (y, size) in groups.items():
-        count[("role", group, "yes")], count[("role", group, "no")] = y, size - y
-        n[("role", group)] = size
-    blocks = {"all": ("all",), "role": tuple(groups)}
+def protected(system: linked.System, blocks: dict, count: dict, n: dict) -> linked.System:
+    """A yes/no table "t" with these breakdowns and counts, every cell a figure, protected."""
     system.table("t", "single", ("yes", "no"), blocks, count, n)
     for block, members in blocks.items():
         for group in members:
@@ -51,6 +43,19 @@ def yes_no(groups: dict[str, tuple[int, int]], k: int = 5) -> linked.System:
                 )
     system.protect()
     return system
+
+
+def yes_no(groups: dict[str, tuple[int, int]], k: int = 5) -> linked.System:
+    """One yes/no item by role, as a system of its own (no merging of groups)."""
+    system = linked.System(k)
+    count = {("all", "all", "yes"): sum(y for y, _ in groups.values())}
+    count[("all", "all", "no")] = sum(n - y for y, n in groups.values())
+    n = {("all", "all"): sum(n for _, n in groups.values())}
+    for group, (y, size) in groups.items():
+        count[("role", group, "yes")], count[("role", group, "no")] = y, size - y
+        n[("role", group)] = size
+    blocks = {"all": ("all",), "role": tuple(groups)}
+    return protected(system, blocks, count, n)
 
 
 def state(system: linked.System, group: str, option: str = "yes", block: str = "role"):
@@ -226,20 +231,7 @@ def nested_system(units: dict[str, tuple[str, int, int]], k: int = 5) -> linked.
         add("unit", unit, y, size)
     blocks = {"all": ("all",), "district": tuple(districts), "unit": tuple(units)}
     system.nesting["unit"] = ("district", {u: d for u, (d, _, _) in units.items()})
-    system.table("t", "single", ("yes", "no"), blocks, count, n)
-    for block, members in blocks.items():
-        for group in members:
-            for option in ("yes", "no"):
-                system.figure(
-                    ("t", option, block, group),
-                    "t",
-                    {option: 1},
-                    n=n[(block, group)],
-                    k_ext=1,
-                    headline=False,
-                )
-    system.protect()
-    return system
+    return protected(system, blocks, count, n)
 
 
 def test_units_stay_inside_their_district():
