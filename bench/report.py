@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import resource
 import statistics
@@ -166,10 +165,7 @@ def large_survey(args: argparse.Namespace) -> None:
 
             def protected_report():
                 # Counts kept, protection not: disclosure control runs (then is kept).
-                row = ResultCounts.get(ResultCounts.survey == survey.id)
-                data = json.loads(row.counts_json)
-                data.pop("protection", None)
-                ResultCounts.update(counts_json=json.dumps(data)).where(
+                ResultCounts.update(protection_json=None).where(
                     ResultCounts.survey == survey.id
                 ).execute()
                 return full_report()

@@ -52,13 +52,8 @@ def stored_protection(survey: Survey, mode: str) -> dict[str, Any] | None:
     """What disclosure control decided for the kept counts of ``survey`` (``mode`` names
     the report: its k and whether breakdowns are published), or None when not kept yet
     or kept by an engine that decided differently (``surveys.linked.VERSION``)."""
-    row = ResultCounts.get_or_none(ResultCounts.survey == survey.id)
-    if row is None:
-        return None
-    kept = json.loads(row.counts_json).get("protection", {})
-    if kept.get("version") != linked.VERSION:
-        return None
-    found = kept.get(mode)
+    kept = _kept_protection(survey)
+    found = kept.get(mode) if kept.get("version") == linked.VERSION else None
     return found if isinstance(found, dict) else None
 
 
@@ -68,20 +63,25 @@ def keep_protection(survey: Survey, mode: str, protection: dict[str, Any]) -> No
     database just skips keeping it."""
     try:
         with write_transaction():
-            row = ResultCounts.get_or_none(ResultCounts.survey == survey.id)
-            if row is None:
-                return
-            data = json.loads(row.counts_json)
-            kept = data.get("protection", {})
+            kept = _kept_protection(survey)
             if kept.get("version") != linked.VERSION:
                 kept = {"version": linked.VERSION}
             kept[mode] = protection
-            data["protection"] = kept
-            ResultCounts.update(counts_json=json.dumps(data, separators=(",", ":"))).where(
+            ResultCounts.update(protection_json=json.dumps(kept, separators=(",", ":"))).where(
                 ResultCounts.survey == survey.id
             ).execute()
     except DatabaseBusy:
         return
+
+
+def _kept_protection(survey: Survey) -> dict[str, Any]:
+    raw = (
+        ResultCounts.select(ResultCounts.protection_json)
+        .where(ResultCounts.survey == survey.id)
+        .scalar()
+    )
+    kept = json.loads(raw) if raw else {}
+    return kept if isinstance(kept, dict) else {}
 
 
 def aggregate_counts(survey: Survey, definition: Definition) -> Counts:
@@ -140,7 +140,8 @@ def _store_counts(survey: Survey, counts: Counts) -> None:
                 return
             ResultCounts.insert(survey=survey.id, counts_json=counts_json).on_conflict(
                 conflict_target=[ResultCounts.survey],
-                update={ResultCounts.counts_json: counts_json},
+                # Counts made again: what was decided about the old ones no longer holds.
+                update={ResultCounts.counts_json: counts_json, ResultCounts.protection_json: None},
             ).execute()
     except DatabaseBusy:
         return

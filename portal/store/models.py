@@ -189,12 +189,16 @@ class ResultCounts(BaseModel):
     """The counts of a closed survey's report, aggregated once (a closed survey never changes).
 
     JSON of ``surveys.indicators.Counts``: the unprotected cube and per-response
-    condition sums, no more detailed than the answers they come from. Deleted
-    with the responses when the survey is purged.
+    condition sums, no more detailed than the answers they come from, and the
+    protection decided for them. Deleted with the responses when the survey is
+    purged.
     """
 
     survey = ForeignKeyField(Survey, primary_key=True, on_delete="CASCADE")
     counts_json = TextField()
+    # What disclosure control decided for these counts, per report mode and engine
+    # version (portal.store.counts.keep_protection); NULL until the first report.
+    protection_json = TextField(null=True)
 
 
 class Comment(BaseModel):

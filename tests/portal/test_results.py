@@ -296,6 +296,15 @@ def test_the_protection_is_decided_once_and_read_back_by_every_later_report(
     again = json.loads(export(runner, known_survey.slug, "--format", "json"))
     assert again == first
 
+    # Counts made again (another counting version): what was decided no longer holds.
+    from portal.store.counts import _store_counts
+
+    with app.app_context(), db.connection_context():
+        counts = store.result_counts(survey, survey.definition())
+        _store_counts(survey, counts)
+        assert store.stored_protection(survey, f"breakdowns:k={survey.min_group}") is None
+        store.keep_protection(survey, f"breakdowns:k={survey.min_group}", kept)
+
     # Kept by an older engine: decided again, not trusted.
     monkeypatch.setattr(linked, "VERSION", linked.VERSION + 1)
     with app.app_context(), db.connection_context():
