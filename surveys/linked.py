@@ -959,7 +959,7 @@ def derive(
     for item in definition.items():
         if item.kind not in ("single", "multiple"):
             continue
-        if item.question.dimension in getattr(marginals, "left_out", ()):
+        if item.question.dimension in marginals.left_out:
             continue
         blocks = _blocks(marginals, breakdowns if not item.question.dimension else (ALL,))
         options = tuple(key for key, _ in marginals.options(item))
@@ -978,7 +978,7 @@ def derive(
         system.table(item.key, item.kind, options, blocks, counts, n)
         if item.kind == "multiple":
             system.multiple_choice(item.key, [o.key for o in item.options if o.exclusive])
-        k_ext = _k_ext(item.key, derived_of.get(item.key, ()))
+        k_ext = k_ext_for(item.key, derived_of.get(item.key, ()))
         for block, groups in blocks.items():
             for group in groups:
                 size = n.get((block, group), 0)
@@ -1009,7 +1009,8 @@ def _blocks(marginals: Any, breakdowns: Sequence[str]) -> dict[str, tuple[str, .
     return {b: tuple(g for g, _ in marginals.groups(b)) for b in breakdowns}
 
 
-def _k_ext(item: str, derived: Sequence[Indicator]) -> int:
+def k_ext_for(item: str, derived: Sequence[Indicator]) -> int:
+    """The all-or-nothing margin of an item's figures (wider for violence, P2)."""
     return 2 if item in VIOLENCE_ITEMS or any(i.k_ext > 1 for i in derived) else 1
 
 
@@ -1099,10 +1100,6 @@ def _multi_item_indicators(
                 counts[(block, group, indicator.key)] = hits
         if link is None:
             system.table(indicator.key, "count", (indicator.key,), blocks, counts, base)
-            for (table, block, group), part in system.parts.items():
-                if table == indicator.key:
-                    (v,) = part.vars.values()
-                    system.upper[v] = _with_missing(base, blocks).get((block, group), 0)
         for block, groups in blocks.items():
             for group in groups:
                 size = base.get((block, group), 0)

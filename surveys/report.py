@@ -216,7 +216,7 @@ def build(
         if item.question.dimension in marginals.left_out:
             continue
         derived = derived_by_item.get(item.key, [])
-        k_ext = linked._k_ext(item.key, derived)
+        k_ext = linked.k_ext_for(item.key, derived)
         options = tuple(key for key, _ in marginals.options(item))
         labels: dict[str, Text | str] = dict(marginals.options(item))
         item_breakdowns = breakdowns if not item.question.dimension else (ALL,)
@@ -225,16 +225,13 @@ def build(
             if item.question.option(PREFER_NOT) is not None
             else None
         )
+        order = options
+        if item.question.ranked:  # by the all-staff figures as published
+            order = _ranked(figures.rows(item.key, options, ALL, labels)[0])
         rows = {
-            b: figures.rows(item.key, options, b, labels, prefer_not if b == ALL else None)
+            b: figures.rows(item.key, order, b, labels, prefer_not if b == ALL else None)
             for b in item_breakdowns
         }
-        if item.question.ranked:
-            order = _ranked(rows[ALL][0])
-            rows = {
-                b: figures.rows(item.key, order, b, labels, prefer_not if b == ALL else None)
-                for b in item_breakdowns
-            }
         question_tables.append(
             Table(
                 key=item.key,
@@ -253,7 +250,7 @@ def build(
     for indicator in indicator_list:
         source = definition.item(indicator.source or "") if indicator.derived else None
         k_ext = (
-            linked._k_ext(source.key, derived_by_item.get(source.key, []))
+            linked.k_ext_for(source.key, derived_by_item.get(source.key, []))
             if source is not None
             else indicator.k_ext
         )
