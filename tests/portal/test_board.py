@@ -622,3 +622,13 @@ def test_script_in_a_title_unit_name_or_comment_stays_text_on_the_board_page(tmp
         page = get(client, f"/board/{survey.slug}?lang={lang}")
         assert payload not in page
         assert html.escape(payload) in page or "&lt;script&gt;" in page
+
+
+def test_a_group_hidden_whole_shows_x_for_its_n_not_fewer_than_k():
+    """A group hidden so that a smaller group's n cannot be worked out has n >= k: its n
+    says "x" on the page and in every file, never "fewer than 5", which would be false."""
+    hidden = {"n": None, "n_display": "x"}
+    small = {"n": None, "n_display": "<5"}
+    assert board_report._n_text(hidden, 5, "sv") == "x"
+    assert board_report._n_text(small, 5, "sv") == board_report.fewer_than(5)
+    assert board_report._n_text({"n": 1234}, 5, "sv") == f"1{NBSP}234"
