@@ -7,16 +7,16 @@ import sqlite3
 
 import pytest
 
-from portal import create_app, store
+from portal import store
 from portal.extensions import db
 from portal.services import organisation
 from portal.store import migrations
 from portal.store.models import AuditEntry, OrgNode, Survey, User
 from tests.factories import (
-    FAST_ARGON2,
     csrf_token,
     logged_in_as,
     login,
+    make_app,
     make_survey,
     make_user,
     post_form,
@@ -399,13 +399,7 @@ def test_support_contacts_are_inherited_from_the_organisation(app, client):
 @pytest.mark.sqlite_only
 def test_a_version_10_database_becomes_one_root_with_everything_under_it(tmp_path):
     path = tmp_path / "varna.sqlite3"
-    config = {
-        "SECRET_KEY": "k",
-        "INSTANCE_PATH": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{path}",
-        **FAST_ARGON2,
-    }
-    app = create_app(config)
+    app = make_app(tmp_path)
     make_user(app, "kim@example.se", "hr")
     make_user(app, "board@example.se", "board")
     first, _ = make_survey(app, status="closed")
@@ -432,7 +426,7 @@ def test_a_version_10_database_becomes_one_root_with_everything_under_it(tmp_pat
     old.commit()
     old.close()
 
-    app = create_app(config)
+    app = make_app(tmp_path)
     with app.app_context(), db.connection_context():
         assert migrations.current_version() == migrations.latest_version() >= 11
         roots = list(OrgNode.select())

@@ -6,10 +6,10 @@ import sqlite3
 
 import pytest
 
-from portal import create_app, store
+from portal import store
 from portal.extensions import db
 from portal.store import migrations
-from tests.factories import FAST_ARGON2, login, make_user
+from tests.factories import login, make_app, make_user
 
 NEW_COLUMNS = ("totp_secret", "totp_enabled_at", "totp_last_step", "must_change_password")
 
@@ -17,13 +17,7 @@ NEW_COLUMNS = ("totp_secret", "totp_enabled_at", "totp_last_step", "must_change_
 @pytest.mark.sqlite_only
 def test_a_version_4_database_gains_the_sign_in_columns(tmp_path):
     path = tmp_path / "varna.sqlite3"
-    config = {
-        "SECRET_KEY": "k",
-        "INSTANCE_PATH": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{path}",
-        **FAST_ARGON2,
-    }
-    app = create_app(config)
+    app = make_app(tmp_path)
     make_user(app, "kim@example.se", "hr")
     # Back to version 4: without the new columns and tables.
     old = sqlite3.connect(path)
@@ -35,7 +29,7 @@ def test_a_version_4_database_gains_the_sign_in_columns(tmp_path):
     old.commit()
     old.close()
 
-    app = create_app(config)
+    app = make_app(tmp_path)
     with app.app_context(), db.connection_context():
         assert migrations.current_version() == migrations.latest_version() >= 5
         columns = {c.name for c in db.get_columns("admin_user")}
