@@ -177,11 +177,17 @@ def test_a_replayed_answer_is_refused(sso_app, client):
     response, path = sso_login(client, "hanna")
     assert response.status_code == 302
     # The same answer again, in the same browser and in another: the state was used.
+    # The portal refuses it itself, before the code goes to the provider (which would
+    # refuse a used code too, and then the refusal would be audited as a failed SSO login).
     again = client.get(path)
     assert again.status_code == 400
+    assert "Starta inloggningen igen" in again.get_data(as_text=True)
     other = sso_app.test_client()
-    assert other.get(path).status_code == 400
+    refused = other.get(path)
+    assert refused.status_code == 400
+    assert "Starta inloggningen igen" in refused.get_data(as_text=True)
     assert other.get("/admin/").status_code == 302
+    assert audit_actions(sso_app) == ["account_created", "login_sso"]
 
 
 def test_a_forged_state_is_refused(sso_app, client):
