@@ -323,6 +323,21 @@ def test_password_login_off_except_for_the_break_glass_admin(sso_app, client):
     assert response.headers["Location"] == "/admin/"
 
 
+def test_the_break_glass_account_must_be_an_administrator(sso_app, client):
+    """A configuration that names an HR account gives it no way round single sign-on."""
+    sso_app.config.update(PASSWORD_LOGIN=False, BREAK_GLASS_ADMIN="kim.hr@example.se")
+    make_user(sso_app, "kim.hr@example.se", "hr")
+    page = client.get("/admin/login?password=1&lang=en").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), "email": "kim.hr@example.se"}
+    refused = client.post("/admin/login", data={**data, "password": DEFAULT_PASSWORD})
+    assert refused.status_code == 403
+    assert "Login with a password is switched off" in refused.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+    # The same answer for a wrong password: the refusal tells nothing about the password.
+    wrong = client.post("/admin/login", data={**data, "password": "not the password at all"})
+    assert wrong.status_code == 403
+
+
 def test_sso_is_absent_when_not_configured(app, client):
     page = client.get("/admin/login").get_data(as_text=True)
     assert "/admin/sso/start" not in page
