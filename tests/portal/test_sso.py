@@ -366,8 +366,13 @@ def test_role_map_and_sso_settings_are_checked_at_start():
     config = from_environment(good)
     assert config["PASSWORD_LOGIN"] is False
     assert config["BREAK_GLASS_ADMIN"] == "it@kommun.se"
+    # Plain http only to a provider on this machine's loopback (the tests' provider).
+    assert from_environment({**good, "VARNA_SSO_ISSUER": "http://127.0.0.1:8080"})
     for bad in (
         {"VARNA_SSO_ISSUER": "http://login.example/"},
+        {"VARNA_SSO_ISSUER": "http://127.0.0.1.login.example/"},
+        {"VARNA_SSO_ISSUER": "http://127.0.0.1@login.example/"},
+        {"VARNA_SSO_ISSUER": "https://"},
         {"VARNA_SSO_CLIENT_SECRET": ""},
         {"VARNA_SSO_ROLE_MAP": "root=x"},
         {"VARNA_SSO_CLOCK_SKEW_SECONDS": "3600"},
