@@ -60,6 +60,14 @@ def test_an_admin_without_a_second_factor_enrols_at_login(app, client):
     assert len(set(codes)) == 10
     assert client.get("/admin/").status_code == 200
     assert audit_actions(app)[-2:] == ["mfa_enrolled", "login"]
+    # Shown once: no page shows the codes again (the sessions page only counts them).
+    assert client.get("/admin/login/enrol").status_code == 302
+    assert client.get("/admin/mfa").status_code == 302
+    sessions_page = client.get("/admin/sessions?lang=en").get_data(as_text=True)
+    assert "You have 10 unused recovery codes" in sessions_page
+    for path in ("/admin/", "/admin/sessions", "/admin/password", f"/admin/users/{user.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert not any(code in page for code in codes), path
     account = stored(app, user.id)
     assert account.has_totp
     # Neither the secret nor any recovery code is in the database in clear.

@@ -379,3 +379,29 @@ def test_role_map_and_sso_settings_are_checked_at_start():
     ):
         with pytest.raises(SystemExit):
             from_environment({**good, **bad})
+
+
+def test_the_most_privileged_mapped_role_wins():
+    settings = signin.Settings(
+        issuer="https://login.example",
+        client_id="varna",
+        client_secret="s",
+        redirect_uri=CALLBACK,
+        role_map={"g-board": "board", "g-hr": "hr", "g-admin": "admin"},
+    )
+    assert signin.mapped_role(settings, {"groups": ["g-board", "staff", "g-hr"]}) == "hr"
+    assert signin.mapped_role(settings, {"groups": ["g-hr", "g-admin", "g-board"]}) == "admin"
+    assert signin.mapped_role(settings, {"groups": "g-board"}) == "board"  # one value, no list
+    assert signin.mapped_role(settings, {"groups": ["staff"]}) is None
+    assert signin.mapped_role(settings, {"groups": {"g-admin": True}}) is None  # not a list
+    assert signin.mapped_role(settings, {}) is None
+
+
+def test_single_sign_on_never_demotes_the_last_administrator(sso_app, client):
+    """anna's groups make her an administrator; when they no longer do (the map changed)
+    and she is the last one, she is refused rather than left without an administrator."""
+    sso_login(client, "anna")
+    sso_app.config["SSO_ROLE_MAP"] = "board=varna-admins"
+    response, _ = sso_login(sso_app.test_client(), "anna")
+    assert response.status_code == 403
+    assert account(sso_app, "anna.admin@kommun.example").role == "admin"
