@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -148,17 +149,23 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The SSO tests skipped for want of the OpenID provider make one line in the summary.
+    """The SSO tests skipped for want of the OpenID provider make one line in the summary,
+    and so do the browser tests skipped for want of Chromium.
 
     pytest folds skips per file, and keeps parametrized tests and skips raised in a
     fixture on lines of their own; these all have one reason, so they are shown once.
     """
-    from tests.oidc.fixture import HERE, SKIP_PREFIX
+    from tests import browser
+    from tests.oidc import fixture as oidc
 
+    folds = ((oidc.SKIP_PREFIX, oidc.HERE), (browser.SKIP_PREFIX, Path(browser.__file__).parent))
     for report in terminalreporter.stats.get("skipped", []):
         longrepr = getattr(report, "longrepr", None)
-        if isinstance(longrepr, tuple) and len(longrepr) == 3 and SKIP_PREFIX in longrepr[2]:
-            report.longrepr = (str(HERE), None, longrepr[2])
+        if not (isinstance(longrepr, tuple) and len(longrepr) == 3):
+            continue
+        for prefix, where in folds:
+            if prefix in longrepr[2]:
+                report.longrepr = (str(where), None, longrepr[2])
 
 
 # optionalhook: without pytest-xdist (-p no:xdist) pytest does not know this hook.
