@@ -13,17 +13,21 @@ unit and years, and the comment "kommentar i slut".
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 import shutil
 import sqlite3
 import subprocess
+import threading
+import time
 from urllib.parse import urlparse
 
 import pytest
 
 from portal import create_app, store
 from portal.extensions import db
+from portal.store import responses
 from portal.store.models import AccessCode, Answer, Comment, InboxEntry, Response
 from surveys.answers import validate
 from surveys.definition import load_template
@@ -324,3 +328,65 @@ def test_sqlite_reader_of_every_commit_pairs_no_comment_or_code_with_a_response(
     assert guessed <= SUBMISSIONS // 2
     assert previous["responses"]
     assert len(previous["comments"]) == SUBMISSIONS
+
+
+def test_postgres_close_during_a_submission_waits_for_it_and_keeps_it(pg_app, monkeypatch):
+    """Several workers: a close that starts while a submission is between reading the
+    status and spending its code must neither deadlock with it nor lose it."""
+    survey, codes = make_survey(pg_app, access="codes", codes=3)
+    reached, release = threading.Event(), threading.Event()
+    original = responses._spend_admission
+
+    def paused(*args):
+        reached.set()
+        release.wait(10)
+        return original(*args)
+
+    monkeypatch.setattr(responses, "_spend_admission", paused)
+    errors: list[BaseException] = []
+    closed: list[bool] = []
+
+    def submit():
+        with pg_app.app_context(), db.connection_context():
+            try:
+                store.submit_response(
+                    survey,
+                    STAFF,
+                    answers_of(0, signatures(1)[0]),
+                    store.Admission("code", codes[0]),
+                    pg_app.config["SECRET_KEY"],
+                )
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    def close():
+        with pg_app.app_context(), db.connection_context():
+            try:
+                closed.append(
+                    store.transition(
+                        store.get_survey(survey.slug),
+                        ("open",),
+                        "closed",
+                        dt.date(2026, 11, 26),
+                    )
+                )
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    submitter = threading.Thread(target=submit)
+    submitter.start()
+    assert reached.wait(10)
+    closer = threading.Thread(target=close)
+    closer.start()
+    time.sleep(0.5)  # the close is now as far as it can get before the submission ends
+    release.set()
+    submitter.join(20)
+    closer.join(20)
+    assert not errors, errors
+    assert closed == [True]
+    with pg_app.app_context(), db.connection_context():
+        assert store.get_survey(survey.slug).status == "closed"
+        assert Response.select().count() == 1  # the acknowledged submission was mixed in
+        assert Comment.select().count() == 1
+        assert InboxEntry.select().count() == 0
+        assert AccessCode.select().count() == 0
