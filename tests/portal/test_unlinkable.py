@@ -262,6 +262,8 @@ def _snapshot(database_path, target_dir, index):
         return {
             "responses": {r for (r,) in reader.execute("SELECT id FROM response")},
             "comments": {t for (t,) in reader.execute("SELECT text FROM comment")},
+            # Storage order: WITHOUT ROWID tables are stored in the order of their key.
+            "comment_keys": dict(reader.execute("SELECT text, id FROM comment")),
             "used": {h for (h,) in reader.execute("SELECT code_hash FROM access_code WHERE used")},
             "wal": copy.with_name(copy.name + "-wal").read_bytes()
             if copy.with_name(copy.name + "-wal").exists()
@@ -316,9 +318,10 @@ def test_sqlite_reader_of_every_commit_pairs_no_comment_or_code_with_a_response(
             commits_with_comments += 1
             assert len(new_responses) >= BATCH
             assert len(new_comments) == len(new_responses)
-            # Within the commit nothing tells which comment goes with which response:
-            # any guess is right for about one in a batch.
-            guessed += rank_pairing_hits(sorted(new_comments), sorted(new_responses), truth, sigs)
+            # Within the commit nothing tells which comment goes with which response,
+            # not even their storage order: a guess is right for about one in a batch.
+            by_storage = sorted(new_comments, key=snap["comment_keys"].__getitem__)
+            guessed += rank_pairing_hits(by_storage, sorted(new_responses), truth, sigs)
         # No comment is legible in the WAL before the commit that mixed it.
         for text in {f"kommentar {i} slut" for i in range(SUBMISSIONS)} - snap["comments"]:
             assert text.encode() not in snap["wal"]
@@ -328,6 +331,9 @@ def test_sqlite_reader_of_every_commit_pairs_no_comment_or_code_with_a_response(
     assert guessed <= SUBMISSIONS // 2
     assert previous["responses"]
     assert len(previous["comments"]) == SUBMISSIONS
+    # After close: the whole tables in storage order pair no better than chance.
+    final = sorted(previous["comments"], key=previous["comment_keys"].__getitem__)
+    assert rank_pairing_hits(final, sorted(previous["responses"]), truth, sigs) <= SUBMISSIONS // 4
 
 
 def test_postgres_close_during_a_submission_waits_for_it_and_keeps_it(pg_app, monkeypatch):
