@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import re
 import shutil
 import sqlite3
@@ -396,3 +397,66 @@ def test_postgres_close_during_a_submission_waits_for_it_and_keeps_it(pg_app, mo
         assert Comment.select().count() == 1
         assert InboxEntry.select().count() == 0
         assert AccessCode.select().count() == 0
+
+
+def test_postgres_close_retires_the_wal_that_held_the_admissions(pg_app, caplog):
+    """T2 after close: the WAL of the open period held every admission's commit (a code
+    row and the sealed inbox, which the key reads); after the close no WAL file holds
+    any sealed entry (or the portal says what the DBA must do when it cannot see to it)."""
+    caplog.set_level(logging.WARNING, logger="portal.store.database")
+    survey, codes = make_survey(pg_app, access="codes", codes=SUBMISSIONS)
+    with pg_app.app_context(), db.connection_context():
+        chunks = []
+        for i, sig in enumerate(signatures(3 * BATCH)):
+            store.submit_response(
+                survey,
+                STAFF,
+                answers_of(i, sig),
+                store.Admission("code", codes[i]),
+                pg_app.config["SECRET_KEY"],
+            )
+            # Every version of the inbox this admission wrote (re-sealed, so all new).
+            chunks += [bytes(e.sealed)[100:164] for e in InboxEntry.select(InboxEntry.sealed)]
+
+        def wal_holding_entries() -> list[str]:
+            names = [n for (n,) in db.execute_sql("SELECT name FROM pg_ls_waldir()")]
+            found = []
+            for name in names:
+                if len(name) != 24:  # segments only, not .history or archive status
+                    continue
+                (content,) = db.execute_sql(
+                    "SELECT pg_read_binary_file(%s)", (f"pg_wal/{name}",)
+                ).fetchone()
+                if any(chunk in bytes(content) for chunk in chunks):
+                    found.append(name)
+            return found
+
+        assert wal_holding_entries(), "the attack found nothing to begin with"
+        (recycle,) = db.execute_sql("SHOW wal_recycle").fetchone()
+        store.set_status(store.get_survey(survey.slug), "closed")
+        if recycle == "off":
+            assert wal_holding_entries() == []
+            assert "WAL" not in caplog.text
+        else:  # a cluster that keeps recycled segments: the operator is told, no content
+            assert "wal_recycle = on" in caplog.text
+
+
+def test_postgres_without_the_rights_to_retire_the_wal_the_operator_is_told(pg_app, caplog):
+    """A database user that may not switch the WAL: the close goes on, a warning (no
+    content) says what the DBA must do."""
+    from portal.store.database import retire_wal
+
+    caplog.set_level(logging.WARNING, logger="portal.store.database")
+    with pg_app.app_context(), db.connection_context():
+        connection = db.connection()
+        connection.autocommit = True
+        try:
+            db.execute_sql("DROP ROLE IF EXISTS varna_plain")
+            db.execute_sql("CREATE ROLE varna_plain")
+            db.execute_sql("SET ROLE varna_plain")
+            assert retire_wal() is False
+        finally:
+            db.execute_sql("RESET ROLE")
+            db.execute_sql("DROP ROLE varna_plain")
+            connection.autocommit = False
+    assert "SELECT pg_switch_wal(); CHECKPOINT;" in caplog.text
