@@ -460,3 +460,27 @@ def test_postgres_without_the_rights_to_retire_the_wal_the_operator_is_told(pg_a
             db.execute_sql("DROP ROLE varna_plain")
             connection.autocommit = False
     assert "SELECT pg_switch_wal(); CHECKPOINT;" in caplog.text
+
+
+def test_postgres_form_tokens_share_no_transaction_with_a_response(pg_app):
+    """Link mode: a spent form token's xmin is that of its admission, which wrote no
+    response; the tokens are gone after close."""
+    survey, _ = make_survey(pg_app, access="link")
+    with pg_app.app_context(), db.connection_context():
+        for i, sig in enumerate(signatures(4 * BATCH)):
+            store.submit_response(
+                survey,
+                STAFF,
+                answers_of(i, sig),
+                store.Admission("token", f"form-token-{i}"),
+                pg_app.config["SECRET_KEY"],
+            )
+        tokens = {x for (x, *_) in _xmins("form_token", survey.id)}
+        responses = {x for (x, *_) in _xmins("response", survey.id)}
+        comments = {x for (x, *_) in _xmins("comment", survey.id)}
+        assert len(tokens) == 4 * BATCH  # one admission each
+        assert responses  # batches were mixed
+        assert not tokens & (responses | comments)
+        store.set_status(store.get_survey(survey.slug), "closed")
+        assert db.execute_sql("SELECT count(*) FROM form_token").fetchone()[0] == 0
+        assert Response.select().count() == 4 * BATCH
