@@ -484,3 +484,56 @@ def test_postgres_form_tokens_share_no_transaction_with_a_response(pg_app):
         store.set_status(store.get_survey(survey.slug), "closed")
         assert db.execute_sql("SELECT count(*) FROM form_token").fetchone()[0] == 0
         assert Response.select().count() == 4 * BATCH
+
+
+def _wal_commits(wal: bytes) -> int:
+    """The commits whose frames an SQLite WAL file holds (each a state of the database)."""
+    if len(wal) < 32:
+        return 0
+    page = int.from_bytes(wal[8:12], "big")
+    frames = (len(wal) - 32) // (page + 24)
+    return sum(
+        1
+        for f in range(frames)
+        if int.from_bytes(wal[32 + f * (page + 24) + 4 : 32 + f * (page + 24) + 8], "big")
+    )
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_tick_and_close_empty_the_wal_that_holds_earlier_inbox_states(tmp_path):
+    """T2 (README, limit a): one copy of the WAL holds a state of the inbox per commit,
+    which the key reads; ``flask tick`` and the close empty it even while other
+    connections keep it alive (as the workers do under load)."""
+    from tests.factories import make_app
+
+    app = make_app(tmp_path / "instance", MIX_BATCH=BATCH)
+    database = tmp_path / "instance" / "varna.sqlite3"
+    wal = database.with_name(database.name + "-wal")
+    survey, codes = make_survey(app, access="codes", codes=SUBMISSIONS)
+    reader = sqlite3.connect(database)  # another worker's connection keeps the WAL
+    reader.execute("SELECT count(*) FROM survey").fetchone()
+    try:
+
+        def submit(indexes):
+            with app.app_context(), db.connection_context():
+                for i in indexes:
+                    store.submit_response(
+                        survey,
+                        STAFF,
+                        answers_of(i, signatures(SUBMISSIONS)[i]),
+                        store.Admission("code", codes[i]),
+                        app.config["SECRET_KEY"],
+                    )
+
+        submit(range(6))
+        assert _wal_commits(wal.read_bytes()) >= 6  # six states of the inbox in one copy
+        result = app.test_cli_runner().invoke(args=["tick"])
+        assert result.exit_code == 0, result.output
+        assert wal.stat().st_size == 0
+        submit(range(6, 12))
+        assert _wal_commits(wal.read_bytes()) >= 6
+        with app.app_context(), db.connection_context():
+            store.set_status(store.get_survey(survey.slug), "closed")
+        assert wal.stat().st_size == 0
+    finally:
+        reader.close()
