@@ -318,6 +318,38 @@ def test_information_pages_render(client, lang):
     assert "<15 %”" in privacy.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("lang", "threats"),
+    [
+        (
+            "sv",
+            [
+                "Den som har en kopia av databasen",
+                "Den som dessutom har den hemliga nyckeln",
+                "en kopia av den loggen, tagen medan enkäten är öppen",
+                "Den som övervakar nätverket",
+                "En kollega med länken",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Someone with a copy of the database",
+                "Someone who also has the secret key",
+                "a copy of that log taken while the survey is open",
+                "Someone who watches the network",
+                "A colleague with the link",
+            ],
+        ),
+    ],
+)
+def test_privacy_page_states_each_threat_model(client, lang, threats):
+    """Issue 16: /privacy says in plain words what T1-T4 could learn, the limit of T2 too."""
+    page = client.get(f"/privacy?lang={lang}").get_data(as_text=True)
+    for threat in threats:
+        assert threat in page
+
+
 # --- the paged form (issue 19) ---------------------------------------------------
 
 
