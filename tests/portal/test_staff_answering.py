@@ -48,6 +48,31 @@ def test_the_app_uses_the_port_when_no_base_url_is_set(tmp_path, monkeypatch):
     assert app.config["BASE_URL"] == "http://127.0.0.1:8765"
 
 
+def test_under_gunicorn_printed_links_default_to_its_bind_address(tmp_path):
+    """gunicorn listens on 127.0.0.1:8000 without VARNA_BIND: the slips must say so too."""
+    import os
+    import runpy
+    from pathlib import Path
+    from unittest import mock
+
+    from tests.factories import make_app
+
+    conf = Path(__file__).resolve().parents[2] / "portal" / "gunicorn.conf.py"
+    with mock.patch.dict(os.environ):
+        for name in ("VARNA_BIND", "VARNA_BASE_URL", "VARNA_HOST", "VARNA_PORT"):
+            os.environ.pop(name, None)
+        settings = runpy.run_path(str(conf))  # what gunicorn does before preloading the app
+        app = make_app(tmp_path)
+    assert settings["bind"] == "127.0.0.1:8000"
+    assert app.config["BASE_URL"] == "http://127.0.0.1:8000"
+    with mock.patch.dict(os.environ, {"VARNA_BIND": "127.0.0.1:8123"}):
+        os.environ.pop("VARNA_BASE_URL", None)
+        settings = runpy.run_path(str(conf))
+        app = make_app(tmp_path / "other")
+    assert settings["bind"] == "127.0.0.1:8123"
+    assert app.config["BASE_URL"] == "http://127.0.0.1:8123"
+
+
 # -- code slips -----------------------------------------------------------------------------
 
 
