@@ -59,8 +59,14 @@ def choose(page, item: str, option_index: int = 0) -> None:
 
 def in_header_top_right(page, control) -> None:
     """``control`` sits in the site header, on its right half; the page does not scroll sideways."""
-    header = page.locator(".site-header").bounding_box()
-    box = control.bounding_box()
+    # Both boxes in one snapshot: measured one after the other, a scroll still settling
+    # after the focus moved could put them in different places.
+    header, box = control.evaluate(
+        """e => [e.closest('.site-header'), e].map(n => {
+            const r = n.getBoundingClientRect();
+            return {x: r.x, y: r.y, width: r.width, height: r.height};
+        })"""
+    )
     width = page.viewport_size["width"]
     assert header["y"] <= box["y"]
     assert box["y"] + box["height"] <= header["y"] + header["height"]
@@ -347,6 +353,36 @@ def test_link_mode_back_after_thanks_says_already_answered_on_this_device(portal
     phone.locator('button.button[value="submit"]').click()
     expect(phone.locator("h1")).to_have_text("Tack för dina svar")
     assert stored(portal, survey.slug)[0] == 2
+
+
+def test_link_mode_the_browsers_back_and_a_second_tab_cannot_send_twice(portal, phone):
+    """Issue 19: Back after the thank-you page restored the form, and one more tap stored a
+    second response. Here the browser's own Back, and a tap on "Send" in a second tab of
+    the same browser that was left on the summary page."""
+    survey, _ = open_survey(portal)
+    url = portal.url(f"/s/{survey.slug}")
+    other = phone.context.new_page()
+    for page in (other, phone):
+        page.bring_to_front()  # a tab in the background gets no animation frames
+        page.goto(url)
+        answer_every_page(page)
+    phone.locator('button.button[value="submit"]').click()
+    expect(phone.locator("h1")).to_have_text("Tack för dina svar")
+    assert stored(portal, survey.slug)[0] == 1
+    # Back past the summary (fetched by a POST, which Chromium only offers to send again)
+    # to the form, which says it was answered here instead of taking answers.
+    phone.evaluate("history.go(-2)")
+    phone.wait_for_url(url)
+    expect(phone.locator("#answered-notice")).to_be_visible()
+    expect(phone.locator("#answers")).to_be_hidden()
+    # The other tab's summary is still on screen: one more tap sends nothing.
+    other.bring_to_front()
+    other.locator('button.button[value="submit"]').click()
+    expect(other.locator("#answered-notice")).to_be_visible()
+    expect(other.locator("#answers")).to_be_hidden()
+    assert_accessible(other)
+    other.close()
+    assert stored(portal, survey.slug)[0] == 1
 
 
 def test_a_code_alone_opens_the_survey_and_a_used_code_is_told_apart(portal, phone):
