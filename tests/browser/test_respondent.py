@@ -11,7 +11,7 @@ from portal import store
 from portal.extensions import db
 from portal.store.models import Answer
 from surveys.definition import load_template
-from tests.browser.conftest import assert_accessible, new_page
+from tests.browser.conftest import PHONE, assert_accessible, new_page
 from tests.factories import answer_pairs, issue_codes, waiting_submissions
 
 STAFF = load_template("staff_threats")
@@ -315,6 +315,38 @@ def test_without_javascript_every_question_shows_and_hidden_answers_are_ignored(
     responses, answers = stored(portal, survey.slug)
     assert responses == 1
     assert not any(question == "police_by" for question, _ in answers)
+
+
+def test_every_page_state_without_the_script_is_accessible(portal, browser):
+    """axe runs as a script in the page, so a context without JavaScript cannot be audited:
+    here the pages are audited as the server sends them to a browser without JavaScript,
+    with respond.js not loaded (every page, the error summary, a follow-up question shown
+    with its condition, the summary, the thank-you page)."""
+    survey, _ = open_survey(portal)
+    with new_page(browser, viewport=PHONE, is_mobile=True, has_touch=True) as page:
+        page.route("**/static/respond.js", lambda route: route.abort())
+        page.goto(portal.url(f"/s/{survey.slug}"))
+        expect(page.locator("html")).not_to_have_class(re.compile(r"\bjs\b"))
+        assert_accessible(page)
+        page.get_by_role("button", name="Nästa").click()
+        expect(page.locator("#error-summary")).to_be_visible()
+        assert_accessible(page)
+        answer_every_required_question(page)
+        page.locator("#exp_threats-once").check()
+        page.get_by_role("button", name="Nästa").click()
+        expect(page.locator("#step")).to_have_text("Steg 2 av 6")
+        expect(page.locator("#q-police_by .condition-hint")).to_be_visible()
+        assert_accessible(page)
+        for step in range(3, 7):
+            answer_every_required_question(page)
+            page.get_by_role("button", name="Nästa").click()
+            expect(page.locator("#step")).to_have_text(f"Steg {step} av 6")
+            assert_accessible(page)
+        expect(page.locator("#summary-title")).to_be_visible()
+        page.locator('button.button[value="submit"]').click()
+        expect(page.locator("h1")).to_have_text("Tack för dina svar")
+        assert_accessible(page)
+    assert stored(portal, survey.slug)[0] == 1
 
 
 def test_an_unexposed_respondent_skips_the_follow_up_pages(portal, phone):
