@@ -417,6 +417,42 @@ def test_link_mode_the_browsers_back_and_a_second_tab_cannot_send_twice(portal, 
     assert stored(portal, survey.slug)[0] == 1
 
 
+def test_hr_enters_support_contacts_and_staff_see_them_where_needed(portal, desktop, phone):
+    from tests.browser.test_admin_surveys import hr_login
+
+    hr_login(portal, desktop, "hr.support@example.se")
+    desktop.goto(portal.url("/admin/surveys/new?lang=en"))
+    desktop.get_by_label("Title (Swedish)").fill("Stöd 2026")
+    desktop.get_by_role("button", name="Create the draft").click()
+    field = desktop.get_by_label("Support contacts")
+    # The browser stops typing at the limit (the server's refusal is tested without it).
+    expect(field).to_have_attribute("maxlength", "2000")
+    assert_accessible(desktop)
+    contacts = (
+        "Företagshälsovården Avonova: 010-123 45 67\n"
+        "Säkerhetssamordnare Kim Berg: 08-123 456 78\n"
+        "Skyddsombud: Stadshuset, rum 3"
+    )
+    field.fill(contacts)
+    desktop.get_by_role("button", name="Save the draft").click()
+    expect(desktop.locator("#support_contacts-error")).to_have_count(0)
+    slug = re.search(r"/admin/surveys/([\w-]+)", desktop.url).group(1)
+    with portal.app.app_context(), db.connection_context():
+        store.set_status(store.get_survey(slug), "open")
+    phone.goto(portal.url(f"/s/{slug}"))
+    # At the end of the exposure section, the first page.
+    support = phone.locator("section[data-page='experiences'] .support")
+    expect(support).to_be_visible()
+    expect(support).to_contain_text("Säkerhetssamordnare Kim Berg: 08-123 456 78")
+    expect(support.locator("br")).to_have_count(2)
+    assert_accessible(phone)
+    answer_every_page(phone)
+    phone.locator('button.button[value="submit"]').click()
+    expect(phone.locator("h1")).to_have_text("Tack för dina svar")
+    expect(phone.locator(".support")).to_contain_text("Skyddsombud: Stadshuset, rum 3")
+    assert_accessible(phone)
+
+
 def test_a_code_alone_opens_the_survey_and_a_used_code_is_told_apart(portal, phone):
     survey, codes = open_survey(portal, access="codes", codes=2)
     phone.goto(portal.url("/"))
