@@ -565,7 +565,26 @@ def email_addresses(draw: st.DrawFn) -> tuple[str, set[str]]:
     return f"{local}@{domain}.{tld}", {EMAIL}
 
 
-IDENTIFIERS = st.one_of(personal_numbers(), phone_numbers(), email_addresses())
+# How people write an address to keep it from robots (issue 19: "anna @ kommun.se",
+# "anna(at)kommun.se", "anna＠kommun.se" slipped through).
+OBFUSCATED_AT = ["@", " @ ", "@ ", "(at)", " (at) ", "[at]", " [AT] ", "{at}", "\uff20"]
+OBFUSCATED_AT += [" snabel-a ", " (snabel-a) ", "<at>"]
+OBFUSCATED_DOT = [".", "(dot)", " (dot) ", "[punkt]", " [punkt] ", "\uff0e"]
+
+
+@st.composite
+def obfuscated_email_addresses(draw: st.DrawFn) -> tuple[str, set[str]]:
+    """An e-mail address with its "@" and the dot before its top-level domain disguised."""
+    address, markers = draw(email_addresses())
+    local, domain = address.split("@")
+    rest, tld = domain.rsplit(".", 1)
+    at, dot = draw(st.sampled_from(OBFUSCATED_AT)), draw(st.sampled_from(OBFUSCATED_DOT))
+    return f"{local}{at}{rest}{dot}{tld}", markers
+
+
+IDENTIFIERS = st.one_of(
+    personal_numbers(), phone_numbers(), email_addresses(), obfuscated_email_addresses()
+)
 # Where an identifier stands in prose: after a colon, in parentheses, on its own
 # line, at the end of a sentence.
 BEFORE = st.sampled_from(["\n", ": ", ", ", "(", " ("])
