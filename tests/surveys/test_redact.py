@@ -305,6 +305,9 @@ def test_the_forms_that_slipped_through_are_redacted_whole(text, marker):
         ("pratade med Per efteråt", f"pratade med {NAME} efteråt"),
         ("Bo Andersson kom", f"{NAME} kom"),
         ("utredaren Ödmarksson", f"utredaren {NAME}"),
+        ("Inga Svensson ringde", f"{NAME} ringde"),
+        ("jag pratade med Hans igår", f"jag pratade med {NAME} igår"),
+        ("Fatima och Omar kom", f"{NAME} och {NAME} kom"),
     ],
 )
 def test_likely_names_are_masked(text, expected):
@@ -325,10 +328,50 @@ def test_likely_names_are_masked(text, expected):
         "kl 08.30 - 09.15",
         "möte 01.02.2025",
         "se 2024/123 och 1.2.3",
+        "Hans chef hotade mig.",
+        "Det var lugnt. Inga problem sedan dess.",
+        "Klara besked behövs.",
+        "In August he came back.",
     ],
 )
 def test_words_that_only_look_like_names_or_numbers_are_kept(text):
     assert redact(text) == text
+
+
+# The most common names in Sweden (SCB's name statistics, all ages): the ten most common
+# first names of women and of men, and the hundred most common surnames but "Lund", which
+# is also a city (left to HR's masking).
+SCB_FIRST_NAMES = """Maria Elisabeth Anna Kristina Margareta Eva Linnéa Karin Birgitta
+Marie Lars Karl Erik Anders Johan Per Nils Carl Mikael Jan""".split()  # noqa: SIM905 - a list of words
+SCB_SURNAMES = """Andersson Johansson Karlsson Nilsson Eriksson Larsson Olsson Persson
+Svensson Gustafsson Pettersson Jonsson Jansson Hansson Bengtsson Jönsson Lindberg
+Jakobsson Magnusson
+Lindström Olofsson Lindqvist Lindgren Berg Axelsson Bergström Lundberg Lundgren
+Lundqvist Mattsson Berglund Fredriksson Sandberg Henriksson Forsberg Sjöberg Wallin Ali
+Engström Mohamed Eklund Danielsson Lundin Håkansson Björk Bergman Gunnarsson Holm
+Wikström Samuelsson Isaksson Fransson Bergqvist Nyström Holmberg Arvidsson Löfgren
+Söderberg Nyberg Blomqvist Claesson Nordström Mårtensson Lundström Ahmed Viklund
+Björklund Eliasson Pålsson Hassan Berggren Sandström Nordin Ström Åberg Hermansson
+Ekström Holmgren Sundberg Hedlund Dahlberg Hellström Sjögren Abrahamsson Falk Öberg
+Andreasson Blom Ek Månsson Strand Abdi Nordqvist""".split()  # noqa: SIM905 - a list of words
+# Common names the lists once missed.
+ONCE_MISSED = """Camilla Marianne Inger Niklas Kim Muhammad Fatima Omar Yusuf Zahra Aisha
+Leila Nour""".split()  # noqa: SIM905 - a list of words
+
+
+@pytest.mark.parametrize("name", SCB_FIRST_NAMES + SCB_SURNAMES + ONCE_MISSED)
+def test_the_most_common_names_are_masked_inside_a_sentence(name):
+    assert redact(f"jag pratade med {name} igår") == f"jag pratade med {NAME} igår"
+
+
+def test_every_listed_name_is_masked_inside_a_sentence():
+    from surveys.redact import _name_lists
+
+    first_names, surnames = _name_lists()
+    assert len(first_names) > 300
+    assert len(surnames) > 150
+    kept = [n for n in first_names | surnames if redact(f"och {n} sa") != f"och {NAME} sa"]
+    assert kept == []
 
 
 def test_redaction_keeps_the_typed_text_around_a_normalised_identifier():
