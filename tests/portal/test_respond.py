@@ -584,3 +584,17 @@ def test_code_entry_on_kod_is_rate_limited(app, client):
     ]
     assert statuses[:3] == [400, 400, 400]
     assert statuses[3:] == [429, 429]
+
+
+@pytest.mark.parametrize("template", ["staff_threats", "exit"])
+def test_every_question_is_marked_required_or_optional_before_any_error(app, client, template):
+    survey, _ = make_survey(app, template=template)
+    html = client.get(f"/s/{survey.slug}").get_data(as_text=True)
+    # Every section is in the form (the others hidden): each question's label is here.
+    for question in survey.definition().questions:
+        block = html.split(f'id="q-{question.key}"', 1)[1]
+        label = re.search(r"<(legend|label)[^>]*>(.*?)</\1>", block, re.S).group(2)
+        if question.required:
+            assert '<span class="required">(obligatorisk)</span>' in label, question.key
+        else:
+            assert '<span class="optional">(frivillig)</span>' in label, question.key
