@@ -74,6 +74,50 @@ def test_wrong_codes_from_one_client_never_refuse_a_valid_code_from_another(tmp_
     assert 'name="exp_threats"' in page.get_data(as_text=True)
 
 
+def test_a_valid_code_is_accepted_even_from_an_address_that_must_wait(tmp_path):
+    # Staff often share one address (a municipal network): the hostile colleague's
+    # wrong codes make that address wait, yet a colleague behind the same address
+    # with a valid code gets in at once, on the survey's page, on /kod and with the
+    # whole form. The code is checked first; only wrong codes wait.
+    app = make_app(tmp_path, BEHIND_PROXY=1, CODE_FAILURES_PER_CLIENT=3)
+    survey, codes = make_survey(app, access="codes", codes=3)
+    office = "198.51.100.20"
+    attacker = app.test_client()
+    statuses = [
+        _code_attempt(attacker, survey.slug, f"AAAAABBBB{i}", office).status_code
+        for i in range(8)
+    ]
+    assert statuses[:3] == [400, 400, 400]
+    assert set(statuses[3:]) == {429}  # the guesser learns nothing while it must wait
+    page = _code_attempt(app.test_client(), survey.slug, codes[0], office)
+    assert page.status_code == 200
+    assert 'name="exp_threats"' in page.get_data(as_text=True)
+
+    colleague = app.test_client()
+    token = csrf_token(colleague.get("/kod").get_data(as_text=True))
+    page = colleague.post(
+        "/kod", data={"csrf_token": token, "code": codes[1]}, headers=_from(office)
+    )
+    assert page.status_code == 200
+    assert 'name="exp_threats"' in page.get_data(as_text=True)
+    page = colleague.post(
+        "/kod", data={"csrf_token": token, "code": "AAAAACCCCC"}, headers=_from(office)
+    )
+    assert page.status_code == 429  # a wrong code from that address still waits
+
+    colleague = app.test_client()
+    token = csrf_token(colleague.get(f"/s/{survey.slug}").get_data(as_text=True))
+    data = {**complete_answers(STAFF), "csrf_token": token, "code": codes[2], "action": "submit"}
+    page = colleague.post(f"/s/{survey.slug}", data=data, headers=_from(office))
+    assert page.status_code == 303
+    data["code"] = codes[2]  # now used: from the waiting address, the 429 page says nothing
+    page = colleague.post(f"/s/{survey.slug}", data=data, headers=_from(office))
+    assert page.status_code == 429
+    assert "Retry-After" in page.headers
+    with app.app_context(), db.connection_context():
+        assert store.response_count(survey) == 1
+
+
 def test_a_forged_forwarded_for_cannot_escape_the_slowdown(tmp_path):
     # With one trusted proxy only the address the proxy appended counts: an
     # attacker who adds their own X-Forwarded-For entries stays one client.
