@@ -13,7 +13,12 @@ clumsy stuffing (the attacker can stop at the unit's size).
 So a link-mode survey publishes figures for all respondents together, never
 by role, unit, years or period: the published groups are then the whole
 survey, where made-up responses can only be subtracted to leave every real
-respondent together. Breakdowns need access codes, where each response has
+respondent together. Nor does it publish how many answered per role, unit or
+years (the distributions of those questions): made-up responses would lift a
+small group above k, and subtracting them would show how many real people of
+that group answered — in a unit of one, whether that person did (rule D4 of
+shared/disclosure-control.md: per-group counts only for groups of k real
+respondents, which a link cannot vouch for). Breakdowns need access codes, where each response has
 been admitted by a single-use code HR handed to one person. HR read this on
 the create-survey page.
 
@@ -37,7 +42,8 @@ LINK_MODE_NOTE = N_(
     "This survey was answered through a shared link, which anyone who has it can use "
     "more than once. So that no one can single out a colleague by sending made-up "
     "answers into a small group, its results are published for all respondents "
-    "together only, not by role, unit, years or period."
+    "together only, not by role, unit, years or period, and how many answered in each "
+    "role, unit or years group is not published either."
 )
 
 
@@ -85,8 +91,16 @@ def whole_survey_counts(counts: Counts) -> Counts:
     )
 
 
-def whole_survey_only(report: Report) -> Report:
-    """``report`` without any breakdown but "all respondents", with a note saying why."""
+def group_questions(definition: Definition) -> frozenset[str]:
+    """The keys of ``definition``'s breakdown questions (role, unit, years, district)."""
+    return frozenset(q.key for q in definition.dimensions())
+
+
+def whole_survey_only(report: Report, group_keys: frozenset[str] = frozenset()) -> Report:
+    """``report`` without any breakdown but "all respondents", and without the tables of
+    the breakdown questions ``group_keys`` (how many answered per role, unit or years),
+    with a note saying why. Leaving out published tables only takes information away,
+    so the protection decided for the whole report still holds."""
 
     def only_all(table):
         return dataclasses.replace(
@@ -97,6 +111,6 @@ def whole_survey_only(report: Report) -> Report:
         report,
         breakdowns=(ALL,),
         indicators=tuple(only_all(t) for t in report.indicators),
-        questions=tuple(only_all(t) for t in report.questions),
+        questions=tuple(only_all(t) for t in report.questions if t.key not in group_keys),
         notes=(*report.notes, Note(LINK_MODE_NOTE)),
     )

@@ -84,8 +84,7 @@ def test_a_valid_code_is_accepted_even_from_an_address_that_must_wait(tmp_path):
     office = "198.51.100.20"
     attacker = app.test_client()
     statuses = [
-        _code_attempt(attacker, survey.slug, f"AAAAABBBB{i}", office).status_code
-        for i in range(8)
+        _code_attempt(attacker, survey.slug, f"AAAAABBBB{i}", office).status_code for i in range(8)
     ]
     assert statuses[:3] == [400, 400, 400]
     assert set(statuses[3:]) == {429}  # the guesser learns nothing while it must wait
@@ -246,7 +245,9 @@ FAKES = (
 )
 
 
-def _stuffed_world(tmp_path, target_answers: dict[str, str]):
+def _stuffed_world(
+    tmp_path, target_answers: dict[str, str], groups: tuple[str, str] = (TARGET_ROLE, TARGET_UNIT)
+):
     """The issue's attack: 120 ordinary responses, one real respondent alone in a unit
     (and a role), 60 made-up responses with known answers into the same unit; then
     closed and published. Returns the published report (Swedish) and the real
@@ -265,7 +266,7 @@ def _stuffed_world(tmp_path, target_answers: dict[str, str]):
         }
         answer(app, survey, 1, **overrides)
         real.append(overrides)
-    target = {"role": TARGET_ROLE, "unit": TARGET_UNIT, **target_answers}
+    target = {"role": groups[0], "unit": groups[1], **target_answers}
     answer(app, survey, 1, **target)
     real.append(target)
     for fake in FAKES:  # one attacker, 60 responses
@@ -308,6 +309,24 @@ def test_stuffing_a_link_mode_survey_reveals_nothing_about_the_real_respondent(t
     # The rule behind it: a link-mode survey publishes no breakdown at all, and says why.
     assert set(threatened["breakdowns"]) == {"all"}
     assert any("delad länk" in note for note in threatened["notes"])
+
+
+def test_stuffing_a_link_mode_survey_does_not_reveal_who_answered(tmp_path):
+    # The same attack on participation: the made-up responses lift the unit (and the
+    # role) above k, so a published count of respondents per unit would, minus the
+    # 60 known fakes, say how many real people of that unit answered — in a unit of
+    # one, whether that person did. Two worlds that differ only in where the real
+    # respondent works: nothing published may tell them apart.
+    answers = {"exp_threats": "2to5", "worry": "often"}
+    there, _ = _stuffed_world(tmp_path / "a", answers)
+    elsewhere, _ = _stuffed_world(tmp_path / "b", answers, groups=("ss_children", "children"))
+    first, second = _published_groups(there), _published_groups(elsewhere)
+    assert set(first) == set(second)
+    assert {key for key in first if first[key] != second[key]} == set()
+    # How many answered per role, unit or years is not published for a link survey.
+    published = {table["key"] for table in (*there["indicators"], *there["questions"])}
+    assert not published & {"role", "unit", "years"}
+    assert any("hur många som svarade" in note for note in there["notes"])
 
 
 def test_hr_reads_the_rule_on_the_create_survey_page(app, client):

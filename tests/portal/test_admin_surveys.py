@@ -25,6 +25,7 @@ from tests.factories import (
     make_app,
     make_survey,
     open_form,
+    open_form_for,
     post_form,
     submit,
 )
@@ -399,11 +400,12 @@ def test_after_close_unit_rates_with_small_units_hidden(app, hr):
             lifecycle.SurveySettings(
                 "Hot",
                 "Threats",
-                "link",
+                "codes",
                 min_group=3,
                 units=(
                     lifecycle.UnitSetting("Norr", invited=8),
                     lifecycle.UnitSetting("Söder", invited=5),
+                    lifecycle.UnitSetting("Väster", invited=4),
                 ),
             ),
             actor=None,
@@ -411,21 +413,41 @@ def test_after_close_unit_rates_with_small_units_hidden(app, hr):
         )
         lifecycle.open_survey(survey, actor=None, today=TODAY)
     staff = app.test_client()
-    respond(staff, survey, 4, unit="u1")
-    respond(staff, survey, 2, unit="u2")
+    for unit, count in (("u1", 4), ("u2", 2), ("u3", 2)):
+        for _ in range(count):
+            hidden = open_form_for(app, staff, survey)
+            answers = complete_answers(survey.definition(), unit=unit)
+            assert submit(staff, survey.slug, answers, hidden).status_code == 303
     with app.app_context(), db.connection_context():
         lifecycle.close_survey(survey, actor=None, today=TODAY)
     html = page(hr, f"/admin/surveys/{survey.slug}")
     section = html.split("Svarsfrekvens per enhet")[1].split("</table>")[0]
     assert "Norr" in section
     assert "50\u00a0%" in section
-    assert "färre än 3" in section
-    assert "Söder" in section
+    assert "färre än 3" in html.split("</table>")[1]  # the hint under the table
+    # Units below k are merged as the report merges them: Söder's 2 never show alone.
+    assert "Söder och Väster" in section
+    assert "44\u00a0%" in section
     assert ">2<" not in section
-    assert "av 13 inbjudna (46\u00a0%)" in html
+    assert "av 17 inbjudna (47\u00a0%)" in html
     english = page(hr, f"/admin/surveys/{survey.slug}?lang=en")
     assert "50%" in english.split("Response rate per unit")[1].split("</table>")[0]
-    assert "of 13 invited (46%)" in english
+    assert "of 17 invited (47%)" in english
+
+
+def test_a_link_survey_shows_hr_no_rates_per_unit_or_role(app, hr):
+    # Made-up answers could lift a unit above k; its count would then tell how many
+    # real people in it answered (tests/portal/test_abuse.py). Only the total is shown.
+    survey, _ = make_survey(app, min_group=3)
+    respond(app.test_client(), survey, 6, unit="children")
+    with app.app_context(), db.connection_context():
+        lifecycle.close_survey(survey, actor=None, today=TODAY)
+    html = page(hr, f"/admin/surveys/{survey.slug}")
+    section = html.split('id="responses-title"')[1].split("</section>")[0]
+    assert "<strong>6</strong>" in section
+    assert "delad länk" in section
+    assert "Svarsfrekvens per" not in section
+    assert "Barn och unga" not in section
 
 
 # -- comments --------------------------------------------------------------------------------------
