@@ -445,18 +445,34 @@ def test_a_full_disk_gives_the_retry_page_with_the_answers_kept(app, client, mon
 def test_a_lost_database_connection_gives_the_retry_page_with_the_answers_kept(
     app, client, monkeypatch
 ):
-    # What a PostgreSQL restart does to a connection in use: the next statement fails.
+    # What a PostgreSQL restart does to a connection in use: the next statement fails,
+    # and the server stays away for a while, so the retry page (with the answers) must
+    # be made without the database.
     survey, _ = make_survey(app)
     hidden = open_form(client, survey.slug)
+    down = []
+    execute_sql = db.obj.execute_sql
+
+    def while_up(*args, **kwargs):
+        if down:
+            raise peewee.OperationalError("could not connect to server: Connection refused")
+        return execute_sql(*args, **kwargs)
 
     def server_gone(*args, **kwargs):
+        down.append(True)
         raise peewee.InterfaceError("server closed the connection unexpectedly")
 
+    monkeypatch.setattr(db.obj, "execute_sql", while_up)
     monkeypatch.setattr(responses_store.inbox, "admit", server_gone)
     answers = complete_answers(STAFF, suggestions="Sparas tills databasen svarar")
     page = submit(client, survey.slug, answers, hidden)
     assert page.status_code == 503
     assert _answers_kept(page)
+    monkeypatch.undo()
+    with app.app_context(), db.connection_context():
+        assert store.response_count(survey) == 0
+    # Once the server is back the same form is accepted.
+    assert submit(client, survey.slug, answers, hidden).status_code == 303
 
 
 def test_an_unreachable_database_gives_the_retry_page(app, client, monkeypatch):
