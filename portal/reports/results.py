@@ -56,7 +56,6 @@ def _build_report(survey: Survey, invited: int | None) -> Report:
     group_keys = scope.group_questions(definition)
     if whole_only:
         # Link mode: no group information reaches the report (portal/reports/scope.py).
-        definition = scope.whole_survey_definition(definition)
         counts = scope.whole_survey_counts(counts)
     meta = SurveyMeta(
         slug=survey.slug,
@@ -79,6 +78,7 @@ def _build_report(survey: Survey, invited: int | None) -> Report:
         survey_meta=meta,
         invited=invited,
         protection=protection,
+        by_group=not whole_only,
     )
     if protection is None:
         store.keep_protection(survey, mode, dict(report.protection))

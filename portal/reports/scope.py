@@ -13,18 +13,24 @@ clumsy stuffing (the attacker can stop at the unit's size).
 So a link-mode survey publishes figures for all respondents together, never
 by role, unit, years or period: the published groups are then the whole
 survey, where made-up responses can only be subtracted to leave every real
-respondent together. Nor does it publish how many answered per role, unit or
-years (the distributions of those questions): made-up responses would lift a
-small group above k, and subtracting them would show how many real people of
-that group answered — in a unit of one, whether that person did (rule D4 of
-shared/disclosure-control.md: per-group counts only for groups of k real
-respondents, which a link cannot vouch for). Breakdowns need access codes, where each response has
+respondent together. Breakdowns need access codes, where each response has
 been admitted by a single-use code HR handed to one person. HR read this on
 the create-survey page.
 
+Nor does a link-mode survey publish how many answered per role, unit or
+years (those questions' own tables), and HR's page gives no response rate
+per unit or role for it: made-up responses would lift a small group above k
+(merging values below k, as every report does, cannot tell), and the
+group's count less the known fakes would show how many real people of it
+answered — in a unit of one, whether that person did (rule D4 of
+shared/disclosure-control.md: per-group counts only for groups of k real
+respondents, which a link cannot vouch for). The tables are still built, and
+protected with the rest, then left out of what is published.
+
 The rule works on the counts the report is built from (no group information
-enters the disclosure engine) and on the report's list of breakdowns, so it
-holds for HR's results page, the published snapshot and every export alike.
+enters the disclosure engine) and on the report's list of breakdowns and
+tables, so it holds for HR's results page, the published snapshot and every
+export alike.
 """
 
 from __future__ import annotations
@@ -50,25 +56,6 @@ LINK_MODE_NOTE = N_(
 def breakdowns_published(survey: Survey) -> bool:
     """Whether results of ``survey`` may be published by role, unit, years and period."""
     return survey.access != "link"
-
-
-def whole_survey_definition(definition: Definition) -> Definition:
-    """``definition`` with no breakdown question: role, unit and years become plain questions.
-
-    Their overall distribution is still reported (as for every survey), but the
-    report builds no table by role, unit or years.
-    """
-    sections = tuple(
-        dataclasses.replace(
-            section,
-            questions=tuple(
-                dataclasses.replace(q, dimension=None) if q.dimension else q
-                for q in section.questions
-            ),
-        )
-        for section in definition.sections
-    )
-    return dataclasses.replace(definition, sections=sections)
 
 
 def whole_survey_counts(counts: Counts) -> Counts:

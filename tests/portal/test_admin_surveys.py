@@ -74,6 +74,16 @@ def respond(client, survey: Survey, count: int, **answers) -> None:
         assert result.status_code == 303
 
 
+def respond_with_codes(app, client, survey: Survey, count: int, **answers) -> None:
+    """Answer ``count`` times with a fresh code each (a survey answered with codes)."""
+    for _ in range(count):
+        hidden = open_form_for(app, client, survey)
+        result = submit(
+            client, survey.slug, complete_answers(survey.definition(), **answers), hidden
+        )
+        assert result.status_code == 303
+
+
 # -- permissions -----------------------------------------------------------------------------------
 
 GET_PAGES = [
@@ -392,7 +402,9 @@ def test_while_open_only_the_total_is_shown(app, hr):
     assert "Barn och unga" not in html.split('id="responses-title"')[1].split("</section>")[0]
 
 
-def test_after_close_unit_rates_with_small_units_hidden(app, hr):
+def test_after_close_no_unit_below_k_follows_from_the_rates(app, hr):
+    """D4 and L5 (a survey answered with codes): a unit below k is merged as in the
+    report, so its count is neither shown nor the total less the units shown."""
     survey, _ = make_survey(app, status="draft", min_group=3)
     with app.app_context(), db.connection_context():
         lifecycle.edit_draft(
@@ -405,7 +417,7 @@ def test_after_close_unit_rates_with_small_units_hidden(app, hr):
                 units=(
                     lifecycle.UnitSetting("Norr", invited=8),
                     lifecycle.UnitSetting("Söder", invited=5),
-                    lifecycle.UnitSetting("Väster", invited=4),
+                    lifecycle.UnitSetting("Väst", invited=6),
                 ),
             ),
             actor=None,
@@ -413,26 +425,57 @@ def test_after_close_unit_rates_with_small_units_hidden(app, hr):
         )
         lifecycle.open_survey(survey, actor=None, today=TODAY)
     staff = app.test_client()
-    for unit, count in (("u1", 4), ("u2", 2), ("u3", 2)):
-        for _ in range(count):
-            hidden = open_form_for(app, staff, survey)
-            answers = complete_answers(survey.definition(), unit=unit)
-            assert submit(staff, survey.slug, answers, hidden).status_code == 303
+    respond_with_codes(app, staff, survey, 4, unit="u1")
+    respond_with_codes(app, staff, survey, 2, unit="u2")
+    respond_with_codes(app, staff, survey, 3, unit="u3")
     with app.app_context(), db.connection_context():
         lifecycle.close_survey(survey, actor=None, today=TODAY)
     html = page(hr, f"/admin/surveys/{survey.slug}")
     section = html.split("Svarsfrekvens per enhet")[1].split("</table>")[0]
-    assert "Norr" in section
-    assert "50\u00a0%" in section
-    assert "färre än 3" in html.split("</table>")[1]  # the hint under the table
-    # Units below k are merged as the report merges them: Söder's 2 never show alone.
-    assert "Söder och Väster" in section
-    assert "44\u00a0%" in section
-    assert ">2<" not in section
-    assert "av 17 inbjudna (47\u00a0%)" in html
+    rows = re.findall(r"<tr>(.*?)</tr>", section, re.S)
+    assert any("Norr" in r and "50\u00a0%" in r for r in rows)
+    merged = [r for r in rows if "Söder och Väst" in r]
+    assert len(merged) == 1
+    assert "45\u00a0%" in merged[0]  # 5 of 11
+    assert not any("Söder" in r and "Väst" not in r for r in rows)
+    assert not re.search(r">\s*2\s*<", section)
+    assert "av 19 inbjudna (47\u00a0%)" in html
+    assert "räknas tillsammans med en annan enhet" in html
     english = page(hr, f"/admin/surveys/{survey.slug}?lang=en")
     assert "50%" in english.split("Response rate per unit")[1].split("</table>")[0]
-    assert "of 17 invited (47%)" in english
+    assert "of 19 invited (47%)" in english
+
+
+def test_after_close_a_unit_that_would_stand_alone_below_k_gives_no_rates(app, hr):
+    """Two units, one below k: merged into one group, the breakdown says nothing, and HR
+    sees no per-unit rate (before, Söder = total − Norr)."""
+    survey, _ = make_survey(app, status="draft", min_group=3)
+    with app.app_context(), db.connection_context():
+        lifecycle.edit_draft(
+            survey,
+            lifecycle.SurveySettings(
+                "Hot",
+                "Threats",
+                "codes",
+                min_group=3,
+                units=(
+                    lifecycle.UnitSetting("Norr", invited=8),
+                    lifecycle.UnitSetting("Söder", invited=5),
+                ),
+            ),
+            actor=None,
+            today=TODAY,
+        )
+        lifecycle.open_survey(survey, actor=None, today=TODAY)
+    staff = app.test_client()
+    respond_with_codes(app, staff, survey, 4, unit="u1")
+    respond_with_codes(app, staff, survey, 2, unit="u2")
+    with app.app_context(), db.connection_context():
+        lifecycle.close_survey(survey, actor=None, today=TODAY)
+    html = page(hr, f"/admin/surveys/{survey.slug}")
+    assert "av 13 inbjudna (46\u00a0%)" in html
+    assert "Svarsfrekvens per enhet" not in html
+    assert "Norr" not in html.split('id="responses-title"')[1].split("</section>")[0]
 
 
 def test_a_link_survey_shows_hr_no_rates_per_unit_or_role(app, hr):

@@ -326,7 +326,7 @@ def test_codes_csv_neutralises_formulas():
 # -- monitoring ------------------------------------------------------------------------------------
 
 
-def test_unit_rates_only_after_close_and_small_units_hidden(app, client):
+def test_unit_rates_only_after_close_and_small_units_merged(app, client):
     units = (
         lifecycle.UnitSetting("Norr", invited=10),
         lifecycle.UnitSetting("Söder", invited=8),
