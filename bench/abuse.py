@@ -12,6 +12,7 @@ import itertools
 import json
 import queue
 import re
+import socket
 import threading
 import time
 from pathlib import Path
@@ -118,8 +119,9 @@ def run_threads(targets) -> None:
         thread.join()
 
 
-def report_breakdowns(env: dict[str, str], slug: str) -> list[str]:
-    """Close the survey and build its report as HR and the board would get it."""
+def report_breakdowns(env: dict[str, str], slug: str) -> tuple[list[str], list[str]]:
+    """Close the survey and build its report as HR and the board would get it; returns its
+    breakdowns and the breakdown questions (role, unit, years) it has a table of."""
     from portal import create_app, store
     from portal.extensions import db
     from portal.reports import results
@@ -128,8 +130,11 @@ def report_breakdowns(env: dict[str, str], slug: str) -> list[str]:
     with app.app_context(), db.connection_context():
         survey = store.get_survey(slug)
         store.set_status(survey, "closed")
-        data = results.to_json_data(results.survey_report(store.get_survey(slug)))
-    return list(data["breakdowns"])
+        survey = store.get_survey(slug)
+        data = results.to_json_data(results.survey_report(survey))
+        groups = {q.key for q in survey.definition().dimensions()}
+    tables = [t["key"] for t in (*data["indicators"], *data["questions"]) if t["key"] in groups]
+    return list(data["breakdowns"]), tables
 
 
 def create_hr(env: dict[str, str]) -> None:
@@ -184,14 +189,14 @@ def stuffing(args, env: dict[str, str]) -> int:
     total, after_close, orphans, _ = count_in_database(env, slug)
     if after_close != total:
         orphans += abs(total - after_close)  # a response lost or made up by closing
-    breakdowns = report_breakdowns(env, slug)
+    breakdowns, group_tables = report_breakdowns(env, slug)
     cap = DEFAULTS["SUBMISSIONS_PER_CLIENT"] * args.workers
     accepted = tally.get("attacker", 303)
     acknowledged = accepted + tally.get("colleague", 303)
     print(f"stuffing, {args.workers} workers, {args.clients} colleagues, {args.seconds} s")
     print(f"statuses: {json.dumps(tally.counts, sort_keys=True)}")
     print(f"attacker accepted: {accepted} (cap {cap}); stored {total}, acknowledged {acknowledged}")
-    print(f"published breakdowns: {breakdowns}")
+    print(f"published breakdowns: {breakdowns}; counts per group of: {group_tables or 'none'}")
     failures = []
     if accepted > cap:
         failures.append(f"the attacker got {accepted} submissions accepted (cap {cap})")
@@ -202,6 +207,8 @@ def stuffing(args, env: dict[str, str]) -> int:
     failures += common_failures(tally, log, total, acknowledged, orphans)
     if breakdowns != ["all"]:
         failures.append(f"a link-mode report publishes breakdowns {breakdowns}")
+    if group_tables:
+        failures.append(f"a link-mode report publishes how many answered per {group_tables}")
     return verdict(failures)
 
 
@@ -248,6 +255,14 @@ def proxy(args, env: dict[str, str]) -> int:
         def colleagues():
             until(deadline, staff, tally)
 
+        def office():
+            # A colleague behind the attacker's own address (one office network): the
+            # code is checked first, so the attacker's wrong codes never refuse it.
+            tally.add(
+                "valid code, same address", submit(port, slug, answers, ATTACKER, pool.get_nowait())
+            )
+            time.sleep(args.seconds / 8)
+
         def hr():
             address = colleague(60000)
 
@@ -257,18 +272,27 @@ def proxy(args, env: dict[str, str]) -> int:
 
             until(deadline, once, tally)
 
-        run_threads([wrong_codes] * 4 + [failed_logins] * 2 + [hr] + [colleagues] * args.clients)
+        malformed(port)
+        run_threads(
+            [wrong_codes] * 4
+            + [failed_logins] * 2
+            + [hr, lambda: until(deadline, office, tally)]
+            + [colleagues] * args.clients
+        )
     total, after_close, orphans, _ = count_in_database(env, slug)
     if after_close != total:
         orphans += abs(total - after_close)  # a response lost or made up by closing
-    acknowledged = tally.get("valid code", 303)
+    acknowledged = tally.get("valid code", 303) + tally.get("valid code, same address", 303)
     print(f"proxy, {args.workers} workers, {args.clients} colleagues, {args.seconds} s")
     print(f"statuses: {json.dumps(tally.counts, sort_keys=True)}")
     print(f"stored {total}, acknowledged {acknowledged}")
     failures = []
-    refused = {s: n for s, n in tally.counts.get("valid code", {}).items() if s != 303}
-    if refused:
-        failures.append(f"valid codes refused: {refused}")
+    for kind in ("valid code", "valid code, same address"):
+        refused = {s: n for s, n in tally.counts.get(kind, {}).items() if s != 303}
+        if refused:
+            failures.append(f"{kind}: refused {refused}")
+    if not tally.get("valid code, same address", 303):
+        failures.append("no valid code from the attacker's address was accepted")
     if not acknowledged:
         failures.append("no valid code was accepted")
     hr_refused = {s: n for s, n in tally.counts.get("hr login", {}).items() if s != 302}
@@ -279,7 +303,23 @@ def proxy(args, env: dict[str, str]) -> int:
     if not tally.get("failed login", 429):
         failures.append("the failed logins were never slowed down")
     failures += common_failures(tally, log, total, acknowledged, orphans)
+    lines = log["stderr"].decode(errors="replace").splitlines()
+    if not any("Invalid request" in line for line in lines):
+        failures.append("gunicorn never logged the malformed requests")
+    if any("127.0.0.1" in line for line in lines if "Listening at" not in line):
+        failures.append("an address in gunicorn's log")
     return verdict(failures)
+
+
+def malformed(port: int) -> None:
+    """Requests gunicorn itself refuses and logs ("Invalid request from ip=…")."""
+    for raw in (
+        b"GARBAGE\r\n\r\n",
+        f"GET /\x00 HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {ATTACKER}\r\n\r\n".encode(),
+    ):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(raw)
+            connection.recv(1024)
 
 
 def common_failures(tally, log, total, acknowledged, orphans) -> list[str]:

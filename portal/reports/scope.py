@@ -17,13 +17,20 @@ respondent together. Breakdowns need access codes, where each response has
 been admitted by a single-use code HR handed to one person. HR read this on
 the create-survey page.
 
+Nor does a link-mode survey publish how many answered per role, unit or
+years (those questions' own tables), and HR's page gives no response rate
+per unit or role for it: made-up responses would lift a small group above k
+(merging values below k, as every report does, cannot tell), and the
+group's count less the known fakes would show how many real people of it
+answered — in a unit of one, whether that person did (rule D4 of
+shared/disclosure-control.md: per-group counts only for groups of k real
+respondents, which a link cannot vouch for). The tables are still built, and
+protected with the rest, then left out of what is published.
+
 The rule works on the counts the report is built from (no group information
-enters the disclosure engine) and on the report's list of breakdowns, so it
-holds for HR's results page, the published snapshot and every export alike.
-The breakdown questions' own tables (how many answered for each unit, role…)
-still merge the values below k, as in every other survey, so HR's response
-rates per unit after close never give a unit below k, not even by subtraction
-from the total.
+enters the disclosure engine) and on the report's list of breakdowns and
+tables, so it holds for HR's results page, the published snapshot and every
+export alike.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from collections import defaultdict
 
 from portal.store.models import Survey
 from surveys import N_
+from surveys.definition import Definition
 from surveys.indicators import Counts
 from surveys.report import ALL, Note, Report
 
@@ -40,7 +48,8 @@ LINK_MODE_NOTE = N_(
     "This survey was answered through a shared link, which anyone who has it can use "
     "more than once. So that no one can single out a colleague by sending made-up "
     "answers into a small group, its results are published for all respondents "
-    "together only, not by role, unit, years or period."
+    "together only, not by role, unit, years or period, and how many answered in each "
+    "role, unit or years group is not published either."
 )
 
 
@@ -69,8 +78,16 @@ def whole_survey_counts(counts: Counts) -> Counts:
     )
 
 
-def whole_survey_only(report: Report) -> Report:
-    """``report`` without any breakdown but "all respondents", with a note saying why."""
+def group_questions(definition: Definition) -> frozenset[str]:
+    """The keys of ``definition``'s breakdown questions (role, unit, years, district)."""
+    return frozenset(q.key for q in definition.dimensions())
+
+
+def whole_survey_only(report: Report, group_keys: frozenset[str] = frozenset()) -> Report:
+    """``report`` without any breakdown but "all respondents", and without the tables of
+    the breakdown questions ``group_keys`` (how many answered per role, unit or years),
+    with a note saying why. Leaving out published tables only takes information away,
+    so the protection decided for the whole report still holds."""
 
     def only_all(table):
         return dataclasses.replace(
@@ -81,6 +98,6 @@ def whole_survey_only(report: Report) -> Report:
         report,
         breakdowns=(ALL,),
         indicators=tuple(only_all(t) for t in report.indicators),
-        questions=tuple(only_all(t) for t in report.questions),
+        questions=tuple(only_all(t) for t in report.questions if t.key not in group_keys),
         notes=(*report.notes, Note(LINK_MODE_NOTE)),
     )

@@ -74,6 +74,49 @@ def test_wrong_codes_from_one_client_never_refuse_a_valid_code_from_another(tmp_
     assert 'name="exp_threats"' in page.get_data(as_text=True)
 
 
+def test_a_valid_code_is_accepted_even_from_an_address_that_must_wait(tmp_path):
+    # Staff often share one address (a municipal network): the hostile colleague's
+    # wrong codes make that address wait, yet a colleague behind the same address
+    # with a valid code gets in at once, on the survey's page, on /kod and with the
+    # whole form. The code is checked first; only wrong codes wait.
+    app = make_app(tmp_path, BEHIND_PROXY=1, CODE_FAILURES_PER_CLIENT=3)
+    survey, codes = make_survey(app, access="codes", codes=3)
+    office = "198.51.100.20"
+    attacker = app.test_client()
+    statuses = [
+        _code_attempt(attacker, survey.slug, f"AAAAABBBB{i}", office).status_code for i in range(8)
+    ]
+    assert statuses[:3] == [400, 400, 400]
+    assert set(statuses[3:]) == {429}  # the guesser learns nothing while it must wait
+    page = _code_attempt(app.test_client(), survey.slug, codes[0], office)
+    assert page.status_code == 200
+    assert 'name="exp_threats"' in page.get_data(as_text=True)
+
+    colleague = app.test_client()
+    token = csrf_token(colleague.get("/kod").get_data(as_text=True))
+    page = colleague.post(
+        "/kod", data={"csrf_token": token, "code": codes[1]}, headers=_from(office)
+    )
+    assert page.status_code == 200
+    assert 'name="exp_threats"' in page.get_data(as_text=True)
+    page = colleague.post(
+        "/kod", data={"csrf_token": token, "code": "AAAAACCCCC"}, headers=_from(office)
+    )
+    assert page.status_code == 429  # a wrong code from that address still waits
+
+    colleague = app.test_client()
+    token = csrf_token(colleague.get(f"/s/{survey.slug}").get_data(as_text=True))
+    data = {**complete_answers(STAFF), "csrf_token": token, "code": codes[2], "action": "submit"}
+    page = colleague.post(f"/s/{survey.slug}", data=data, headers=_from(office))
+    assert page.status_code == 303
+    data["code"] = codes[2]  # now used: from the waiting address, the 429 page says nothing
+    page = colleague.post(f"/s/{survey.slug}", data=data, headers=_from(office))
+    assert page.status_code == 429
+    assert "Retry-After" in page.headers
+    with app.app_context(), db.connection_context():
+        assert store.response_count(survey) == 1
+
+
 def test_a_forged_forwarded_for_cannot_escape_the_slowdown(tmp_path):
     # With one trusted proxy only the address the proxy appended counts: an
     # attacker who adds their own X-Forwarded-For entries stays one client.
@@ -202,7 +245,9 @@ FAKES = (
 )
 
 
-def _stuffed_world(tmp_path, target_answers: dict[str, str]):
+def _stuffed_world(
+    tmp_path, target_answers: dict[str, str], groups: tuple[str, str] = (TARGET_ROLE, TARGET_UNIT)
+):
     """The issue's attack: 120 ordinary responses, one real respondent alone in a unit
     (and a role), 60 made-up responses with known answers into the same unit; then
     closed and published. Returns the published report (Swedish) and the real
@@ -221,7 +266,7 @@ def _stuffed_world(tmp_path, target_answers: dict[str, str]):
         }
         answer(app, survey, 1, **overrides)
         real.append(overrides)
-    target = {"role": TARGET_ROLE, "unit": TARGET_UNIT, **target_answers}
+    target = {"role": groups[0], "unit": groups[1], **target_answers}
     answer(app, survey, 1, **target)
     real.append(target)
     for fake in FAKES:  # one attacker, 60 responses
@@ -264,6 +309,24 @@ def test_stuffing_a_link_mode_survey_reveals_nothing_about_the_real_respondent(t
     # The rule behind it: a link-mode survey publishes no breakdown at all, and says why.
     assert set(threatened["breakdowns"]) == {"all"}
     assert any("delad länk" in note for note in threatened["notes"])
+
+
+def test_stuffing_a_link_mode_survey_does_not_reveal_who_answered(tmp_path):
+    # The same attack on participation: the made-up responses lift the unit (and the
+    # role) above k, so a published count of respondents per unit would, minus the
+    # 60 known fakes, say how many real people of that unit answered — in a unit of
+    # one, whether that person did. Two worlds that differ only in where the real
+    # respondent works: nothing published may tell them apart.
+    answers = {"exp_threats": "2to5", "worry": "often"}
+    there, _ = _stuffed_world(tmp_path / "a", answers)
+    elsewhere, _ = _stuffed_world(tmp_path / "b", answers, groups=("ss_children", "children"))
+    first, second = _published_groups(there), _published_groups(elsewhere)
+    assert set(first) == set(second)
+    assert {key for key in first if first[key] != second[key]} == set()
+    # How many answered per role, unit or years is not published for a link survey.
+    published = {table["key"] for table in (*there["indicators"], *there["questions"])}
+    assert not published & {"role", "unit", "years"}
+    assert any("hur många som svarade" in note for note in there["notes"])
 
 
 def test_hr_reads_the_rule_on_the_create_survey_page(app, client):
@@ -382,18 +445,34 @@ def test_a_full_disk_gives_the_retry_page_with_the_answers_kept(app, client, mon
 def test_a_lost_database_connection_gives_the_retry_page_with_the_answers_kept(
     app, client, monkeypatch
 ):
-    # What a PostgreSQL restart does to a connection in use: the next statement fails.
+    # What a PostgreSQL restart does to a connection in use: the next statement fails,
+    # and the server stays away for a while, so the retry page (with the answers) must
+    # be made without the database.
     survey, _ = make_survey(app)
     hidden = open_form(client, survey.slug)
+    down = []
+    execute_sql = db.obj.execute_sql
+
+    def while_up(*args, **kwargs):
+        if down:
+            raise peewee.OperationalError("could not connect to server: Connection refused")
+        return execute_sql(*args, **kwargs)
 
     def server_gone(*args, **kwargs):
+        down.append(True)
         raise peewee.InterfaceError("server closed the connection unexpectedly")
 
+    monkeypatch.setattr(db.obj, "execute_sql", while_up)
     monkeypatch.setattr(responses_store.inbox, "admit", server_gone)
     answers = complete_answers(STAFF, suggestions="Sparas tills databasen svarar")
     page = submit(client, survey.slug, answers, hidden)
     assert page.status_code == 503
     assert _answers_kept(page)
+    monkeypatch.undo()
+    with app.app_context(), db.connection_context():
+        assert store.response_count(survey) == 0
+    # Once the server is back the same form is accepted.
+    assert submit(client, survey.slug, answers, hidden).status_code == 303
 
 
 def test_an_unreachable_database_gives_the_retry_page(app, client, monkeypatch):

@@ -25,6 +25,7 @@ from tests.factories import (
     make_app,
     make_survey,
     open_form,
+    open_form_for,
     post_form,
     submit,
 )
@@ -67,6 +68,16 @@ def respond(client, survey: Survey, count: int, **answers) -> None:
     """Answer ``count`` times as staff (a separate client keeps the HR session apart)."""
     for _ in range(count):
         hidden = open_form(client, survey.slug)
+        result = submit(
+            client, survey.slug, complete_answers(survey.definition(), **answers), hidden
+        )
+        assert result.status_code == 303
+
+
+def respond_with_codes(app, client, survey: Survey, count: int, **answers) -> None:
+    """Answer ``count`` times with a fresh code each (a survey answered with codes)."""
+    for _ in range(count):
+        hidden = open_form_for(app, client, survey)
         result = submit(
             client, survey.slug, complete_answers(survey.definition(), **answers), hidden
         )
@@ -392,8 +403,8 @@ def test_while_open_only_the_total_is_shown(app, hr):
 
 
 def test_after_close_no_unit_below_k_follows_from_the_rates(app, hr):
-    """D4 and L5 in link mode too: a unit below k is merged as in the report, so its
-    count is neither shown nor the total less the units shown (6 + 2 + 3 = 11)."""
+    """D4 and L5 (a survey answered with codes): a unit below k is merged as in the
+    report, so its count is neither shown nor the total less the units shown."""
     survey, _ = make_survey(app, status="draft", min_group=3)
     with app.app_context(), db.connection_context():
         lifecycle.edit_draft(
@@ -401,7 +412,7 @@ def test_after_close_no_unit_below_k_follows_from_the_rates(app, hr):
             lifecycle.SurveySettings(
                 "Hot",
                 "Threats",
-                "link",
+                "codes",
                 min_group=3,
                 units=(
                     lifecycle.UnitSetting("Norr", invited=8),
@@ -414,9 +425,9 @@ def test_after_close_no_unit_below_k_follows_from_the_rates(app, hr):
         )
         lifecycle.open_survey(survey, actor=None, today=TODAY)
     staff = app.test_client()
-    respond(staff, survey, 4, unit="u1")
-    respond(staff, survey, 2, unit="u2")
-    respond(staff, survey, 3, unit="u3")
+    respond_with_codes(app, staff, survey, 4, unit="u1")
+    respond_with_codes(app, staff, survey, 2, unit="u2")
+    respond_with_codes(app, staff, survey, 3, unit="u3")
     with app.app_context(), db.connection_context():
         lifecycle.close_survey(survey, actor=None, today=TODAY)
     html = page(hr, f"/admin/surveys/{survey.slug}")
@@ -445,7 +456,7 @@ def test_after_close_a_unit_that_would_stand_alone_below_k_gives_no_rates(app, h
             lifecycle.SurveySettings(
                 "Hot",
                 "Threats",
-                "link",
+                "codes",
                 min_group=3,
                 units=(
                     lifecycle.UnitSetting("Norr", invited=8),
@@ -457,14 +468,29 @@ def test_after_close_a_unit_that_would_stand_alone_below_k_gives_no_rates(app, h
         )
         lifecycle.open_survey(survey, actor=None, today=TODAY)
     staff = app.test_client()
-    respond(staff, survey, 4, unit="u1")
-    respond(staff, survey, 2, unit="u2")
+    respond_with_codes(app, staff, survey, 4, unit="u1")
+    respond_with_codes(app, staff, survey, 2, unit="u2")
     with app.app_context(), db.connection_context():
         lifecycle.close_survey(survey, actor=None, today=TODAY)
     html = page(hr, f"/admin/surveys/{survey.slug}")
     assert "av 13 inbjudna (46\u00a0%)" in html
     assert "Svarsfrekvens per enhet" not in html
     assert "Norr" not in html.split('id="responses-title"')[1].split("</section>")[0]
+
+
+def test_a_link_survey_shows_hr_no_rates_per_unit_or_role(app, hr):
+    # Made-up answers could lift a unit above k; its count would then tell how many
+    # real people in it answered (tests/portal/test_abuse.py). Only the total is shown.
+    survey, _ = make_survey(app, min_group=3)
+    respond(app.test_client(), survey, 6, unit="children")
+    with app.app_context(), db.connection_context():
+        lifecycle.close_survey(survey, actor=None, today=TODAY)
+    html = page(hr, f"/admin/surveys/{survey.slug}")
+    section = html.split('id="responses-title"')[1].split("</section>")[0]
+    assert "<strong>6</strong>" in section
+    assert "delad länk" in section
+    assert "Svarsfrekvens per" not in section
+    assert "Barn och unga" not in section
 
 
 # -- comments --------------------------------------------------------------------------------------

@@ -16,7 +16,14 @@ from portal.services import dimension_import, lifecycle, monitoring, publication
 from portal.store.models import Survey
 from surveys.customise import Customisation, LocalQuestion, Role
 from surveys.definition import DefinitionError, Text
-from tests.factories import complete_answers, open_form, submit
+from tests.factories import (
+    complete_answers,
+    csrf_token,
+    issue_codes,
+    open_form,
+    open_form_for,
+    submit,
+)
 
 TODAY = dt.date(2026, 3, 10)
 
@@ -49,13 +56,18 @@ def _reload(survey: Survey) -> Survey:
     return Survey.get_by_id(survey.id)
 
 
+def _reload_in(app, survey: Survey) -> Survey:
+    with app.app_context(), db.connection_context():
+        return _reload(survey)
+
+
 def test_customised_survey_is_answered_reported_and_copied(app, client):
     with app.app_context(), db.connection_context():
         units = (lifecycle.UnitSetting("Norr", "North", 12), lifecycle.UnitSetting("Söder"))
         support = "Företagshälsovården: 010-123 45 67\nSkyddsombud: Kim, rum 12"
         survey = lifecycle.create_survey(
             "staff_threats",
-            _settings(units=units, support_contacts=support),
+            _settings(units=units, support_contacts=support, access="codes"),
             actor=None,
             today=TODAY,
         )
@@ -75,11 +87,17 @@ def test_customised_survey_is_answered_reported_and_copied(app, client):
         with pytest.raises(lifecycle.LifecycleError):
             lifecycle.customise_draft(_reload(survey), Customisation(), actor=None)
     # Staff answer the customised form, the local question included.
-    page = client.get(f"/s/{survey.slug}").get_data(as_text=True)
+    # (With codes: per-role response rates are given only for surveys answered with codes.)
+    with app.app_context(), db.connection_context():
+        code = issue_codes(_reload(survey), 1, app.config["SECRET_KEY"])[0]
+    token = csrf_token(client.get(f"/s/{survey.slug}").get_data(as_text=True))
+    page = client.post(
+        f"/s/{survey.slug}", data={"csrf_token": token, "code": code, "action": "code"}
+    ).get_data(as_text=True)
     assert "Har ni larmknappar?" in page
     assert "<strong>alla</strong>" in page
-    for role in ("r1", "manager") * 3:
-        hidden = open_form(client, survey.slug)
+    for role in ("r1", "manager") * 5:
+        hidden = open_form_for(app, client, _reload_in(app, survey))
         answers = complete_answers(definition, role=role, local_1="o1")
         assert submit(client, survey.slug, answers, hidden).status_code == 303
     with app.app_context(), db.connection_context():
@@ -87,9 +105,12 @@ def test_customised_survey_is_answered_reported_and_copied(app, client):
         frozen = survey.definition_json
         lifecycle.close_survey(survey, actor=None, today=TODAY)
         assert _reload(survey).definition_json == frozen
-        # Per role, as per unit, what the report publishes: 3 + 3 < 5 + 5, so the two
-        # roles are one merged group, which says nothing, and no rate per role is shown.
-        assert monitoring.role_rates(_reload(survey)) == []
+        # Per role, as per unit: the customised roles with their numbers invited.
+        rates = monitoring.role_rates(_reload(survey))
+        assert [(r.key, r.invited, r.responses, r.rate) for r in rates] == [
+            ("r1", 7, 5, 71),
+            ("manager", None, 5, None),
+        ]
         with app.test_request_context():
             data = results.to_json_data(results.survey_report(_reload(survey)), "sv")
             exported = exports.to_csv([board_report.build({"report": data}, "sv")])

@@ -22,7 +22,7 @@ from portal.store.models import (
     Survey,
     SurveyUnit,
 )
-from tests.factories import complete_answers, make_survey, open_form, submit
+from tests.factories import complete_answers, make_survey, open_form, open_form_for, submit
 
 TODAY = dt.date(2026, 3, 10)
 
@@ -333,21 +333,32 @@ def test_unit_rates_only_after_close_and_small_units_merged(app, client):
         lifecycle.UnitSetting("Väster", invited=6),
         lifecycle.UnitSetting("Öster", invited=4),
     )
-    survey = create(app, units=units, min_group=3)
-    with app.app_context(), db.connection_context():
-        lifecycle.open_survey(survey, actor=None, today=TODAY)
-    answer(app, client, survey, 5, unit="u1")
-    answer(app, client, survey, 4, unit="u2")
-    answer(app, client, survey, 2, unit="u3")
-    answer(app, client, survey, 1, unit="u4")
-    with app.app_context(), db.connection_context():
-        assert monitoring.unit_rates(survey) is None
-        total = monitoring.overall(survey)
-        assert (total.responses, total.invited, total.rate) == (12, 28, 43)
-        lifecycle.close_survey(survey, actor=None, today=TODAY)
-        rates = {r.name_sv: (r.responses, r.rate) for r in monitoring.unit_rates(survey)}
-    # Väster (2) and Öster (1) are below k: merged, as in the report (3 of 10 invited).
-    assert rates == {"Norr": (5, 50), "Söder": (4, 50), "Väster och Öster": (3, 30)}
+    by_access = {}
+    for access in ("codes", "link"):
+        survey = create(app, units=units, min_group=3, access=access)
+        with app.app_context(), db.connection_context():
+            lifecycle.open_survey(survey, actor=None, today=TODAY)
+        for unit, count in (("u1", 5), ("u2", 4), ("u3", 2), ("u4", 1)):
+            for _ in range(count):
+                hidden = open_form_for(app, client, survey)
+                answers = complete_answers(survey.definition(), unit=unit)
+                assert submit(client, survey.slug, answers, hidden).status_code == 303
+        with app.app_context(), db.connection_context():
+            assert monitoring.unit_rates(survey) is None
+            total = monitoring.overall(survey)
+            assert (total.responses, total.invited, total.rate) == (12, 28, 43)
+            lifecycle.close_survey(survey, actor=None, today=TODAY)
+            rates = monitoring.unit_rates(reload(app, survey))
+            by_access[access] = {r.name_sv: (r.responses, r.rate) for r in rates}
+    # Units below k are merged as the report merges them (Väster's 2 and Öster's 1).
+    assert by_access["codes"] == {
+        "Norr": (5, 50),
+        "Söder": (4, 50),
+        "Väster och Öster": (3, 30),
+    }
+    # A link survey's counts per unit could be lifted by made-up answers (the stuffing
+    # attack in test_abuse): only the total is given.
+    assert by_access["link"] == {}
 
 
 # -- comments --------------------------------------------------------------------------------------

@@ -53,9 +53,8 @@ def code_entry():
 def code_entry_post():
     """A code typed on /kod or the front page: open the survey it belongs to."""
     code = request.form.get("code", "")[:64]
-    blocked = _code_entry_blocked(None)
-    if blocked is not None:
-        return blocked
+    # The code is checked first: a valid code is never refused because of wrong codes
+    # sent from the same address (a whole office may share one).
     lookup = store.look_up_code(code, current_app.config["SECRET_KEY"])
     survey = store.get_survey_by_id(lookup.survey_id) if lookup else None
     if lookup is None or survey is None:
@@ -203,12 +202,6 @@ def _submit(survey: Survey, admission: dict[str, str]):
         if limiter.blocked(client):
             return _too_many_attempts(limiter.retry_after(client), keep_form=admission)
         limiter.hit(client)
-    else:
-        # A code sent with the whole form is a guess like any other: the same
-        # per-client slowdown as code entry applies (see _check_code).
-        wait = security.limits().code_failures.wait(_client())
-        if wait:
-            return _too_many_attempts(wait, keep_form=admission)
     definition = survey.definition()
     form = request.form.to_dict(flat=False)
     try:
@@ -238,7 +231,12 @@ def _submit(survey: Survey, admission: dict[str, str]):
     except store.SurveyNotOpen:
         return _closed_page(survey, submitted=True)
     except store.CodeRejected:
-        security.limits().code_failures.failure(_client())
+        # A code sent with the whole form is checked first, like one typed on the code
+        # page; a wrong one counts as a guess, and while this client must wait it gets
+        # the 429 page (answers kept) instead of finding out about the code.
+        wait = _count_wrong_code()
+        if wait:
+            return _too_many_attempts(wait, keep_form=admission)
         return render_template("respond/code_used.html", survey=survey), 409
     except store.AlreadySubmitted:
         return render_template("respond/already.html", survey=survey), 409
@@ -255,9 +253,9 @@ def _submit(survey: Survey, admission: dict[str, str]):
 
 
 def _check_code(survey: Survey, code: str):
-    blocked = _code_entry_blocked(survey)
-    if blocked is not None:
-        return blocked
+    # The code is checked first: a valid code opens the form even while this client
+    # address must wait after wrong codes (someone else behind the same address may
+    # have sent them). Only wrong codes are slowed down (_code_refused).
     lookup = store.look_up_code(code, current_app.config["SECRET_KEY"], survey)
     if lookup is not None and not lookup.used:
         return _render_form(
@@ -266,16 +264,21 @@ def _check_code(survey: Survey, code: str):
     return _code_refused(survey, code, used=lookup is not None)
 
 
-def _code_entry_blocked(survey: Survey | None):
-    """The 429 page while this client must wait after its own wrong codes, else None.
+def _count_wrong_code() -> int:
+    """Count a wrong (or used) code from this client; returns the seconds it must now wait
+    when it was waiting already (0 when it was not: the code's own page is shown).
 
-    Only this client's own wrong codes can make it wait (seconds, doubling up to a
-    cap); nothing survey-wide is counted, so no one can block others' codes.
+    Only this client's own wrong codes count (seconds, doubling up to a cap);
+    nothing survey-wide is counted. While a client must wait, its wrong codes are
+    answered with the 429 page, which says nothing about the code (not even that
+    it was used), and each one starts the wait again; valid codes from the same
+    address are still accepted, since they are checked first.
     """
-    wait = security.limits().code_failures.wait(_client())
-    if wait:
-        return _too_many_attempts(wait)
-    return None
+    limiter = security.limits().code_failures
+    client = _client()
+    waiting = limiter.wait(client) > 0
+    limiter.failure(client)
+    return limiter.wait(client) if waiting else 0
 
 
 def _client() -> str:
@@ -284,10 +287,13 @@ def _client() -> str:
 
 
 def _code_refused(survey: Survey | None, code: str, used: bool):
-    """The code page again, with the typed code and what was wrong with it."""
-    # Only this client's failures count: a whole office behind one address may enter
-    # valid codes.
-    security.limits().code_failures.failure(_client())
+    """The code page again, with the typed code and what was wrong with it; the 429 page
+    instead while this client must wait after its own wrong codes."""
+    # Only this client's failures count, and only wrong codes wait: a whole office
+    # behind one address may still enter valid codes.
+    wait = _count_wrong_code()
+    if wait:
+        return _too_many_attempts(wait)
     if not code.strip():
         error = _("Please enter your code.")
     elif used:
