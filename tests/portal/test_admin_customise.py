@@ -325,26 +325,71 @@ def test_formatted_texts_are_sanitised_on_every_page_that_shows_them(app, hr, cl
         }
     )
     assert hr.post(path, data=data).status_code == 303
+    # The support contacts, on the draft's settings page.
+    edit = f"/admin/surveys/{survey.slug}/edit"
+    settings = {
+        "csrf_token": csrf_token(_page(hr, edit)),
+        "title_sv": "Hot 2026",
+        "title_en": "Threats 2026",
+        "access": "link",
+        "min_group": "5",
+        "support_contacts": f"Skyddsombud <b>Kim</b>\n{payload}\n<em>Ring</em> 010-123",
+    }
+    assert hr.post(edit, data=settings).status_code == 303
     pages = {
         "questions page": _page(hr, path),
+        "settings page": _page(hr, edit),
         "preview": _page(hr, f"/admin/surveys/{survey.slug}/preview"),
     }
     with app.app_context(), db.connection_context():
         lifecycle.open_survey(store.get_survey(survey.slug), actor=None, today=TODAY)
     pages["staff form"] = _page(client, f"/s/{survey.slug}")
     pages["staff form in Swedish"] = _page(client, f"/s/{survey.slug}?lang=sv")
+    pages["thank-you page"] = _page(client, f"/s/{survey.slug}/thanks")
     for name, html in pages.items():
         assert _dangerous(html) == [], name
-    # The allowed formatting survives on the pages staff see.
+    # The allowed formatting survives on the pages staff see (and in HR's preview).
     assert "<strong>all</strong>" in pages["staff form"]
     assert "<li>Point</li>" in pages["staff form"]
     assert "<li>Punkt</li>" in pages["staff form in Swedish"]
+    for name in ("preview", "staff form", "thank-you page"):
+        assert "Skyddsombud <b>Kim</b>" in pages[name], name
+        assert "<em>Ring</em> 010-123" in pages[name], name
 
 
 def test_sanitize_keeps_the_subset_and_links():
     html = str(sanitize.formatted('<p>Ring <a href="https://x.se/stöd" onclick="x()">oss</a></p>'))
     assert html == '<p>Ring <a href="https://x.se/stöd" rel="noopener noreferrer">oss</a></p>'
     assert str(sanitize.formatted("Rad ett\n\nRad <två>")) == "<p>Rad ett</p><p>Rad &lt;två&gt;</p>"
+
+
+def test_support_contacts_keep_their_line_breaks_and_only_the_subset():
+    plain = "Företagshälsovården: 010-123\nSkyddsombud <Kim>\n\n112"
+    assert str(sanitize.formatted(plain, line_breaks=True)) == (
+        "<p>Företagshälsovården: 010-123<br>Skyddsombud &lt;Kim&gt;</p><p>112</p>"
+    )
+    # A break inside a tag is not a line break; a script is still text.
+    tagged = 'Ring <a\nhref="https://x.se">oss</a>\n<script>alert(1)</script>'
+    assert str(sanitize.formatted(tagged, line_breaks=True)) == (
+        '<p>Ring <a href="https://x.se" rel="noopener noreferrer">oss</a><br>'
+        "&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    )
+    # Without line_breaks (the introduction), lines of a paragraph flow together as before.
+    assert str(sanitize.formatted("Rad ett\nrad två")) == "<p>Rad ett\nrad två</p>"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_inherited_support_contacts_are_sanitised(app, client, payload):
+    """The organisation's support contacts, shown in surveys without their own."""
+    survey = _draft(app)
+    with app.app_context(), db.connection_context():
+        with store.write_transaction():
+            store.save_org_profile({"support_contacts": f"<strong>Avonova</strong>\n{payload}"})
+        lifecycle.open_survey(store.get_survey(survey.slug), actor=None, today=TODAY)
+    for path in (f"/s/{survey.slug}", f"/s/{survey.slug}/thanks"):
+        html = _page(client, path)
+        assert _dangerous(html) == [], path
+        assert "<strong>Avonova</strong>" in html, path
 
 
 _FRAGMENTS = [
