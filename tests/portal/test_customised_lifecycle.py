@@ -373,3 +373,39 @@ def test_cli_checks_and_uploads_templates_with_the_loader_messages(app, runner, 
     assert result.exit_code == 0, result.output
     with app.app_context(), db.connection_context():
         assert templates.load("exit").version == 4
+
+
+def test_local_questions_are_protected_in_the_published_report_and_exports(app, client):
+    """All 7 respondents answer yes to a local yes/no question: "7 of 7" (100 %) would tell
+    each one's answer (P2). The published page, CSV and XLSX show the range instead, as for
+    the template's questions: the same disclosure control, through the same pipeline."""
+    from openpyxl import load_workbook
+
+    from tests.factories import logged_in_as
+
+    local = LocalQuestion("local_1", "safety", "yesno", Text("Rutin?", "Is there a routine?"))
+    with app.app_context(), db.connection_context():
+        survey = lifecycle.create_survey("staff_threats", _settings(), actor=None, today=TODAY)
+        lifecycle.customise_draft(survey, Customisation(local=(local,)), actor=None)
+    survey = _answered_and_published(app, client, survey, count=7)
+    logged_in_as(app, client, "board")
+    csv_text = client.get(f"/board/{survey.slug}.csv?lang=en").get_data(as_text=True)
+    csv_rows = [line.split(",") for line in csv_text.splitlines() if ",local_1," in line]
+    assert csv_rows, "the local question is not in the CSV"
+    # Every row of the local question: the all-staff row only (7 is one group of each breakdown,
+    # and a breakdown merged into one group is left out), as ranges, never an exact count.
+    assert [row[5:] for row in csv_rows] == [["7", "Yes", "", ">85%"], ["7", "No", "", "<15%"]]
+    page = client.get(f"/board/{survey.slug}?lang=en").get_data(as_text=True)
+    section = page[page.index('id="h-q-local_1-all"') :]
+    section = section[: section.index("</section>")]
+    assert "&gt;85%" in section
+    assert "100%" not in section
+    book = load_workbook(io.BytesIO(client.get(f"/board/{survey.slug}.xlsx?lang=en").data))
+    local_rows = [
+        [c.value for c in row]
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        if any(c.value == "local_1" for c in row)
+    ]
+    # The same cells as the CSV: the count empty, the share a range.
+    assert [row[5:] for row in local_rows] == [[7, "Yes", None, ">85%"], [7, "No", None, "<15%"]]
