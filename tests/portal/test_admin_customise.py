@@ -303,6 +303,67 @@ def test_an_administrator_uploads_a_template_with_the_cli_messages(app, client):
         assert store.uploaded_template("exit") is not None
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("exit.toml", b"key = ", "exit.toml: not valid TOML"),
+        ("exit.toml", b"\xff\xfe not text", "exit.toml: the file is not UTF-8 text"),
+        ("exit.txt", b"key = 'exit'", "exit.txt: the file name must end in .toml"),
+        ("exit.toml", "duplicate", "exit.toml, question 'tenure': the key is used twice"),
+        ("exit.toml", "optional_depended_on", "an optional question cannot be switched off"),
+        ("other.toml", "shipped", "other.toml: key 'exit' does not match the file name"),
+    ],
+)
+def test_the_upload_page_and_the_cli_give_the_same_message(
+    app, client, runner, tmp_path, name, content, expected
+):
+    """Issue 20, point 6: the page says exactly what `check-template` and `upload-template`
+    say about the same file (a TOML error, a file that is not text, a wrong name, a
+    duplicated key, an optional question others depend on), and stores nothing."""
+    import html as html_module
+
+    raw = (TEMPLATE_DIR / "exit.toml").read_bytes()
+    if content == "duplicate":
+        content = raw + (
+            b'\n[[sections]]\nkey = "more"\ntitle = { sv = "Mer", en = "More" }\n'
+            b'[[sections.questions]]\nkey = "tenure"\ntype = "text"\n'
+            b'text = { sv = "Annat", en = "Other" }\n'
+        )
+    elif content == "optional_depended_on":
+        question = re.search(rb'key = "(\w+)"\n(?:.*\n)*?show_if = \{ question = "(\w+)"', raw)
+        assert question, "the exit template has no conditional question"
+        parent = question.group(2)
+        content = raw.replace(
+            f'key = "{parent.decode()}"\n'.encode(),
+            f'key = "{parent.decode()}"\noptional = true\n'.encode(),
+            1,
+        )
+    elif content == "shipped":
+        content = raw
+    path = tmp_path / name
+    path.write_bytes(content)
+    cli_messages = []
+    for command in ("check-template", "upload-template"):
+        result = runner.invoke(args=[command, str(path)])
+        assert result.exit_code != 0, result.output
+        cli_messages.append(result.output.strip().removeprefix("Error: "))
+    assert cli_messages[0] == cli_messages[1]
+    assert expected in cli_messages[0]
+    logged_in_as(app, client, "admin")
+    page = _page(client, "/admin/templates")
+    response = client.post(
+        "/admin/templates",
+        data={"csrf_token": csrf_token(page), "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    shown = re.search(r"<p><code>(.*?)</code></p>", response.get_data(as_text=True), re.S)
+    assert shown, "no problem shown on the page"
+    assert html_module.unescape(shown.group(1)) == cli_messages[0]
+    with app.app_context(), db.connection_context():
+        assert store.uploaded_templates() == []
+
+
 def test_hr_cannot_upload_templates(app, hr):
     assert hr.get("/admin/templates").status_code == 403
 

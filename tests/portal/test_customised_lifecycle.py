@@ -112,6 +112,34 @@ def test_customised_survey_is_answered_reported_and_copied(app, client):
         assert store.response_count(copy) == 0
 
 
+def test_a_copy_takes_the_settings_but_never_dates_codes_or_answers(app):
+    from tests.factories import issue_codes
+
+    with app.app_context(), db.connection_context():
+        source = lifecycle.create_survey(
+            "staff_threats",
+            _settings(
+                access="codes",
+                min_group=6,
+                purge_after_months=18,
+                opens_on=TODAY,
+                closes_on=TODAY + dt.timedelta(days=20),
+                support_contacts="Skyddsombud Kim",
+            ),
+            actor=None,
+            today=TODAY,
+        )
+        issue_codes(source, 4, app.config["SECRET_KEY"])
+        assert store.code_counts(_reload(source))[0] == 4
+        copy = lifecycle.copy_survey(_reload(source), actor=None, today=TODAY)
+        assert (copy.access, copy.min_group, copy.purge_after_months) == ("codes", 6, 18)
+        assert (copy.title_sv, copy.title_en) == (source.title_sv, source.title_en)
+        assert copy.support_contacts == "Skyddsombud Kim"
+        assert (copy.opens_on, copy.closes_on) == (None, None)
+        assert store.code_counts(copy) == (0, 0)
+        assert copy.slug != source.slug
+
+
 def test_a_draft_without_customisation_keeps_its_definition_on_edit(app):
     with app.app_context(), db.connection_context():
         survey = lifecycle.create_survey("staff_threats", _settings(), actor=None, today=TODAY)
