@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from dataclasses import replace
 
 import pytest
 from openpyxl import Workbook
@@ -327,12 +328,17 @@ def _answered_and_published(app, client, survey: Survey, count: int = 6) -> Surv
 def test_report_notes_left_out_indicators_and_changed_wording_in_the_trend(app, client):
     with app.app_context(), db.connection_context():
         first = lifecycle.create_survey("staff_threats", _settings(), actor=None, today=TODAY)
+        lifecycle.customise_draft(first, Customisation(local=CUSTOM.local), actor=None)
     first = _answered_and_published(app, client, first)
     with app.app_context(), db.connection_context():
         second = lifecycle.copy_survey(first, actor=None, today=TODAY, title_sv="Hot 2027")
+        reworded = replace(
+            CUSTOM.local[0], text=Text("Finns det larmknappar?", "Are there alarm buttons?")
+        )
         custom = Customisation(
             switched_off=("decision",),
             texts={"aim": Text("Ville någon påverka dig?", "Did someone try to sway you?")},
+            local=(reworded,),
         )
         lifecycle.customise_draft(second, custom, actor=None)
     second = _answered_and_published(app, client, second)
@@ -347,6 +353,10 @@ def test_report_notes_left_out_indicators_and_changed_wording_in_the_trend(app, 
     # Questions are matched by key: the reworded one still has its earlier figures.
     aim = next(t for t in report.questions if t.key == "aim")
     assert any(r.earlier for r in aim.rows)
+    # So is a local question the copy carried over, reworded.
+    assert "Are there alarm buttons?" in notes
+    local = next(t for t in report.questions if t.key == "local_1")
+    assert any(r.earlier for r in local.rows)
 
 
 def test_hostile_local_question_text_is_inert_in_the_board_report_and_exports(app, client):
