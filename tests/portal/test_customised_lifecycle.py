@@ -230,6 +230,25 @@ def test_bad_rows_are_listed_with_line_numbers_and_nothing_is_saved(app, content
         assert any(f[0] == line and (message is None or f[1] == message) for f in found), found
 
 
+def test_bad_xlsx_rows_are_listed_with_their_line_numbers():
+    workbook = _xlsx(
+        [
+            ["typ", "namn", "antal"],
+            ["enhet", "A", 5],
+            ["team", "B", 3],
+            ["enhet", None, 2],
+            ["roll", "C", -1],
+        ]
+    )
+    with pytest.raises(dimension_import.ImportFileError) as caught:
+        dimension_import.read_file("enheter.xlsx", workbook)
+    assert [(e.line, e.message) for e in caught.value.errors] == [
+        (3, "The type must be unit or role (enhet or roll)."),
+        (4, "The Swedish name is missing."),
+        (5, "The number invited must be a positive whole number."),
+    ]
+
+
 def test_an_unknown_file_type_is_refused():
     with pytest.raises(dimension_import.ImportFileError):
         dimension_import.read_file("units.pdf", b"%PDF")
