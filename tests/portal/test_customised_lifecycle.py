@@ -249,6 +249,23 @@ def test_bad_xlsx_rows_are_listed_with_their_line_numbers():
     ]
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "type,name_sv\n" + "".join(f"unit,E{i}\n" for i in range(501)),
+            "At most %(max)d rows can be imported.",
+        ),
+        ("type,name_sv\n" + "".join(f"role,R{i}\n" for i in range(41)), "At most %(max)d roles."),
+        ("type,name_sv\n", "The file lists no units or roles."),
+    ],
+)
+def test_a_file_beyond_the_limits_is_refused_whole(content, message):
+    with pytest.raises(dimension_import.ImportFileError) as caught:
+        dimension_import.read_file("enheter.csv", content.encode())
+    assert [e.message for e in caught.value.errors] == [message]
+
+
 def test_an_unknown_file_type_is_refused():
     with pytest.raises(dimension_import.ImportFileError):
         dimension_import.read_file("units.pdf", b"%PDF")
