@@ -483,3 +483,17 @@ def test_local_questions_are_protected_in_the_published_report_and_exports(app, 
     ]
     # The same cells as the CSV: the count empty, the share a range.
     assert [row[5:] for row in local_rows] == [[7, "Yes", None, ">85%"], [7, "No", None, "<15%"]]
+    from docx import Document
+    from docx.table import Table
+
+    document = Document(io.BytesIO(client.get(f"/board/{survey.slug}.docx?lang=en").data))
+    body = list(document.element.body.iterchildren())
+    caption = next(
+        i
+        for i, e in enumerate(body)
+        if "Is there a routine? – All respondents" in e.xpath("string(.)")
+    )
+    table = Table(next(e for e in body[caption:] if e.tag.endswith("}tbl")), document)
+    cells = [[c.text for c in row.cells] for row in table.rows]
+    assert cells[0][-2:] == ["Yes", "No"]
+    assert cells[1][1:] == ["7", ">85%²", "<15%²"]
