@@ -497,3 +497,47 @@ def test_local_questions_are_protected_in_the_published_report_and_exports(app, 
     cells = [[c.text for c in row.cells] for row in table.rows]
     assert cells[0][-2:] == ["Yes", "No"]
     assert cells[1][1:] == ["7", ">85%²", "<15%²"]
+
+
+def test_a_local_free_text_question_reaches_the_board_only_as_redacted_chosen_comments(app, client):
+    """A local free-text question's answers are comments like the template's: HR sees them
+    redacted under the local question's wording, and the board gets only those chosen."""
+    import re
+
+    from tests.factories import logged_in_as, post_form
+
+    local = LocalQuestion(
+        "local_1", "safety", "text", Text("Något mer om larmen?", "Anything more on alarms?")
+    )
+    with app.app_context(), db.connection_context():
+        survey = lifecycle.create_survey("staff_threats", _settings(), actor=None, today=TODAY)
+        lifecycle.customise_draft(survey, Customisation(local=(local,)), actor=None)
+        lifecycle.open_survey(_reload(survey), actor=None, today=TODAY)
+        definition = _reload(survey).definition()
+    texts = ["Knappen i rum 3 fungerar inte, ring mig på 070-123 45 67", "Larmet är bra"]
+    for n in range(10):
+        hidden = open_form(client, survey.slug)
+        extra = {"local_1": texts[n]} if n < len(texts) else {}
+        answers = complete_answers(definition, **extra)
+        assert submit(client, survey.slug, answers, hidden).status_code == 303
+    with app.app_context(), db.connection_context():
+        lifecycle.close_survey(_reload(survey), actor=None, today=TODAY)
+    logged_in_as(app, client, "hr")
+    path = f"/admin/surveys/{survey.slug}/comments"
+    html = client.get(f"{path}?lang=en").get_data(as_text=True)
+    assert "Anything more on alarms?" in html
+    assert "070-123 45 67" not in html
+    assert "Knappen i rum 3 fungerar inte" in html
+    chosen = re.search(r'name="comment" value="([^"]+)"[^>]*>\s*<label[^>]*>.*?Larmet är bra', html)
+    assert chosen, html
+    assert post_form(client, path, {"comment": [chosen.group(1)]}).status_code == 303
+    with app.app_context(), db.connection_context(), app.test_request_context():
+        lifecycle.publish_survey(
+            _reload(survey), publication.report_snapshots, actor=None, today=TODAY
+        )
+    board = app.test_client()
+    logged_in_as(app, board, "board")
+    page = board.get(f"/board/{survey.slug}?lang=en").get_data(as_text=True)
+    assert "Larmet är bra" in page
+    assert "Anything more on alarms?" in page
+    assert "Knappen i rum 3" not in page
