@@ -19,7 +19,6 @@ from the counts (no database) and prints
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import time
 from collections import Counter, defaultdict
@@ -27,14 +26,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from surveys.definition import load_template  # noqa: E402
-from surveys.demo import demo_chunk  # noqa: E402
 from surveys.report import ALL, build  # noqa: E402
-from tests.factories import counts_from_answers  # noqa: E402
+from tests.factories import (  # noqa: E402
+    BENCHMARK_SURVEYS,
+    counts_from_answers,
+    generated_survey,
+)
 
 K = 5
 META = {"slug": "bench", "title_sv": "Bänk", "title_en": "Bench", "min_group": K}
-TODAY = dt.date(2026, 11, 1)
 HEADLINE_BREAKDOWNS = ("role", "unit")
 
 
@@ -47,15 +47,6 @@ def calibration() -> float:
         total += (i * 7) % 13
         table[i & 1023] = total
     return time.process_time() - start
-
-
-def survey(template: str, responses: int, seed: int):
-    """A generated survey: its definition, validated responses and their periods."""
-    definition = load_template(template)
-    pairs = demo_chunk(definition.to_data(), definition.kind, responses, f"{seed}:0", TODAY)
-    answers = [a for a, _ in pairs]
-    periods = [p for _, p in pairs] if definition.kind == "exit" else None
-    return definition, answers, periods
 
 
 def measure(definition, answers, periods):
@@ -100,17 +91,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="leave out 5 000 responses")
     args = parser.parse_args()
-    cases = [
-        ("demo staff 2025", "staff_threats", 300, 2025),
-        ("demo staff 2026", "staff_threats", 400, 2026),
-        ("demo exit", "exit", 150, 150),
-    ]
-    sizes = (20, 50, 120, 400) if args.quick else (20, 50, 120, 400, 5000)
-    cases += [(f"staff {n}", "staff_threats", n, 7) for n in sizes]
+    cases = [c for c in BENCHMARK_SURVEYS if not (args.quick and c[2] >= 5000)]
     calibrate = min(calibration() for _ in range(3))
     print(f"calibration loop: {calibrate * 1000:.0f} ms CPU")
     for name, template, responses, seed in cases:
-        definition, answers, periods = survey(template, responses, seed)
+        definition, answers, periods = generated_survey(template, responses, seed)
         _, seconds, cells, headline = measure(definition, answers, periods)
         print(
             f"\n{name} ({len(answers)} responses): report {seconds * 1000:.0f} ms CPU "

@@ -189,15 +189,20 @@ def build(
     survey_meta: SurveyMeta | Mapping[str, Any],
     invited: int | None = None,
     protection: Mapping[str, Any] | None = None,
+    by_group: bool = True,
 ) -> Report:
     """Build the disclosure-controlled report of a closed survey from its counts.
 
     ``protection`` is ``Report.protection`` of an earlier build from the same counts
     (stored with them): given, the report publishes as it says instead of running
-    disclosure control again."""
+    disclosure control again.
+
+    ``by_group`` False publishes all respondents together only (a link-mode survey,
+    whose ``counts`` then carry no groups): the breakdown questions' own tables still
+    show the merged groups, so that no group below k is counted there either."""
     meta = survey_meta if isinstance(survey_meta, SurveyMeta) else _meta(survey_meta)
     marginals = _Marginals(definition, counts, k)
-    breakdowns = (ALL, *marginals.dimensions)
+    breakdowns = (ALL, *marginals.dimensions) if by_group else (ALL,)
     indicator_list = indicators(definition)
     derived_by_item: dict[str, list[Indicator]] = defaultdict(list)
     for indicator in indicator_list:
@@ -381,6 +386,10 @@ class _Marginals:
         self.recoded: dict[str, dict[str, str]] = {}
         self.group_list: dict[str, tuple[tuple[str, Text | str], ...]] = {}
         people = _people(counts)
+        if not people:
+            # Counts without groups (a link-mode survey): the breakdown questions' own
+            # answers say how many respondents each value has.
+            people = _people_from_answers(counts, self.dimension_questions)
         districts = unit_districts(definition) if DISTRICT in self.dimensions else {}
         # A breakdown merged into one group says nothing (everyone is in it): it is left
         # out, with its question's own table.
@@ -488,6 +497,18 @@ def _people(counts: Counts) -> dict[int, dict[str, int]]:
         for position in range(width):
             if row[position] is not None:
                 people[position][row[position]] += int(row[width] or 0)
+    return people
+
+
+def _people_from_answers(
+    counts: Counts, questions: Mapping[str | None, Question]
+) -> dict[int, dict[str, int]]:
+    """Respondents per value of each breakdown question, from its own answers."""
+    position = {q.key: _DIMENSION_INDEX[d] for d, q in questions.items() if d in _DIMENSION_INDEX}
+    people: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for item, value, *_groups, count in counts.cube:
+        if item in position and value != PREFER_NOT:
+            people[position[item]][value] += count
     return people
 
 

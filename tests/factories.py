@@ -123,6 +123,34 @@ def submit(
     return client.post(f"/s/{slug}", data=data, headers=headers)
 
 
+# The surveys bench/disclosure.py measures and tests/surveys/test_attack.py attacks:
+# (name, template, responses, seed); the demo surveys with the seeds of portal.demo.
+BENCHMARK_SURVEYS = (
+    ("demo staff 2025", "staff_threats", 300, 2025),
+    ("demo staff 2026", "staff_threats", 400, 2026),
+    ("demo exit", "exit", 150, 150),
+    ("staff 20", "staff_threats", 20, 7),
+    ("staff 50", "staff_threats", 50, 7),
+    ("staff 120", "staff_threats", 120, 7),
+    ("staff 400", "staff_threats", 400, 7),
+    ("staff 5000", "staff_threats", 5000, 7),
+)
+GENERATED_ON = dt.date(2026, 11, 1)
+
+
+def generated_survey(
+    template: str, responses: int, seed: int
+) -> tuple[Definition, list, list | None]:
+    """A generated survey: its definition, validated responses, and each one's period
+    for an exit questionnaire (None for a staff survey)."""
+    from surveys.demo import demo_chunk
+
+    definition = load_template(template)
+    pairs = demo_chunk(definition.to_data(), definition.kind, responses, f"{seed}:0", GENERATED_ON)
+    periods = [p for _, p in pairs] if definition.kind == "exit" else None
+    return definition, [a for a, _ in pairs], periods
+
+
 def counts_from_answers(
     definition: Definition, responses: list[Any], periods: list[str | None] | None = None
 ) -> Any:

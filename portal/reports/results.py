@@ -55,7 +55,6 @@ def _build_report(survey: Survey, invited: int | None) -> Report:
     whole_only = not scope.breakdowns_published(survey)
     if whole_only:
         # Link mode: no group information reaches the report (portal/reports/scope.py).
-        definition = scope.whole_survey_definition(definition)
         counts = scope.whole_survey_counts(counts)
     meta = SurveyMeta(
         slug=survey.slug,
@@ -78,6 +77,7 @@ def _build_report(survey: Survey, invited: int | None) -> Report:
         survey_meta=meta,
         invited=invited,
         protection=protection,
+        by_group=not whole_only,
     )
     if protection is None:
         store.keep_protection(survey, mode, dict(report.protection))

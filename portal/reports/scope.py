@@ -20,6 +20,10 @@ the create-survey page.
 The rule works on the counts the report is built from (no group information
 enters the disclosure engine) and on the report's list of breakdowns, so it
 holds for HR's results page, the published snapshot and every export alike.
+The breakdown questions' own tables (how many answered for each unit, role…)
+still merge the values below k, as in every other survey, so HR's response
+rates per unit after close never give a unit below k, not even by subtraction
+from the total.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from collections import defaultdict
 
 from portal.store.models import Survey
 from surveys import N_
-from surveys.definition import Definition
 from surveys.indicators import Counts
 from surveys.report import ALL, Note, Report
 
@@ -44,25 +47,6 @@ LINK_MODE_NOTE = N_(
 def breakdowns_published(survey: Survey) -> bool:
     """Whether results of ``survey`` may be published by role, unit, years and period."""
     return survey.access != "link"
-
-
-def whole_survey_definition(definition: Definition) -> Definition:
-    """``definition`` with no breakdown question: role, unit and years become plain questions.
-
-    Their overall distribution is still reported (as for every survey), but the
-    report builds no table by role, unit or years.
-    """
-    sections = tuple(
-        dataclasses.replace(
-            section,
-            questions=tuple(
-                dataclasses.replace(q, dimension=None) if q.dimension else q
-                for q in section.questions
-            ),
-        )
-        for section in definition.sections
-    )
-    return dataclasses.replace(definition, sections=sections)
 
 
 def whole_survey_counts(counts: Counts) -> Counts:

@@ -123,8 +123,6 @@ def _published_rates(
     (row,) = table.breakdowns[ALL]
     cells = {c.key: c for c in row.cells}
     group_of = report.groups_of.get(breakdown, {})
-    # Without breakdowns (link mode) nothing is merged: a group below k is hidden here.
-    smallest = 0 if breakdown in report.groups_of else survey.min_group
     rates = []
     for cell_key, cell in cells.items():
         members = [e for e in entries if group_of.get(e[0], e[0]) == cell_key]
@@ -140,7 +138,7 @@ def _published_rates(
                 name_sv,
                 name_en,
                 None if any(i is None for i in invited) else sum(i for i in invited if i),
-                cell.count if cell.count is not None and cell.count >= smallest else None,
+                cell.count,
             )
         )
     return rates

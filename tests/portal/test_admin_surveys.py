@@ -391,7 +391,53 @@ def test_while_open_only_the_total_is_shown(app, hr):
     assert "Barn och unga" not in html.split('id="responses-title"')[1].split("</section>")[0]
 
 
-def test_after_close_unit_rates_with_small_units_hidden(app, hr):
+def test_after_close_no_unit_below_k_follows_from_the_rates(app, hr):
+    """D4 and L5 in link mode too: a unit below k is merged as in the report, so its
+    count is neither shown nor the total less the units shown (6 + 2 + 3 = 11)."""
+    survey, _ = make_survey(app, status="draft", min_group=3)
+    with app.app_context(), db.connection_context():
+        lifecycle.edit_draft(
+            survey,
+            lifecycle.SurveySettings(
+                "Hot",
+                "Threats",
+                "link",
+                min_group=3,
+                units=(
+                    lifecycle.UnitSetting("Norr", invited=8),
+                    lifecycle.UnitSetting("Söder", invited=5),
+                    lifecycle.UnitSetting("Väst", invited=6),
+                ),
+            ),
+            actor=None,
+            today=TODAY,
+        )
+        lifecycle.open_survey(survey, actor=None, today=TODAY)
+    staff = app.test_client()
+    respond(staff, survey, 4, unit="u1")
+    respond(staff, survey, 2, unit="u2")
+    respond(staff, survey, 3, unit="u3")
+    with app.app_context(), db.connection_context():
+        lifecycle.close_survey(survey, actor=None, today=TODAY)
+    html = page(hr, f"/admin/surveys/{survey.slug}")
+    section = html.split("Svarsfrekvens per enhet")[1].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", section, re.S)
+    assert any("Norr" in r and "50\u00a0%" in r for r in rows)
+    merged = [r for r in rows if "Söder och Väst" in r]
+    assert len(merged) == 1
+    assert "45\u00a0%" in merged[0]  # 5 of 11
+    assert not any("Söder" in r and "Väst" not in r for r in rows)
+    assert not re.search(r">\s*2\s*<", section)
+    assert "av 19 inbjudna (47\u00a0%)" in html
+    assert "räknas tillsammans med en annan enhet" in html
+    english = page(hr, f"/admin/surveys/{survey.slug}?lang=en")
+    assert "50%" in english.split("Response rate per unit")[1].split("</table>")[0]
+    assert "of 19 invited (47%)" in english
+
+
+def test_after_close_a_unit_that_would_stand_alone_below_k_gives_no_rates(app, hr):
+    """Two units, one below k: merged into one group, the breakdown says nothing, and HR
+    sees no per-unit rate (before, Söder = total − Norr)."""
     survey, _ = make_survey(app, status="draft", min_group=3)
     with app.app_context(), db.connection_context():
         lifecycle.edit_draft(
@@ -416,16 +462,9 @@ def test_after_close_unit_rates_with_small_units_hidden(app, hr):
     with app.app_context(), db.connection_context():
         lifecycle.close_survey(survey, actor=None, today=TODAY)
     html = page(hr, f"/admin/surveys/{survey.slug}")
-    section = html.split("Svarsfrekvens per enhet")[1].split("</table>")[0]
-    assert "Norr" in section
-    assert "50\u00a0%" in section
-    assert "färre än 3" in section
-    assert "Söder" in section
-    assert ">2<" not in section
     assert "av 13 inbjudna (46\u00a0%)" in html
-    english = page(hr, f"/admin/surveys/{survey.slug}?lang=en")
-    assert "50%" in english.split("Response rate per unit")[1].split("</table>")[0]
-    assert "of 13 invited (46%)" in english
+    assert "Svarsfrekvens per enhet" not in html
+    assert "Norr" not in html.split('id="responses-title"')[1].split("</section>")[0]
 
 
 # -- comments --------------------------------------------------------------------------------------

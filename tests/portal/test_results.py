@@ -333,3 +333,31 @@ def test_hr_participation_after_close_is_what_the_report_publishes(app, client, 
     published = {c.key: c.count for c in row.cells}
     for key, rate in rates.items():
         assert rate.responses == published[key]
+
+
+def test_a_link_mode_report_merges_small_units_in_the_unit_table(app, client, runner):
+    """A link-mode survey publishes no breakdown, but its unit question's own table is a
+    count per unit: a unit below k is merged there as in any other survey (D4), so the
+    table, HR's rates and the total never give it, not even by subtraction."""
+    from portal.services import monitoring
+
+    survey, _ = make_survey(app, access="link")
+    for unit, times in (("children", 6), ("adults", 6), ("finance", 2)):
+        for _ in range(times):
+            answer_through_the_form(client, survey, unit=unit)
+    close(runner, survey.slug)
+    with app.test_request_context(), db.connection_context():
+        survey = store.get_survey(survey.slug)
+        report = results.survey_report(survey)
+        rates = {r.key: r.responses for r in monitoring.unit_rates(survey)}
+    assert report.breakdowns == ("all",)
+    (row,) = next(t for t in report.questions if t.key == "unit").breakdowns["all"]
+    shown = {c.key: c.count for c in row.cells}
+    assert "finance" not in shown
+    assert "finance" not in rates
+    assert "children+finance" in shown
+    # Every unit the table shows, and every difference from the total, is at least k.
+    exact = [count for count in shown.values() if count is not None]
+    assert all(count >= survey.min_group for count in exact)
+    assert all(report.respondents - count >= survey.min_group for count in exact)
+    assert rates == shown

@@ -15,7 +15,9 @@ system every reader can reason with (``shared/disclosure-control.md``, L1–L4):
 - L3: a conditional question is answered by at most those who chose an
   opening option (its "prefer not to say" per group a latent count, whose
   total the report may publish);
-- L4: each breakdown's groups sum to the all-staff count.
+- L4: each breakdown's groups sum to the all-staff count (the exit
+  questionnaire's reporting periods too: a respondent's half-year lies in the
+  published period whose span covers it).
 
 Then it reads what the report publishes (exact counts, bands, "x", "<k") and
 bounds every hidden or banded count by integer programming (HiGHS), as an
@@ -34,7 +36,8 @@ import highspy
 from surveys.definition import PREFER_NOT
 from surveys.disclosure import band_bounds
 from surveys.indicators import indicators
-from surveys.report import ALL
+from surveys.periods import half_year
+from surveys.report import ALL, PERIOD
 
 # Multi-item indicators whose hit is one item's options (L2, from the question bank):
 # indicator -> (item, values) or (item, None) for "n less the exclusive options".
@@ -56,10 +59,14 @@ class Finding:
 
 
 class Attack:
-    def __init__(self, definition, answers, report) -> None:
+    def __init__(self, definition, answers, report, periods=None) -> None:
         self.definition = definition
         self.report = report
         self.answers = answers
+        # Each respondent's stored half-year (exit questionnaires), by the answer's id.
+        self.half_year = {
+            id(a): half_year(p) for a, p in zip(answers, periods or (), strict=False) if p
+        }
         self.lower: list[int] = []
         self.upper: list[int] = []
         self.true: list[int] = []
@@ -82,11 +89,24 @@ class Attack:
     def group_of(self, answer, breakdown) -> str:
         if breakdown == ALL:
             return ALL
+        if breakdown == PERIOD:
+            return self._period(self.half_year.get(id(answer)))
         value = answer.dimension_values(self.definition).get(breakdown)
         recoded = self.report.groups_of.get(breakdown)
         if recoded is not None:
             value = recoded.get(value)
         return value or MISSING
+
+    def _period(self, half: str | None) -> str:
+        """The published period covering ``half``: a pooled period's key names its first
+        and last half-years ("2025-H2_2026-H1")."""
+        for table in (*self.report.indicators, *self.report.questions):
+            for row in table.breakdowns.get(PERIOD, ()):
+                first, _, last = row.key.partition("_")
+                if half is not None and first <= half <= (last or first):
+                    return row.key
+            break
+        return MISSING
 
     def _build(self) -> None:
         definition, report = self.definition, self.report

@@ -12,38 +12,36 @@ many respondents attack too, default 3); a small survey is attacked always.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 import pytest
 
 pytest.importorskip("highspy")
 
-from surveys.definition import load_template  # noqa: E402
-from surveys.demo import demo_chunk  # noqa: E402
 from surveys.report import build  # noqa: E402
-from tests.factories import counts_from_answers  # noqa: E402
+from tests.factories import (  # noqa: E402
+    BENCHMARK_SURVEYS,
+    counts_from_answers,
+    generated_survey,
+)
 from tests.surveys.attack import Attack  # noqa: E402
 
 META = {"slug": "s", "title_sv": "Enkät", "title_en": "Survey", "min_group": 5}
 
 
-def generated(responses: int, seed: int):
-    definition = load_template("staff_threats")
-    pairs = demo_chunk(
-        definition.to_data(), definition.kind, responses, f"{seed}:0", dt.date(2026, 11, 1)
-    )
-    answers = [a for a, _ in pairs]
-    report = build(definition, counts_from_answers(definition, answers), k=5, survey_meta=META)
-    return definition, answers, report
+def generated(responses: int, seed: int, template: str = "staff_threats"):
+    definition, answers, periods = generated_survey(template, responses, seed)
+    counts = counts_from_answers(definition, answers, periods)
+    report = build(definition, counts, k=5, survey_meta=META)
+    return definition, answers, periods, report
 
 
 @pytest.mark.slow
 def test_the_attackers_system_holds_for_the_true_counts():
     """Every relation the checker uses holds for the real answers, and every published
     figure is what the answers give: otherwise its findings would mean nothing."""
-    definition, answers, report = generated(20, 3)
-    attack = Attack(definition, answers, report)
+    definition, answers, periods, report = generated(20, 3)
+    attack = Attack(definition, answers, report, periods)
     assert attack.targets  # a survey of 20 has hidden counts to attack
     assert attack.violated() == []
 
@@ -52,18 +50,34 @@ def test_the_attackers_system_holds_for_the_true_counts():
 def test_no_hidden_count_of_a_small_survey_is_recovered_by_an_outsider():
     """12 respondents in 9 roles, 6 units: nearly every group is merged or below k, and
     linked tables are all an outsider has to work with."""
-    definition, answers, report = generated(12, 5)
-    attack = Attack(definition, answers, report)
+    definition, answers, periods, report = generated(12, 5)
+    attack = Attack(definition, answers, report, periods)
     assert attack.targets
     assert attack.findings() == []
+
+
+@pytest.mark.slow
+def test_the_attackers_periods_hold_for_an_exit_questionnaire():
+    """The exit questionnaire's periods (pooled half-years) are a breakdown like any
+    other: the checker's system holds for the truth there too."""
+    definition, answers, periods, report = generated(60, 150, "exit")
+    attack = Attack(definition, answers, report, periods)
+    assert any(key[2] == "period" for key in attack.index)
+    assert attack.violated() == []
+
+
+# The surveys bench/disclosure.py measures, and two more sizes.
+WHOLE = [(template, n, seed) for _, template, n, seed in BENCHMARK_SURVEYS]
+WHOLE += [("staff_threats", 20, 3), ("staff_threats", 30, 7), ("staff_threats", 60, 7)]
 
 
 @pytest.mark.skipif(
     not os.environ.get("VARNA_ATTACK"), reason="whole-survey attack: VARNA_ATTACK=1"
 )
-@pytest.mark.parametrize(("responses", "seed"), [(20, 3), (30, 7), (60, 7), (120, 7)])
-def test_no_hidden_count_is_recovered_from_the_whole_report(responses, seed):
-    definition, answers, report = generated(responses, seed)
-    attack = Attack(definition, answers, report)
+@pytest.mark.parametrize(("template", "responses", "seed"), WHOLE)
+def test_no_hidden_count_is_recovered_from_the_whole_report(template, responses, seed):
+    definition, answers, periods, report = generated(responses, seed, template)
+    attack = Attack(definition, answers, report, periods)
+    assert attack.violated() == []
     readers = range(int(os.environ.get("VARNA_ATTACK_READERS", "3")))
     assert attack.findings(readers=readers) == []
