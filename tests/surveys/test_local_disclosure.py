@@ -199,15 +199,51 @@ def test_no_local_count_is_recovered_by_outsiders_or_respondents(responses, seed
     assert [f for f in findings if f.key[0] in COUNTED] == []
 
 
-@WHOLE
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ENGINE GAP in surveys/linked.py, found by this audit (issue 20), not caused by the "
-        "local questions: on these answers the attacker pins the 'ia_feedback' follow-up "
-        "(yes = 0 of 3 for role intake+treatment+manager+admin, 0 of 1 for years gt10) as an "
-        "outsider; the staff template alone, with the same answers, leaks the same"
+# Another customisation, on whose synthetic answers the attacker found an engine gap.
+GAP_LOCAL = (
+    LocalQuestion(
+        "local_1",
+        "safety",
+        "single",
+        Text("Larm?", "Alarm?"),
+        options=(Text("Ja", "Yes"), Text("Nej", "No"), Text("Vet ej", "Unsure")),
     ),
+    LocalQuestion(
+        "local_2",
+        "safety",
+        "multiple",
+        Text("Vad?", "What?"),
+        options=(Text("A", "A"), Text("B", "B"), Text("C", "C")),
+    ),
+    LocalQuestion("local_3", "safety", "agreement", Text("Trygg?", "Safe?")),
+    LocalQuestion("local_4", "safety", "yesno", Text("Rutin?", "Routine?")),
+    LocalQuestion("local_5", "safety", "text", Text("Annat?", "Other?")),
 )
+
+
+ENGINE_GAP = (
+    "ENGINE GAP in surveys/linked.py, found by this audit (issue 20), not caused by the "
+    "local questions: on these 30 synthetic answers an outsider pins the 'ia_feedback' "
+    "follow-up (yes = 0 of 3 for role intake+treatment+manager+admin, 0 of 1 for years "
+    "gt10); the staff template alone, reported from the same answers, leaks the same"
+)
+
+
+@WHOLE
 def test_no_count_at_all_is_recovered_from_a_customised_survey_of_30():
-    assert _whole_attack(30, 7, 0) == []
+    """The local questions' own counts must not be recovered (a hard failure); the
+    template's follow-up leaks here through an engine gap, marked as an expected failure
+    until the engine closes it (then this test passes: drop the xfail)."""
+    pytest.importorskip("highspy")
+    from tests.surveys.attack import Attack
+
+    definition = apply(load_template("staff_threats"), Customisation(local=GAP_LOCAL))
+    pairs = demo_chunk(definition.to_data(), definition.kind, 30, "7:0", dt.date(2026, 11, 1))
+    answers = [a for a, _ in pairs]
+    report = build(definition, counts_from_answers(definition, answers), k=K, survey_meta=META)
+    attack = Attack(definition, answers, report)
+    assert attack.violated() == []
+    findings = attack.findings()
+    assert [f for f in findings if f.key[0].startswith("local_")] == []
+    if findings:
+        pytest.xfail(f"{ENGINE_GAP}: {findings}")
