@@ -9,7 +9,11 @@ import re
 
 from gunicorn.glogging import Logger
 
-bind = os.environ.get("VARNA_BIND", "127.0.0.1:8000")
+# The default is put in the environment too: create_app (preloaded below, after this file)
+# takes printed links from it when VARNA_BASE_URL is not set (portal.config.default_base_url),
+# so that slips and the CLI print the address gunicorn really listens on. Give the address
+# as VARNA_BIND rather than --bind, or set VARNA_BASE_URL.
+bind = os.environ.setdefault("VARNA_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("VARNA_WORKERS", "4"))
 threads = int(os.environ.get("VARNA_THREADS", "1"))
 timeout = 30

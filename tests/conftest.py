@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -129,13 +130,42 @@ def runner(app):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests about SQLite's own behaviour do not apply to a PostgreSQL run."""
-    if not POSTGRES_URL:
-        return
-    skip = pytest.mark.skip(reason="SQLite-specific (this run uses PostgreSQL)")
-    for item in items:
-        if "sqlite_only" in item.keywords:
+    """Tests about SQLite's own behaviour do not apply to a PostgreSQL run; the SSO tests
+    are skipped, with one line per file, where the OpenID provider cannot run (unless
+    VARNA_REQUIRE_OIDC=1: then their fixture fails them, saying why)."""
+    if POSTGRES_URL:
+        skip = pytest.mark.skip(reason="SQLite-specific (this run uses PostgreSQL)")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
+    from tests.oidc import fixture as oidc
+
+    sso = [i for i in items if oidc.NEEDS_PROVIDER.intersection(getattr(i, "fixturenames", ()))]
+    reason = oidc.problem() if sso and not oidc.REQUIRED else ""
+    if reason:
+        skip = pytest.mark.skip(reason=oidc.skip_message(reason))
+        for item in sso:
             item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The SSO tests skipped for want of the OpenID provider make one line in the summary,
+    and so do the browser tests skipped for want of Chromium.
+
+    pytest folds skips per file, and keeps parametrized tests and skips raised in a
+    fixture on lines of their own; these all have one reason, so they are shown once.
+    """
+    from tests import browser
+    from tests.oidc import fixture as oidc
+
+    folds = ((oidc.SKIP_PREFIX, oidc.HERE), (browser.SKIP_PREFIX, Path(browser.__file__).parent))
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        if not (isinstance(longrepr, tuple) and len(longrepr) == 3):
+            continue
+        for prefix, where in folds:
+            if prefix in longrepr[2]:
+                report.longrepr = (str(where), None, longrepr[2])
 
 
 # optionalhook: without pytest-xdist (-p no:xdist) pytest does not know this hook.
@@ -165,13 +195,11 @@ def pytest_xdist_make_scheduler(config, log):
 def oidc_provider():
     """A real OpenID provider (oidc-provider on Node.js) on loopback, for the SSO tests.
 
-    Registered for the test apps' callback (BASE_URL's default) and the browser
-    tests' portal (set by its fixture through VARNA_TEST_OIDC_REDIRECT).
+    Registered for the test apps' callback (BASE_URL's default). The browser tests
+    start one of their own for their portal's port (``sso_portal``).
     """
     from tests.oidc.fixture import start_provider
 
-    uris = ["http://127.0.0.1:5000/admin/sso/callback"]
-    uris += [u for u in os.environ.get("VARNA_TEST_OIDC_REDIRECT", "").split(",") if u]
-    provider = start_provider(uris)
+    provider = start_provider(["http://127.0.0.1:5000/admin/sso/callback"])
     yield provider
     provider.stop()

@@ -80,7 +80,8 @@ def cluster() -> Iterator[str]:
             str(root / "server.log"),
             "-w",
             "-o",
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off",
+            # wal_recycle = off, as the README asks of a production server (T2 after close).
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c wal_recycle=off",
             "start",
         )
     except subprocess.CalledProcessError as exc:

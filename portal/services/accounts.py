@@ -172,6 +172,14 @@ def authenticate(email: str, password: str, *, client: str) -> User:
     keys = _login_keys(email, client)
     _refuse_if_throttled(keys)
     user = store.get_user_by_email(email)
+    if (
+        user is not None
+        and user.role != "admin"
+        and not password_login_allowed(current_app.config, "")
+    ):
+        # Only the break-glass account is let through above; when the configuration
+        # names an account that is no administrator, it may not use a password either.
+        raise PasswordLoginOff()
     if not passwords.verify_password(user.password_hash if user else None, password):
         note = _count_failure(keys)
         # The address is recorded only when it belongs to an account: a typed
@@ -202,7 +210,12 @@ def authenticate(email: str, password: str, *, client: str) -> User:
 
 
 def password_login_allowed(config: Any, email: str) -> bool:
-    """Whether ``email`` may log in with a password (always, unless SSO replaced it)."""
+    """Whether ``email`` may log in with a password (always, unless SSO replaced it).
+
+    With ``email=""``: whether password login is on for everyone. When it is off,
+    only the break-glass address may, and ``authenticate`` also requires that
+    account to be an administrator.
+    """
     if config.get("PASSWORD_LOGIN", True) or not config.get("SSO_ISSUER"):
         return True
     break_glass = store.normalise_email(config.get("BREAK_GLASS_ADMIN") or "")

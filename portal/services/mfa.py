@@ -1,10 +1,12 @@
 """The second factor for password logins: TOTP (RFC 6238) and one-time recovery codes.
 
-Enrolment: ``new_secret`` makes a secret, shown as a QR code (``qr_svg``) and
-as text; ``confirm_enrolment`` stores it only after a code from the person's
-app matched, and returns ten recovery codes to show once (stored as Argon2id
-hashes). ``verify`` checks a code or a recovery code at login, throttled like
-passwords by the caller (``portal.services.accounts``).
+Enrolment: ``new_secret`` makes a secret, shown as a QR code
+(``portal.services.access.qr_svg`` of ``provisioning_uri``) and as text;
+``portal.services.accounts.confirm_enrolment`` stores it only after a code
+from the person's app matched (``matching_step``), and returns ten recovery
+codes (``new_recovery_codes``) to show once; only their keyed hashes (HMAC
+with the secret key) are stored. ``accounts.verify_second_factor`` checks a
+code or a recovery code at login, throttled like passwords.
 
 The secret is stored encrypted (AES-256-GCM, ``cryptography``, which Authlib
 brings) with a key derived from the portal's secret key, and the account id as
@@ -22,14 +24,12 @@ import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import dataclass
 
 import pyotp
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from portal import clock
-from portal.store.models import User
 
 ISSUER = "Värna"
 INTERVAL = 30  # seconds per code
@@ -112,17 +112,3 @@ def normalise_recovery_code(code: str) -> str:
 def looks_like_recovery_code(code: str) -> bool:
     """Whether ``code`` has the shape of a recovery code (not of a six-digit TOTP code)."""
     return bool(normalise_recovery_code(code))
-
-
-@dataclass(frozen=True)
-class Enrolment:
-    """A second factor being enrolled: the secret shown, not yet stored."""
-
-    secret: str
-    uri: str
-
-
-def start_enrolment(user: User) -> Enrolment:
-    """A new secret for ``user`` to scan; stored only when confirmed."""
-    secret = new_secret()
-    return Enrolment(secret=secret, uri=provisioning_uri(secret, user.email))

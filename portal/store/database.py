@@ -8,11 +8,13 @@ with "database is locked".
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager, suppress
 
 from peewee import (
     Database,
+    DatabaseError,
     InterfaceError,
     Model,
     OperationalError,
@@ -32,6 +34,8 @@ from portal.store.models import (
     InboxEntry,
     Response,
 )
+
+log = logging.getLogger(__name__)
 
 
 def open_database(url: str, busy_timeout_ms: int = 5000) -> Database:
@@ -204,8 +208,44 @@ def scrub_after_close() -> None:
                 cursor.execute(f'VACUUM FULL "{model._meta.table_name}"')
             for model in VACUUMED_AT_CLOSE:
                 cursor.execute(f'VACUUM "{model._meta.table_name}"')
+        retire_wal()
     finally:
         connection.autocommit = autocommit
+
+
+def retire_wal() -> bool:
+    """PostgreSQL, after a close: let go of the WAL segments written while it was open.
+
+    Those segments hold every admission's commit (a code row and the sealed
+    inbox as it was), which the secret key reads (threat model T2). A switch
+    to a new segment and a checkpoint make every older segment unneeded, and
+    PostgreSQL then deletes it — with ``wal_recycle = off``; with the default
+    ``on`` it renames it for reuse and its content stays until overwritten.
+    Needs a superuser (or ``pg_checkpoint`` and EXECUTE on ``pg_switch_wal``).
+    When this cannot be done, or recycling keeps the content, a warning (no
+    content) tells the operator what the DBA must do. True when done.
+    """
+    # The caller's connection is in autocommit mode: CHECKPOINT cannot run in a
+    # transaction. peewee turns the driver's errors into its own.
+    try:
+        db.execute_sql("SELECT pg_switch_wal()")
+        db.execute_sql("CHECKPOINT")
+    except DatabaseError as exc:
+        log.warning(
+            "the WAL segments written while the survey was open were not retired (%s): "
+            "the DBA should run SELECT pg_switch_wal(); CHECKPOINT; "
+            "(README, Unlinkable storage)",
+            type(exc).__name__,
+        )
+        return False
+    if db.execute_sql("SHOW wal_recycle").fetchone()[0] != "off":
+        log.warning(
+            "PostgreSQL runs with wal_recycle = on: the WAL segments written while the "
+            "survey was open keep their content until overwritten; set wal_recycle = off "
+            "(README, Unlinkable storage)"
+        )
+        return False
+    return True
 
 
 REWRITTEN_AT_CLOSE: tuple[type[Model], ...] = (InboxEntry, AccessCode, FormToken)

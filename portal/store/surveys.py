@@ -210,6 +210,11 @@ def transition(
     elif to_status == Status.CLOSED:
         values["closed_on"] = today
     with write_transaction():
+        if to_status in RESULT_STATUSES:
+            # The survey's lock first, as a submission takes it: taken after the code
+            # rows are deleted, the close would hold a row the submission waits for while
+            # waiting for the submission's lock (a deadlock on PostgreSQL, one aborted).
+            inbox.lock_survey(survey.id)
         changed = (
             Survey.update(**values)
             .where(Survey.id == survey.id, Survey.status.in_(from_statuses))
@@ -547,6 +552,8 @@ def get_survey_by_id(survey_id: int) -> Survey | None:
 def set_status(survey: Survey, status: str) -> None:
     """Change the status unconditionally (tests and tools); closing works as in ``transition``."""
     with write_transaction():
+        if status in RESULT_STATUSES:
+            inbox.lock_survey(survey.id)  # first, as in ``transition``
         previous = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
         Survey.update(status=status).where(Survey.id == survey.id).execute()
         if status in RESULT_STATUSES:

@@ -1,7 +1,7 @@
 """Browser tests: the portal under its own server on a loopback port, driven by Chromium.
 
 Chromium comes from Debian's package (/usr/bin/chromium, installed by .ci/run).
-Without it the browser tests are left out with one line in the summary, unless
+Without it the browser tests are skipped with one line in the summary, unless
 VARNA_REQUIRE_BROWSER=1 (set by .ci/run), where a missing browser fails the run.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from portal.config import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST
+from tests.browser import SKIP_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("VARNA_CHROMIUM", "/usr/bin/chromium")
@@ -47,7 +48,8 @@ def _chromium_missing() -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Leave the browser tests out, with one line, when Chromium is missing (unless required)."""
+    """Skip the browser tests, with one line in the summary (tests/conftest.py folds them),
+    when Chromium is missing, unless VARNA_REQUIRE_BROWSER=1: then they fail, saying why."""
     missing = _chromium_missing()
     if not missing:
         return
@@ -55,24 +57,12 @@ def pytest_collection_modifyitems(config, items):
     if not browser:
         return
     if os.environ.get("VARNA_REQUIRE_BROWSER") == "1":
-        raise pytest.UsageError(f"VARNA_REQUIRE_BROWSER=1, but {missing}")
-    config.hook.pytest_deselected(items=browser)
-    items[:] = [item for item in items if item not in browser]
-    config.stash[_SKIPPED] = (len(browser), missing)
-
-
-_SKIPPED = pytest.StashKey[tuple[int, str]]()
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """The one line that says the browser tests did not run, and how to run them."""
-    if _SKIPPED in config.stash:
-        count, missing = config.stash[_SKIPPED]
-        terminalreporter.write_line(
-            f"SKIPPED {count} browser tests: {missing} "
-            "(VARNA_REQUIRE_BROWSER=1 makes this an error)",
-            yellow=True,
-        )
+        return  # they run and fail, saying why (the browser fixture); also under xdist
+    skip = pytest.mark.skip(
+        reason=f"{SKIP_PREFIX}{missing} (VARNA_REQUIRE_BROWSER=1 makes this an error)"
+    )
+    for item in browser:
+        item.add_marker(skip)
 
 
 # The cheapest Argon2 parameters the portal accepts from its environment (OWASP's minimum,
@@ -187,6 +177,9 @@ def no_server_error(portal):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    missing = _chromium_missing()
+    if missing:
+        pytest.fail(f"VARNA_REQUIRE_BROWSER=1, but {missing}", pytrace=False)
     with sync_playwright() as playwright:
         try:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -1,11 +1,13 @@
-"""The administration in a real browser: keyboard login, and axe audits of the account pages."""
+"""The administration in a real browser: keyboard login, the enrolment of a second factor,
+and axe audits of the account pages."""
 
 from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from portal import store
+from portal import clock, store
 from portal.extensions import db
+from portal.services import mfa
 from tests.browser.conftest import assert_accessible, pass_second_factor
 from tests.factories import DEFAULT_PASSWORD, make_user, totp_code
 
@@ -80,3 +82,32 @@ def test_account_pages_are_accessible_in_both_languages(portal, desktop):
     assert_accessible(desktop)
     desktop.goto(portal.url("/admin/users"))
     expect(desktop).to_have_url(portal.url("/admin/login?next=/admin/users"))
+
+
+def test_enrolling_a_second_factor_in_the_browser(portal, desktop):
+    make_user(portal.app, "enrol.admin@example.se", "admin", mfa=False)
+    desktop.goto(portal.url("/admin/login"))
+    desktop.locator("#email").fill("enrol.admin@example.se")
+    desktop.locator("#password").fill(DEFAULT_PASSWORD)
+    desktop.locator("#password").press("Enter")
+    expect(desktop).to_have_url(portal.url("/admin/login/enrol"))
+    expect(desktop.locator(".qr svg")).to_be_visible()
+    assert_accessible(desktop)
+    desktop.locator("#code").fill("000000")
+    desktop.locator("#code").press("Enter")
+    expect(desktop.locator(".error-summary")).to_be_visible()
+    assert_accessible(desktop)
+    # The key as the app would read it from the QR code.
+    secret = desktop.locator("p.secret").inner_text().replace(" ", "")
+    with portal.app.app_context():
+        code = mfa.code_at(secret, clock.utcnow())
+    desktop.locator("#code").fill(code)
+    desktop.locator("#code").press("Enter")
+    expect(desktop.locator("h1")).to_have_text("Dina reservkoder")
+    expect(desktop.locator(".recovery-codes li")).to_have_count(10)
+    assert_accessible(desktop)
+    desktop.get_by_role("link", name="Jag har sparat koderna: fortsätt").click()
+    expect(desktop).to_have_url(portal.url("/admin/"))
+    desktop.goto(portal.url("/admin/sessions?lang=en"))
+    expect(desktop.locator("#mfa-heading")).to_have_text("Second factor")
+    assert_accessible(desktop)

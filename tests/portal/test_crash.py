@@ -184,3 +184,126 @@ def test_sigkill_during_close_leaves_the_survey_open_and_whole_or_closed_and_who
             store.set_status(store.get_survey(survey.slug), "closed")
         assert check_consistent(survey.id) == (before, comments_before)
         assert Response.select().where(Response.survey == survey.id).count() == 30
+
+
+# The child of the tests below dies at one exact point *inside* a transaction, by its own
+# SIGKILL, so that every step is shown to be all-or-nothing rather than hit by chance.
+KILL_AT = """
+import datetime as dt, os, signal, sys
+from portal import create_app, store
+from portal.extensions import db
+from portal.store import inbox
+from surveys.answers import validate
+from surveys.definition import load_template
+from tests.factories import FAST_ARGON2, complete_answers
+
+url, instance, slug, point, code = sys.argv[1:6]
+app = create_app({"SECRET_KEY": "SECRET", "DATABASE_URL": url, "INSTANCE_PATH": instance,
+                  "MIX_BATCH": 2, **FAST_ARGON2})
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def then_die(function):
+    def wrapper(*args, **kwargs):
+        result = function(*args, **kwargs)
+        die()
+        return result
+    return wrapper
+
+
+if point == "admission":  # the code claimed and the entry added, not committed
+    inbox.admit = then_die(inbox.admit)
+elif point in ("mixing", "close-mixing"):  # a batch written to the tables, not committed
+    inbox.insert_responses = then_die(inbox.insert_responses)
+elif point == "close-rewrite":  # the survey's rows copied and deleted, none written back
+    calls = []
+    columns = inbox._columns
+
+    def counted(model):
+        calls.append(model)
+        if len(calls) == 4:
+            die()
+        return columns(model)
+
+    inbox._columns = counted
+staff = load_template("staff_threats")
+with app.app_context(), db.connection_context():
+    survey = store.get_survey(slug)
+    if point.startswith("close"):
+        store.transition(survey, ("open",), "closed", dt.date(2026, 11, 26))
+    else:
+        form = complete_answers(staff, suggestions="crash killed end")
+        answers = validate(staff, {k: [v] for k, v in form.items()})
+        store.submit_response(survey, staff, answers, store.Admission("code", code),
+                              app.config["SECRET_KEY"])
+        print("ACK", flush=True)
+print("SURVIVED", flush=True)
+""".replace('"SECRET"', repr(SECRET))
+
+
+def _snapshot(survey_id: int) -> dict:
+    """Everything a crash could damage: rows, entries, spent codes, the status."""
+    total, comments = check_consistent(survey_id)
+    return {
+        "total": total,
+        "comments": comments,
+        "responses": Response.select().where(Response.survey == survey_id).count(),
+        "waiting": InboxEntry.select().where(InboxEntry.survey == survey_id).count(),
+        "used": AccessCode.select().where(AccessCode.survey == survey_id, AccessCode.used).count(),
+        "status": Survey.get_by_id(survey_id).status,
+    }
+
+
+@pytest.mark.parametrize("point", ["admission", "mixing", "close-mixing", "close-rewrite"])
+def test_sigkill_at_each_step_of_storage_leaves_it_whole(app, tmp_path, point):
+    survey, codes = make_survey(app, access="codes", codes=6)
+    with app.app_context(), db.connection_context():
+        for i in range(3):  # three waiting: the child's submission makes two batches of 2
+            form = complete_answers(STAFF, suggestions=f"crash {i} end")
+            answers = validate(STAFF, {k: [v] for k, v in form.items()})
+            store.submit_response(survey, STAFF, answers, store.Admission("code", codes[i]), SECRET)
+        before = _snapshot(survey.id)
+    assert before["waiting"] == 3
+    assert before["responses"] == 0
+    child = subprocess.run(  # noqa: S603 - this interpreter and a fixed script
+        [
+            sys.executable,
+            "-c",
+            KILL_AT,
+            app.config["DATABASE_URL"],
+            str(tmp_path / "child-instance"),
+            survey.slug,
+            point,
+            codes[3],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr  # it died at the point
+    assert "ACK" not in child.stdout  # so nothing was acknowledged
+    with app.app_context(), db.connection_context():
+        after = _snapshot(survey.id)
+        if point == "mixing":
+            # The admission had committed before the mixer started: the submission is
+            # kept (sealed), the batch rolled back, nothing in the tables.
+            assert after["waiting"] == 4
+            assert after["responses"] == 0
+            assert after["used"] == 4
+            assert after["comments"] == before["comments"] | {"crash killed end"}
+        else:
+            assert after == before  # the open survey exactly as it was, code unspent
+        # The survey works on: the unspent code admits (the spent one never again), and
+        # the close takes everything.
+        form = complete_answers(STAFF, suggestions="crash again end")
+        answers = validate(STAFF, {k: [v] for k, v in form.items()})
+        if point != "mixing":
+            store.submit_response(survey, STAFF, answers, store.Admission("code", codes[3]), SECRET)
+        with pytest.raises(store.CodeRejected):
+            store.submit_response(survey, STAFF, answers, store.Admission("code", codes[3]), SECRET)
+        store.set_status(store.get_survey(survey.slug), "closed")
+        assert Response.select().where(Response.survey == survey.id).count() == 4
+        assert check_consistent(survey.id)[0] == 4

@@ -318,6 +318,38 @@ def test_information_pages_render(client, lang):
     assert "<15 %”" in privacy.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("lang", "threats"),
+    [
+        (
+            "sv",
+            [
+                "Den som har en kopia av databasen",
+                "Den som dessutom har den hemliga nyckeln",
+                "en kopia av den loggen, tagen medan enkäten är öppen",
+                "Den som övervakar nätverket",
+                "En kollega med länken",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Someone with a copy of the database",
+                "Someone who also has the secret key",
+                "a copy of that log taken while the survey is open",
+                "Someone who watches the network",
+                "A colleague with the link",
+            ],
+        ),
+    ],
+)
+def test_privacy_page_states_each_threat_model(client, lang, threats):
+    """Issue 16: /privacy says in plain words what T1-T4 could learn, the limit of T2 too."""
+    page = client.get(f"/privacy?lang={lang}").get_data(as_text=True)
+    for threat in threats:
+        assert threat in page
+
+
 # --- the paged form (issue 19) ---------------------------------------------------
 
 
@@ -552,3 +584,17 @@ def test_code_entry_on_kod_is_rate_limited(app, client):
     ]
     assert statuses[:3] == [400, 400, 400]
     assert statuses[3:] == [429, 429]
+
+
+@pytest.mark.parametrize("template", ["staff_threats", "exit"])
+def test_every_question_is_marked_required_or_optional_before_any_error(app, client, template):
+    survey, _ = make_survey(app, template=template)
+    html = client.get(f"/s/{survey.slug}").get_data(as_text=True)
+    # Every section is in the form (the others hidden): each question's label is here.
+    for question in survey.definition().questions:
+        block = html.split(f'id="q-{question.key}"', 1)[1]
+        label = re.search(r"<(legend|label)[^>]*>(.*?)</\1>", block, re.S).group(2)
+        if question.required:
+            assert '<span class="required">(obligatorisk)</span>' in label, question.key
+        else:
+            assert '<span class="optional">(frivillig)</span>' in label, question.key

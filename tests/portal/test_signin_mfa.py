@@ -60,6 +60,14 @@ def test_an_admin_without_a_second_factor_enrols_at_login(app, client):
     assert len(set(codes)) == 10
     assert client.get("/admin/").status_code == 200
     assert audit_actions(app)[-2:] == ["mfa_enrolled", "login"]
+    # Shown once: no page shows the codes again (the sessions page only counts them).
+    assert client.get("/admin/login/enrol").status_code == 302
+    assert client.get("/admin/mfa").status_code == 302
+    sessions_page = client.get("/admin/sessions?lang=en").get_data(as_text=True)
+    assert "You have 10 unused recovery codes" in sessions_page
+    for path in ("/admin/", "/admin/sessions", "/admin/password", f"/admin/users/{user.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert not any(code in page for code in codes), path
     account = stored(app, user.id)
     assert account.has_totp
     # Neither the secret nor any recovery code is in the database in clear.
@@ -138,6 +146,41 @@ def test_wrong_codes_are_throttled_like_passwords(app, client):
     with app.app_context(), db.connection_context():
         failed = AuditEntry.select().where(AuditEntry.action == "login_failed").count()
     assert failed >= 5
+    assert "login" not in audit_actions(app)
+
+
+def test_codes_guessed_after_one_password_are_throttled(app, client):
+    """Someone who knows the password stays on the code page and guesses codes there.
+
+    The password is given once; each guess must still pass the throttle, so the
+    guesses slow down and then stop, and once locked even the right code is refused.
+    """
+    clock_ = install_clock(app)
+    user = make_user(app)
+    password_step(client, user.email)
+    statuses = []
+    for _ in range(12):
+        response = enter_code(client, "123456")
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            break
+        clock_.advance(seconds=1)  # well inside the pending login's ten minutes
+    assert statuses[:5] == [401] * 5
+    assert statuses[-1] == 429  # the sixth guess already has to wait
+    assert len(statuses) == 6
+    assert int(response.headers["Retry-After"]) >= 1
+    # Waiting out each delay, the guesses go on only until the lock.
+    for _ in range(10):
+        clock_.advance(seconds=40)
+        response = enter_code(client, "123456")
+        if response.status_code == 429:
+            break
+    assert response.status_code == 429
+    assert "spärrad" in response.get_data(as_text=True)
+    # Locked: the right code is refused too, and nothing was logged in.
+    response = enter_code(client, totp_code(app, user.email))
+    assert response.status_code == 429
+    assert client.get("/admin/").status_code == 302
     assert "login" not in audit_actions(app)
 
 

@@ -216,6 +216,41 @@ def test_password1234_is_refused_on_the_pages(app, client):
         assert store.get_user(user.id).password_hash == user.password_hash
 
 
+def test_password1234_is_refused_wherever_a_password_is_chosen(app, client, runner, monkeypatch):
+    """Not only one's own change: an administrator typing it for a new or existing account,
+    and the command line (from the environment and at the prompt), refuse it too."""
+    logged_in_as(app, client, "admin")
+    person = make_user(app, "kim@example.se", "hr")
+    typed = {"password_choice": "set", "new_password": "password1234"}
+    typed["confirm_password"] = typed["new_password"]
+    created = post_form(
+        client, "/admin/users/new?lang=en", {"email": "new.hr@example.se", "role": "hr", **typed}
+    )
+    assert created.status_code == 400
+    assert "among the most common passwords" in created.get_data(as_text=True)
+    reset = post_form(
+        client,
+        f"/admin/users/{person.id}/password?lang=en",
+        {**typed, "new_password": "Password1234!", "confirm_password": "Password1234!"},
+        page=f"/admin/users/{person.id}",
+    )
+    assert reset.status_code == 400
+    assert "among the most common passwords" in reset.get_data(as_text=True)
+    monkeypatch.setenv("VARNA_ADMIN_PASSWORD", "password1234")
+    result = runner.invoke(args=["create-admin", "cli.admin@example.se"])
+    assert result.exit_code != 0
+    assert "most common passwords" in result.output
+    monkeypatch.delenv("VARNA_ADMIN_PASSWORD")
+    prompted = "password1234\n" * 3
+    result = runner.invoke(args=["create-admin", "cli.admin@example.se"], input=prompted)
+    assert result.exit_code != 0
+    assert "most common passwords" in result.output
+    with app.app_context(), db.connection_context():
+        assert store.get_user_by_email("new.hr@example.se") is None
+        assert store.get_user_by_email("cli.admin@example.se") is None
+        assert store.get_user(person.id).password_hash == person.password_hash
+
+
 def test_the_new_password_must_differ(app, client):
     logged_in_as(app, client, "hr")
     data = {

@@ -177,11 +177,17 @@ def test_a_replayed_answer_is_refused(sso_app, client):
     response, path = sso_login(client, "hanna")
     assert response.status_code == 302
     # The same answer again, in the same browser and in another: the state was used.
+    # The portal refuses it itself, before the code goes to the provider (which would
+    # refuse a used code too, and then the refusal would be audited as a failed SSO login).
     again = client.get(path)
     assert again.status_code == 400
+    assert "Starta inloggningen igen" in again.get_data(as_text=True)
     other = sso_app.test_client()
-    assert other.get(path).status_code == 400
+    refused = other.get(path)
+    assert refused.status_code == 400
+    assert "Starta inloggningen igen" in refused.get_data(as_text=True)
     assert other.get("/admin/").status_code == 302
+    assert audit_actions(sso_app) == ["account_created", "login_sso"]
 
 
 def test_a_forged_state_is_refused(sso_app, client):
@@ -317,6 +323,21 @@ def test_password_login_off_except_for_the_break_glass_admin(sso_app, client):
     assert response.headers["Location"] == "/admin/"
 
 
+def test_the_break_glass_account_must_be_an_administrator(sso_app, client):
+    """A configuration that names an HR account gives it no way round single sign-on."""
+    sso_app.config.update(PASSWORD_LOGIN=False, BREAK_GLASS_ADMIN="kim.hr@example.se")
+    make_user(sso_app, "kim.hr@example.se", "hr")
+    page = client.get("/admin/login?password=1&lang=en").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), "email": "kim.hr@example.se"}
+    refused = client.post("/admin/login", data={**data, "password": DEFAULT_PASSWORD})
+    assert refused.status_code == 403
+    assert "Login with a password is switched off" in refused.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+    # The same answer for a wrong password: the refusal tells nothing about the password.
+    wrong = client.post("/admin/login", data={**data, "password": "not the password at all"})
+    assert wrong.status_code == 403
+
+
 def test_sso_is_absent_when_not_configured(app, client):
     page = client.get("/admin/login").get_data(as_text=True)
     assert "/admin/sso/start" not in page
@@ -345,11 +366,42 @@ def test_role_map_and_sso_settings_are_checked_at_start():
     config = from_environment(good)
     assert config["PASSWORD_LOGIN"] is False
     assert config["BREAK_GLASS_ADMIN"] == "it@kommun.se"
+    # Plain http only to a provider on this machine's loopback (the tests' provider).
+    assert from_environment({**good, "VARNA_SSO_ISSUER": "http://127.0.0.1:8080"})
     for bad in (
         {"VARNA_SSO_ISSUER": "http://login.example/"},
+        {"VARNA_SSO_ISSUER": "http://127.0.0.1.login.example/"},
+        {"VARNA_SSO_ISSUER": "http://127.0.0.1@login.example/"},
+        {"VARNA_SSO_ISSUER": "https://"},
         {"VARNA_SSO_CLIENT_SECRET": ""},
         {"VARNA_SSO_ROLE_MAP": "root=x"},
         {"VARNA_SSO_CLOCK_SKEW_SECONDS": "3600"},
     ):
         with pytest.raises(SystemExit):
             from_environment({**good, **bad})
+
+
+def test_the_most_privileged_mapped_role_wins():
+    settings = signin.Settings(
+        issuer="https://login.example",
+        client_id="varna",
+        client_secret="s",
+        redirect_uri=CALLBACK,
+        role_map={"g-board": "board", "g-hr": "hr", "g-admin": "admin"},
+    )
+    assert signin.mapped_role(settings, {"groups": ["g-board", "staff", "g-hr"]}) == "hr"
+    assert signin.mapped_role(settings, {"groups": ["g-hr", "g-admin", "g-board"]}) == "admin"
+    assert signin.mapped_role(settings, {"groups": "g-board"}) == "board"  # one value, no list
+    assert signin.mapped_role(settings, {"groups": ["staff"]}) is None
+    assert signin.mapped_role(settings, {"groups": {"g-admin": True}}) is None  # not a list
+    assert signin.mapped_role(settings, {}) is None
+
+
+def test_single_sign_on_never_demotes_the_last_administrator(sso_app, client):
+    """anna's groups make her an administrator; when they no longer do (the map changed)
+    and she is the last one, she is refused rather than left without an administrator."""
+    sso_login(client, "anna")
+    sso_app.config["SSO_ROLE_MAP"] = "board=varna-admins"
+    response, _ = sso_login(sso_app.test_client(), "anna")
+    assert response.status_code == 403
+    assert account(sso_app, "anna.admin@kommun.example").role == "admin"

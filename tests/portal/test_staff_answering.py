@@ -48,6 +48,31 @@ def test_the_app_uses_the_port_when_no_base_url_is_set(tmp_path, monkeypatch):
     assert app.config["BASE_URL"] == "http://127.0.0.1:8765"
 
 
+def test_under_gunicorn_printed_links_default_to_its_bind_address(tmp_path):
+    """gunicorn listens on 127.0.0.1:8000 without VARNA_BIND: the slips must say so too."""
+    import os
+    import runpy
+    from pathlib import Path
+    from unittest import mock
+
+    from tests.factories import make_app
+
+    conf = Path(__file__).resolve().parents[2] / "portal" / "gunicorn.conf.py"
+    with mock.patch.dict(os.environ):
+        for name in ("VARNA_BIND", "VARNA_BASE_URL", "VARNA_HOST", "VARNA_PORT"):
+            os.environ.pop(name, None)
+        settings = runpy.run_path(str(conf))  # what gunicorn does before preloading the app
+        app = make_app(tmp_path)
+    assert settings["bind"] == "127.0.0.1:8000"
+    assert app.config["BASE_URL"] == "http://127.0.0.1:8000"
+    with mock.patch.dict(os.environ, {"VARNA_BIND": "127.0.0.1:8123"}):
+        os.environ.pop("VARNA_BASE_URL", None)
+        settings = runpy.run_path(str(conf))
+        app = make_app(tmp_path / "other")
+    assert settings["bind"] == "127.0.0.1:8123"
+    assert app.config["BASE_URL"] == "http://127.0.0.1:8123"
+
+
 # -- code slips -----------------------------------------------------------------------------
 
 
@@ -176,3 +201,42 @@ def test_identical_comments_are_shown_once_with_their_number(app, hr):
     html = page(hr, f"/admin/surveys/{survey.slug}/comments")
     assert html.lower().count('class="comment-text">mer') == 1
     assert "Skriven av 3 personer" in html
+
+
+def _every_row(app) -> str:
+    """Every row of every table, as text."""
+    with app.app_context(), db.connection_context():
+        return "\n".join(
+            repr(row)
+            for table in db.get_tables()
+            for row in db.execute_sql(f'SELECT * FROM "{table}"').fetchall()  # noqa: S608
+        )
+
+
+def test_the_unmasked_original_stays_only_until_the_purge(app, hr):
+    """HR masks a part no redaction catches; the report keeps the masked text for good,
+    while the original is in no row of any table once the raw responses are purged."""
+    survey, _ = closed_with_comments(app, responses=10)
+    text_key = next(i.key for i in survey.definition().items() if i.kind == "text")
+    comment_id = str(uuid.uuid4())
+    with app.app_context(), db.connection_context():
+        Comment.insert(
+            id=comment_id,
+            survey=survey.id,
+            question=text_key,
+            text="Det hände på avdelning Solrosen i våras",
+        ).execute()
+    detail = f"/admin/surveys/{survey.slug}"
+    masked = "Det hände på avdelning […] i våras"
+    form = {"comment": [comment_id], f"mask-{comment_id}": masked}
+    assert post_form(hr, f"{detail}/comments", form).status_code == 303
+    assert "Solrosen" in _every_row(app)  # kept for HR until the purge
+    assert post_form(hr, f"{detail}/publish", {}).status_code == 303
+    assert post_form(hr, f"{detail}/purge", {"slug": survey.slug}).status_code == 303
+    rows = _every_row(app)
+    assert "Solrosen" not in rows
+    assert masked in rows  # in the published report
+    with app.app_context(), db.connection_context():
+        assert CommentSelection.select().count() == 0
+        assert masked in store.report_snapshot(survey, "sv")
+    assert masked in page(hr, f"{detail}/results")

@@ -13,17 +13,22 @@ unit and years, and the comment "kommentar i slut".
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import logging
 import re
 import shutil
 import sqlite3
 import subprocess
+import threading
+import time
 from urllib.parse import urlparse
 
 import pytest
 
 from portal import create_app, store
 from portal.extensions import db
+from portal.store import responses
 from portal.store.models import AccessCode, Answer, Comment, InboxEntry, Response
 from surveys.answers import validate
 from surveys.definition import load_template
@@ -258,6 +263,8 @@ def _snapshot(database_path, target_dir, index):
         return {
             "responses": {r for (r,) in reader.execute("SELECT id FROM response")},
             "comments": {t for (t,) in reader.execute("SELECT text FROM comment")},
+            # Storage order: WITHOUT ROWID tables are stored in the order of their key.
+            "comment_keys": dict(reader.execute("SELECT text, id FROM comment")),
             "used": {h for (h,) in reader.execute("SELECT code_hash FROM access_code WHERE used")},
             "wal": copy.with_name(copy.name + "-wal").read_bytes()
             if copy.with_name(copy.name + "-wal").exists()
@@ -312,9 +319,10 @@ def test_sqlite_reader_of_every_commit_pairs_no_comment_or_code_with_a_response(
             commits_with_comments += 1
             assert len(new_responses) >= BATCH
             assert len(new_comments) == len(new_responses)
-            # Within the commit nothing tells which comment goes with which response:
-            # any guess is right for about one in a batch.
-            guessed += rank_pairing_hits(sorted(new_comments), sorted(new_responses), truth, sigs)
+            # Within the commit nothing tells which comment goes with which response,
+            # not even their storage order: a guess is right for about one in a batch.
+            by_storage = sorted(new_comments, key=snap["comment_keys"].__getitem__)
+            guessed += rank_pairing_hits(by_storage, sorted(new_responses), truth, sigs)
         # No comment is legible in the WAL before the commit that mixed it.
         for text in {f"kommentar {i} slut" for i in range(SUBMISSIONS)} - snap["comments"]:
             assert text.encode() not in snap["wal"]
@@ -324,3 +332,208 @@ def test_sqlite_reader_of_every_commit_pairs_no_comment_or_code_with_a_response(
     assert guessed <= SUBMISSIONS // 2
     assert previous["responses"]
     assert len(previous["comments"]) == SUBMISSIONS
+    # After close: the whole tables in storage order pair no better than chance.
+    final = sorted(previous["comments"], key=previous["comment_keys"].__getitem__)
+    assert rank_pairing_hits(final, sorted(previous["responses"]), truth, sigs) <= SUBMISSIONS // 4
+
+
+def test_postgres_close_during_a_submission_waits_for_it_and_keeps_it(pg_app, monkeypatch):
+    """Several workers: a close that starts while a submission is between reading the
+    status and spending its code must neither deadlock with it nor lose it."""
+    survey, codes = make_survey(pg_app, access="codes", codes=3)
+    reached, release = threading.Event(), threading.Event()
+    original = responses._spend_admission
+
+    def paused(*args):
+        reached.set()
+        release.wait(10)
+        return original(*args)
+
+    monkeypatch.setattr(responses, "_spend_admission", paused)
+    errors: list[BaseException] = []
+    closed: list[bool] = []
+
+    def submit():
+        with pg_app.app_context(), db.connection_context():
+            try:
+                store.submit_response(
+                    survey,
+                    STAFF,
+                    answers_of(0, signatures(1)[0]),
+                    store.Admission("code", codes[0]),
+                    pg_app.config["SECRET_KEY"],
+                )
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    def close():
+        with pg_app.app_context(), db.connection_context():
+            try:
+                closed.append(
+                    store.transition(
+                        store.get_survey(survey.slug),
+                        ("open",),
+                        "closed",
+                        dt.date(2026, 11, 26),
+                    )
+                )
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    submitter = threading.Thread(target=submit)
+    submitter.start()
+    assert reached.wait(10)
+    closer = threading.Thread(target=close)
+    closer.start()
+    time.sleep(0.5)  # the close is now as far as it can get before the submission ends
+    release.set()
+    submitter.join(20)
+    closer.join(20)
+    assert not errors, errors
+    assert closed == [True]
+    with pg_app.app_context(), db.connection_context():
+        assert store.get_survey(survey.slug).status == "closed"
+        assert Response.select().count() == 1  # the acknowledged submission was mixed in
+        assert Comment.select().count() == 1
+        assert InboxEntry.select().count() == 0
+        assert AccessCode.select().count() == 0
+
+
+def test_postgres_close_retires_the_wal_that_held_the_admissions(pg_app, caplog):
+    """T2 after close: the WAL of the open period held every admission's commit (a code
+    row and the sealed inbox, which the key reads); after the close no WAL file holds
+    any sealed entry (or the portal says what the DBA must do when it cannot see to it)."""
+    caplog.set_level(logging.WARNING, logger="portal.store.database")
+    survey, codes = make_survey(pg_app, access="codes", codes=SUBMISSIONS)
+    with pg_app.app_context(), db.connection_context():
+        chunks = []
+        for i, sig in enumerate(signatures(3 * BATCH)):
+            store.submit_response(
+                survey,
+                STAFF,
+                answers_of(i, sig),
+                store.Admission("code", codes[i]),
+                pg_app.config["SECRET_KEY"],
+            )
+            # Every version of the inbox this admission wrote (re-sealed, so all new).
+            chunks += [bytes(e.sealed)[100:164] for e in InboxEntry.select(InboxEntry.sealed)]
+
+        def wal_holding_entries() -> list[str]:
+            names = [n for (n,) in db.execute_sql("SELECT name FROM pg_ls_waldir()")]
+            found = []
+            for name in names:
+                if len(name) != 24:  # segments only, not .history or archive status
+                    continue
+                (content,) = db.execute_sql(
+                    "SELECT pg_read_binary_file(%s)", (f"pg_wal/{name}",)
+                ).fetchone()
+                if any(chunk in bytes(content) for chunk in chunks):
+                    found.append(name)
+            return found
+
+        assert wal_holding_entries(), "the attack found nothing to begin with"
+        (recycle,) = db.execute_sql("SHOW wal_recycle").fetchone()
+        store.set_status(store.get_survey(survey.slug), "closed")
+        if recycle == "off":
+            assert wal_holding_entries() == []
+            assert "WAL" not in caplog.text
+        else:  # a cluster that keeps recycled segments: the operator is told, no content
+            assert "wal_recycle = on" in caplog.text
+
+
+def test_postgres_without_the_rights_to_retire_the_wal_the_operator_is_told(pg_app, caplog):
+    """A database user that may not switch the WAL: the close goes on, a warning (no
+    content) says what the DBA must do."""
+    from portal.store.database import retire_wal
+
+    caplog.set_level(logging.WARNING, logger="portal.store.database")
+    with pg_app.app_context(), db.connection_context():
+        connection = db.connection()
+        connection.autocommit = True
+        try:
+            db.execute_sql("DROP ROLE IF EXISTS varna_plain")
+            db.execute_sql("CREATE ROLE varna_plain")
+            db.execute_sql("SET ROLE varna_plain")
+            assert retire_wal() is False
+        finally:
+            db.execute_sql("RESET ROLE")
+            db.execute_sql("DROP ROLE varna_plain")
+            connection.autocommit = False
+    assert "SELECT pg_switch_wal(); CHECKPOINT;" in caplog.text
+
+
+def test_postgres_form_tokens_share_no_transaction_with_a_response(pg_app):
+    """Link mode: a spent form token's xmin is that of its admission, which wrote no
+    response; the tokens are gone after close."""
+    survey, _ = make_survey(pg_app, access="link")
+    with pg_app.app_context(), db.connection_context():
+        for i, sig in enumerate(signatures(4 * BATCH)):
+            store.submit_response(
+                survey,
+                STAFF,
+                answers_of(i, sig),
+                store.Admission("token", f"form-token-{i}"),
+                pg_app.config["SECRET_KEY"],
+            )
+        tokens = {x for (x, *_) in _xmins("form_token", survey.id)}
+        responses = {x for (x, *_) in _xmins("response", survey.id)}
+        comments = {x for (x, *_) in _xmins("comment", survey.id)}
+        assert len(tokens) == 4 * BATCH  # one admission each
+        assert responses  # batches were mixed
+        assert not tokens & (responses | comments)
+        store.set_status(store.get_survey(survey.slug), "closed")
+        assert db.execute_sql("SELECT count(*) FROM form_token").fetchone()[0] == 0
+        assert Response.select().count() == 4 * BATCH
+
+
+def _wal_commits(wal: bytes) -> int:
+    """The commits whose frames an SQLite WAL file holds (each a state of the database)."""
+    if len(wal) < 32:
+        return 0
+    page = int.from_bytes(wal[8:12], "big")
+    frames = (len(wal) - 32) // (page + 24)
+    return sum(
+        1
+        for f in range(frames)
+        if int.from_bytes(wal[32 + f * (page + 24) + 4 : 32 + f * (page + 24) + 8], "big")
+    )
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_tick_and_close_empty_the_wal_that_holds_earlier_inbox_states(tmp_path):
+    """T2 (README, limit a): one copy of the WAL holds a state of the inbox per commit,
+    which the key reads; ``flask tick`` and the close empty it even while other
+    connections keep it alive (as the workers do under load)."""
+    from tests.factories import make_app
+
+    app = make_app(tmp_path / "instance", MIX_BATCH=BATCH)
+    database = tmp_path / "instance" / "varna.sqlite3"
+    wal = database.with_name(database.name + "-wal")
+    survey, codes = make_survey(app, access="codes", codes=SUBMISSIONS)
+    reader = sqlite3.connect(database)  # another worker's connection keeps the WAL
+    reader.execute("SELECT count(*) FROM survey").fetchone()
+    try:
+
+        def submit(indexes):
+            with app.app_context(), db.connection_context():
+                for i in indexes:
+                    store.submit_response(
+                        survey,
+                        STAFF,
+                        answers_of(i, signatures(SUBMISSIONS)[i]),
+                        store.Admission("code", codes[i]),
+                        app.config["SECRET_KEY"],
+                    )
+
+        submit(range(6))
+        assert _wal_commits(wal.read_bytes()) >= 6  # six states of the inbox in one copy
+        result = app.test_cli_runner().invoke(args=["tick"])
+        assert result.exit_code == 0, result.output
+        assert wal.stat().st_size == 0
+        submit(range(6, 12))
+        assert _wal_commits(wal.read_bytes()) >= 6
+        with app.app_context(), db.connection_context():
+            store.set_status(store.get_survey(survey.slug), "closed")
+        assert wal.stat().st_size == 0
+    finally:
+        reader.close()

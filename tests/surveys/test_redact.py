@@ -305,6 +305,9 @@ def test_the_forms_that_slipped_through_are_redacted_whole(text, marker):
         ("pratade med Per efteråt", f"pratade med {NAME} efteråt"),
         ("Bo Andersson kom", f"{NAME} kom"),
         ("utredaren Ödmarksson", f"utredaren {NAME}"),
+        ("Inga Svensson ringde", f"{NAME} ringde"),
+        ("jag pratade med Hans igår", f"jag pratade med {NAME} igår"),
+        ("Fatima och Omar kom", f"{NAME} och {NAME} kom"),
     ],
 )
 def test_likely_names_are_masked(text, expected):
@@ -325,10 +328,50 @@ def test_likely_names_are_masked(text, expected):
         "kl 08.30 - 09.15",
         "möte 01.02.2025",
         "se 2024/123 och 1.2.3",
+        "Hans chef hotade mig.",
+        "Det var lugnt. Inga problem sedan dess.",
+        "Klara besked behövs.",
+        "In August he came back.",
     ],
 )
 def test_words_that_only_look_like_names_or_numbers_are_kept(text):
     assert redact(text) == text
+
+
+# The most common names in Sweden (SCB's name statistics, all ages): the ten most common
+# first names of women and of men, and the hundred most common surnames but "Lund", which
+# is also a city (left to HR's masking).
+SCB_FIRST_NAMES = """Maria Elisabeth Anna Kristina Margareta Eva Linnéa Karin Birgitta
+Marie Lars Karl Erik Anders Johan Per Nils Carl Mikael Jan""".split()  # noqa: SIM905 - a list of words
+SCB_SURNAMES = """Andersson Johansson Karlsson Nilsson Eriksson Larsson Olsson Persson
+Svensson Gustafsson Pettersson Jonsson Jansson Hansson Bengtsson Jönsson Lindberg
+Jakobsson Magnusson
+Lindström Olofsson Lindqvist Lindgren Berg Axelsson Bergström Lundberg Lundgren
+Lundqvist Mattsson Berglund Fredriksson Sandberg Henriksson Forsberg Sjöberg Wallin Ali
+Engström Mohamed Eklund Danielsson Lundin Håkansson Björk Bergman Gunnarsson Holm
+Wikström Samuelsson Isaksson Fransson Bergqvist Nyström Holmberg Arvidsson Löfgren
+Söderberg Nyberg Blomqvist Claesson Nordström Mårtensson Lundström Ahmed Viklund
+Björklund Eliasson Pålsson Hassan Berggren Sandström Nordin Ström Åberg Hermansson
+Ekström Holmgren Sundberg Hedlund Dahlberg Hellström Sjögren Abrahamsson Falk Öberg
+Andreasson Blom Ek Månsson Strand Abdi Nordqvist""".split()  # noqa: SIM905 - a list of words
+# Common names the lists once missed.
+ONCE_MISSED = """Camilla Marianne Inger Niklas Kim Muhammad Fatima Omar Yusuf Zahra Aisha
+Leila Nour""".split()  # noqa: SIM905 - a list of words
+
+
+@pytest.mark.parametrize("name", SCB_FIRST_NAMES + SCB_SURNAMES + ONCE_MISSED)
+def test_the_most_common_names_are_masked_inside_a_sentence(name):
+    assert redact(f"jag pratade med {name} igår") == f"jag pratade med {NAME} igår"
+
+
+def test_every_listed_name_is_masked_inside_a_sentence():
+    from surveys.redact import _name_lists
+
+    first_names, surnames = _name_lists()
+    assert len(first_names) > 300
+    assert len(surnames) > 150
+    kept = [n for n in first_names | surnames if redact(f"och {n} sa") != f"och {NAME} sa"]
+    assert kept == []
 
 
 def test_redaction_keeps_the_typed_text_around_a_normalised_identifier():
@@ -397,10 +440,34 @@ def _personal_numbers_found(text: str) -> list[str]:
     return [number for number in candidates if personnummer.is_valid(number)]
 
 
+# How a number may be typed beyond its digits and ASCII separators: full-width digits (a
+# Japanese or Chinese keyboard), no-break spaces and en dashes (a word processor's pasting).
+_FULL_WIDTH = str.maketrans(
+    {**{str(d): chr(0xFF10 + d) for d in range(10)}, "-": "\uff0d", "+": "\uff0b", " ": "\u3000"}
+)
+TYPED = st.sampled_from(
+    [
+        lambda text: text,
+        lambda text: text.translate(_FULL_WIDTH),
+        lambda text: text.replace(" ", "\u00a0"),
+        lambda text: text.replace("-", "\u2013"),
+    ]
+)
+
+
+@st.composite
+def typed(draw: st.DrawFn, numbers: st.SearchStrategy[str]) -> str:
+    return draw(TYPED)(draw(numbers))
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(
-        st.one_of(WORDS, recognised_phone_numbers(), recognised_personal_numbers()),
+        st.one_of(
+            WORDS,
+            typed(recognised_phone_numbers()),
+            typed(recognised_personal_numbers()),
+        ),
         min_size=1,
         max_size=12,
     )
@@ -408,10 +475,13 @@ def _personal_numbers_found(text: str) -> list[str]:
 def test_nothing_phonenumbers_or_stdnum_recognise_survives(pieces):
     text = " ".join(pieces)
     redacted = redact(text)
-    assert _phone_numbers_found(redacted) == []
-    assert _personal_numbers_found(redacted) == []
+    # What survived is looked for in every typed form too (NFKC: full-width digits as ASCII).
+    for found in (redacted, unicodedata.normalize("NFKC", redacted)):
+        assert _phone_numbers_found(found) == []
+        assert _personal_numbers_found(found) == []
     # The libraries do recognise every generated number on its own (so the test has teeth).
     for piece in pieces:
+        piece = unicodedata.normalize("NFKC", piece).replace("\u2013", "-")
         if piece not in ("3", "12", "2024") and (piece[0].isdigit() or piece[0] == "+"):
             plain = re.sub(r"[./\u2013]", " ", piece)
             assert _phone_numbers_found(f"ring {plain} nu") or _personal_numbers_found(piece)
@@ -538,7 +608,26 @@ def email_addresses(draw: st.DrawFn) -> tuple[str, set[str]]:
     return f"{local}@{domain}.{tld}", {EMAIL}
 
 
-IDENTIFIERS = st.one_of(personal_numbers(), phone_numbers(), email_addresses())
+# How people write an address to keep it from robots (issue 19: "anna @ kommun.se",
+# "anna(at)kommun.se", "anna＠kommun.se" slipped through).
+OBFUSCATED_AT = ["@", " @ ", "@ ", "(at)", " (at) ", "[at]", " [AT] ", "{at}", "\uff20"]
+OBFUSCATED_AT += [" snabel-a ", " (snabel-a) ", "<at>"]
+OBFUSCATED_DOT = [".", "(dot)", " (dot) ", "[punkt]", " [punkt] ", "\uff0e"]
+
+
+@st.composite
+def obfuscated_email_addresses(draw: st.DrawFn) -> tuple[str, set[str]]:
+    """An e-mail address with its "@" and the dot before its top-level domain disguised."""
+    address, markers = draw(email_addresses())
+    local, domain = address.split("@")
+    rest, tld = domain.rsplit(".", 1)
+    at, dot = draw(st.sampled_from(OBFUSCATED_AT)), draw(st.sampled_from(OBFUSCATED_DOT))
+    return f"{local}{at}{rest}{dot}{tld}", markers
+
+
+IDENTIFIERS = st.one_of(
+    personal_numbers(), phone_numbers(), email_addresses(), obfuscated_email_addresses()
+)
 # Where an identifier stands in prose: after a colon, in parentheses, on its own
 # line, at the end of a sentence.
 BEFORE = st.sampled_from(["\n", ": ", ", ", "(", " ("])
