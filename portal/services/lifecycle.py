@@ -114,7 +114,8 @@ class SurveySettings:
     # The roles offered in the role question; None leaves them as they are.
     roles: tuple[Role, ...] | None = None
     purge_after_months: int | None = None
-    # Plain text shown to staff; empty means the organisation's text (or the portal's default).
+    # Shown to staff, formatted through portal/sanitize.py; empty means the organisation's
+    # text (or the portal's default).
     support_contacts: str = ""
     # The node of the organisation tree the survey belongs to (None: the root).
     node_id: int | None = None

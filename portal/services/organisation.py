@@ -457,7 +457,8 @@ PROFILE_MAX = 4000
 
 
 def save_profile(values: Mapping[str, Any], *, actor: User) -> None:
-    """Save the organisation's pages (plain text, escaped when shown)."""
+    """Save the organisation's pages (plain text, escaped when shown; the support contacts
+    are formatted for staff like a survey's own, through portal/sanitize.py)."""
     fields: dict[str, Any] = {}
     for name in PROFILE_TEXTS:
         text = str(values.get(name) or "").replace("\r\n", "\n").replace("\r", "\n").strip()

@@ -303,6 +303,67 @@ def test_an_administrator_uploads_a_template_with_the_cli_messages(app, client):
         assert store.uploaded_template("exit") is not None
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("exit.toml", b"key = ", "exit.toml: not valid TOML"),
+        ("exit.toml", b"\xff\xfe not text", "exit.toml: the file is not UTF-8 text"),
+        ("exit.txt", b"key = 'exit'", "exit.txt: the file name must end in .toml"),
+        ("exit.toml", "duplicate", "exit.toml, question 'tenure': the key is used twice"),
+        ("exit.toml", "optional_depended_on", "an optional question cannot be switched off"),
+        ("other.toml", "shipped", "other.toml: key 'exit' does not match the file name"),
+    ],
+)
+def test_the_upload_page_and_the_cli_give_the_same_message(
+    app, client, runner, tmp_path, name, content, expected
+):
+    """Issue 20, point 6: the page says exactly what `check-template` and `upload-template`
+    say about the same file (a TOML error, a file that is not text, a wrong name, a
+    duplicated key, an optional question others depend on), and stores nothing."""
+    import html as html_module
+
+    raw = (TEMPLATE_DIR / "exit.toml").read_bytes()
+    if content == "duplicate":
+        content = raw + (
+            b'\n[[sections]]\nkey = "more"\ntitle = { sv = "Mer", en = "More" }\n'
+            b'[[sections.questions]]\nkey = "tenure"\ntype = "text"\n'
+            b'text = { sv = "Annat", en = "Other" }\n'
+        )
+    elif content == "optional_depended_on":
+        question = re.search(rb'key = "(\w+)"\n(?:.*\n)*?show_if = \{ question = "(\w+)"', raw)
+        assert question, "the exit template has no conditional question"
+        parent = question.group(2)
+        content = raw.replace(
+            f'key = "{parent.decode()}"\n'.encode(),
+            f'key = "{parent.decode()}"\noptional = true\n'.encode(),
+            1,
+        )
+    elif content == "shipped":
+        content = raw
+    path = tmp_path / name
+    path.write_bytes(content)
+    cli_messages = []
+    for command in ("check-template", "upload-template"):
+        result = runner.invoke(args=[command, str(path)])
+        assert result.exit_code != 0, result.output
+        cli_messages.append(result.output.strip().removeprefix("Error: "))
+    assert cli_messages[0] == cli_messages[1]
+    assert expected in cli_messages[0]
+    logged_in_as(app, client, "admin")
+    page = _page(client, "/admin/templates")
+    response = client.post(
+        "/admin/templates",
+        data={"csrf_token": csrf_token(page), "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    shown = re.search(r"<p><code>(.*?)</code></p>", response.get_data(as_text=True), re.S)
+    assert shown, "no problem shown on the page"
+    assert html_module.unescape(shown.group(1)) == cli_messages[0]
+    with app.app_context(), db.connection_context():
+        assert store.uploaded_templates() == []
+
+
 def test_hr_cannot_upload_templates(app, hr):
     assert hr.get("/admin/templates").status_code == 403
 
@@ -325,26 +386,71 @@ def test_formatted_texts_are_sanitised_on_every_page_that_shows_them(app, hr, cl
         }
     )
     assert hr.post(path, data=data).status_code == 303
+    # The support contacts, on the draft's settings page.
+    edit = f"/admin/surveys/{survey.slug}/edit"
+    settings = {
+        "csrf_token": csrf_token(_page(hr, edit)),
+        "title_sv": "Hot 2026",
+        "title_en": "Threats 2026",
+        "access": "link",
+        "min_group": "5",
+        "support_contacts": f"Skyddsombud <b>Kim</b>\n{payload}\n<em>Ring</em> 010-123",
+    }
+    assert hr.post(edit, data=settings).status_code == 303
     pages = {
         "questions page": _page(hr, path),
+        "settings page": _page(hr, edit),
         "preview": _page(hr, f"/admin/surveys/{survey.slug}/preview"),
     }
     with app.app_context(), db.connection_context():
         lifecycle.open_survey(store.get_survey(survey.slug), actor=None, today=TODAY)
     pages["staff form"] = _page(client, f"/s/{survey.slug}")
     pages["staff form in Swedish"] = _page(client, f"/s/{survey.slug}?lang=sv")
+    pages["thank-you page"] = _page(client, f"/s/{survey.slug}/thanks")
     for name, html in pages.items():
         assert _dangerous(html) == [], name
-    # The allowed formatting survives on the pages staff see.
+    # The allowed formatting survives on the pages staff see (and in HR's preview).
     assert "<strong>all</strong>" in pages["staff form"]
     assert "<li>Point</li>" in pages["staff form"]
     assert "<li>Punkt</li>" in pages["staff form in Swedish"]
+    for name in ("preview", "staff form", "thank-you page"):
+        assert "Skyddsombud <b>Kim</b>" in pages[name], name
+        assert "<em>Ring</em> 010-123" in pages[name], name
 
 
 def test_sanitize_keeps_the_subset_and_links():
     html = str(sanitize.formatted('<p>Ring <a href="https://x.se/stöd" onclick="x()">oss</a></p>'))
     assert html == '<p>Ring <a href="https://x.se/stöd" rel="noopener noreferrer">oss</a></p>'
     assert str(sanitize.formatted("Rad ett\n\nRad <två>")) == "<p>Rad ett</p><p>Rad &lt;två&gt;</p>"
+
+
+def test_support_contacts_keep_their_line_breaks_and_only_the_subset():
+    plain = "Företagshälsovården: 010-123\nSkyddsombud <Kim>\n\n112"
+    assert str(sanitize.formatted(plain, line_breaks=True)) == (
+        "<p>Företagshälsovården: 010-123<br>Skyddsombud &lt;Kim&gt;</p><p>112</p>"
+    )
+    # A break inside a tag is not a line break; a script is still text.
+    tagged = 'Ring <a\nhref="https://x.se">oss</a>\n<script>alert(1)</script>'
+    assert str(sanitize.formatted(tagged, line_breaks=True)) == (
+        '<p>Ring <a href="https://x.se" rel="noopener noreferrer">oss</a><br>'
+        "&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    )
+    # Without line_breaks (the introduction), lines of a paragraph flow together as before.
+    assert str(sanitize.formatted("Rad ett\nrad två")) == "<p>Rad ett\nrad två</p>"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_inherited_support_contacts_are_sanitised(app, client, payload):
+    """The organisation's support contacts, shown in surveys without their own."""
+    survey = _draft(app)
+    with app.app_context(), db.connection_context():
+        with store.write_transaction():
+            store.save_org_profile({"support_contacts": f"<strong>Avonova</strong>\n{payload}"})
+        lifecycle.open_survey(store.get_survey(survey.slug), actor=None, today=TODAY)
+    for path in (f"/s/{survey.slug}", f"/s/{survey.slug}/thanks"):
+        html = _page(client, path)
+        assert _dangerous(html) == [], path
+        assert "<strong>Avonova</strong>" in html, path
 
 
 _FRAGMENTS = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from dataclasses import replace
 
 import pytest
 from openpyxl import Workbook
@@ -130,6 +131,34 @@ def test_customised_survey_is_answered_reported_and_copied(app, client):
         assert store.response_count(copy) == 0
 
 
+def test_a_copy_takes_the_settings_but_never_dates_codes_or_answers(app):
+    from tests.factories import issue_codes
+
+    with app.app_context(), db.connection_context():
+        source = lifecycle.create_survey(
+            "staff_threats",
+            _settings(
+                access="codes",
+                min_group=6,
+                purge_after_months=18,
+                opens_on=TODAY,
+                closes_on=TODAY + dt.timedelta(days=20),
+                support_contacts="Skyddsombud Kim",
+            ),
+            actor=None,
+            today=TODAY,
+        )
+        issue_codes(source, 4, app.config["SECRET_KEY"])
+        assert store.code_counts(_reload(source))[0] == 4
+        copy = lifecycle.copy_survey(_reload(source), actor=None, today=TODAY)
+        assert (copy.access, copy.min_group, copy.purge_after_months) == ("codes", 6, 18)
+        assert (copy.title_sv, copy.title_en) == (source.title_sv, source.title_en)
+        assert copy.support_contacts == "Skyddsombud Kim"
+        assert (copy.opens_on, copy.closes_on) == (None, None)
+        assert store.code_counts(copy) == (0, 0)
+        assert copy.slug != source.slug
+
+
 def test_a_draft_without_customisation_keeps_its_definition_on_edit(app):
     with app.app_context(), db.connection_context():
         survey = lifecycle.create_survey("staff_threats", _settings(), actor=None, today=TODAY)
@@ -217,6 +246,42 @@ def test_bad_rows_are_listed_with_line_numbers_and_nothing_is_saved(app, content
     found = [(e.line, e.message) for e in caught.value.errors]
     for line, message in expected:
         assert any(f[0] == line and (message is None or f[1] == message) for f in found), found
+
+
+def test_bad_xlsx_rows_are_listed_with_their_line_numbers():
+    workbook = _xlsx(
+        [
+            ["typ", "namn", "antal"],
+            ["enhet", "A", 5],
+            ["team", "B", 3],
+            ["enhet", None, 2],
+            ["roll", "C", -1],
+        ]
+    )
+    with pytest.raises(dimension_import.ImportFileError) as caught:
+        dimension_import.read_file("enheter.xlsx", workbook)
+    assert [(e.line, e.message) for e in caught.value.errors] == [
+        (3, "The type must be unit or role (enhet or roll)."),
+        (4, "The Swedish name is missing."),
+        (5, "The number invited must be a positive whole number."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "type,name_sv\n" + "".join(f"unit,E{i}\n" for i in range(501)),
+            "At most %(max)d rows can be imported.",
+        ),
+        ("type,name_sv\n" + "".join(f"role,R{i}\n" for i in range(41)), "At most %(max)d roles."),
+        ("type,name_sv\n", "The file lists no units or roles."),
+    ],
+)
+def test_a_file_beyond_the_limits_is_refused_whole(content, message):
+    with pytest.raises(dimension_import.ImportFileError) as caught:
+        dimension_import.read_file("enheter.csv", content.encode())
+    assert [e.message for e in caught.value.errors] == [message]
 
 
 def test_an_unknown_file_type_is_refused():
@@ -317,12 +382,17 @@ def _answered_and_published(app, client, survey: Survey, count: int = 6) -> Surv
 def test_report_notes_left_out_indicators_and_changed_wording_in_the_trend(app, client):
     with app.app_context(), db.connection_context():
         first = lifecycle.create_survey("staff_threats", _settings(), actor=None, today=TODAY)
+        lifecycle.customise_draft(first, Customisation(local=CUSTOM.local), actor=None)
     first = _answered_and_published(app, client, first)
     with app.app_context(), db.connection_context():
         second = lifecycle.copy_survey(first, actor=None, today=TODAY, title_sv="Hot 2027")
+        reworded = replace(
+            CUSTOM.local[0], text=Text("Finns det larmknappar?", "Are there alarm buttons?")
+        )
         custom = Customisation(
             switched_off=("decision",),
             texts={"aim": Text("Ville någon påverka dig?", "Did someone try to sway you?")},
+            local=(reworded,),
         )
         lifecycle.customise_draft(second, custom, actor=None)
     second = _answered_and_published(app, client, second)
@@ -337,6 +407,10 @@ def test_report_notes_left_out_indicators_and_changed_wording_in_the_trend(app, 
     # Questions are matched by key: the reworded one still has its earlier figures.
     aim = next(t for t in report.questions if t.key == "aim")
     assert any(r.earlier for r in aim.rows)
+    # So is a local question the copy carried over, reworded.
+    assert "Are there alarm buttons?" in notes
+    local = next(t for t in report.questions if t.key == "local_1")
+    assert any(r.earlier for r in local.rows)
 
 
 def test_hostile_local_question_text_is_inert_in_the_board_report_and_exports(app, client):
@@ -391,3 +465,97 @@ def test_cli_checks_and_uploads_templates_with_the_loader_messages(app, runner, 
     assert result.exit_code == 0, result.output
     with app.app_context(), db.connection_context():
         assert templates.load("exit").version == 4
+
+
+def test_local_questions_are_protected_in_the_published_report_and_exports(app, client):
+    """All 7 respondents answer yes to a local yes/no question: "7 of 7" (100 %) would tell
+    each one's answer (P2). The published page, CSV and XLSX show the range instead, as for
+    the template's questions: the same disclosure control, through the same pipeline."""
+    from openpyxl import load_workbook
+
+    from tests.factories import logged_in_as
+
+    local = LocalQuestion("local_1", "safety", "yesno", Text("Rutin?", "Is there a routine?"))
+    with app.app_context(), db.connection_context():
+        survey = lifecycle.create_survey("staff_threats", _settings(), actor=None, today=TODAY)
+        lifecycle.customise_draft(survey, Customisation(local=(local,)), actor=None)
+    survey = _answered_and_published(app, client, survey, count=7)
+    logged_in_as(app, client, "board")
+    csv_text = client.get(f"/board/{survey.slug}.csv?lang=en").get_data(as_text=True)
+    csv_rows = [line.split(",") for line in csv_text.splitlines() if ",local_1," in line]
+    assert csv_rows, "the local question is not in the CSV"
+    # Every row of the local question: the all-staff row only (7 is one group of each breakdown,
+    # and a breakdown merged into one group is left out), as ranges, never an exact count.
+    assert [row[5:] for row in csv_rows] == [["7", "Yes", "", ">85%"], ["7", "No", "", "<15%"]]
+    page = client.get(f"/board/{survey.slug}?lang=en").get_data(as_text=True)
+    section = page[page.index('id="h-q-local_1-all"') :]
+    section = section[: section.index("</section>")]
+    assert "&gt;85%" in section
+    assert "100%" not in section
+    book = load_workbook(io.BytesIO(client.get(f"/board/{survey.slug}.xlsx?lang=en").data))
+    local_rows = [
+        [c.value for c in row]
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        if any(c.value == "local_1" for c in row)
+    ]
+    # The same cells as the CSV: the count empty, the share a range.
+    assert [row[5:] for row in local_rows] == [[7, "Yes", None, ">85%"], [7, "No", None, "<15%"]]
+    from docx import Document
+    from docx.table import Table
+
+    document = Document(io.BytesIO(client.get(f"/board/{survey.slug}.docx?lang=en").data))
+    body = list(document.element.body.iterchildren())
+    caption = next(
+        i
+        for i, e in enumerate(body)
+        if "Is there a routine? – All respondents" in e.xpath("string(.)")
+    )
+    table = Table(next(e for e in body[caption:] if e.tag.endswith("}tbl")), document)
+    cells = [[c.text for c in row.cells] for row in table.rows]
+    assert cells[0][-2:] == ["Yes", "No"]
+    assert cells[1][1:] == ["7", ">85%²", "<15%²"]
+
+
+def test_a_local_free_text_question_reaches_the_board_only_as_redacted_chosen_comments(app, client):
+    """A local free-text question's answers are comments like the template's: HR sees them
+    redacted under the local question's wording, and the board gets only those chosen."""
+    import re
+
+    from tests.factories import logged_in_as, post_form
+
+    local = LocalQuestion(
+        "local_1", "safety", "text", Text("Något mer om larmen?", "Anything more on alarms?")
+    )
+    with app.app_context(), db.connection_context():
+        survey = lifecycle.create_survey("staff_threats", _settings(), actor=None, today=TODAY)
+        lifecycle.customise_draft(survey, Customisation(local=(local,)), actor=None)
+        lifecycle.open_survey(_reload(survey), actor=None, today=TODAY)
+        definition = _reload(survey).definition()
+    texts = ["Knappen i rum 3 fungerar inte, ring mig på 070-123 45 67", "Larmet är bra"]
+    for n in range(10):
+        hidden = open_form(client, survey.slug)
+        extra = {"local_1": texts[n]} if n < len(texts) else {}
+        answers = complete_answers(definition, **extra)
+        assert submit(client, survey.slug, answers, hidden).status_code == 303
+    with app.app_context(), db.connection_context():
+        lifecycle.close_survey(_reload(survey), actor=None, today=TODAY)
+    logged_in_as(app, client, "hr")
+    path = f"/admin/surveys/{survey.slug}/comments"
+    html = client.get(f"{path}?lang=en").get_data(as_text=True)
+    assert "Anything more on alarms?" in html
+    assert "070-123 45 67" not in html
+    assert "Knappen i rum 3 fungerar inte" in html
+    chosen = re.search(r'name="comment" value="([^"]+)"[^>]*>\s*<label[^>]*>.*?Larmet är bra', html)
+    assert chosen, html
+    assert post_form(client, path, {"comment": [chosen.group(1)]}).status_code == 303
+    with app.app_context(), db.connection_context(), app.test_request_context():
+        lifecycle.publish_survey(
+            _reload(survey), publication.report_snapshots, actor=None, today=TODAY
+        )
+    board = app.test_client()
+    logged_in_as(app, board, "board")
+    page = board.get(f"/board/{survey.slug}?lang=en").get_data(as_text=True)
+    assert "Larmet är bra" in page
+    assert "Anything more on alarms?" in page
+    assert "Knappen i rum 3" not in page

@@ -97,8 +97,9 @@ class ProfileForm(FlaskForm):
     support_contacts = _text(
         _l("Support contacts for every survey"),
         _l(
-            "Shown to staff in surveys whose HR has entered no support contacts of its own. "
-            "Leave empty to show the portal's general text."
+            "Shown to staff in surveys whose HR has entered no support contacts of its own; "
+            "bold, lists and links can be used as in a survey's own. Leave empty to show the "
+            "portal's general text."
         ),
         limit=2000,
     )

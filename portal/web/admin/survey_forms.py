@@ -142,8 +142,9 @@ class SurveyForm(FlaskForm):
             "Shown to staff at the end of the questions about what they were exposed to and on "
             "the thank-you page: for example the occupational health service "
             "(företagshälsovård), the security coordinator (säkerhetssamordnare) and the safety "
-            "representatives (skyddsombud), with phone numbers or addresses. Plain text; line "
-            "breaks are kept. Leave empty to show the portal's general text."
+            "representatives (skyddsombud), with phone numbers or addresses. Line breaks are "
+            "kept; bold, lists and links can be used as in the introduction of the questions. "
+            "Leave empty to show the portal's general text."
         ),
         validators=[
             Length(max=lifecycle.SUPPORT_CONTACTS_MAX, message=_l("At most %(max)d characters."))
