@@ -74,8 +74,8 @@ def measure(definition, answers, periods):
     for table in report.indicators:
         for breakdown in HEADLINE_BREAKDOWNS:
             for row in table.breakdowns.get(breakdown, ()):
-                if row.n is None:
-                    continue  # below k
+                if row.n is None and row.reason != "secondary":
+                    continue  # below k (a row hidden whole, its n "x", has n ≥ k)
                 cell = row.cells[0]
                 headline[breakdown]["groups"] += 1
                 headline[breakdown]["shown"] += cell.count is not None or cell.band is not None

@@ -54,10 +54,13 @@ from surveys.indicators import VIOLENCE_ITEMS, Flag, Indicator, indicators
 
 # Bump when a change to the engine changes what it publishes: stored protections of an
 # older version are then computed again (portal/store/counts.py).
-VERSION = 2
+VERSION = 3
 ALL = "all"
 # The respondents who gave no value for a breakdown (or whose period is still pending).
 MISSING = "\x00missing"
+# The column of an indicator's base n where it is some of its item's options (a figure
+# the report does not show as such: it is the indicator row's n).
+BASE = "\x00base"
 INF = float("inf")
 
 _SEPARATOR = "\x1f"
@@ -377,13 +380,36 @@ class System:
             part = self.part_of[next(iter(figure.terms))] if figure.terms else None
             if part is not None and (part.table, part.block, part.group) in self.hidden_rows:
                 figure.hide(Reason.SECONDARY)
-                self.n_hidden.add((figure.key[0], figure.key[2], figure.key[3]))
                 continue
             band = band_of(figure.value, figure.n, figure.k_ext)
             if band is None:
                 figure.publish_exact()
             else:
                 figure.publish_band(band, Reason.BAND)
+
+    def _hide_rows_whole(self) -> list[Figure]:
+        """Rows shown with "x" for their n too (``n_hidden``): a follow-up's group hidden
+        so that a smaller group's n cannot be worked out (S1 on the n), and an
+        indicator's group whose n (some of its item's options, ``BASE``) is not
+        published exactly. Worked out again from the states, so that a stored
+        protection (``apply``) gives the same rows. Returns the figures it hid."""
+        self.n_hidden.clear()
+        hidden = []
+        for figure in self.figures.values():
+            table, column, block, group = figure.key
+            if figure.n < self.k:
+                continue
+            part = self.part_of[next(iter(figure.terms))] if figure.terms else None
+            if part is not None and (part.table, part.block, part.group) in self.hidden_rows:
+                self.n_hidden.add((table, block, group))
+            if column == BASE and not figure.exact:
+                indicator = self.figures[(table, table, block, group)]
+                if indicator.n >= self.k:
+                    if indicator.exact or indicator.band is not None:
+                        indicator.hide(Reason.SECONDARY)
+                        hidden.append(indicator)
+                    self.n_hidden.add((table, block, group))
+        return hidden
 
     def _lines(self) -> dict[tuple[str, str, str], list[Figure]]:
         lines: dict[tuple[str, str, str], list[Figure]] = defaultdict(list)
@@ -422,7 +448,13 @@ class System:
         self._costs: dict[tuple[int, tuple[tuple[str, int], ...]], _Cost | None] = {}
         self.witnesses: dict[int, list[frozenset[int]]] = {}
         self.unsettled: list[tuple[str, str, str, str]] = []
-        queue = [f for f in self.figures.values() if self._target(f)]
+        self._settle_all([f for f in self.figures.values() if self._target(f)])
+        # An indicator hidden because its n is not published is audited like the rest.
+        while hidden := self._hide_rows_whole():
+            self._costs.clear()  # figures changed state
+            self._settle_all(hidden)
+
+    def _settle_all(self, queue: list[Figure]) -> None:
         queue.sort(key=lambda f: (f.total, -f.n))
         while queue:
             figure = queue.pop()
@@ -915,6 +947,7 @@ class System:
                 figure.hide(Reason(reason))
             else:
                 figure.publish_band(Band(sign, int(bound)), Reason(reason))
+        self._hide_rows_whole()
 
     # -- checks --------------------------------------------------------------------------
     def violated(self) -> list[Row]:
@@ -1100,6 +1133,7 @@ def _multi_item_indicators(
                 counts[(block, group, indicator.key)] = hits
         if link is None:
             system.table(indicator.key, "count", (indicator.key,), blocks, counts, base)
+        base_options = _base_options(definition, indicator, link[0]) if link else None
         for block, groups in blocks.items():
             for group in groups:
                 size = base.get((block, group), 0)
@@ -1117,6 +1151,17 @@ def _multi_item_indicators(
                     k_ext=indicator.k_ext,
                     headline=True,
                 )
+                if base_options is not None:
+                    # The indicator's n is some of the item's options: published with
+                    # it, a count out of the item's n like any other (P1, P2, S3).
+                    system.figure(
+                        (indicator.key, BASE, block, group),
+                        source,
+                        dict.fromkeys(base_options, 1),
+                        n=item_n[source].get((block, group), 0),
+                        k_ext=indicator.k_ext,
+                        headline=True,
+                    )
 
 
 def _link(definition: Definition, indicator: Indicator) -> tuple[str, dict[str, int], bool] | None:
@@ -1146,6 +1191,23 @@ def _link(definition: Definition, indicator: Indicator) -> tuple[str, dict[str, 
         if len(chosen) == 1:
             return item.key, dict.fromkeys(chosen, 1), False
     return None
+
+
+def _base_options(definition: Definition, indicator: Indicator, key: str) -> list[str] | None:
+    """The options of item ``key`` that make up the base of ``indicator`` linked to it,
+    when the base is only some of them (``ia_feedback_received``: yes, no and "don't
+    know", not "not reported"); None when it is everyone who answered the item."""
+    item = definition.item(key)
+    if item is None:
+        return None
+    options = [o.key for o in item.options if not o.prefer_not]
+    base = set(options)
+    for flag in indicator.base:
+        if len(flag.terms) == 1 and set(flag.terms[0][0]) == {key}:
+            base &= set(flag.terms[0][1])
+    if base == set(options):
+        return None
+    return [o for o in options if o in base]
 
 
 def _implied(definition: Definition, item: Item, flag: Flag, values: Sequence[str]) -> bool:

@@ -207,7 +207,11 @@ class Attack:
         for table in report.indicators:
             for breakdown, rows in table.breakdowns.items():
                 for row in rows:
-                    self._indicator(table.key, derived.get(table.key), breakdown, row.key)
+                    published = row.n is not None
+                    self._indicator(
+                        table.key, derived.get(table.key), breakdown, row.key, published
+                    )
+        self._indicator_lines()
         self._publish(tables, derived)
 
     def _at_least(self, parent, condition, item, breakdown, g) -> None:
@@ -227,29 +231,69 @@ class Attack:
             terms[na] -= 1
         self.rows.append((dict(terms), n_const, float("inf")))
 
-    def _indicator(self, key, derived, breakdown, group) -> None:
+    def _indicator(self, key, derived, breakdown, group, published) -> None:
+        """An indicator of a group: its hits at most its base, the base known where the
+        report publishes its n (``published``) and otherwise a count of its own; with
+        the groups' bases summing to the all-staff base (L4)."""
         if derived is not None:
             return  # published as a sum of the item's options, see _publish
         people = [r for r, a in enumerate(self.answers) if self.group_of(a, breakdown) == group]
         base, hit = self._indicator_truth(key, people)
-        i = self.var(("\x00ind", key, breakdown, group), len(hit), len(base))
+        i = self.var(("\x00ind", key, breakdown, group), len(hit), len(people))
+        self.base[i] = len(base)
+        b = self.var(("\x00base", key, breakdown, group), len(base), len(people))
+        self.rows.append(({i: 1, b: -1}, -float("inf"), 0))
+        if published:
+            self.rows.append(({b: 1}, len(base), len(base)))
         for r in hit:
             self.members[r].append(i)
         link = LINKS.get(key)
         if link is None:
             return
         item, values = link
+        n_term, n_const = self.n_of[(item, breakdown, group)]
         if values is None:
             none = [o.key for o in self.definition.item(item).options if o.exclusive]
-            n = sum(1 for r in people if set(self.answers[r].choices.get(item, ())) - {PREFER_NOT})
             terms = {
                 i: 1,
                 **{self.index[(item, o, breakdown, group)]: 1 for o in none if o != PREFER_NOT},
+                **n_term,
             }
-            self.rows.append((terms, n, n))
+            self.rows.append((terms, n_const, n_const))
         else:
             terms = {i: 1, **{self.index[(item, v, breakdown, group)]: -1 for v in values}}
             self.rows.append((terms, 0, 0))
+        # A base that is some of the item's options is their count (ia_feedback_received:
+        # yes, no and "don't know").
+        options = self._base_options(key, item)
+        if options is not None:
+            terms = {b: 1, **{self.index[(item, o, breakdown, group)]: -1 for o in options}}
+            self.rows.append((terms, 0, 0))
+
+    def _indicator_lines(self) -> None:
+        """L4 for the multi-item indicators: every breakdown's groups, the unpublished
+        one included, sum to the all-staff hits and base."""
+        for table in self.report.indicators:
+            if ("\x00ind", table.key, ALL, ALL) not in self.index:
+                continue
+            for breakdown, rows in table.breakdowns.items():
+                if breakdown == ALL:
+                    continue
+                self._indicator(table.key, None, breakdown, MISSING, False)
+                groups = [r.key for r in rows] + [MISSING]
+                for kind in ("\x00ind", "\x00base"):
+                    terms = {self.index[(kind, table.key, breakdown, g)]: 1 for g in groups}
+                    terms[self.index[(kind, table.key, ALL, ALL)]] = -1
+                    self.rows.append((terms, 0, 0))
+
+    def _base_options(self, key, item):
+        indicator = next(i for i in indicators(self.definition) if i.key == key)
+        options = [o.key for o in self.definition.item(item).options if not o.prefer_not]
+        base = set(options)
+        for flag in indicator.base:
+            if len(flag.terms) == 1 and set(flag.terms[0][0]) == {item}:
+                base &= set(flag.terms[0][1])
+        return None if base == set(options) else [o for o in options if o in base]
 
     def _indicator_truth(self, key, people):
         indicator = next(i for i in indicators(self.definition) if i.key == key)

@@ -221,19 +221,12 @@ GAP_LOCAL = (
 )
 
 
-ENGINE_GAP = (
-    "ENGINE GAP in surveys/linked.py, found by this audit (issue 20), not caused by the "
-    "local questions: on these 30 synthetic answers an outsider pins the 'ia_feedback' "
-    "follow-up (yes = 0 of 3 for role intake+treatment+manager+admin, 0 of 1 for years "
-    "gt10); the staff template alone, reported from the same answers, leaks the same"
-)
-
-
 @WHOLE
 def test_no_count_at_all_is_recovered_from_a_customised_survey_of_30():
-    """The local questions' own counts must not be recovered (a hard failure); the
-    template's follow-up leaks here through an engine gap, marked as an expected failure
-    until the engine closes it (then this test passes: drop the xfail)."""
+    """Nothing is recovered, the local questions' counts or the template's. (These 30
+    answers once showed the attacker itself wrong: it took an indicator's base as known
+    in groups whose n the report shows as "<5", and so pinned the ia_feedback follow-up
+    of a small role group; it now knows a base only where the report publishes it.)"""
     pytest.importorskip("highspy")
     from tests.surveys.attack import Attack
 
@@ -243,7 +236,5 @@ def test_no_count_at_all_is_recovered_from_a_customised_survey_of_30():
     report = build(definition, counts_from_answers(definition, answers), k=K, survey_meta=META)
     attack = Attack(definition, answers, report)
     assert attack.violated() == []
-    findings = attack.findings()
-    assert [f for f in findings if f.key[0].startswith("local_")] == []
-    if findings:
-        pytest.xfail(f"{ENGINE_GAP}: {findings}")
+    readers = range(int(os.environ.get("VARNA_ATTACK_READERS", "3")))
+    assert attack.findings(readers=readers) == []

@@ -383,3 +383,58 @@ def test_a_follow_up_group_below_k_cannot_be_worked_out_from_the_others():
     # The all-staff n less every n still shown leaves two groups together (8), so a
     # respondent of either, removing themselves, still leaves more than k.
     assert row(report, "aim").n - rows["assessor"].n == 8
+
+
+# -- rows hidden whole, and a stored protection -----------------------------------------------
+
+
+def _rows(report: Report) -> list[tuple]:
+    return [
+        (t.key, b, row.key, row.n, row.reason, row.cells)
+        for t in (*report.indicators, *report.questions)
+        for b, rows in t.breakdowns.items()
+        for row in rows
+    ]
+
+
+@pytest.mark.parametrize(("responses", "seed"), [(30, 7), (120, 7)])
+def test_a_stored_protection_gives_the_same_report_rows_hidden_whole_included(responses, seed):
+    """Every later page, export and worker reads the protection kept at the first build:
+    a row hidden whole (its n "x", so that a smaller group's n cannot be worked out by
+    subtraction) must stay hidden there too. It did not: read back, such rows showed
+    their n."""
+    from tests.factories import generated_survey
+
+    definition, answers, periods = generated_survey("staff_threats", responses, seed)
+    counts = counts_from_answers(definition, answers, periods)
+    first = build(definition, counts, k=5, survey_meta=META)
+    whole = [r for r in _rows(first) if r[3] is None and r[4] == "secondary"]
+    assert whole, "no row hidden whole: the test would prove nothing"
+    again = build(definition, counts, k=5, survey_meta=META, protection=first.protection)
+    assert _rows(again) == _rows(first)
+
+
+@pytest.mark.parametrize(("responses", "seed"), [(12, 5), (20, 3), (30, 7), (50, 7), (120, 7)])
+def test_no_not_reported_count_follows_from_two_published_n(responses, seed):
+    """A board member with a spreadsheet: ia_feedback_received's n is those who reported
+    in IA (yes, no, "don't know"), ia_feedback's n adds those who did not. Where both n
+    are published, their difference is the "not reported" count, so that cell must be
+    published exactly too (never hidden or banded while it follows by subtraction)."""
+    from tests.factories import generated_survey
+
+    definition, answers, periods = generated_survey("staff_threats", responses, seed)
+    report = build(
+        definition, counts_from_answers(definition, answers, periods), k=5, survey_meta=META
+    )
+    item = next(t for t in report.questions if t.key == "ia_feedback")
+    indicator = next(t for t in report.indicators if t.key == "ia_feedback_received")
+    checked = 0
+    for breakdown, rows in item.breakdowns.items():
+        bases = {r.key: r.n for r in indicator.breakdowns[breakdown]}
+        for row in rows:
+            if row.n is None or bases.get(row.key) is None:
+                continue
+            cell = next(c for c in row.cells if c.key == "not_reported")
+            assert cell.count == row.n - bases[row.key], (breakdown, row.key)
+            checked += 1
+    assert checked
