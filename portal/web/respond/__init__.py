@@ -332,8 +332,8 @@ def _too_many_attempts(retry_after: int, keep_form: dict[str, str] | None = None
         page, status = error_page(
             429,
             message=_(
-                "Too many wrong codes have been tried from this device. Wait %(seconds)d "
-                "seconds and try again.",
+                "Too many wrong codes have been tried from this connection. Wait %(seconds)d "
+                "seconds before trying another; a correct code is always accepted at once.",
                 seconds=retry_after,
             ),
         )
