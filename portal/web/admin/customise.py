@@ -18,10 +18,15 @@ from portal.services import dimension_import, lifecycle, templates
 from portal.store.models import Status, Survey
 from portal.web.admin.auth import current_user, require_role
 from portal.web.admin.nav import HR
-from portal.web.admin.pages import cannot_now, lifecycle_message, survey_or_404
+from portal.web.admin.pages import (
+    cannot_now,
+    lifecycle_message,
+    row_problems,
+    survey_or_404,
+    uploaded_file,
+)
 from portal.web.admin.survey_forms import ConfirmForm
 from portal.web.routes import Routes
-from surveys import N_
 from surveys.customise import (
     LOCAL_PREFIX,
     LOCAL_TYPES,
@@ -185,18 +190,13 @@ def import_dimensions(slug: str):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        upload = request.files.get("file")
         try:
-            if upload is None or not upload.filename:
-                raise dimension_import.ImportFileError(
-                    [dimension_import.RowError(0, N_("Choose a file."), {})]
-                )
-            dims = dimension_import.read_file(upload.filename, upload.read())
+            dims = dimension_import.read_file(*uploaded_file())
             lifecycle.import_dimensions(
                 survey, dims.units, dims.roles, actor=current_user(), today=clock.today()
             )
         except dimension_import.ImportFileError as exc:
-            problems = [(e.line, gettext(e.message, **e.params)) for e in exc.errors]
+            problems = row_problems(exc)
         except lifecycle.SettingsError as exc:
             problems = [(0, gettext(m, **p)) for m, p in exc.errors.values()]
         except lifecycle.LifecycleError as exc:

@@ -7,13 +7,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from portal.services import organisation
-from portal.services.dimension_import import ImportFileError, RowError
+from portal.services.dimension_import import ImportFileError
 from portal.web.admin.auth import require_role, signed_in_user
 from portal.web.admin.organisation_forms import AddNodeForm, ProfileForm, RenameNodeForm
+from portal.web.admin.pages import row_problems, uploaded_file
 from portal.web.admin.survey_forms import ConfirmForm
 from portal.web.locale import current_language
 from portal.web.routes import Routes
-from surveys import N_
 
 routes = Routes()
 
@@ -116,14 +116,11 @@ def import_organisation():
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        upload = request.files.get("file")
         try:
-            if upload is None or not upload.filename:
-                raise ImportFileError([RowError(0, N_("Choose a file."), {})])
-            rows = organisation.read_tree_file(upload.filename, upload.read())
+            rows = organisation.read_tree_file(*uploaded_file())
             districts, units = organisation.import_tree(rows, actor=signed_in_user())
         except ImportFileError as exc:
-            problems = [(e.line, gettext(e.message, **e.params)) for e in exc.errors]
+            problems = row_problems(exc)
         else:
             flash(
                 gettext(

@@ -1,15 +1,18 @@
-"""What the survey pages of the administration share: finding the survey, refusing an action."""
+"""What the administration's pages share: finding the survey, refusing an action, reading
+an uploaded import file."""
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, request
 from flask_babel import gettext
 
 from portal import store
 from portal.services import lifecycle, organisation
+from portal.services.dimension_import import ImportFileError, RowError
 from portal.store.models import Survey
 from portal.web.admin.auth import current_user
 from portal.web.errors import error_page
+from surveys import N_
 
 
 def survey_or_404(slug: str) -> Survey:
@@ -32,3 +35,17 @@ def cannot_now(message: str):
 def lifecycle_message(exc: lifecycle.LifecycleError) -> str:
     """A refused lifecycle action's reason in the user's language."""
     return gettext(exc.message, **exc.params)
+
+
+def uploaded_file(field: str = "file") -> tuple[str, bytes]:
+    """The name and bytes of the file sent in ``field``; ImportFileError when none was."""
+    upload = request.files.get(field)
+    if upload is None or not upload.filename:
+        raise ImportFileError([RowError(0, N_("Choose a file."), {})])
+    return upload.filename, upload.read()
+
+
+def row_problems(exc: ImportFileError) -> list[tuple[int, str]]:
+    """An import file's problems as (line, message in the user's language); line 0 is the
+    file as a whole."""
+    return [(e.line, gettext(e.message, **e.params)) for e in exc.errors]
