@@ -34,17 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from surveys.definition import load_template  # noqa: E402 - after the path above
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-CHROMIUM = os.environ.get("VARNA_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # A common phone in CSS pixels (the "360 px phone"), as the README records it.
 PHONE = {"width": 360, "height": 640}
 # The answers of someone who was threatened once: the follow-up pages come.
@@ -158,7 +149,7 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}/s/{survey.slug}"
         print(f"Staff survey on a {viewport['width']} × {viewport['height']} CSS px phone")
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             headline: list[float] = []
             for javascript in (True, False):
                 context = browser.new_context(

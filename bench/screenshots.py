@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - after the path above
+
 SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
 # The width of an A4 page inside the stylesheet's print margins (210 mm − 2 × 13 mm), in CSS px.
 A4_CONTENT = {"width": 695, "height": 1000}
@@ -38,15 +40,6 @@ AFTER_SUMMARY = (
     "document.querySelectorAll('.toc, .report-section.full, #comments, .method')"
     ".forEach(e => e.remove())"
 )
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def fresh_code(secret: str, used_steps: list[int]) -> str:
@@ -137,7 +130,7 @@ def main() -> int:
         }
         used_steps: list[int] = []
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for size, viewport in SIZES.items():
                 page = browser.new_page(viewport=viewport)
                 for name, path in pages.items():

@@ -19,19 +19,9 @@ from pathlib import Path
 import pytest
 
 from portal.config import ARGON2_MIN_MEMORY_KIB, ARGON2_MIN_TIME_COST
-from tests.browser import SKIP_PREFIX
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, SKIP_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("VARNA_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BROWSER_TESTS = Path(__file__).resolve().parent
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
