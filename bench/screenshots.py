@@ -18,6 +18,7 @@ Prints the files it wrote. The files are for review, not for the repository
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import socket
@@ -54,7 +55,9 @@ def fresh_code(secret: str, used_steps: list[int]) -> str:
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots").resolve()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("output_dir", nargs="?", default="screenshots")
+    out = Path(parser.parse_args().output_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     instance = Path(tempfile.mkdtemp(prefix="varna-shots-"))
     with socket.socket() as sock:
