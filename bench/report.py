@@ -42,12 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from peewee import SQL, fn  # noqa: E402
 
-from portal import create_app, store  # noqa: E402
+from portal import store  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.reports import board_report, exports, results  # noqa: E402
 from portal.services.demo import demo_answers, set_up_demo  # noqa: E402
 from portal.store.models import Answer, ResultCounts, Survey  # noqa: E402
 from surveys.definition import load_template  # noqa: E402
+from tests.factories import make_app  # noqa: E402
 
 
 def plain_count(survey) -> int:
@@ -75,13 +76,7 @@ def timed(function, repeat: int) -> tuple[float, object]:
 def xlsx_exports(repeat: int) -> None:
     """(d): the XLSX download of every published demo survey, in Swedish and English."""
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {
-                "SECRET_KEY": "bench",
-                "INSTANCE_PATH": tmp,
-                "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-            }
-        )
+        app = make_app(Path(tmp))
         with app.test_request_context(), db.connection_context():
             start = time.perf_counter()
             demo = set_up_demo(dt.date.today())
@@ -126,13 +121,7 @@ def main() -> None:
 def large_survey(args: argparse.Namespace) -> None:
     """(a), (b) and (c) on a closed survey of ``args.responses`` synthetic responses."""
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {
-                "SECRET_KEY": "bench",
-                "INSTANCE_PATH": tmp,
-                "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-            }
-        )
+        app = make_app(Path(tmp))
         with app.app_context(), db.connection_context():
             definition = load_template("staff_threats")
             survey = store.create_survey(

@@ -402,34 +402,30 @@ def test_while_open_only_the_total_is_shown(app, hr):
     assert "Barn och unga" not in html.split('id="responses-title"')[1].split("</section>")[0]
 
 
-def test_after_close_no_unit_below_k_follows_from_the_rates(app, hr):
-    """D4 and L5 (a survey answered with codes): a unit below k is merged as in the
-    report, so its count is neither shown nor the total less the units shown."""
+def _closed_with_units(app, units: dict[str, tuple[int, int]]):
+    """A closed codes survey (k = 3) of ``units`` {name: (invited, respondents)}."""
     survey, _ = make_survey(app, status="draft", min_group=3)
     with app.app_context(), db.connection_context():
+        settings = [lifecycle.UnitSetting(name, invited=n) for name, (n, _) in units.items()]
         lifecycle.edit_draft(
             survey,
-            lifecycle.SurveySettings(
-                "Hot",
-                "Threats",
-                "codes",
-                min_group=3,
-                units=(
-                    lifecycle.UnitSetting("Norr", invited=8),
-                    lifecycle.UnitSetting("Söder", invited=5),
-                    lifecycle.UnitSetting("Väst", invited=6),
-                ),
-            ),
+            lifecycle.SurveySettings("Hot", "Threats", "codes", min_group=3, units=tuple(settings)),
             actor=None,
             today=TODAY,
         )
         lifecycle.open_survey(survey, actor=None, today=TODAY)
     staff = app.test_client()
-    respond_with_codes(app, staff, survey, 4, unit="u1")
-    respond_with_codes(app, staff, survey, 2, unit="u2")
-    respond_with_codes(app, staff, survey, 3, unit="u3")
+    for number, (_, answers) in enumerate(units.values(), start=1):
+        respond_with_codes(app, staff, survey, answers, unit=f"u{number}")
     with app.app_context(), db.connection_context():
         lifecycle.close_survey(survey, actor=None, today=TODAY)
+    return survey
+
+
+def test_after_close_no_unit_below_k_follows_from_the_rates(app, hr):
+    """D4 and L5 (a survey answered with codes): a unit below k is merged as in the
+    report, so its count is neither shown nor the total less the units shown."""
+    survey = _closed_with_units(app, {"Norr": (8, 4), "Söder": (5, 2), "Väst": (6, 3)})
     html = page(hr, f"/admin/surveys/{survey.slug}")
     section = html.split("Svarsfrekvens per enhet")[1].split("</table>")[0]
     rows = re.findall(r"<tr>(.*?)</tr>", section, re.S)
@@ -449,29 +445,7 @@ def test_after_close_no_unit_below_k_follows_from_the_rates(app, hr):
 def test_after_close_a_unit_that_would_stand_alone_below_k_gives_no_rates(app, hr):
     """Two units, one below k: merged into one group, the breakdown says nothing, and HR
     sees no per-unit rate (before, Söder = total − Norr)."""
-    survey, _ = make_survey(app, status="draft", min_group=3)
-    with app.app_context(), db.connection_context():
-        lifecycle.edit_draft(
-            survey,
-            lifecycle.SurveySettings(
-                "Hot",
-                "Threats",
-                "codes",
-                min_group=3,
-                units=(
-                    lifecycle.UnitSetting("Norr", invited=8),
-                    lifecycle.UnitSetting("Söder", invited=5),
-                ),
-            ),
-            actor=None,
-            today=TODAY,
-        )
-        lifecycle.open_survey(survey, actor=None, today=TODAY)
-    staff = app.test_client()
-    respond_with_codes(app, staff, survey, 4, unit="u1")
-    respond_with_codes(app, staff, survey, 2, unit="u2")
-    with app.app_context(), db.connection_context():
-        lifecycle.close_survey(survey, actor=None, today=TODAY)
+    survey = _closed_with_units(app, {"Norr": (8, 4), "Söder": (5, 2)})
     html = page(hr, f"/admin/surveys/{survey.slug}")
     assert "av 13 inbjudna (46\u00a0%)" in html
     assert "Svarsfrekvens per enhet" not in html

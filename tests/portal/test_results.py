@@ -311,18 +311,24 @@ def test_the_protection_is_decided_once_and_read_back_by_every_later_report(
         assert store.stored_protection(survey, f"breakdowns:k={survey.min_group}") is None
 
 
+def _closed_with_a_small_unit(app, client, runner, access: str):
+    """A closed survey answered by 6 in children, 6 in adults and 2 in finance."""
+    survey, _ = make_survey(app, access=access)
+    for unit, times in (("children", 6), ("adults", 6), ("finance", 2)):
+        for _ in range(times):
+            answer_through_the_form(client, survey, unit=unit)
+    close(runner, survey.slug)
+    with app.app_context(), db.connection_context():
+        return store.get_survey(survey.slug)
+
+
 def test_hr_participation_after_close_is_what_the_report_publishes(app, client, runner):
     """L5: HR's response counts per unit after close are part of the protected system. A
     unit below k is merged as in the report, so the two pages together never give it."""
     from portal.services import monitoring
 
-    survey, _ = make_survey(app, access="codes")
-    for unit, times in (("children", 6), ("adults", 6), ("finance", 2)):
-        for _ in range(times):
-            answer_through_the_form(client, survey, unit=unit)
-    close(runner, survey.slug)
+    survey = _closed_with_a_small_unit(app, client, runner, "codes")
     with app.test_request_context(), db.connection_context():
-        survey = store.get_survey(survey.slug)
         rates = {r.key: r for r in monitoring.unit_rates(survey)}
         report = results.survey_report(survey)
     assert "finance" not in rates
@@ -342,13 +348,8 @@ def test_a_link_mode_report_gives_no_count_per_unit(app, client, runner):
     nothing. Only the total is published."""
     from portal.services import monitoring
 
-    survey, _ = make_survey(app, access="link")
-    for unit, times in (("children", 6), ("adults", 6), ("finance", 2)):
-        for _ in range(times):
-            answer_through_the_form(client, survey, unit=unit)
-    close(runner, survey.slug)
+    survey = _closed_with_a_small_unit(app, client, runner, "link")
     with app.test_request_context(), db.connection_context():
-        survey = store.get_survey(survey.slug)
         report = results.survey_report(survey)
         rates = monitoring.unit_rates(survey)
         data = results.to_json_data(report)

@@ -58,18 +58,23 @@ def answers_of(i: int, signature: tuple[str, str, str]):
     return validate(STAFF, {k: [v] for k, v in form.items()})
 
 
+def submit_one(app, survey, codes, i: int, sig: tuple[str, str, str]) -> None:
+    """Submission ``i`` with signature ``sig`` and code ``codes[i]`` (in an app context)."""
+    store.submit_response(
+        survey,
+        STAFF,
+        answers_of(i, sig),
+        store.Admission("code", codes[i]),
+        app.config["SECRET_KEY"],
+    )
+
+
 def submit_all(app, survey, codes, after_commit=None) -> list[tuple[str, str, str]]:
     """Submit SUBMISSIONS responses, one code each; returns each submission's signature."""
     sigs = signatures(SUBMISSIONS)
     with app.app_context(), db.connection_context():
         for i, sig in enumerate(sigs):
-            store.submit_response(
-                survey,
-                STAFF,
-                answers_of(i, sig),
-                store.Admission("code", codes[i]),
-                app.config["SECRET_KEY"],
-            )
+            submit_one(app, survey, codes, i, sig)
             if after_commit:
                 after_commit(i)
     return sigs
@@ -232,13 +237,7 @@ def test_postgres_survey_closing_below_one_batch_keeps_every_response(pg_app, pg
     sigs = signatures(3)
     with pg_app.app_context(), db.connection_context():
         for i, sig in enumerate(sigs):
-            store.submit_response(
-                survey,
-                STAFF,
-                answers_of(i, sig),
-                store.Admission("code", codes[i]),
-                pg_app.config["SECRET_KEY"],
-            )
+            submit_one(pg_app, survey, codes, i, sig)
         assert Response.select().count() == 0  # fewer than two batches: all still sealed
         assert store.response_count(survey) == 3
         store.set_status(store.get_survey(survey.slug), "closed")
@@ -408,13 +407,7 @@ def test_postgres_close_retires_the_wal_that_held_the_admissions(pg_app, caplog)
     with pg_app.app_context(), db.connection_context():
         chunks = []
         for i, sig in enumerate(signatures(3 * BATCH)):
-            store.submit_response(
-                survey,
-                STAFF,
-                answers_of(i, sig),
-                store.Admission("code", codes[i]),
-                pg_app.config["SECRET_KEY"],
-            )
+            submit_one(pg_app, survey, codes, i, sig)
             # Every version of the inbox this admission wrote (re-sealed, so all new).
             chunks += [bytes(e.sealed)[100:164] for e in InboxEntry.select(InboxEntry.sealed)]
 
@@ -517,13 +510,7 @@ def test_sqlite_tick_and_close_empty_the_wal_that_holds_earlier_inbox_states(tmp
         def submit(indexes):
             with app.app_context(), db.connection_context():
                 for i in indexes:
-                    store.submit_response(
-                        survey,
-                        STAFF,
-                        answers_of(i, signatures(SUBMISSIONS)[i]),
-                        store.Admission("code", codes[i]),
-                        app.config["SECRET_KEY"],
-                    )
+                    submit_one(app, survey, codes, i, signatures(SUBMISSIONS)[i])
 
         submit(range(6))
         assert _wal_commits(wal.read_bytes()) >= 6  # six states of the inbox in one copy
