@@ -54,7 +54,7 @@ from surveys.indicators import VIOLENCE_ITEMS, Flag, Indicator, indicators
 
 # Bump when a change to the engine changes what it publishes: stored protections of an
 # older version are then computed again (portal/store/counts.py).
-VERSION = 3
+VERSION = 4
 ALL = "all"
 # The respondents who gave no value for a breakdown (or whose period is still pending).
 MISSING = "\x00missing"

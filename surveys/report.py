@@ -198,11 +198,11 @@ def build(
     disclosure control again.
 
     ``by_group`` False publishes all respondents together only (a link-mode survey,
-    whose ``counts`` then carry no groups): the breakdown questions' own tables still
-    show the merged groups, so that no group below k is counted there either."""
+    whose ``counts`` then carry no groups): no breakdown, and not the breakdown
+    questions' own tables either (how many answered per role, unit or years)."""
     meta = survey_meta if isinstance(survey_meta, SurveyMeta) else _meta(survey_meta)
-    marginals = _Marginals(definition, counts, k)
-    breakdowns = (ALL, *marginals.dimensions) if by_group else (ALL,)
+    marginals = _Marginals(definition, counts, k, by_group=by_group)
+    breakdowns = (ALL, *marginals.dimensions)
     indicator_list = indicators(definition)
     derived_by_item: dict[str, list[Indicator]] = defaultdict(list)
     for indicator in indicator_list:
@@ -285,7 +285,7 @@ def build(
         indicators=tuple(indicator_tables),
         questions=tuple(question_tables),
         notes=_notes(k, report_tables, breakdowns, invited, marginals.periods)
-        + _too_few_notes(marginals.left_out, k)
+        + _too_few_notes(marginals.too_few, k)
         + _left_out_notes(definition),
         breakdowns=breakdowns,
         k=k,
@@ -372,7 +372,9 @@ def _condition_text(definition: Definition, item: Item) -> Text | None:
 class _Marginals:
     """The cube summed per item and breakdown group: counts, not responses."""
 
-    def __init__(self, definition: Definition, counts: Counts, k: int) -> None:
+    def __init__(
+        self, definition: Definition, counts: Counts, k: int, by_group: bool = True
+    ) -> None:
         self.definition = definition
         self.dimension_questions = {q.dimension: q for q in definition.dimensions()}
         self.periods = _periods(definition, counts, k)
@@ -386,14 +388,14 @@ class _Marginals:
         self.recoded: dict[str, dict[str, str]] = {}
         self.group_list: dict[str, tuple[tuple[str, Text | str], ...]] = {}
         people = _people(counts)
-        if not people:
-            # Counts without groups (a link-mode survey): the breakdown questions' own
-            # answers say how many respondents each value has.
-            people = _people_from_answers(counts, self.dimension_questions)
         districts = unit_districts(definition) if DISTRICT in self.dimensions else {}
         # A breakdown merged into one group says nothing (everyone is in it): it is left
-        # out, with its question's own table.
+        # out, with its question's own table (``too_few``). Without groups (``by_group``
+        # False) every breakdown is left out so.
         self.left_out: tuple[str, ...] = ()
+        if not by_group:
+            self.left_out = tuple(d for d in self.dimensions if d != PERIOD)
+            self.dimensions = ()
         for d in self.dimensions:
             if d != PERIOD:
                 self.recoded[d], self.group_list[d] = recode(
@@ -404,7 +406,8 @@ class _Marginals:
                 )
                 if len(self.group_list[d]) < 2:
                     self.left_out += (d,)
-        for d in self.left_out:
+        self.too_few = tuple(d for d in self.left_out if d in self.group_list)
+        for d in self.too_few:
             del self.recoded[d], self.group_list[d]
         self.dimensions = tuple(d for d in self.dimensions if d not in self.left_out)
         # A city-wide survey: the published district of each published unit group (none
@@ -497,18 +500,6 @@ def _people(counts: Counts) -> dict[int, dict[str, int]]:
         for position in range(width):
             if row[position] is not None:
                 people[position][row[position]] += int(row[width] or 0)
-    return people
-
-
-def _people_from_answers(
-    counts: Counts, questions: Mapping[str | None, Question]
-) -> dict[int, dict[str, int]]:
-    """Respondents per value of each breakdown question, from its own answers."""
-    position = {q.key: _DIMENSION_INDEX[d] for d, q in questions.items() if d in _DIMENSION_INDEX}
-    people: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for item, value, *_groups, count in counts.cube:
-        if item in position and value != PREFER_NOT:
-            people[position[item]][value] += count
     return people
 
 

@@ -53,7 +53,6 @@ def _build_report(survey: Survey, invited: int | None) -> Report:
     definition = survey.definition()
     counts = store.result_counts(survey, definition)
     whole_only = not scope.breakdowns_published(survey)
-    group_keys = scope.group_questions(definition)
     if whole_only:
         # Link mode: no group information reaches the report (portal/reports/scope.py).
         counts = scope.whole_survey_counts(counts)
@@ -82,7 +81,7 @@ def _build_report(survey: Survey, invited: int | None) -> Report:
     )
     if protection is None:
         store.keep_protection(survey, mode, dict(report.protection))
-    return scope.whole_survey_only(report, group_keys) if whole_only else report
+    return scope.whole_survey_only(report) if whole_only else report
 
 
 # -- formatting ----------------------------------------------------------------------------

@@ -24,8 +24,9 @@ per unit or role for it: made-up responses would lift a small group above k
 group's count less the known fakes would show how many real people of it
 answered — in a unit of one, whether that person did (rule D4 of
 shared/disclosure-control.md: per-group counts only for groups of k real
-respondents, which a link cannot vouch for). The tables are still built, and
-protected with the rest, then left out of what is published.
+respondents, which a link cannot vouch for). The report is built without them
+(``surveys.report.build(by_group=False)``), so the disclosure engine protects
+only what is published.
 
 The rule works on the counts the report is built from (no group information
 enters the disclosure engine) and on the report's list of breakdowns and
@@ -40,9 +41,8 @@ from collections import defaultdict
 
 from portal.store.models import Survey
 from surveys import N_
-from surveys.definition import Definition
 from surveys.indicators import Counts
-from surveys.report import ALL, Note, Report
+from surveys.report import Note, Report
 
 LINK_MODE_NOTE = N_(
     "This survey was answered through a shared link, which anyone who has it can use "
@@ -78,26 +78,6 @@ def whole_survey_counts(counts: Counts) -> Counts:
     )
 
 
-def group_questions(definition: Definition) -> frozenset[str]:
-    """The keys of ``definition``'s breakdown questions (role, unit, years, district)."""
-    return frozenset(q.key for q in definition.dimensions())
-
-
-def whole_survey_only(report: Report, group_keys: frozenset[str] = frozenset()) -> Report:
-    """``report`` without any breakdown but "all respondents", and without the tables of
-    the breakdown questions ``group_keys`` (how many answered per role, unit or years),
-    with a note saying why. Leaving out published tables only takes information away,
-    so the protection decided for the whole report still holds."""
-
-    def only_all(table):
-        return dataclasses.replace(
-            table, breakdowns={ALL: table.breakdowns[ALL]} if ALL in table.breakdowns else {}
-        )
-
-    return dataclasses.replace(
-        report,
-        breakdowns=(ALL,),
-        indicators=tuple(only_all(t) for t in report.indicators),
-        questions=tuple(only_all(t) for t in report.questions if t.key not in group_keys),
-        notes=(*report.notes, Note(LINK_MODE_NOTE)),
-    )
+def whole_survey_only(report: Report) -> Report:
+    """``report`` (built without groups) with a note saying why it has no breakdown."""
+    return dataclasses.replace(report, notes=(*report.notes, Note(LINK_MODE_NOTE)))
