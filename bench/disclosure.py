@@ -62,7 +62,7 @@ def measure(definition, answers, periods):
             if value is not None:
                 present[dimension].add(value)
     cells: dict[str, Counter] = defaultdict(Counter)
-    for table in (*report.indicators, *report.questions):
+    for table in (*report.indicators, *report.questions, *report.key_figures):
         for breakdown, rows in table.breakdowns.items():
             for row in rows:
                 if breakdown not in (ALL, "period") and row.key not in present[breakdown]:

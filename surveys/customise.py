@@ -57,6 +57,11 @@ _AGREEMENT = (
     ("dk", "Vet ej", "Don't know"),
 )
 _PREFER_NOT = {"key": PREFER_NOT, "sv": "Vill inte uppge", "en": "Prefer not to say"}
+# What reports publish of a local question by group (``definition.KeyFigure``): agreement,
+# as for the template's agreement scales; a yes/no question's "yes" by default. HR's own
+# single and multiple choice options have no meaning the portal knows, so a key figure
+# would be a guess: those are reported for all staff only.
+_AGREEMENT_KEY_FIGURE = {"values": ["4", "5"], "sv": "Instämmer (4–5)", "en": "Agree (4–5)"}
 _ROLE_KEY = re.compile(r"^r(\d+)$")
 
 Errors = dict[str, tuple[str, dict[str, Any]]]
@@ -458,6 +463,7 @@ def _local_data(q: LocalQuestion) -> dict[str, Any]:
         data["options"] = [*options, prefer_not]
     elif q.type == "agreement":
         data["options"] = [{"key": k, "sv": sv, "en": en} for k, sv, en in _AGREEMENT]
+        data["key_figure"] = dict(_AGREEMENT_KEY_FIGURE)
     elif q.type == "yesno":
         data["prefer_not"] = True
     return data

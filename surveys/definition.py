@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,25 @@ class Option:
 
 
 @dataclass(frozen=True)
+class KeyFigure:
+    """What a report publishes of an item by group (role, unit, …): the respondents who
+    chose one of ``values``, of the item's n. The full distribution is for all staff.
+
+    Declared per question (``key_figure`` in a template; a matrix's rows share it).
+    For a multiple-choice item, ``values`` is one option, or every option except the
+    exclusive ones ("someone was told": n less "no one"), since a respondent may
+    choose several and only these are sums of the published counts.
+    """
+
+    values: tuple[str, ...]
+    label: Text
+
+
+# The key figure of a yes/no question without a declaration: "yes".
+YES_KEY_FIGURE = KeyFigure(("yes",), Text("Ja", "Yes"))
+
+
+@dataclass(frozen=True)
 class Condition:
     """Show a question only when an earlier answer is one of ``values``."""
 
@@ -111,6 +130,8 @@ class Question:
     optional: bool = False
     # A formatted note under the question (paragraphs, bold, lists, links), sanitised on output.
     note: Text | None = None
+    # What reports publish by group (None: the question is reported for all staff only).
+    key_figure: KeyFigure | None = None
 
     def option(self, key: str) -> Option | None:
         """Return the option with ``key``, or None."""
@@ -144,6 +165,11 @@ class Item:
     def options(self) -> tuple[Option, ...]:
         """The options of the item (empty for number and text)."""
         return self.question.options
+
+    @property
+    def key_figure(self) -> KeyFigure | None:
+        """What reports publish of the item by group; None: for all staff only."""
+        return self.question.key_figure
 
     def label(self, lang: str) -> str:
         """The item's text: the question, followed by the matrix row when there is one."""
@@ -625,6 +651,7 @@ class _Loader:
                 "ranked",
                 "optional",
                 "note",
+                "key_figure",
             },
         )
         qtype = raw.get("type")
@@ -685,6 +712,7 @@ class _Loader:
             optional=optional,
             note=self.text(raw["note"], key, "note") if "note" in raw else None,
         )
+        question = replace(question, key_figure=self.key_figure(raw, question))
         if qtype == "number":
             if question.min is None or question.max is None:
                 raise self.fail(key, "a number question needs min and max")
@@ -727,6 +755,47 @@ class _Loader:
         if qtype != "multiple" and any(o.exclusive for o in options):
             raise self.fail(key, "exclusive options belong to multiple-choice questions")
         return options
+
+    def key_figure(self, raw: Mapping[str, Any], question: Question) -> KeyFigure | None:
+        """The question's key figure (see ``KeyFigure``): declared, ``false`` for none, or
+        by default "yes" of a yes/no question and none for any other."""
+        key = question.key
+        if "key_figure" not in raw:
+            return YES_KEY_FIGURE if question.type == "yesno" else None
+        value = raw["key_figure"]
+        if question.type not in CHOICE_TYPES or question.dimension is not None:
+            raise self.fail(key, "only a choice question that is not a dimension has a key figure")
+        if value is False:
+            return None
+        if not isinstance(value, Mapping):
+            raise self.fail(key, "key_figure must be false or a table with values, sv and en")
+        self.known(value, key, {"values", "sv", "en"})
+        values = value.get("values")
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) for v in values)
+            or len(set(values)) != len(values)
+        ):
+            raise self.fail(key, "key_figure values must be a non-empty list of option keys")
+        options = [o for o in question.options if not o.prefer_not]
+        unknown = [v for v in values if v not in {o.key for o in options}]
+        if unknown:
+            raise self.fail(key, f"key_figure values {unknown} are not options of the question")
+        if question.type == "multiple":
+            free = [o.key for o in options if not o.exclusive]
+            if any(question.option(v).exclusive for v in values):  # type: ignore[union-attr]
+                raise self.fail(key, "a key figure cannot count an exclusive option")
+            if len(values) > 1 and (set(values) != set(free) or len(free) == len(options)):
+                raise self.fail(
+                    key,
+                    "the key figure of a multiple-choice question is one option, or every "
+                    "option but the exclusive ones (when there is one besides 'na')",
+                )
+        elif len(values) == len(options):
+            raise self.fail(key, "a key figure of every option says nothing")
+        label = self.text({"sv": value.get("sv"), "en": value.get("en")}, key, "key_figure")
+        return KeyFigure(tuple(values), label)
 
     def condition(self, raw: Any, key: str) -> Condition | None:
         if raw is None:

@@ -54,7 +54,7 @@ from surveys.indicators import VIOLENCE_ITEMS, Flag, Indicator, indicators
 
 # Bump when a change to the engine changes what it publishes: stored protections of an
 # older version are then computed again (portal/store/counts.py).
-VERSION = 4
+VERSION = 5
 ALL = "all"
 # The respondents who gave no value for a breakdown (or whose period is still pending).
 MISSING = "\x00missing"
@@ -76,6 +76,11 @@ TOTAL_RANGE_COST = 100_000.0
 BAND_TO_X = 0.5
 # A headline figure of a group shown as a range instead of "x".
 HEADLINE_RANGE = 0.9
+# A question's key figure by group (what the by-group tables show): dearer than one
+# option of the all-staff distribution, cheaper than a headline indicator.
+KEY_COST = 10.0
+# The column of an item's key figure (``definition.KeyFigure``).
+KEY = "\x00key"
 
 
 @dataclass(eq=False)
@@ -214,6 +219,8 @@ class System:
         # table row hidden so (the follow-up's and its indicators').
         self.hidden_rows: set[tuple[str, str, str]] = set()
         self.n_hidden: set[tuple[str, str, str]] = set()
+        # Key figures published as a headline indicator's figure (``merge_same_figures``).
+        self.same: dict[tuple[str, str, str, str], tuple[str, str, str, str]] = {}
 
     # -- building ------------------------------------------------------------------------
     def table(
@@ -317,19 +324,45 @@ class System:
         n: int,
         k_ext: int,
         headline: bool,
+        cost: float = CELL_COST,
     ) -> Figure:
         """A published figure of group ``key[3]`` of breakdown ``key[2]``: ``const`` plus the
         options of table ``source`` with ``coefficients``, of base ``n``."""
         _, _, block, group = key
         part = self.parts[(source, block, group)]
         terms = {part.vars[o]: c for o, c in coefficients.items() if c}
-        weight = (HEADLINE_COST if headline else CELL_COST) * (1 + n / 100)
+        weight = (HEADLINE_COST if headline else cost) * (1 + n / 100)
         figure = Figure(key, terms, const, n, k_ext, weight)
         figure.value = const + sum(c * self.truth[v] for v, c in terms.items())
         self.figures[key] = figure
         for v in terms:
             self.var_figures[v].append(figure)
         return figure
+
+    def merge_same_figures(self) -> None:
+        """A key figure that is the same sum as a headline indicator of the same group and
+        base (``threatened`` and "exp_threats: at least once") is published once: the
+        indicator's figure stands for both (``same``)."""
+        seen: dict[tuple[Any, ...], tuple[str, str, str, str]] = {}
+        for key, figure in self.figures.items():
+            if key[1] != KEY:
+                signature = (tuple(sorted(figure.terms.items())), figure.const, figure.n)
+                seen.setdefault((key[2], key[3], *signature), key)
+        for key, figure in list(self.figures.items()):
+            if key[1] != KEY:
+                continue
+            signature = (tuple(sorted(figure.terms.items())), figure.const, figure.n)
+            other = seen.get((key[2], key[3], *signature))
+            if other is None or self.figures[other].weight < HEADLINE_COST:
+                continue
+            del self.figures[key]
+            for v in figure.terms:
+                self.var_figures[v].remove(figure)
+            self.same[key] = other
+
+    def figure_of(self, key: tuple[str, str, str, str]) -> Figure:
+        """The figure published as ``key`` (a merged key figure: its indicator's)."""
+        return self.figures[self.same.get(key, key)]
 
     def _var(self, part: _Part, truth: int, upper: int) -> int:
         self.truth.append(truth)
@@ -989,12 +1022,19 @@ def derive(
             derived_of[indicator.source or ""].append(indicator)
     item_n: dict[str, dict[tuple[str, str], int]] = {}
     item_na: dict[str, dict[tuple[str, str], int]] = {}
+    sources = _indicator_sources(definition)
     for item in definition.items():
         if item.kind not in ("single", "multiple"):
             continue
         if item.question.dimension in marginals.left_out:
             continue
-        blocks = _blocks(marginals, breakdowns if not item.question.dimension else (ALL,))
+        # By group only what is published by group (its key figure, its indicators);
+        # an item reported for all staff only has no groups at all, like a breakdown
+        # question's own table.
+        by_group = not item.question.dimension and (
+            item.key_figure is not None or item.key in sources
+        )
+        blocks = _blocks(marginals, breakdowns if by_group else (ALL,))
         options = tuple(key for key, _ in marginals.options(item))
         counts: dict[tuple[str, str, str], int] = {}
         n: dict[tuple[str, str], int] = {}
@@ -1012,10 +1052,12 @@ def derive(
         if item.kind == "multiple":
             system.multiple_choice(item.key, [o.key for o in item.options if o.exclusive])
         k_ext = k_ext_for(item.key, derived_of.get(item.key, ()))
+        key_terms = _key_terms(item, options)
         for block, groups in blocks.items():
             for group in groups:
                 size = n.get((block, group), 0)
-                for option in options:
+                # The full distribution for all staff; by group, the key figure.
+                for option in options if block == ALL else ():
                     system.figure(
                         (item.key, option, block, group),
                         item.key,
@@ -1023,6 +1065,18 @@ def derive(
                         n=size,
                         k_ext=k_ext,
                         headline=False,
+                    )
+                if key_terms is not None:
+                    coefficients, uses_n = key_terms
+                    system.figure(
+                        (item.key, KEY, block, group),
+                        item.key,
+                        coefficients,
+                        const=size if uses_n else 0,
+                        n=size,
+                        k_ext=k_ext,
+                        headline=False,
+                        cost=KEY_COST,
                     )
                 for indicator in derived_of.get(item.key, ()):
                     system.figure(
@@ -1035,7 +1089,38 @@ def derive(
                     )
     _follow_ups(definition, system, item_n, item_na)
     _multi_item_indicators(definition, marginals, breakdowns, system, item_n)
+    system.merge_same_figures()
     return system
+
+
+def _key_terms(item: Item, options: Sequence[str]) -> tuple[dict[str, int], bool] | None:
+    """An item's key figure (``Item.key_figure``) as its options: (coefficients, whether
+    the item's n is added). A multiple-choice key figure of every option but the
+    exclusive ones is n less those ("someone was told" = n − "no one")."""
+    key_figure = item.key_figure
+    if key_figure is None:
+        return None
+    values = [v for v in key_figure.values if v in options]
+    if not values:
+        return None
+    if item.kind == "multiple" and len(values) > 1:
+        exclusive = [o.key for o in item.options if o.exclusive and o.key in options]
+        return (dict.fromkeys(exclusive, -1), True) if exclusive else None
+    return dict.fromkeys(values, 1), False
+
+
+def _indicator_sources(definition: Definition) -> set[str]:
+    """The items a headline indicator is made of (derived, or linked to one item): they
+    are published by group through the indicator."""
+    result = set()
+    for indicator in indicators(definition):
+        if indicator.derived:
+            result.add(indicator.source or "")
+        else:
+            link = _link(definition, indicator)
+            if link is not None:
+                result.add(link[0])
+    return result
 
 
 def _blocks(marginals: Any, breakdowns: Sequence[str]) -> dict[str, tuple[str, ...]]:

@@ -167,6 +167,9 @@ class Report:
     # district each unit group lies in (recoding never merges units of two districts).
     # Empty for every other survey.
     nesting: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # By group, each question's key figure (``definition.KeyFigure``): one table per item,
+    # with every breakdown; ``questions`` hold the full distributions, for all staff only.
+    key_figures: tuple[Table, ...] = ()
     # What disclosure control decided, as plain data to keep with the counts (see build).
     protection: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -224,7 +227,6 @@ def build(
         k_ext = linked.k_ext_for(item.key, derived)
         options = tuple(key for key, _ in marginals.options(item))
         labels: dict[str, Text | str] = dict(marginals.options(item))
-        item_breakdowns = breakdowns if not item.question.dimension else (ALL,)
         prefer_not = (
             _prefer_not(marginals, item, k, k_ext)
             if item.question.option(PREFER_NOT) is not None
@@ -233,10 +235,8 @@ def build(
         order = options
         if item.question.ranked:  # by the all-staff figures as published
             order = _ranked(figures.rows(item.key, options, ALL, labels)[0])
-        rows = {
-            b: figures.rows(item.key, order, b, labels, prefer_not if b == ALL else None)
-            for b in item_breakdowns
-        }
+        # The full distribution for all staff; by group, the key figure (below).
+        rows = {ALL: figures.rows(item.key, order, ALL, labels, prefer_not)}
         question_tables.append(
             Table(
                 key=item.key,
@@ -248,6 +248,29 @@ def build(
                 condition=_condition_text(definition, item),
                 section=item.question.section,
                 ranked=item.question.ranked,
+            )
+        )
+
+    key_tables = []
+    for item in _reported_items(definition):
+        key_figure = item.key_figure
+        total = (item.key, linked.KEY, ALL, ALL)
+        if key_figure is None or (total not in system.figures and total not in system.same):
+            continue  # reported for all staff only
+        derived = derived_by_item.get(item.key, [])
+        key_tables.append(
+            Table(
+                key=item.key,
+                label=Text(item.label("sv"), item.label("en")),
+                kind="key",
+                base_note=_base_note(item),
+                k_ext=linked.k_ext_for(item.key, derived),
+                breakdowns={
+                    b: figures.rows(item.key, (linked.KEY,), b, {linked.KEY: key_figure.label})
+                    for b in breakdowns
+                },
+                condition=_condition_text(definition, item),
+                section=item.question.section,
             )
         )
 
@@ -276,7 +299,7 @@ def build(
         )
 
     rate = percent(counts.respondents, invited) if invited else None
-    report_tables = (*indicator_tables, *question_tables)
+    report_tables = (*indicator_tables, *question_tables, *key_tables)
     return Report(
         survey=meta,
         respondents=counts.respondents,
@@ -284,6 +307,7 @@ def build(
         response_rate=rate,
         indicators=tuple(indicator_tables),
         questions=tuple(question_tables),
+        key_figures=tuple(key_tables),
         notes=_notes(k, report_tables, breakdowns, invited, marginals.periods)
         + _too_few_notes(marginals.too_few, k)
         + _left_out_notes(definition),
@@ -654,10 +678,13 @@ class _Figures:
     ) -> tuple[GroupRow, ...]:
         result = []
         for key, label in self.marginals.groups(breakdown):
-            figures = [self.system.figures[(table, c, breakdown, key)] for c in columns]
+            figures = [self.system.figure_of((table, c, breakdown, key)) for c in columns]
             size = figures[0].n if figures else 0
             # Hidden whole, n included, so that a smaller group's n stays unknown.
-            whole = (table, breakdown, key) in self.system.n_hidden
+            whole = any(
+                (t, breakdown, key) in self.system.n_hidden
+                for t in {table, *(f.key[0] for f in figures)}
+            )
             small = size < self.k or whole
             result.append(
                 GroupRow(

@@ -108,6 +108,29 @@ class Attack:
             break
         return MISSING
 
+    def _item_rows(self, item, table, derived):
+        """The groups of an item, per breakdown, with the n the report publishes for each:
+        all staff from its own table; by group from its key-figure table (the report's
+        ``key_figures``), or, for an item without one that a headline indicator is made
+        of, from that indicator's table (a derived indicator's n is the item's; a
+        multi-item one's is not, so the item's n stays unknown there)."""
+        result = {ALL: table.breakdowns[ALL]}
+        keyed = {t.key: t for t in self.report.key_figures}
+        if item.key in keyed:
+            result.update(keyed[item.key].breakdowns)
+            return result
+        for indicator in self.report.indicators:
+            source = derived.get(indicator.key)
+            linked = LINKS.get(indicator.key, (None,))[0]
+            if item.key not in ((source.source if source else None), linked):
+                continue
+            for breakdown, rows in indicator.breakdowns.items():
+                if breakdown != ALL and breakdown not in result:
+                    result[breakdown] = tuple(
+                        _Row(r.key, r.n if source is not None else None) for r in rows
+                    )
+        return result
+
     def _build(self) -> None:
         definition, report = self.definition, self.report
         tables = {t.key: t for t in (*report.indicators, *report.questions)}
@@ -121,7 +144,7 @@ class Attack:
             if recoded is not None:
                 # A breakdown question's table shows the published (merged) groups.
                 options = [_Option(c.key) for c in table.breakdowns[ALL][0].cells]
-            for breakdown, rows in table.breakdowns.items():
+            for breakdown, rows in self._item_rows(item, table, derived).items():
                 groups = [r.key for r in rows] + ([MISSING] if breakdown != ALL else [])
                 members = defaultdict(list)
                 for r, answer in enumerate(self.answers):
@@ -309,19 +332,77 @@ class Attack:
         hit = [r for r in base if all(holds(f, self.answers[r]) for f in indicator.hit)]
         return base, hit
 
+    def _sum(self, key, item, values, breakdown, group) -> int:
+        """A count of its own for a published sum of one item's options in a group (a
+        derived indicator, a key figure), so that it is attacked as the reader sees it:
+        ``values`` None means the item's n less its exclusive options. Returns it."""
+        if key in self.index:
+            return self.index[key]
+        definition_item = self.definition.item(item)
+        n_term, n_const = self.n_of[(item, breakdown, group)]
+        if values is None:
+            chosen = [o.key for o in definition_item.options if o.exclusive and not o.prefer_not]
+            sign = -1
+        else:
+            chosen, sign = list(values), 1
+        parts = [self.index[(item, o, breakdown, group)] for o in chosen]
+        size = self.upper[parts[0]] if parts else n_const
+        truth = sum(self.true[i] for i in parts)
+        if values is None:
+            n = n_const - sum(c * self.true[v] for v, c in n_term.items())
+            truth = n - truth
+        v = self.var(key, truth, size)
+        self.base[v] = self.base.get(parts[0], size) if parts else size
+        # v = Σ options, or v = n − Σ exclusive (n = n_const − Σ n_term).
+        terms = {v: 1, **{i: -sign for i in parts}}
+        if values is None:
+            for u, c in n_term.items():
+                terms[u] = terms.get(u, 0) + c
+            self.rows.append((terms, n_const, n_const))
+        else:
+            self.rows.append((terms, 0, 0))
+        for r, answer in enumerate(self.answers):
+            if self.group_of(answer, breakdown) != group:
+                continue
+            chosen_by = set(answer.choices.get(item, ()))
+            if values is None:
+                hit = bool(chosen_by - {PREFER_NOT}) and not chosen_by & set(chosen)
+            else:
+                hit = bool(chosen_by & set(values))
+            if hit:
+                self.members[r].append(v)
+        return v
+
     def _publish(self, tables, derived) -> None:
         """Fix exact counts, bound bands, and note every protected count to attack."""
-        for table in tables.values():
+        keyed = [(t, True) for t in self.report.key_figures]
+        for table, is_key in [*((t, False) for t in tables.values()), *keyed]:
             for breakdown, rows in table.breakdowns.items():
                 for row in rows:
                     for cell in row.cells:
-                        if table.key in derived:
+                        if is_key:
+                            item = self.definition.item(table.key)
+                            values = list(item.key_figure.values)
+                            if item.kind == "multiple" and len(values) > 1:
+                                values = None  # n less the exclusive options
+                            i = self._sum(
+                                ("\x00key", table.key, breakdown, row.key),
+                                table.key,
+                                values,
+                                breakdown,
+                                row.key,
+                            )
+                            terms, n = {i: 1}, self.base.get(i, self.upper[i])
+                        elif table.key in derived:
                             indicator = derived[table.key]
-                            terms = {
-                                self.index[(indicator.source, v, breakdown, row.key)]: 1
-                                for v in indicator.values
-                            }
-                            n = self.base.get(next(iter(terms)), self.upper[next(iter(terms))])
+                            i = self._sum(
+                                ("\x00ind", table.key, breakdown, row.key),
+                                indicator.source,
+                                indicator.values,
+                                breakdown,
+                                row.key,
+                            )
+                            terms, n = {i: 1}, self.base.get(i, self.upper[i])
                         elif (table.key, cell.key, breakdown, row.key) in self.index:
                             i = self.index[(table.key, cell.key, breakdown, row.key)]
                             terms, n = {i: 1}, self.base.get(i, self.upper[i])
@@ -482,6 +563,14 @@ class _Option:
 
     key: str
     exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A group of a breakdown and the n the report publishes for it (None: not known)."""
+
+    key: str
+    n: int | None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,10 @@ The checker builds the linked system of a survey (L1–L4 of
 ``shared/disclosure-control.md``) from the definition and the respondents'
 answers, reads what the report publishes (exact counts, ranges, "x", "<k"),
 and bounds every hidden or banded count with HiGHS, as an outsider and as
-respondents who know their own answers. It shares no code with the engine
+respondents who know their own answers. By group the report publishes each
+question's key figure (a sum of its key options, or n less "none"), not its
+options: the checker attacks those sums, and the headline indicators by group,
+as the reader sees them. It shares no code with the engine
 (``surveys.linked``). Every run attacks a survey of 12 and the benchmark's
 surveys of 150 responses and more (seconds each); the small generated surveys
 (20–120 responses, whose many hidden counts take minutes each) are attacked with
@@ -66,6 +69,30 @@ def test_the_attackers_periods_hold_for_an_exit_questionnaire():
     attack = Attack(definition, answers, report, periods)
     assert any(key[2] == "period" for key in attack.index)
     assert attack.violated() == []
+
+
+@pytest.mark.slow
+def test_the_attacker_recovers_key_figures_once_the_audit_is_off(monkeypatch):
+    """The control: the report by group is the questions' key figures (IL3), and with the
+    engine's audit switched off (P1, P2 and the line rule still on) the attacker pins
+    some of them, as an outsider, in the survey of 12 and one of 20. The protection, not
+    the attacker's blindness, is what holds them in the tests above."""
+    from surveys import linked
+
+    def no_audit(system: linked.System) -> None:
+        system.certified, system.witnesses, system.unsettled = set(), {}, []
+
+    monkeypatch.setattr(linked.System, "_audit", no_audit)
+    recovered = []
+    for responses, seed in ((12, 5), (20, 7)):
+        definition, answers, periods, weak = generated(responses, seed)
+        assert weak.key_figures
+        control = Attack(definition, answers, weak, periods)
+        assert control.violated() == []
+        control.targets = [t for t in control.targets if control.key_of(t[0])[0] == "\x00key"]
+        assert control.targets
+        recovered += control.findings()
+    assert recovered, "the control recovered no key figure"
 
 
 # The surveys bench/disclosure.py measures, and two more sizes. The larger ones take

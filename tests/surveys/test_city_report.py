@@ -50,7 +50,8 @@ def report_of(responses, k: int = 5) -> Report:
 
 
 def rows(report: Report, table: str, breakdown: str):
-    found = next(t for t in (*report.indicators, *report.questions) if t.key == table)
+    tables = (*report.indicators, *report.questions, *report.key_figures)
+    found = next(t for t in tables if t.key == table and breakdown in t.breakdowns)
     return {r.key: r for r in found.breakdowns[breakdown]}
 
 

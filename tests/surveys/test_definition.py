@@ -321,6 +321,40 @@ INVALID = [
 ]
 
 
+KF = 'show_if = { question = "exp", values = ["once"] }'
+KF_BY = 'show_if = { question = "police", values = ["all"] }'
+INVALID += [
+    (
+        KF,
+        KF + '\nkey_figure = { values = ["all", "none"], sv = "A", en = "A" }',
+        "says nothing",
+        "police",
+    ),
+    (KF, KF + '\nkey_figure = { values = ["some"], sv = "A", en = "A" }', "not options", "police"),
+    (KF, KF + '\nkey_figure = { values = [], sv = "A", en = "A" }', "non-empty list", "police"),
+    (KF, KF + '\nkey_figure = { values = ["all"], sv = "A" }', "no en text", "police"),
+    (KF, KF + "\nkey_figure = true", "must be false or a table", "police"),
+    (
+        KF_BY,
+        KF_BY + '\nkey_figure = { values = ["nobody"], sv = "A", en = "A" }',
+        "exclusive",
+        "police_by",
+    ),
+    (
+        'dimension = "role"',
+        'dimension = "role"\nkey_figure = { values = ["manager"], sv = "A", en = "A" }',
+        "not a dimension",
+        "role",
+    ),
+    (
+        "max_length = 100",
+        "max_length = 100\nkey_figure = false",
+        "only a choice question",
+        "comment",
+    ),
+]
+
+
 @pytest.mark.parametrize(("old", "new", "message", "question"), INVALID)
 def test_invalid_definitions_name_file_question_and_problem(tmp_path, old, new, message, question):
     text = textwrap.dedent(MINIMAL)
@@ -359,3 +393,63 @@ def test_survey_without_sections(tmp_path):
     head = text[: text.index("[scales.F]")]
     with pytest.raises(DefinitionError, match="at least one"):
         load_file(write(tmp_path, head))
+
+
+def test_key_figures_are_declared_per_question_with_a_default_for_yes_no(tmp_path):
+    """What reports publish by group (IL3): a question's declared key options, shared by
+    the rows of a matrix; ``false`` or no declaration: all staff only; a yes/no question
+    without one: "yes". A multiple-choice key figure is one option, or every option but
+    the exclusive ones (n less "nobody")."""
+    text = textwrap.dedent(MINIMAL).replace(
+        'text = { sv = "Hur ofta?", en = "How often?" }',
+        'text = { sv = "Hur ofta?", en = "How often?" }\n'
+        'key_figure = { values = ["once"], sv = "Minst en gång", en = "At least once" }',
+    )
+    text = text.replace(
+        'show_if = { question = "police", values = ["all"] }',
+        'show_if = { question = "police", values = ["all"] }\n'
+        'key_figure = { values = ["me"], sv = "Jag", en = "Me" }',
+    )
+    text += textwrap.dedent("""
+        [[sections.questions]]
+        key = "alarm"
+        type = "yesno"
+        text = { sv = "Larm?", en = "Alarm?" }
+    """)
+    definition = load_file(write(tmp_path, text))
+    for key in ("exp_threats", "exp_violence"):
+        figure = definition.item(key).key_figure
+        assert figure.values == ("once",)
+        assert figure.label.sv == "Minst en gång"
+    assert definition.item("police_by").key_figure.values == ("me",)
+    assert definition.item("police").key_figure is None
+    assert definition.item("alarm").key_figure.values == ("yes",)
+    assert from_data(json.loads(json.dumps(definition.to_data()))) == definition
+    off = load_file(
+        write(
+            tmp_path,
+            text.replace(
+                'text = { sv = "Larm?", en = "Alarm?" }',
+                'text = { sv = "Larm?", en = "Alarm?" }\nkey_figure = false',
+            ),
+        )
+    )
+    assert off.item("alarm").key_figure is None
+
+
+def test_every_choice_item_of_the_shipped_templates_has_a_decided_key_figure():
+    """Each single and multiple choice question of both templates either declares its key
+    figure or says ``key_figure = false`` (reported for all staff only): none is left to
+    the default by accident. Dimension questions have none."""
+    import tomllib
+
+    from surveys.definition import TEMPLATE_DIR
+
+    for name in ("staff_threats", "exit"):
+        data = tomllib.loads((TEMPLATE_DIR / f"{name}.toml").read_text(encoding="utf-8"))
+        for section in data["sections"]:
+            for question in section["questions"]:
+                if question["type"] in ("number", "text") or "dimension" in question:
+                    assert "key_figure" not in question, question["key"]
+                else:
+                    assert "key_figure" in question, (name, question["key"])

@@ -49,6 +49,9 @@ LOCAL = (
     LocalQuestion("local_5", "safety", "text", Text("Något annat?", "Anything else?")),
 )
 COUNTED = ("local_1", "local_2", "local_3", "local_4")
+# Published by group through their key figure: a yes/no question's "yes", an agreement
+# scale's 4–5. HR's own single and multiple choice options are for all staff only.
+KEYED = ("local_1", "local_3")
 DEFINITION = apply(load_template("staff_threats"), Customisation(local=LOCAL))
 
 
@@ -62,8 +65,11 @@ def report_of(people) -> Report:
 
 
 def local_tables(report: Report):
-    tables = {t.key: t for t in report.questions if t.key in COUNTED}
-    assert sorted(tables) == list(COUNTED)
+    """The local questions' key figures by group, and the full distribution of the others
+    for all staff."""
+    tables = {t.key: t for t in report.key_figures if t.key in COUNTED}
+    assert sorted(tables) == list(KEYED)
+    tables.update({t.key: t for t in report.questions if t.key in COUNTED and t.key not in KEYED})
     return tables
 
 
@@ -104,8 +110,19 @@ def designed() -> Report:
 
 
 def test_local_questions_are_reported_by_every_breakdown(designed):
-    for table in local_tables(designed).values():
-        assert set(table.breakdowns) >= {ALL, "role", "unit", "years"}
+    """Every local question's full distribution for all staff; by every breakdown, the key
+    figure of those that have one."""
+    for key, table in local_tables(designed).items():
+        if key in KEYED:
+            assert table.kind == "key"
+            assert set(table.breakdowns) >= {ALL, "role", "unit", "years"}
+        else:
+            assert set(table.breakdowns) == {ALL}
+    for table in designed.questions:
+        if table.key in COUNTED:
+            assert set(table.breakdowns) == {ALL}
+    agree = local_tables(designed)["local_3"].breakdowns[ALL][0].cells[0]
+    assert agree.label.en == "Agree (4–5)"
     # Free text is not a table: it reaches the board only as comments HR chose.
     assert "local_5" not in [t.key for t in designed.questions]
 
@@ -120,6 +137,8 @@ def test_no_local_figure_of_a_group_below_k_is_published(designed):
                 if shown or row.n is not None:
                     assert row.n is not None, (key, breakdown, row.key)
                     assert row.n >= K, (key, breakdown, row.key, row.n)
+        if key not in KEYED:
+            continue
         roles = {row.key for row in table.breakdowns["role"] if row.n is not None}
         assert "manager" not in roles, (key, roles)
         assert "intake" not in roles, (key, roles)
@@ -131,7 +150,7 @@ def test_a_unanimous_group_is_never_shown_exactly(designed):
     would tell every assessor's answer."""
     checked = 0
     for key, table in local_tables(designed).items():
-        for row in table.breakdowns["role"]:
+        for row in table.breakdowns.get("role", ()):
             if row.key != "assessor" or row.n is None:
                 continue
             checked += 1
@@ -161,7 +180,7 @@ def test_no_local_count_of_a_small_customised_survey_is_recovered(monkeypatch):
     answers, report = generated(12, 5)
     attack = Attack(DEFINITION, answers, report)
     assert attack.violated() == []
-    local_targets = [t for t in attack.targets if attack.key_of(t[0])[0] in COUNTED]
+    local_targets = [t for t in attack.targets if _local(attack.key_of(t[0]))]
     assert local_targets, "no hidden or banded local count to attack"
     assert attack.findings() == []
 
@@ -171,8 +190,13 @@ def test_no_local_count_of_a_small_customised_survey_is_recovered(monkeypatch):
     monkeypatch.setattr(linked.System, "_audit", no_audit)
     _, weak = generated(12, 5)
     control = Attack(DEFINITION, answers, weak)
-    control.targets = [t for t in control.targets if control.key_of(t[0])[0] in COUNTED]
+    control.targets = [t for t in control.targets if _local(control.key_of(t[0]))]
     assert control.findings(), "the control found no local leak"
+
+
+def _local(key: tuple) -> bool:
+    """A count of a local question: an option's, or its key figure's."""
+    return key[0] in COUNTED or (key[0] == "\x00key" and key[1] in COUNTED)
 
 
 WHOLE = pytest.mark.skipif(
@@ -196,7 +220,7 @@ def test_no_local_count_is_recovered_by_outsiders_or_respondents(responses, seed
     """As an outsider and as any of 3 respondents (``VARNA_ATTACK_READERS``)."""
     readers = int(os.environ.get("VARNA_ATTACK_READERS", "3"))
     findings = _whole_attack(responses, seed, readers)
-    assert [f for f in findings if f.key[0] in COUNTED] == []
+    assert [f for f in findings if _local(f.key)] == []
 
 
 # Another customisation, on whose synthetic answers the attacker found an engine gap.

@@ -32,8 +32,16 @@ def table(report: Report, key: str):
     return next(t for t in (*report.indicators, *report.questions) if t.key == key)
 
 
+def key_table(report: Report, key: str):
+    """An item's key figure by every breakdown (its full distribution is for all staff)."""
+    return next(t for t in report.key_figures if t.key == key)
+
+
 def row(report: Report, key: str, breakdown: str = ALL, group: str = ALL):
-    return next(r for r in table(report, key).breakdowns[breakdown] if r.key == group)
+    found = table(report, key) if breakdown == ALL else None
+    if found is None or breakdown not in found.breakdowns:
+        found = next((t for t in report.indicators if t.key == key), None) or key_table(report, key)
+    return next(r for r in found.breakdowns[breakdown] if r.key == group)
 
 
 def cell(report: Report, key: str, option: str, breakdown: str = ALL, group: str = ALL):
@@ -138,9 +146,29 @@ def test_multi_item_indicators(staff_report):
     assert (repeated.n, repeated.cells[0].count) == (40, 4)
 
 
-def test_dimension_questions_have_only_the_total_breakdown(staff_report):
+def test_full_distributions_are_for_all_staff_and_key_figures_by_group(staff_report):
+    """IL3: every option of every question for all staff; by group, each question's key
+    figure (declared in the template) with its n."""
     assert set(table(staff_report, "role").breakdowns) == {ALL}
-    assert set(table(staff_report, "exp_threats").breakdowns) == {ALL, "role", "unit", "years"}
+    assert all(set(t.breakdowns) == {ALL} for t in staff_report.questions)
+    threats = key_table(staff_report, "exp_threats")
+    assert set(threats.breakdowns) == {ALL, "role", "unit", "years"}
+    assert threats.kind == "key"
+    (total,) = threats.breakdowns[ALL][0].cells
+    assert total.label.en == "At least once"
+    assert (threats.breakdowns[ALL][0].n, total.count) == (39, 16)
+    # The same sum as the headline indicator: one figure, published once for both.
+    indicator = table(staff_report, "threatened").breakdowns["role"]
+    assert [(r.n, r.cells[0].count) for r in threats.breakdowns["role"]] == [
+        (r.n, r.cells[0].count) for r in indicator
+    ]
+    # A multiple-choice key figure of every option but "none": n less "none".
+    support = key_table(staff_report, "support").breakdowns[ALL][0]
+    assert (support.n, support.cells[0].count) == (16, 10)
+    # Background questions and questions without a declared key figure: all staff only.
+    keyed = {t.key for t in staff_report.key_figures}
+    assert {"tenure", "authority", "where", "who", "why_not", "role"}.isdisjoint(keyed)
+    assert {"aim", "ia", "police", "informed", "routines_know"} <= keyed
 
 
 def test_free_text_is_never_a_table(staff_report):
@@ -149,7 +177,7 @@ def test_free_text_is_never_a_table(staff_report):
 
 def test_breakdown_lists_every_declared_group(staff_report):
     """Every group is listed, in the definition's order; "prefer not to say" is not a group."""
-    roles = [r.key for r in table(staff_report, "exp_threats").breakdowns["role"]]
+    roles = [r.key for r in key_table(staff_report, "exp_threats").breakdowns["role"]]
     assert roles == [o.key for o in STAFF.question("role").options if not o.prefer_not]
 
 
@@ -162,7 +190,7 @@ def test_groups_below_k_are_merged_and_named():
     people += [respondent(role="admin", exp_threats="never") for _ in range(2)]
     people += [respondent(role="intake", exp_threats="never") for _ in range(9)]
     report = report_of(people)
-    rows = table(report, "exp_threats").breakdowns["role"]
+    rows = key_table(report, "exp_threats").breakdowns["role"]
     keys = [r.key for r in rows]
     assert "manager" not in keys
     assert "admin" not in keys
@@ -333,7 +361,17 @@ def test_staff_reports_have_no_period_breakdown(staff_report):
 
 
 def test_reasons_for_leaving_are_ranked_by_their_published_share():
-    chosen = {"workload": 9, "threats": 6, "pay": 5, "stress": 3, "leadership": 2, "hours": 2}
+    # The key figure (threats, safety or lack of support) for all staff is published too:
+    # none of its options is empty, so that it pins no "nobody" among them.
+    chosen = {
+        "workload": 9,
+        "threats": 6,
+        "pay": 5,
+        "stress": 3,
+        "safety": 2,
+        "support": 2,
+        "hours": 2,
+    }
     people = [respondent(EXIT, main_reason=r) for r, n in chosen.items() for _ in range(n)]
     report = report_of(people, EXIT)
     reasons = table(report, "main_reason")
@@ -370,7 +408,7 @@ def test_a_follow_up_group_below_k_cannot_be_worked_out_from_the_others():
             threatened = "once" if i < exposed else "never"
             people.append(respondent(role=role, exp_threats=threatened, aim="some"))
     report = report_of(people)
-    rows = {r.key: r for r in table(report, "aim").breakdowns["role"]}
+    rows = {r.key: r for r in key_table(report, "aim").breakdowns["role"]}
     assert rows["treatment"].n is None  # 2 exposed: below k
     assert rows["treatment"].reason == "primary"
     hidden = rows["ss_children"]  # 6 exposed: the smallest group shown otherwise
@@ -391,7 +429,7 @@ def test_a_follow_up_group_below_k_cannot_be_worked_out_from_the_others():
 def _rows(report: Report) -> list[tuple]:
     return [
         (t.key, b, row.key, row.n, row.reason, row.cells)
-        for t in (*report.indicators, *report.questions)
+        for t in (*report.indicators, *report.questions, *report.key_figures)
         for b, rows in t.breakdowns.items()
         for row in rows
     ]
