@@ -52,6 +52,8 @@ ALL = "all"
 PERIOD = "period"
 DISTRICT = "district"
 UNIT = "unit"
+# The cell key of a question's key figure in its table of ``Report.key_figures``.
+KEY_FIGURE = "key_figure"
 # The position of each breakdown's value in a group (role, unit, years, period, district)
 # of the counts (``surveys.indicators.Counts``), in the order the report lists breakdowns.
 _DIMENSION_INDEX = {DISTRICT: 4, "role": 0, UNIT: 1, "years": 2, PERIOD: 3}
@@ -266,7 +268,13 @@ def build(
                 base_note=_base_note(item),
                 k_ext=linked.k_ext_for(item.key, derived),
                 breakdowns={
-                    b: figures.rows(item.key, (linked.KEY,), b, {linked.KEY: key_figure.label})
+                    b: figures.rows(
+                        item.key,
+                        (linked.KEY,),
+                        b,
+                        {linked.KEY: key_figure.label},
+                        names={linked.KEY: KEY_FIGURE},
+                    )
                     for b in breakdowns
                 },
                 condition=_condition_text(definition, item),
@@ -675,7 +683,11 @@ class _Figures:
         breakdown: str,
         labels: Mapping[str, Text | str],
         prefer_not: int | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> tuple[GroupRow, ...]:
+        """The groups of ``breakdown`` with the figures of ``columns`` of ``table`` (a
+        column's cell named as in ``names``, else by the column)."""
+        names = names or {}
         result = []
         for key, label in self.marginals.groups(breakdown):
             figures = [self.system.figure_of((table, c, breakdown, key)) for c in columns]
@@ -692,7 +704,7 @@ class _Figures:
                     label,
                     None if small else size,
                     tuple(
-                        _figure_value(c, labels[c], f)
+                        _figure_value(names.get(c, c), labels[c], f)
                         for c, f in zip(columns, figures, strict=True)
                     ),
                     prefer_not,

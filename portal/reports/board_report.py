@@ -35,6 +35,9 @@ from surveys.report import ALL, PERIOD
 # The breakdowns of the summary's heat maps (headline indicators × groups), when present.
 # A city-wide survey's report shows its districts side by side first.
 HEATMAP_BREAKDOWNS = ("district", "role", "unit")
+# The parts of the report's data, each a list of tables: the headline indicators, every
+# question's full distribution (all staff) and every question's key figure (by group).
+PARTS = ("indicators", "questions", "key_figures")
 # Grey levels of the heat maps: a cell's value in five steps of 20 points.
 HEAT_STEPS = 5
 
@@ -289,6 +292,9 @@ class BoardReport:
     heatmaps: tuple[Heatmap, ...] = ()
     # A district's slice of a city-wide report (portal.reports.slices): the district's name.
     scope: str = ""
+    # Each question's key figure in this breakdown (one group per row of each table); the
+    # page shows them as one table, key figures by group (``key_groups``).
+    key_figures: tuple[TableView, ...] = ()
 
     @property
     def breakdown_label(self) -> str:
@@ -296,7 +302,20 @@ class BoardReport:
 
     @property
     def tables(self) -> tuple[TableView, ...]:
-        return (*self.indicators, *self.questions)
+        return (*self.indicators, *self.questions, *self.key_figures)
+
+    @property
+    def key_groups(self) -> tuple[Row, ...]:
+        """The columns of the key-figure table: the groups of the breakdown."""
+        return self.key_figures[0].rows if self.key_figures else ()
+
+    @property
+    def key_has_suppressed(self) -> bool:
+        return any(t.has_suppressed for t in self.key_figures)
+
+    @property
+    def key_has_band(self) -> bool:
+        return any(t.has_band for t in self.key_figures)
 
     @property
     def heat_step_text(self) -> str:
@@ -377,20 +396,23 @@ def build(
         raise UnknownBreakdown(breakdown)
     k = int(survey.get("min_group") or 5)
     earlier = _earlier(data.get("comparison")) if comparison else None
-    earlier_tables = _tables_by_key(earlier.data) if earlier else {}
+    earlier_tables = {part: _tables_by_key(earlier.data, part) if earlier else {} for part in PARTS}
     views = {
         part: tuple(
-            _table(t, breakdown, lang, k, earlier_tables.get(t.get("key")), part)
+            _table(t, breakdown, lang, k, earlier_tables[part].get(t.get("key")), part)
             for t in report.get(part) or ()
+            # By group, the full distributions are not published (IL3): only the key
+            # figures; a report published before them still shows what it published.
+            if breakdown == ALL or part != "questions" or _rows(t, breakdown)
         )
-        for part in ("indicators", "questions")
+        for part in PARTS
     }
     # None in a district's slice whose respondents the city's report did not show exactly.
     known = report.get("respondents") is not None
     respondents = int(report.get("respondents") or 0)
     invited, rate = report.get("invited"), report.get("response_rate")
     comments = _comment_groups(data.get("comments") or ())
-    tables = (*views["indicators"], *views["questions"])
+    tables = (*views["indicators"], *views["questions"], *views["key_figures"])
     references = _references(data.get("references") or (), lang)
     return BoardReport(
         slug=str(survey.get("slug", "")),
@@ -410,19 +432,22 @@ def build(
         breakdown=breakdown,
         indicators=views["indicators"],
         questions=views["questions"],
-        method=method_text(k, respondents, tables, bool(comments), earlier, lang),
+        method=method_text(
+            k, respondents, tables, bool(comments), earlier, lang, bool(views["key_figures"])
+        ),
         notes=tuple(str(n) for n in report.get("notes") or ())
-        + _wording_notes(report, earlier_tables, earlier, lang),
+        + _wording_notes(report, earlier_tables["questions"], earlier, lang),
         comments=comments,
         current_label=_current_label(survey, earlier),
         earlier=earlier,
-        headlines=_headlines(report, earlier_tables, references, k, lang, breakdown),
+        headlines=_headlines(report, earlier_tables["indicators"], references, k, lang, breakdown),
         heatmaps=tuple(
             _heatmap(report, b, label, k, lang)
             for b, label in breakdowns
             if b in HEATMAP_BREAKDOWNS
         ),
         scope=str(data.get("scope") or ""),
+        key_figures=views["key_figures"],
     )
 
 
@@ -487,8 +512,8 @@ def _current_label(survey: Mapping[str, Any], earlier: Earlier | None) -> str:
     return gettext("This survey")
 
 
-def _tables_by_key(report: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    return {t.get("key"): t for part in ("indicators", "questions") for t in report.get(part) or ()}
+def _tables_by_key(report: Mapping[str, Any], part: str) -> dict[str, Mapping[str, Any]]:
+    return {t.get("key"): t for t in report.get(part) or ()}
 
 
 def _period(opens_on: str | None, closes_on: str | None, lang: str) -> str:
@@ -764,6 +789,7 @@ def method_text(
     has_comments: bool,
     earlier: Earlier | None,
     lang: str,
+    key_figures: bool = False,
 ) -> tuple[str, ...]:
     """The method section in plain language with this survey's own numbers (rule V3).
 
@@ -802,6 +828,15 @@ def method_text(
             "that nothing can be learnt from which figures are hidden."
         )
     )
+    if key_figures:
+        paragraphs.append(
+            gettext(
+                "By group (role, unit and the like) the report shows each question's key "
+                "figure, such as the share threatened at least once, with its n. The full "
+                "distribution of the answers to every question is shown for all respondents "
+                "only: fewer figures by group means fewer have to be hidden."
+            )
+        )
     paragraphs.append(
         gettext(
             "In this view, %(hidden)s figures are hidden and %(ranges)s are shown as a range.",

@@ -59,6 +59,7 @@ def export_rows(report: BoardReport) -> Iterator[list[Any]]:
     parts = (
         (gettext("Indicator"), report.indicators),
         (gettext("Question"), report.questions),
+        (gettext("Key figure"), report.key_figures),
     )
     for part, tables in parts:
         for table in tables:
@@ -342,14 +343,35 @@ def to_docx(report: BoardReport) -> bytes:
                 [[str(v) for v in row] for row in reference_rows(report)],
             )
 
-    for heading, tables in (
-        (gettext("Headline indicators"), report.indicators),
-        (gettext("Every question"), report.questions),
-    ):
-        if not tables:
-            continue
+    if report.indicators:
+        heading = gettext("Headline indicators")
         document.add_heading(f"{heading} – {report.breakdown_label}", level=1)
-        for table in tables:
+        for table in report.indicators:
+            _report_table(document, report, table)
+    if report.key_figures:
+        document.add_heading(f"{gettext('Key figures')} – {report.breakdown_label}", level=1)
+        document.add_paragraph(key_figures_intro())
+        _word_table(
+            document,
+            f"{gettext('Key figures')} – {report.breakdown_label}",
+            [gettext("Question"), *(group.label for group in report.key_groups)],
+            [
+                [
+                    f"{table.label}: {table.options[0][1] if table.options else ''}",
+                    *(
+                        f"{_cell_text(row.cells[0])}\n{gettext('n')} = "
+                        f"{row.n_text}{'¹' if row.n is None else ''}"
+                        for row in table.rows
+                    ),
+                ]
+                for table in report.key_figures
+            ],
+        )
+        _footnotes(document, report.k, report.key_has_suppressed, report.key_has_band)
+    if report.questions:
+        heading = gettext("Every question")
+        document.add_heading(f"{heading} – {report.breakdown_label}", level=1)
+        for table in report.questions:
             _report_table(document, report, table)
 
     if report.comments:
@@ -369,6 +391,13 @@ def to_docx(report: BoardReport) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def key_figures_intro() -> str:
+    return gettext(
+        "For each question, the share who gave the answers that matter most (its key "
+        "figure). The full distribution of the answers is shown for all respondents only."
+    )
 
 
 def references_intro() -> str:

@@ -149,6 +149,7 @@ def select_breakdowns(data: dict[str, Any], by: str | None) -> dict[str, Any]:
         "breakdowns": {b: label for b, label in data["breakdowns"].items() if b == by},
         "indicators": [only(t) for t in data["indicators"]],
         "questions": [only(t) for t in data["questions"]],
+        "key_figures": [only(t) for t in data.get("key_figures") or ()],
     }
 
 
@@ -184,6 +185,8 @@ def to_json_data(
         "breakdowns": {b: text(BREAKDOWN_LABELS[b], lang) for b in report.breakdowns},
         "indicators": [_table_json(t, lang, k) for t in report.indicators],
         "questions": [_table_json(t, lang, k) for t in report.questions],
+        # By group, each question's key figure; ``questions`` are for all staff only.
+        "key_figures": [_table_json(t, lang, k) for t in report.key_figures],
         "notes": [note_text(n.message, dict(n.params), lang) for n in report.notes],
     }
     return select_breakdowns(data, by)

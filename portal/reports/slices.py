@@ -43,7 +43,8 @@ def district_slice(
     report = copy.deepcopy(dict(data.get("report") or {}))
     keys = set(keys)
     own_district = _own_district(report, keys)
-    tables = [*(report.get("indicators") or ()), *(report.get("questions") or ())]
+    parts = ("indicators", "questions", "key_figures")
+    tables = [t for part in parts for t in report.get(part) or ()]
     for table in tables:
         breakdowns = table.get("breakdowns") or {}
         kept: dict[str, Any] = {}
@@ -59,7 +60,7 @@ def district_slice(
             if rows:
                 kept[breakdown] = rows
         table["breakdowns"] = kept
-    for part in ("indicators", "questions"):
+    for part in parts:
         report[part] = [t for t in report.get(part) or () if t["breakdowns"]]
     present = {b for t in tables for b in t["breakdowns"]}
     labels = dict(report.get("breakdowns") or {})
@@ -90,7 +91,11 @@ def _within(group: Any, keys: Collection[str]) -> bool:
 def _own_district(report: Mapping[str, Any], keys: set[str]) -> str | None:
     """The one district among ``keys``: from the district breakdown's rows, else from the
     options of the district question; None when there is not exactly one."""
-    tables = (*(report.get("indicators") or ()), *(report.get("questions") or ()))
+    tables = (
+        *(report.get("indicators") or ()),
+        *(report.get("questions") or ()),
+        *(report.get("key_figures") or ()),
+    )
     found = {
         row.get("group")
         for table in tables

@@ -99,6 +99,30 @@ _EARLIER = re.compile(
 )
 
 
+def key_figure_table(page: str) -> dict[str, dict]:
+    """The page's table of key figures by group: row (question: key figure) → one cell per
+    group, each with its value, count (None unless exact) and n as shown."""
+    start = page.index('aria-describedby="key-figures-notes"')
+    body = page[start : page.index("</table>", start)]
+    groups = [
+        html.unescape(g)
+        for g in re.findall(r'<th scope="col" class="numeric">(.*?)</th>', body, re.S)
+    ]
+    rows = {}
+    for label, cells in re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', body, re.S):
+        found = {}
+        for group, cell in zip(groups, _TD.findall(cells), strict=True):
+            n = re.search(r'<span class="unit-note">[^=]*= ([^<]*)', cell)
+            found[group] = {
+                "value": html.unescape(_VALUE.search(cell).group(1)),
+                "count": html.unescape(m.group(1)) if (m := _COUNT.search(cell)) else None,
+                "n": html.unescape(n.group(1)).strip() if n else None,
+                "html": cell,
+            }
+        rows[html.unescape(re.sub("<[^>]+>", "", label))] = found
+    return rows
+
+
 def page_table(page: str, table_id: str) -> dict[str, dict]:
     """The rows of one table of the page: group label → n, and per cell value, count, earlier."""
     start = page.index(f'aria-describedby="t-{table_id}-notes"')

@@ -26,6 +26,7 @@ from tests.portal.board_fixtures import (
     current_survey,
     earlier_survey,
     get,
+    key_figure_table,
     page_table,
     publish,
     snapshot_data,
@@ -113,7 +114,26 @@ def test_every_table_shows_the_snapshot_figures_with_counts_and_bases(published,
                 else:
                     assert cell["count"] is None
                 checked += 1
+    # By group (and for all staff), each question's key figure: one table, every cell with
+    # its own n, exactly as in the snapshot.
+    keyed = key_figure_table(page)
+    for t in data["report"]["key_figures"]:
+        (total,) = t["breakdowns"]["all"][0]["options"]
+        shown = keyed[f"{t['label']}: {total['label']}"]
+        for row in t["breakdowns"][by]:
+            got = shown[row["label"]]
+            (option,) = row["options"]
+            assert got["value"] == option["display"]
+            assert got["count"] == (str(option["count"]) if option["count"] is not None else None)
+            if row["n"] is not None:
+                assert got["n"] == str(row["n"])
+            else:
+                assert got["n"] == ("x" if row["n_display"] == "x" else "färre än 5")
+            checked += 1
     assert checked > 100
+    if by != "all":  # the full distributions are for all staff only
+        assert not any(t["breakdowns"].get(by) for t in data["report"]["questions"])
+        assert 'id="questions-title"' not in page
 
 
 def test_known_figures_in_swedish_and_english(published, board):
@@ -165,18 +185,19 @@ def test_suppression_markers_and_footnotes(published, board):
     _, current, _ = published
     page = get(board, f"/board/{current.slug}?by=role")
     # The 2 managers are published together with the administrators (a merged group).
-    assert "Chef" not in page_table(page, "q-exp_threats-role")
-    assert page_table(page, "q-exp_threats-role")["Chef och Administratör"]["n"] == "8"
+    keyed = key_figure_table(page)
+    threats = next(row for label, row in keyed.items() if label.endswith("Minst en gång"))
+    assert "Chef" not in threats
+    assert threats["Chef och Administratör"]["n"] == "8"
     # Only 4 social workers were threatened: too few for the follow-up question.
-    aim = page_table(page, "q-aim-role")
+    aim = next(row for label, row in keyed.items() if label.startswith("Uppfattade du"))
     small = aim["Socialsekreterare, barn och unga"]
     assert small["n"] == "färre än 5"
-    assert '<sup class="fnref">1</sup>' in small["n_html"]
-    for cell in small["cells"]:
-        assert cell["value"] == "x"
-        assert cell["count"] is None
-        assert '<sup class="fnref">1</sup>' in cell["html"]
-    start = page.index('id="t-q-aim-role-notes"')
+    assert '<sup class="fnref">1</sup>' in small["html"].split('class="unit-note"')[1]
+    assert small["value"] == "x"
+    assert not re.search(r"\(\d", small["html"])
+    assert '<sup class="fnref">1</sup>' in small["html"].split('class="unit-note"')[0]
+    start = page.index('id="key-figures-notes"')
     notes = page[start : page.index("</div>", start)]
     assert 'class="footnote-x"><sup>1</sup>' in notes
     assert "för få svarande" in notes or "skydda" in notes
@@ -256,7 +277,7 @@ def test_svg_bar_widths_match_the_percentages(published, board):
     alt = f"Hot, direkta eller beslöjade – Aldrig: 63{NBSP}%; 1 gång: 25{NBSP}%"
     assert alt in html.unescape(page)
     by_role = html.unescape(get(board, f"/board/{current.slug}?by=role"))
-    assert f"Socialsekreterare, barn och unga – Aldrig: 50{NBSP}%" in by_role
+    assert f"Socialsekreterare, barn och unga: 50{NBSP}%" in by_role
 
 
 def test_the_earlier_survey_is_named_without_repeating_its_year():
@@ -340,7 +361,17 @@ def test_csv_and_xlsx_hold_exactly_the_page_figures(published, board):
     for by, label in breakdown_labels.items():
         page = get(board, f"/board/{current.slug}?by={by}")
         tables: dict[tuple[str, str], tuple[dict, list]] = {}  # each table read once
+        keyed = key_figure_table(page)
+        checked = 0
+        for row in (r for r in body if r[3] == label and r[0] == "Nyckeltal"):
+            cell = keyed[f"{row[2]}: {row[6]}"][row[4]]
+            assert (row[5], row[8]) == (cell["n"], cell["value"])
+            assert row[7] == (cell["count"] or ("" if cell["value"] != "x" else "x"))
+            checked += 1
+        assert checked == sum(len(row) for row in keyed.values())
         for row in (r for r in body if r[3] == label and r[6] != "Vill inte uppge"):
+            if row[0] == "Nyckeltal":
+                continue
             prefix = "i" if row[0] == "Indikator" else "q"
             if (prefix, row[1]) not in tables:
                 tables[prefix, row[1]] = (

@@ -51,10 +51,15 @@ def test_the_word_file_holds_the_summary_and_every_table_as_word_tables(publishe
     assert "Metod" in text
     data = snapshot_data(app, current)["report"]
     tables = document.tables
-    # The summary, two heat maps, the references, then one table per indicator and question
-    # broken down by role (the role question itself is not).
-    by_role = [t for t in (*data["indicators"], *data["questions"]) if "role" in t["breakdowns"]]
-    assert len(tables) == 4 + len(by_role)
+    # The summary, two heat maps, the references, then one table per indicator broken down
+    # by role and one of every question's key figure by role (the full distributions are
+    # for all staff only).
+    by_role = [t for t in data["indicators"] if "role" in t["breakdowns"]]
+    assert not [t for t in data["questions"] if "role" in t["breakdowns"]]
+    assert len(tables) == 4 + len(by_role) + 1
+    keyed = tables[4 + len(by_role)]
+    assert keyed.rows[0].cells[0].text == "Fråga"
+    assert len(keyed.rows) == 1 + len(data["key_figures"])
     summary = tables[0]
     assert [c.text for c in summary.rows[0].cells] == [
         "Huvudindikator",

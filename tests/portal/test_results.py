@@ -42,7 +42,10 @@ def export(runner, slug: str, *args: str) -> str:
 
 
 def groups(data, key: str, breakdown: str):
+    """The groups of a table: by group, a question's rows are its key figure's."""
     tables = {t["key"]: t for t in (*data["indicators"], *data["questions"])}
+    if breakdown not in tables[key]["breakdowns"]:
+        tables = {t["key"]: t for t in data["key_figures"]}
     return {g["group"]: g for g in tables[key]["breakdowns"][breakdown]}
 
 
@@ -99,11 +102,12 @@ def test_exported_json_has_exact_counts_and_suppression(known_survey, runner):
     merged = by_role["manager+admin"]
     assert merged["n"] == 8
     assert merged["label"] == "Chef och Administratör"
-    # Nobody in the merged group was threatened once: never an exact 0 %.
-    once = options(merged)["once"]
-    assert once["count"] is None
-    assert once["percent"] is None
-    assert once["display"] in (f"<15{NBSP}%", "x")
+    # By group the report shows the key figure, threatened at least once, not every option.
+    (figure,) = merged["options"]
+    assert figure["key"] == "key_figure"
+    assert figure["label"] == "Minst en gång"
+    assert figure["count"] in (2, None)
+    assert all(set(t["breakdowns"]) == {"all"} for t in data["questions"])
 
     # A follow-up answered by fewer than k of a group shows nothing for it.
     for group in groups(data, "aim", "role").values():
@@ -114,10 +118,10 @@ def test_exported_json_has_exact_counts_and_suppression(known_survey, runner):
 
     # The social workers are shown exactly unless the line rule had to hide them too.
     children = by_role["ss_children"]
-    if children["n"] is not None and options(children)["once"]["count"] is not None:
+    if children["n"] is not None and options(children)["key_figure"]["count"] is not None:
         assert children["n"] == 8
-        assert options(children)["once"]["count"] == 4
-        assert options(children)["once"]["display"] == f"50{NBSP}%"
+        assert options(children)["key_figure"]["count"] == 4
+        assert options(children)["key_figure"]["display"] == f"50{NBSP}%"
     # No role group may reveal the managers: a shown 0 % or 100 % would be a band.
     for group in by_role.values():
         for option in group["options"]:
@@ -133,7 +137,7 @@ def test_exported_json_has_exact_counts_and_suppression(known_survey, runner):
 
 def test_no_export_contains_a_suppressed_number(known_survey, runner):
     data = json.loads(export(runner, known_survey.slug, "--format", "json", "--lang", "en"))
-    for table in (*data["indicators"], *data["questions"]):
+    for table in (*data["indicators"], *data["questions"], *data["key_figures"]):
         for breakdown in table["breakdowns"].values():
             for group in breakdown:
                 if group["suppressed"]:
@@ -175,8 +179,16 @@ def test_csv_export_with_bom_and_one_row_per_option(known_survey, runner, tmp_pa
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     # The board's own CSV (one pipeline), in the report's language.
     threats = [
-        r for r in rows if r["Nyckel"] == "exp_threats" and r["Redovisning"] == "Alla svarande"
+        r
+        for r in rows
+        if r["Nyckel"] == "exp_threats"
+        and r["Redovisning"] == "Alla svarande"
+        and r["Del"] == "Fråga"
     ]
+    # By group, the key figure: one row per group.
+    key = [r for r in rows if r["Nyckel"] == "exp_threats" and r["Del"] == "Nyckeltal"]
+    assert key
+    assert {r["Svar"] for r in key} == {"Minst en gång"}
     assert [r["Svar"] for r in threats][0] == "Aldrig"
     assert len(threats) == 4
     assert threats[0]["n"] == "16"
