@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -404,6 +404,38 @@ def unit_districts(definition: Definition) -> dict[str, str]:
     }
 
 
+def _template_key_figures(
+    key: str, data: Mapping[str, Any]
+) -> dict[str, tuple[tuple[str, tuple[str, ...]], KeyFigure | None]]:
+    """The key figures of the shipped template ``key``, for a definition frozen before
+    templates declared them (no question of ``data`` has ``key_figure``): a question of
+    the same type and options as the template's gets the template's key figure, so that
+    a survey stored earlier is reported by group as a new one is. Empty otherwise."""
+    sections = data.get("sections")
+    if not isinstance(sections, list) or not (TEMPLATE_DIR / f"{key}.toml").is_file():
+        return {}
+    for section in sections:
+        for question in section.get("questions", []) if isinstance(section, Mapping) else ():
+            if isinstance(question, Mapping) and "key_figure" in question:
+                return {}
+    return dict(_shipped_key_figures(key))
+
+
+@lru_cache(maxsize=16)
+def _shipped_key_figures(
+    key: str,
+) -> tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], KeyFigure | None]], ...]:
+    """(question, ((type, option keys), key figure)) of a shipped template (read once)."""
+    try:
+        template = load_template(key)
+    except DefinitionError:
+        return ()
+    return tuple(
+        (q.key, ((q.type, tuple(o.key for o in q.options)), q.key_figure))
+        for q in template.questions
+    )
+
+
 def _options_data(data: Mapping[str, Any], question: Mapping[str, Any]) -> list[dict[str, Any]]:
     if "scale" in question:
         return list(data.get("scales", {})[question["scale"]]["options"])
@@ -448,6 +480,7 @@ class _Loader:
         self.variables: dict[str, Text] = {}
         self.variables = self.parse_variables(data.get("variables", {}))
         key = self.key(data.get("key"), None, "key")
+        self.inherited = _template_key_figures(key, data)
         kind = data.get("kind")
         if kind not in KINDS:
             raise self.fail(None, f"kind must be one of {', '.join(KINDS)}")
@@ -761,6 +794,12 @@ class _Loader:
         by default "yes" of a yes/no question and none for any other."""
         key = question.key
         if "key_figure" not in raw:
+            inherited = self.inherited.get(key)
+            if inherited is not None and inherited[0] == (
+                question.type,
+                tuple(o.key for o in question.options),
+            ):
+                return inherited[1]
             return YES_KEY_FIGURE if question.type == "yesno" else None
         value = raw["key_figure"]
         if question.type not in CHOICE_TYPES or question.dimension is not None:

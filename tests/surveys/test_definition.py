@@ -453,3 +453,25 @@ def test_every_choice_item_of_the_shipped_templates_has_a_decided_key_figure():
                     assert "key_figure" not in question, question["key"]
                 else:
                     assert "key_figure" in question, (name, question["key"])
+
+
+def test_a_definition_frozen_before_key_figures_takes_them_from_its_template():
+    """A survey stored before templates declared key figures is reported by group as a new
+    one: each question that still matches the template (type and options) takes the
+    template's key figure; a changed one falls back to the default."""
+    template = load_template("staff_threats")
+    data = template.to_data()
+    for section in data["sections"]:
+        for question in section["questions"]:
+            question.pop("key_figure", None)
+            if question["key"] == "worry":
+                question["options"] = question["options"][:-2] + question["options"][-1:]
+    old = from_data(json.loads(json.dumps(data)))
+    assert old.item("exp_threats").key_figure == template.item("exp_threats").key_figure
+    assert old.item("support").key_figure == template.item("support").key_figure
+    assert old.item("where").key_figure is None
+    assert old.item("worry").key_figure is None  # its options differ from the template's
+    assert template.item("worry").key_figure is not None
+    # A definition that declares any key figure is taken as it is.
+    data["sections"][0]["questions"][0]["key_figure"] = False
+    assert from_data(data).item("aim").key_figure is None
