@@ -167,7 +167,7 @@ def test_full_distributions_are_for_all_staff_and_key_figures_by_group(staff_rep
     assert (support.n, support.cells[0].count) == (16, 10)
     # Background questions and questions without a declared key figure: all staff only.
     keyed = {t.key for t in staff_report.key_figures}
-    assert {"tenure", "authority", "where", "who", "why_not", "role"}.isdisjoint(keyed)
+    assert {"tenure", "authority", "where", "who", "why_not", "police_by", "role"}.isdisjoint(keyed)
     assert {"aim", "ia", "police", "informed", "routines_know"} <= keyed
 
 
