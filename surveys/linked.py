@@ -18,7 +18,11 @@ This module holds them as one system:
   answered by at most those who chose an option that opens it (L3); each
   breakdown's groups, ``MISSING`` included, sum to the all-staff count (L4);
 - **figures**: what a reader sees, each a linear expression of the counts,
-  published exactly, as a band, or hidden ("x").
+  published exactly, as a band, or hidden ("x"): every option of every item
+  for all staff; by group, each item's key figure (``KEY``: the sum of its key
+  options, or its n less the exclusive ones, from ``definition.KeyFigure``) and
+  the headline indicators. An item without a key figure or indicator has no
+  groups in the system (IL3: the table set readers use).
 
 Protection (``System.protect``): P1 and P2 as before, the line rule S1 over
 every breakdown line, then the audit S3 over the whole system. The audit does
@@ -127,6 +131,11 @@ class Figure:
 
     def hide(self, reason: Reason) -> None:
         self.state, self.band, self.lo, self.hi = reason, None, -INF, INF
+
+
+def _signature(figure: Figure) -> tuple[Any, ...]:
+    """What makes two figures the same published number: terms, constant, base, margin."""
+    return (tuple(sorted(figure.terms.items())), figure.const, figure.n, figure.k_ext)
 
 
 def band_range(band: Band, n: int) -> tuple[int, int]:
@@ -346,12 +355,11 @@ class System:
         seen: dict[tuple[Any, ...], tuple[str, str, str, str]] = {}
         for key, figure in self.figures.items():
             if key[1] != KEY:
-                signature = (tuple(sorted(figure.terms.items())), figure.const, figure.n)
-                seen.setdefault((key[2], key[3], *signature), key)
+                seen.setdefault((key[2], key[3], *_signature(figure)), key)
         for key, figure in list(self.figures.items()):
             if key[1] != KEY:
                 continue
-            signature = (tuple(sorted(figure.terms.items())), figure.const, figure.n)
+            signature = _signature(figure)
             other = seen.get((key[2], key[3], *signature))
             if other is None or self.figures[other].weight < HEADLINE_COST:
                 continue

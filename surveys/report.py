@@ -3,14 +3,18 @@
 ``build`` takes the counts of a closed survey (plain data: see ``Counts``;
 ``portal.store.result_counts`` computes them with grouped queries) and gives
 a ``Report``: survey metadata, the number of respondents, the headline
-indicators, and for every item one table per breakdown ("all", for a
-city-wide survey "district", "role", "unit", "years", and for the exit
-questionnaire "period": half-years pooled until they reach k, see
-``surveys.periods``). Groups below k are merged into named groups
-(``recode``). In a city-wide survey every unit lies in one district
-(``surveys.definition.unit_districts``): small units are merged only with
-units of the same district, and ``Report.nesting`` tells the disclosure
-engine which district each published unit group lies in. Every published
+indicators by every breakdown ("all", for a city-wide survey "district",
+"role", "unit", "years", and for the exit questionnaire "period": half-years
+pooled until they reach k, see ``surveys.periods``), every item's full
+distribution for all respondents, and by every breakdown each item's key
+figure (``definition.KeyFigure``, declared in the template: the share who
+chose its key options, with its n). The full distribution is not published
+by group (rule IL3: the table set readers use, fewer figures to hide).
+Groups below k are merged into named groups (``recode``). In a city-wide
+survey every unit lies in one district (``surveys.definition.unit_districts``):
+small units are merged only with units of the same district, and
+``Report.nesting`` tells the disclosure engine which district each published
+unit group lies in. Every published
 number has passed disclosure control as one system (``surveys.linked``, with
 the rules of ``surveys.disclosure``); suppressed numbers are not in the report
 at all (only their reason, kept for the audit and the tests, never exported).
