@@ -485,8 +485,14 @@ def test_local_questions_are_protected_in_the_published_report_and_exports(app, 
     csv_rows = [line.split(",") for line in csv_text.splitlines() if ",local_1," in line]
     assert csv_rows, "the local question is not in the CSV"
     # Every row of the local question: the all-staff row only (7 is one group of each breakdown,
-    # and a breakdown merged into one group is left out), as ranges, never an exact count.
-    assert [row[5:] for row in csv_rows] == [["7", "Yes", "", ">85%"], ["7", "No", "", "<15%"]]
+    # and a breakdown merged into one group is left out), its options and its key figure
+    # ("yes", a yes/no question's), as ranges, never an exact count.
+    assert [row[5:] for row in csv_rows] == [
+        ["7", "Yes", "", ">85%"],
+        ["7", "No", "", "<15%"],
+        ["7", "Yes", "", ">85%"],
+    ]
+    assert [row[0] for row in csv_rows] == ["Question", "Question", "Key figure"]
     page = client.get(f"/board/{survey.slug}?lang=en").get_data(as_text=True)
     section = page[page.index('id="h-q-local_1-all"') :]
     section = section[: section.index("</section>")]
@@ -500,7 +506,11 @@ def test_local_questions_are_protected_in_the_published_report_and_exports(app, 
         if any(c.value == "local_1" for c in row)
     ]
     # The same cells as the CSV: the count empty, the share a range.
-    assert [row[5:] for row in local_rows] == [[7, "Yes", None, ">85%"], [7, "No", None, "<15%"]]
+    assert [row[5:] for row in local_rows] == [
+        [7, "Yes", None, ">85%"],
+        [7, "No", None, "<15%"],
+        [7, "Yes", None, ">85%"],
+    ]
     from docx import Document
     from docx.table import Table
 
