@@ -476,3 +476,25 @@ def test_no_not_reported_count_follows_from_two_published_n(responses, seed):
             assert cell.count == row.n - bases[row.key], (breakdown, row.key)
             checked += 1
     assert checked
+
+
+def test_a_banded_key_figure_cannot_be_worked_out_from_the_other_groups():
+    """Key figures by group are one line with the all-staff key figure (L4): 10 social
+    workers of whom none was harassed ("<15 %"), 10 assessors with 5 and 10 treatment
+    workers with 4. Published exactly, 9 of 30 for all staff less 5 and 4 would tell that
+    no social worker was harassed: another figure of the line is hidden or banded too."""
+    people = [respondent(role="ss_children", exp_harassment="never") for _ in range(10)]
+    people += [
+        respondent(role="assessor", exp_harassment="once" if i < 5 else "never") for i in range(10)
+    ]
+    people += [
+        respondent(role="treatment", exp_harassment="once" if i < 4 else "never") for i in range(10)
+    ]
+    report = report_of(people)
+    harassed = key_table(report, "exp_harassment")
+    (total,) = harassed.breakdowns[ALL][0].cells
+    assert total.count == 9
+    rows = {r.key: r.cells[0] for r in harassed.breakdowns["role"] if r.n is not None}
+    assert rows["ss_children"].band == ("<", 15)
+    others = [rows["assessor"], rows["treatment"]]
+    assert not all(c.count is not None for c in others)
