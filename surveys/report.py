@@ -136,6 +136,10 @@ class Table:
     condition: Text | None = None
     section: str = ""
     ranked: bool = False  # options listed by their published share, largest first
+    # A matrix row's key figure: the matrix question's text and the row's own label, so that
+    # a table of key figures can list the rows under their question.
+    question: Text | None = None
+    row_label: Text | None = None
 
     def has_suppressions(self, breakdown: str) -> bool:
         """Whether any figure of ``breakdown`` is hidden or banded."""
@@ -283,6 +287,8 @@ def build(
                 },
                 condition=_condition_text(definition, item),
                 section=item.question.section,
+                question=item.question.text if item.row is not None else None,
+                row_label=item.row.label if item.row is not None else None,
             )
         )
 

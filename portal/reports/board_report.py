@@ -179,6 +179,16 @@ class TableView:
     chart: Chart | None
     prefer_not: str | None = None
     anchor: str = ""
+    # A matrix row's key figure: the matrix question and the row (listed under it).
+    question: str | None = None
+    row_label: str | None = None
+
+    @property
+    def key_label(self) -> str:
+        """The row of the key-figure table: the question (a matrix row: the row, under its
+        question) and the key figure's own label."""
+        figure = self.options[0][1] if self.options else ""
+        return f"{self.row_label if self.question else self.label}: {figure}"
 
     @property
     def has_suppressed(self) -> bool:
@@ -610,6 +620,8 @@ def _table(
         chart=chart(chart_id, label, tuple(rows)) if rows else None,
         prefer_not=prefer_not,
         anchor=f"h-{chart_id}",
+        question=table.get("question") or None,
+        row_label=table.get("row_label") or None,
     )
 
 

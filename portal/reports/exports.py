@@ -355,17 +355,7 @@ def to_docx(report: BoardReport) -> bytes:
             document,
             f"{gettext('Key figures')} – {report.breakdown_label}",
             [gettext("Question"), *(group.label for group in report.key_groups)],
-            [
-                [
-                    f"{table.label}: {table.options[0][1] if table.options else ''}",
-                    *(
-                        f"{_cell_text(row.cells[0])}\n{gettext('n')} = "
-                        f"{row.n_text}{'¹' if row.n is None else ''}"
-                        for row in table.rows
-                    ),
-                ]
-                for table in report.key_figures
-            ],
+            _key_figure_rows(report),
         )
         _footnotes(document, report.k, report.key_has_suppressed, report.key_has_band)
     if report.questions:
@@ -391,6 +381,27 @@ def to_docx(report: BoardReport) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _key_figure_rows(report: BoardReport) -> list[list[str]]:
+    """The key-figure table's rows for Word: a matrix's rows under a row with its question."""
+    rows: list[list[str]] = []
+    question = None
+    for table in report.key_figures:
+        if table.question and table.question != question:
+            rows.append([table.question, *("" for _ in report.key_groups)])
+        question = table.question
+        rows.append(
+            [
+                table.key_label,
+                *(
+                    f"{_cell_text(row.cells[0])}\n{gettext('n')} = "
+                    f"{row.n_text}{'¹' if row.n is None else ''}"
+                    for row in table.rows
+                ),
+            ]
+        )
+    return rows
 
 
 def key_figures_intro() -> str:

@@ -200,6 +200,9 @@ def _table_json(table: Table, lang: str, k: int) -> dict[str, Any]:
         "k_ext": table.k_ext,
         "base": text(table.base_note, lang),
         "shown_when": table.condition.get(lang) if table.condition else None,
+        # A matrix row (key figures): its question's text and the row's own label.
+        "question": table.question.get(lang) if table.question else None,
+        "row_label": table.row_label.get(lang) if table.row_label else None,
         "breakdowns": {
             b: [_row_json(row, lang, k) for row in rows] for b, rows in table.breakdowns.items()
         },

@@ -59,7 +59,10 @@ def test_the_word_file_holds_the_summary_and_every_table_as_word_tables(publishe
     assert len(tables) == 4 + len(by_role) + 1
     keyed = tables[4 + len(by_role)]
     assert keyed.rows[0].cells[0].text == "Fråga"
-    assert len(keyed.rows) == 1 + len(data["key_figures"])
+    # One row per key figure, and one naming each matrix question above its rows.
+    questions = {t["question"] for t in data["key_figures"] if t["question"]}
+    assert len(keyed.rows) == 1 + len(data["key_figures"]) + len(questions)
+    assert [r.cells[0].text for r in keyed.rows].count("Hur väl stämmer följande påståenden?") == 1
     summary = tables[0]
     assert [c.text for c in summary.rows[0].cells] == [
         "Huvudindikator",
