@@ -177,6 +177,7 @@ def test_a_survey_closed_without_its_key_shows_nothing_until_the_key_is_entered(
     assert not current.has_results
     html = hr.get(detail).get_data(as_text=True)
     assert "Svaren är förseglade" in html
+    assert "Stängd, svaren förseglade" in hr.get("/admin/surveys").get_data(as_text=True)
     # No results, comments, exports or publication while sealed; never a 500.
     for path in ("results", "comments", "results.csv", "results.json", "publish"):
         response = hr.get(f"{detail}/{path}")
