@@ -125,11 +125,12 @@ def report_breakdowns(env: dict[str, str], slug: str) -> tuple[list[str], list[s
     from portal import create_app, store
     from portal.extensions import db
     from portal.reports import results
+    from tests.factories import private_key
 
     app = create_app()
     with app.app_context(), db.connection_context():
         survey = store.get_survey(slug)
-        store.set_status(survey, "closed")
+        store.set_status(survey, "closed", private_key(survey))
         survey = store.get_survey(slug)
         data = results.to_json_data(results.survey_report(survey))
         groups = {q.key for q in survey.definition().dimensions()}

@@ -118,12 +118,13 @@ def prepare(
     from portal import create_app, store
     from portal.extensions import db
     from surveys.definition import load_template
-    from tests.factories import complete_answers, issue_codes
+    from tests.factories import complete_answers, give_key, issue_codes
 
     app = create_app()
     definition = load_template("staff_threats")
     with app.app_context(), db.connection_context():
         survey = store.create_survey(definition, title_sv="Last", title_en="Load", access=access)
+        give_key(survey)  # as HR does before opening; the key stays in this process
         generated = issue_codes(survey, codes, env["VARNA_SECRET_KEY"]) if codes else []
         store.set_status(survey, "open")
     answers = complete_answers(
@@ -148,21 +149,23 @@ def count_in_database(env: dict[str, str], slug: str) -> tuple[int, int, int, fl
     """
     from portal import create_app, store
     from portal.extensions import db
-    from portal.store import inbox, seal
+    from portal.store import inbox, seal, survey_key
     from portal.store.models import Answer, InboxEntry, Response
+    from tests.factories import private_key
 
     app = create_app()
     with app.app_context(), db.connection_context():
         survey = store.get_survey(slug)
         while_open = store.response_count(survey)
         broken = 0
+        private = private_key(survey)
         for entry in InboxEntry.select().where(InboxEntry.survey == survey.id):
             try:
-                inbox.decode(seal.unseal(app.config["SECRET_KEY"], survey.id, entry.sealed))
-            except (seal.SealError, ValueError, KeyError):
+                inbox.decode(inbox._open(entry, survey.id, private))
+            except (seal.SealError, survey_key.SurveyKeyError, ValueError, KeyError):
                 broken += 1
         started = time.monotonic()
-        store.set_status(survey, "closed")
+        store.set_status(survey, "closed", private_key(survey))
         closing = time.monotonic() - started
         after_close = Response.select().where(Response.survey == survey.id).count()
         orphans = (

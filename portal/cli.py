@@ -38,8 +38,10 @@ def register(app: Flask) -> None:
         create_survey,
         check_template,
         upload_template,
+        survey_key,
         open_survey,
         close_survey,
+        open_answers,
         publish_survey,
         archive_survey,
         tick,
@@ -313,7 +315,8 @@ def create_survey(
     if access == "codes":
         click.echo(f"{len(codes)} codes written to {codes_out}; only their hashes are stored.")
         click.echo(f"Staff enter their code at: {_base_url()}/kod")
-    click.echo(f"Open it with: flask --app app open-survey {survey.slug}")
+    click.echo(f"Make its survey key with: flask --app app survey-key {survey.slug} --key-out FILE")
+    click.echo(f"Then open it with: flask --app app open-survey {survey.slug}")
 
 
 def _check_codes_options(access: str, code_count: int | None, codes_out: Path | None) -> None:
@@ -395,20 +398,101 @@ def open_survey(slug: str) -> None:
     click.echo(f"Survey {slug} is open: {survey_link(slug)}")
 
 
-@click.command("close-survey")
+@click.command("survey-key")
 @with_appcontext
 @click.argument("slug")
-def close_survey(slug: str) -> None:
-    """Close an open survey; its access codes are deleted and its counts aggregated."""
+@click.option(
+    "--key-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write the survey key to (readable by you only); never overwritten.",
+)
+def survey_key(slug: str, key_out: Path) -> None:
+    """Make a draft's survey key (replacing any earlier one) and write it to a file.
+
+    The portal keeps only its public half: the answers can be opened only with
+    this file's key, at close (close-survey --key-file) or afterwards
+    (open-answers). Keep it away from the server and its backups.
+    """
+    if key_out.exists():
+        raise click.UsageError(f"{key_out} exists already; a survey key is never overwritten")
     with db.connection_context():
         survey = _survey_or_fail(slug)
         try:
-            lifecycle.close_survey(survey, actor=None, today=_today())
+            key = lifecycle.make_survey_key(survey, actor=None)
+        except lifecycle.LifecycleError as exc:
+            raise _refused(exc) from exc
+        mark = lifecycle.key_mark(survey)
+    # Created readable by its owner only, and never over an existing file.
+    descriptor = os.open(key_out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(descriptor, "w", encoding="utf-8") as out:
+        out.write(f"Värna survey key for {slug} (mark {mark})\n{key}\n")
+    click.echo(f"Survey key of {slug} (mark {mark}) written to {key_out}.")
+    click.echo("The portal does not keep it: without it nobody can open the answers.")
+
+
+def _read_key(key_file: Path | None) -> str | None:
+    """The survey key in ``key_file`` (its last non-empty line; '-' reads standard input)."""
+    if key_file is None:
+        return None
+    text = sys.stdin.read() if str(key_file) == "-" else key_file.read_text(encoding="utf-8")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+_KEY_FILE = click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    default=None,
+    help="File with the survey key (as written by survey-key), or - for standard input.",
+)
+
+
+@click.command("close-survey")
+@with_appcontext
+@click.argument("slug")
+@_KEY_FILE
+def close_survey(slug: str, key_file: Path | None) -> None:
+    """Close an open survey; its access codes are deleted and its counts aggregated.
+
+    Without --key-file a survey with a survey key closes all the same, and its
+    answers wait sealed for open-answers.
+    """
+    key = _read_key(key_file)
+    with db.connection_context():
+        survey = _survey_or_fail(slug)
+        try:
+            lifecycle.close_survey(survey, actor=None, today=_today(), key_text=key)
         except lifecycle.LifecycleError as exc:
             raise _refused(exc) from exc
         count = store.response_count(survey)
+        if survey.awaiting_key:
+            click.echo(
+                f"Survey {slug} is closed with {count} responses, still sealed: open them with "
+                f"flask --app app open-answers {slug} --key-file FILE"
+            )
+            return
         _keep_counts(survey)
     click.echo(f"Survey {slug} is closed with {count} responses.")
+
+
+@click.command("open-answers")
+@with_appcontext
+@click.argument("slug")
+@_KEY_FILE
+def open_answers(slug: str, key_file: Path | None) -> None:
+    """Open the sealed answers of a survey that closed without its key."""
+    if key_file is None:
+        raise click.UsageError("give the survey key with --key-file FILE (or - for standard input)")
+    key = _read_key(key_file)
+    with db.connection_context():
+        survey = _survey_or_fail(slug)
+        try:
+            opened = lifecycle.open_answers(survey, key, actor=None)
+        except lifecycle.LifecycleError as exc:
+            raise _refused(exc) from exc
+        _keep_counts(survey)
+    click.echo(f"Opened the {opened} sealed answers of {slug}.")
 
 
 def _keep_counts(survey) -> None:
@@ -652,6 +736,11 @@ def _report_data(survey, lang: str, invited: int | None) -> dict:
     if survey.purged_on is not None:
         raise click.ClickException(
             f"the raw responses of this survey were purged and it has no published report in {lang}"
+        )
+    if survey.awaiting_key:
+        raise click.ClickException(
+            "the survey is closed but its answers are still sealed: open them with "
+            f"open-answers {survey.slug} --key-file FILE"
         )
     try:
         return publication.results_view(survey, lang, invited=invited)

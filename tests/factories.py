@@ -45,8 +45,15 @@ def make_survey(
     status: str = "open",
     min_group: int = 5,
     codes: int = 0,
+    keyed: bool = True,
 ) -> tuple[Survey, list[str]]:
-    """Create a survey in ``status``; returns it and its codes (for access='codes')."""
+    """Create a survey in ``status``; returns it and its codes (for access='codes').
+
+    The survey has a survey key, as every survey opened by the portal has;
+    its private half is kept in ``SURVEY_KEYS`` for ``private_key``.
+    ``keyed=False`` makes a survey as opened before survey keys: its entries
+    are sealed with the portal's key and mixed while it is open.
+    """
     with app.app_context(), db.connection_context():
         survey = store.create_survey(
             load_template(template),
@@ -55,12 +62,51 @@ def make_survey(
             access=access,
             min_group=min_group,
         )
+        if keyed:
+            give_key(survey)
         generated = issue_codes(survey, codes, app.config["SECRET_KEY"]) if codes else []
         if status != "draft":
             store.set_status(survey, "open")
         if status in ("closed", "published"):
-            store.set_status(survey, status)
+            store.set_status(survey, status, private_key(survey))
     return survey, generated
+
+
+# The private halves of the survey keys the tests made, by survey slug (slugs are random,
+# so surveys of different test databases never share one).
+SURVEY_KEYS: dict[str, str] = {}
+
+
+def give_key(survey: Survey) -> str:
+    """Give a draft a new survey key as HR would; returns (and remembers) its text."""
+    from portal.store import survey_key
+
+    text, public = survey_key.new_key()
+    assert store.set_seal_key(survey, public)
+    SURVEY_KEYS[survey.slug] = text
+    return text
+
+
+def with_key(survey: Survey) -> Survey:
+    """``survey``, given a survey key first if it has none (HR makes it before opening)."""
+    if not survey.seal_key:
+        give_key(survey)
+    return survey
+
+
+def key_text(survey: Survey) -> str | None:
+    """The text of the survey's key, as HR enters it (None for a survey the tests gave none)."""
+    return SURVEY_KEYS.get(survey.slug)
+
+
+def private_key(survey: Survey):
+    """The parsed private half of the survey's key (None for a survey without one)."""
+    from portal.store import survey_key
+
+    survey = store.get_survey(survey.slug) or survey
+    if not survey.seal_key:
+        return None
+    return survey_key.parse(SURVEY_KEYS[survey.slug], survey.seal_key)
 
 
 def complete_answers(definition: Definition, **overrides: Any) -> dict[str, Any]:
@@ -382,14 +428,16 @@ def enrol_through_pages(client: FlaskClient, path: str = "/admin/login/enrol", *
     return response, secret, codes
 
 
-def waiting_submissions(survey_id: int, secret_key: str) -> list:
-    """The answers of the submissions still sealed in the survey's inbox (the portal's view)."""
-    from portal.store import inbox, seal
+def waiting_submissions(survey: Survey) -> list:
+    """The answers of the submissions still sealed in the survey's inbox, opened with the
+    survey's key (or, for a survey without one, the portal's key)."""
+    from portal.store import inbox
     from portal.store.models import InboxEntry
 
+    private = private_key(survey)
     return [
-        inbox.decode(seal.unseal(secret_key, survey_id, entry.sealed))[0]
-        for entry in InboxEntry.select().where(InboxEntry.survey == survey_id)
+        inbox.decode(inbox._open(entry, survey.id, private))[0]
+        for entry in InboxEntry.select().where(InboxEntry.survey == survey.id)
     ]
 
 

@@ -39,7 +39,7 @@ def survey_report(survey: Survey, invited: int | None = None) -> Report:
     """The report of a closed survey; raises store.ResultsNotAvailable otherwise."""
     cache: OrderedDict = current_app.extensions.setdefault("varna.reports", OrderedDict())
     key = (survey.id, survey.slug, invited)
-    if survey.status in store.RESULT_STATUSES and survey.purged_on is None and key in cache:
+    if survey.has_results and key in cache:
         cache.move_to_end(key)
         return cache[key]
     report = _build_report(survey, invited)

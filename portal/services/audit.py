@@ -35,6 +35,8 @@ ACTIONS: dict[str, str] = {
     "survey_edited": N_("Survey edited"),
     "survey_opened": N_("Survey opened"),
     "survey_closed": N_("Survey closed"),
+    "survey_key_made": N_("Survey key made"),
+    "answers_opened": N_("Sealed answers opened with the survey key"),
     "survey_published": N_("Survey published"),
     "survey_archived": N_("Survey archived"),
     "codes_generated": N_("Access codes generated"),

@@ -182,6 +182,10 @@ def _complete(
     """Take ``survey`` from wherever it is to ``spec.status``, with its synthetic responses."""
     before = survey.status
     if survey.status == Status.DRAFT:
+        key = lifecycle.make_survey_key(survey, actor=None)
+        if spec.status == Status.OPEN:
+            # The one survey left open for trying the form: its key closes it later.
+            progress(f"{spec.title_en}: survey key {key} (needed to open its answers).")
         lifecycle.open_survey(survey, actor=None, today=spec.opens_on or today)
     if survey.status == Status.OPEN:
         missing = spec.responses - store.response_count(survey)

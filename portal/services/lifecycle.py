@@ -20,6 +20,7 @@ from typing import Any
 
 from portal import clock, codes, store
 from portal.services import audit, org_tree, templates
+from portal.store import survey_key
 from portal.store.models import DEFAULT_MIN_GROUP, MIN_GROUP_FLOOR, RESULT_STATUSES, Status, Survey
 from surveys import N_
 from surveys.customise import (
@@ -66,6 +67,10 @@ SCHEDULED_PURGE = N_(
     "%(answers)s answers and %(comments)s comments"
 )
 NOT_A_DRAFT = N_("Only a draft can be edited: opening froze the survey.")
+ANSWERS_SEALED = N_(
+    "The survey is closed, but its answers are still sealed: enter the survey key on the "
+    "survey's page to open them."
+)
 
 
 class LifecycleError(Exception):
@@ -480,6 +485,8 @@ def check_action(survey: Survey, action: str) -> None:
         raise LifecycleError(N_("Only an open survey can be closed."))
     if action == "publish" and survey.status != Status.CLOSED:
         raise LifecycleError(N_("Only a closed survey can be published."))
+    if action == "publish" and survey.awaiting_key:
+        raise LifecycleError(ANSWERS_SEALED)
     if action == "archive":
         if survey.archived:
             raise LifecycleError(N_("The survey is already archived."))
@@ -491,8 +498,62 @@ def check_action(survey: Survey, action: str) -> None:
         raise LifecycleError(N_("There are no codes to revoke."))
 
 
+NO_SURVEY_KEY = N_(
+    "The survey has no survey key yet. Make it on the survey's page and keep it safe before "
+    "the survey opens: the answers can only be opened with it."
+)
+NOT_A_KEY = N_(
+    "That is not a survey key. A survey key has 52 letters and digits, in groups of four."
+)
+WRONG_KEY = N_(
+    "That key does not open this survey: it belongs to another survey, or to a key that was "
+    "replaced. This survey's key is marked %(mark)s."
+)
+KEY_ONLY_FOR_DRAFTS = N_("The survey key can only be made or replaced before the survey opens.")
+
+
+def make_survey_key(survey: Survey, *, actor: Any) -> str:
+    """Give a draft a new survey key; returns its private half as text, to show HR once.
+
+    The portal keeps only the public half: every answer is sealed to it, and
+    nobody can read the answers until someone enters the private half at
+    close (``close_survey``, ``open_answers``). A key made again replaces the
+    previous one, which then opens nothing (drafts have no answers yet).
+    """
+    if survey.status != Status.DRAFT:
+        raise LifecycleError(KEY_ONLY_FOR_DRAFTS)
+    private, public = survey_key.new_key()
+    if not store.set_seal_key(survey, public):
+        raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
+    audit.record(
+        "survey_key_made",
+        actor=actor,
+        subject=_subject(survey),
+        detail=N_("Key mark %(mark)s"),
+        params={"mark": survey_key.fingerprint(public)},
+    )
+    return private
+
+
+def key_mark(survey: Survey) -> str | None:
+    """The four characters that tell this survey's key printout from others (not secret)."""
+    return survey_key.fingerprint(survey.seal_key) if survey.seal_key else None
+
+
+def _private_key(survey: Survey, text: str | None) -> Any:
+    """The private key HR entered, checked against the survey's; None if nothing was entered."""
+    if not text or not text.strip() or not survey.seal_key:
+        return None
+    try:
+        return survey_key.parse(text, survey.seal_key)
+    except survey_key.SurveyKeyError as exc:
+        if "another" in str(exc):
+            raise LifecycleError(WRONG_KEY, mark=key_mark(survey)) from exc
+        raise LifecycleError(NOT_A_KEY) from exc
+
+
 def open_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
-    """Open a draft for answers, freezing its definition."""
+    """Open a draft for answers, freezing its definition (it must have its survey key)."""
     if survey.status == Status.PUBLISHED:
         raise LifecycleError(WHY_NO_REOPEN_PUBLISHED)
     if survey.status in (Status.CLOSED,):
@@ -503,17 +564,41 @@ def open_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
         raise LifecycleError(
             N_("The closing date has already passed: change it before opening the survey.")
         )
+    if not survey.seal_key:
+        raise LifecycleError(NO_SURVEY_KEY)
     if not store.transition(survey, (Status.DRAFT,), Status.OPEN, today):
         raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
     audit.record("survey_opened", actor=actor, subject=_subject(survey))
 
 
-def close_survey(survey: Survey, *, actor: Any, today: dt.date) -> None:
-    """Close an open survey (early or on time); final, and its codes are deleted."""
+def close_survey(
+    survey: Survey, *, actor: Any, today: dt.date, key_text: str | None = None
+) -> None:
+    """Close an open survey (early or on time); final, and its codes are deleted.
+
+    With the survey key (``key_text``) the answers are opened in the same
+    step; without it they wait sealed (``open_answers``). A key that is not
+    this survey's is refused before anything changes.
+    """
     check_action(survey, "close")
-    if not store.transition(survey, (Status.OPEN,), Status.CLOSED, today):
+    private = _private_key(survey, key_text)
+    if not store.transition(survey, (Status.OPEN,), Status.CLOSED, today, private):
         raise LifecycleError(N_("The survey changed meanwhile; reload the page."))
     audit.record("survey_closed", actor=actor, subject=_subject(survey))
+
+
+def open_answers(survey: Survey, key_text: str | None, *, actor: Any) -> int:
+    """Open the sealed answers of a survey closed without its key; returns how many."""
+    if not survey.awaiting_key:
+        raise LifecycleError(N_("This survey's answers are not waiting for its key."))
+    if survey.purged_on is not None:
+        raise LifecycleError(N_("The sealed answers were deleted unopened."))
+    private = _private_key(survey, key_text)
+    if private is None:
+        raise LifecycleError(N_("Enter the survey key."))
+    opened = store.open_answers(survey, private)
+    audit.record("answers_opened", actor=actor, subject=_subject(survey))
+    return opened
 
 
 def publish_survey(
@@ -719,7 +804,11 @@ def purge_responses(
     about that long; ``continue_purge`` (the purge page) or the next ``tick``
     finishes it. Returns the rows purged per table.
     """
-    if survey.status != Status.PUBLISHED:
+    if survey.status != Status.PUBLISHED and not (
+        survey.status == Status.CLOSED and survey.awaiting_key
+    ):
+        # A closed survey whose answers still wait for their key may be purged: that
+        # is all anyone can do with them when the key is lost.
         raise LifecycleError(N_("Raw responses can be purged only after publication."))
     if survey.purged_on is not None:
         raise LifecycleError(N_("The raw responses have already been purged."))
@@ -845,6 +934,7 @@ def _subject(survey: Survey) -> str:
 def _due_to_open(survey: Survey, today: dt.date) -> bool:
     return (
         survey.status == Status.DRAFT
+        and bool(survey.seal_key)
         and survey.opens_on is not None
         and survey.opens_on <= today
         and (survey.closes_on is None or survey.closes_on >= today)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from portal import store
 from portal.reports import results
-from portal.store.models import RESULT_STATUSES, Survey
+from portal.store.models import Survey
 from surveys.definition import Text
 from surveys.report import ALL
 
@@ -77,7 +77,7 @@ def unit_rates(survey: Survey) -> list[UnitRate] | None:
     report shows it exactly. So no unit's count follows from this page and the report
     together, and "prefer not to say" is never shown here.
     """
-    if survey.status not in RESULT_STATUSES or survey.purged_on is not None:
+    if not survey.has_results:
         return None
     key = store.unit_question_key(survey.definition())
     units = store.survey_units(survey)
@@ -93,7 +93,7 @@ def role_rates(survey: Survey) -> list[UnitRate] | None:
 
     The same rule as for units: what the report publishes of the role question.
     """
-    if survey.status not in RESULT_STATUSES or survey.purged_on is not None:
+    if not survey.has_results:
         return None
     from portal.services.lifecycle import current_roles
 
@@ -146,7 +146,7 @@ def _published_rates(
 
 def comments_visible(survey: Survey, responses: int) -> bool:
     """Free text is shown only for a closed survey with enough respondents."""
-    return survey.status in RESULT_STATUSES and responses >= comment_threshold(survey)
+    return survey.has_results and responses >= comment_threshold(survey)
 
 
 def comment_threshold(survey: Survey) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 from portal import store
 from portal.reports import results
 from portal.services import lifecycle, monitoring
-from portal.store.models import RESULT_STATUSES, Status, Survey
+from portal.store.models import Status, Survey
 from surveys import N_
 from surveys.redact import redact, same_comment
 from surveys.references import ReferenceFileError, load_references
@@ -109,7 +109,9 @@ def results_view(survey: Survey, lang: str, invited: int | None = None) -> dict[
         text = store.report_snapshot(survey, lang)
         if text is not None:
             return json.loads(text)
-    if survey.status not in RESULT_STATUSES or survey.purged_on is not None:
+    if survey.awaiting_key:
+        raise lifecycle.LifecycleError(lifecycle.ANSWERS_SEALED)
+    if not survey.has_results:
         raise lifecycle.LifecycleError(RESULTS_AFTER_CLOSE)
     return json.loads(_snapshot(survey, lang, resolve_comparison(survey, LATEST), invited))
 

@@ -36,9 +36,11 @@ def result_counts(survey: Survey, definition: Definition) -> Counts:
     A closed survey never changes (rule D2), so its counts are aggregated once
     and kept (``ResultCounts``); later reports, in any process, read them.
     """
-    status = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
-    if status not in RESULT_STATUSES:
-        raise ResultsNotAvailable(str(status))
+    current = (
+        Survey.select(Survey.status, Survey.awaiting_key).where(Survey.id == survey.id).first()
+    )
+    if current is None or current.status not in RESULT_STATUSES or current.awaiting_key:
+        raise ResultsNotAvailable(str(current.status if current else None))
     _, combinations = flags_and_combinations(definition)
     stored = _stored_counts(survey, combinations)
     if stored is not None:
@@ -136,7 +138,7 @@ def _store_counts(survey: Survey, counts: Counts) -> None:
     try:
         with write_transaction():
             current = Survey.get_by_id(survey.id)
-            if current.status not in RESULT_STATUSES or current.purged_on is not None:
+            if not current.has_results:
                 return
             ResultCounts.insert(survey=survey.id, counts_json=counts_json).on_conflict(
                 conflict_target=[ResultCounts.survey],

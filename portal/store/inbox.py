@@ -1,36 +1,36 @@
-"""The sealed inbox and the mixer: storage that ties no admission to an answer.
+"""The sealed inbox: storage that ties no admission to an answer.
 
 A submission is committed in one transaction with its admission (the code
 claimed or the form token spent) — but not into the response tables. It goes
-into the survey's *inbox* as a sealed entry (``portal.store.seal``: encrypted
-and authenticated with keys derived from the portal's secret key, which is
-never in the database). In that same transaction every entry already waiting
-in the survey's inbox is re-sealed with a fresh nonce and a fresh random id,
-so that all waiting entries carry the system columns of the latest
-submission (PostgreSQL ``xmin``; SQLite's WAL frames of that commit) and none
-keeps those of its own admission.
+into the survey's *inbox* as a sealed entry, padded to one size per survey.
 
-The *mixer* moves entries from the inbox into ``response``, ``answer`` and
-``comment`` in one transaction per batch: the rows of a batch share their
-transaction id, and within it responses, answers and comments are written
-in orders drawn independently at random. While the survey is open it mixes
-only when at least ``2 × batch`` entries wait, and then moves all but
-``batch`` of them, chosen at random: a batch never holds fewer than
-``batch`` submissions, and the inbox keeps at least ``batch`` entries among
-which the latest submission hides. The mixer runs after a submission that
-finds the inbox full enough, from ``flask tick``, and always at close.
+A survey with a survey key (every survey opened since schema version 14)
+seals each entry to the key's public half (``portal.store.survey_key``); the
+private half is only with HR. Nothing is mixed while it is open — nothing
+here could open an entry — and the admission's transaction id and log
+frames are shared with one sealed box and nothing else. At close, given the
+key, every entry is opened and written to ``response``, ``answer`` and
+``comment`` in the closing transaction, chunk by chunk of random ids, each
+chunk shuffled; closed without the key (on its date), the entries wait
+sealed until ``open_with_key``.
 
-Closing is one transaction: the status changes, the code hashes and form
-tokens are deleted, every remaining entry is mixed (however few), and the
-survey's respondent rows are rewritten in random order, so they all share
-the transaction id of the close and their physical (and dump) order is
-random. ``database.scrub_after_close`` then removes the old row versions
+A survey opened before survey keys keeps the earlier scheme until it closes:
+entries sealed with keys derived from the portal's secret
+(``portal.store.seal``), every waiting entry re-sealed with a fresh nonce and
+random id at each admission (so that none keeps the system columns of its
+own admission), and a *mixer* that moves shuffled batches into the tables
+while at least ``2 × batch`` wait, keeping ``batch`` of them in the inbox;
+at close the rest is mixed and the survey's rows are rewritten in random
+order, so they all share the close's transaction id.
+
+``database.scrub_after_close`` then removes the old row versions
 (PostgreSQL ``VACUUM``) and the write-ahead log (SQLite checkpoint).
 
 Several workers and hosts: every write to a survey's inbox first takes a
 lock on the survey (PostgreSQL transaction-scoped advisory lock; SQLite's
-``BEGIN IMMEDIATE`` already serialises writers), so two submissions never
-re-seal the same entries at once and two mixers never move the same entry.
+``BEGIN IMMEDIATE`` already serialises writers), so a close never misses an
+admission in flight, two submissions never re-seal the same entries at once
+and two mixers never move the same entry.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from typing import Any
 from peewee import fn
 
 from portal.extensions import db
-from portal.store import seal
+from portal.store import seal, survey_key
 from portal.store.database import is_sqlite, write_transaction
 from portal.store.models import Answer, Comment, InboxEntry, Response, Status, Survey
 from portal.store.rows import insert_responses
@@ -134,9 +134,25 @@ def entry_size(definition: Definition) -> int:
     return min(-(-bound // 1024) * 1024, ENTRY_BLOCK)
 
 
-def seal_entry(survey_id: int, plaintext: bytes, size: int) -> bytes:
-    """Seal a new entry (outside the transaction: the lock is held as briefly as possible)."""
-    return seal.seal(_key(), survey_id, plaintext, _padded(len(plaintext), size))
+def seal_entry(survey: Survey, plaintext: bytes, size: int) -> bytes:
+    """Seal a new entry (outside the transaction: the lock is held as briefly as possible).
+
+    To the survey's public key when it has one (``portal.store.survey_key``),
+    otherwise with the portal's key (surveys opened before survey keys).
+    """
+    padded = _padded(len(plaintext), size)
+    if survey.seal_key:
+        return survey_key.seal(survey.seal_key, survey.id, seal.pad(plaintext, padded))
+    return seal.seal(_key(), survey.id, plaintext, padded)
+
+
+def _open(entry: InboxEntry, survey_id: int, private: Any) -> bytes:
+    """The plaintext of a waiting entry, with the survey key where it was sealed to one."""
+    if survey_key.is_sealed_to_key(entry.sealed):
+        if private is None:
+            raise survey_key.SurveyKeyError("the survey key is needed")
+        return seal.unpad(survey_key.unseal(private, survey_id, entry.sealed))
+    return seal.unseal(_key(), survey_id, entry.sealed)
 
 
 def _padded(length: int, size: int) -> int:
@@ -144,13 +160,23 @@ def _padded(length: int, size: int) -> int:
     return max(size, -(-(length + 4) // size) * size)
 
 
-def admit(survey_id: int, sealed: bytes, size: int) -> int:
-    """Add a sealed submission to the inbox and re-seal every waiting entry.
+def admit(survey: Survey, sealed: bytes, size: int) -> int:
+    """Add a sealed submission to the inbox (and re-seal every waiting entry, without a key).
 
     The caller holds the transaction and the survey's lock. Every entry is
     sealed at ``size`` bytes (``entry_size`` of the survey's definition).
-    Returns the number of entries now waiting.
+    Returns the number of entries now waiting (0, uncounted, with a survey key).
+
+    A survey with a survey key only adds the entry: nothing the portal holds
+    can open the waiting ones, so the entry's system columns and its place
+    in the log beside the admission tie the admission to a sealed box that
+    is opened, with all the others and in random order, only at close.
     """
+    survey_id = survey.id
+    if survey.seal_key:
+        # Not counted: nothing mixes such an inbox before close (``mix_due_after``).
+        _insert_entries(survey_id, [sealed])
+        return 0
     key = _key()
     waiting = list(
         InboxEntry.select(InboxEntry.id, InboxEntry.sealed).where(InboxEntry.survey == survey_id)
@@ -166,9 +192,9 @@ def admit(survey_id: int, sealed: bytes, size: int) -> int:
     return len(resealed)
 
 
-def mix_due_after(waiting: int) -> bool:
-    """Whether ``waiting`` entries make a batch to mix (two batches or more)."""
-    return waiting >= 2 * batch_size()
+def mix_due_after(survey: Survey, waiting: int) -> bool:
+    """Whether ``waiting`` entries make a batch to mix (two batches or more, no survey key)."""
+    return not survey.seal_key and waiting >= 2 * batch_size()
 
 
 def _insert_entries(survey_id: int, sealed: Sequence[bytes]) -> None:
@@ -198,9 +224,12 @@ def mix(survey: Survey) -> int:
     """Move a batch of an open survey's inbox into the tables if enough entries wait.
 
     Returns the number of submissions moved (0 when fewer than two batches
-    wait, or the survey is no longer open: closing mixes the rest). Safe to
-    call from any worker or host at any time.
+    wait, or the survey is no longer open: closing mixes the rest, or it has
+    a survey key: nothing opens its entries before close). Safe to call from
+    any worker or host at any time.
     """
+    if survey.seal_key:
+        return 0
     with write_transaction():
         lock_survey(survey.id)
         status = Survey.select(Survey.status).where(Survey.id == survey.id).scalar()
@@ -217,45 +246,80 @@ def mix_due() -> int:
         if count < threshold:
             continue
         survey = Survey.get_or_none(Survey.id == survey_id)
-        if survey is not None and survey.status == Status.OPEN:
+        if survey is not None and survey.status == Status.OPEN and not survey.seal_key:
             moved += mix(survey)
     return moved
 
 
-def _mix_locked(survey: Survey, final: bool, definition: Definition | None = None) -> int:
-    """Move entries into the tables; the caller holds the transaction and the lock."""
-    key = _key()
-    entries = list(
-        InboxEntry.select(InboxEntry.id, InboxEntry.sealed).where(InboxEntry.survey == survey.id)
-    )
+_OPEN_CHUNK = 2000  # entries opened and written at a time at close (bounds the memory used)
+
+
+def _mix_locked(
+    survey: Survey, final: bool, definition: Definition | None = None, private: Any = None
+) -> int:
+    """Move entries into the tables; the caller holds the transaction and the lock.
+
+    ``final`` moves every waiting entry, ``CHUNK`` at a time in the order of
+    their random ids, each chunk shuffled; ``private`` is the survey key's
+    private half where the entries were sealed to it.
+    """
+    ids = [row.id for row in InboxEntry.select(InboxEntry.id).where(InboxEntry.survey == survey.id)]
     batch = batch_size()
     if final:
-        chosen = entries
-    elif len(entries) < 2 * batch:
+        chosen = sorted(ids)
+    elif len(ids) < 2 * batch:
         return 0
     else:
-        chosen = _random.sample(entries, len(entries) - batch)
-    if not chosen:
-        return 0
-    submissions = [decode(seal.unseal(key, survey.id, entry.sealed)) for entry in chosen]
-    _random.shuffle(submissions)
-    insert_responses(survey, definition or survey.definition(), submissions)
-    ids = [entry.id for entry in chosen]
-    for start in range(0, len(ids), 500):
-        InboxEntry.delete().where(InboxEntry.id.in_(ids[start : start + 500])).execute()
+        chosen = _random.sample(ids, len(ids) - batch)
+    definition = definition or survey.definition()
+    for start in range(0, len(chosen), _OPEN_CHUNK):
+        part = chosen[start : start + _OPEN_CHUNK]
+        entries = InboxEntry.select(InboxEntry.id, InboxEntry.sealed).where(InboxEntry.id.in_(part))
+        submissions = [decode(_open(entry, survey.id, private)) for entry in entries]
+        _random.shuffle(submissions)
+        insert_responses(survey, definition, submissions)
+        for first in range(0, len(part), 500):
+            InboxEntry.delete().where(InboxEntry.id.in_(part[first : first + 500])).execute()
     return len(chosen)
 
 
-def close_rows(survey: Survey) -> None:
-    """Mix every waiting entry and rewrite the survey's rows in random order.
+def close_rows(survey: Survey, private: Any = None) -> bool:
+    """Move every waiting entry into the tables and leave the survey's rows in random order.
 
     Part of the closing transaction (the caller holds it): afterwards every
     response, answer and comment of the survey was written by that one
-    transaction, in an order drawn at random.
+    transaction, in an order drawn at random. A survey with a survey key
+    needs its private half (``private``) for that; without it the entries
+    stay sealed in the inbox, and False is returned: the answers wait for
+    ``open_with_key``.
     """
     lock_survey(survey.id)
-    _mix_locked(survey, final=True)
-    _rewrite_in_random_order(survey.id)
+    if survey.seal_key and private is None and pending(survey.id):
+        return False
+    _move_all(survey, private)
+    return True
+
+
+def _move_all(survey: Survey, private: Any) -> None:
+    mixed_before = Response.select().where(Response.survey == survey.id).exists()
+    _mix_locked(survey, final=True, private=private)
+    if mixed_before:
+        # Rows the mixer wrote while the survey was open (no survey key) carry their
+        # batch's transaction id and order: rewrite them all. Rows written only now,
+        # chunk by chunk of random ids, each chunk shuffled, are in random order already.
+        _rewrite_in_random_order(survey.id)
+
+
+def open_with_key(survey: Survey, private: Any) -> int:
+    """Open a closed survey's sealed entries with its key; the caller holds the transaction.
+
+    Returns the number of answers moved into the tables (0 if none waited).
+    """
+    lock_survey(survey.id)
+    waiting = pending(survey.id)
+    if waiting:
+        _move_all(survey, private)
+    return waiting
 
 
 def _columns(model) -> str:

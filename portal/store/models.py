@@ -94,6 +94,11 @@ class Survey(BaseModel):
     # Added by the organisation-tree migration: the node (OrgNode id) the survey belongs
     # to; None only in a database written before it, and read as the root.
     node_id = IntegerField(null=True, index=True)
+    # Added by migration 14: the public half of the survey key (base64; the private half
+    # is only ever shown to HR, ``portal.store.survey_key``), and whether a closed
+    # survey's answers still wait sealed in the inbox for that key.
+    seal_key = TextField(null=True)
+    awaiting_key = BooleanField(default=False)
 
     def definition(self) -> Definition:
         """The frozen definition, validated once per distinct JSON text and then cached."""
@@ -102,6 +107,11 @@ class Survey(BaseModel):
     def title(self, lang: str) -> str:
         """The title in ``lang``."""
         return self.title_en if lang == "en" else self.title_sv
+
+    @property
+    def has_results(self) -> bool:
+        """Whether the survey's answers can be counted: closed or published, opened, not purged."""
+        return self.status in RESULT_STATUSES and not self.awaiting_key and self.purged_on is None
 
     @property
     def is_open(self) -> bool:

@@ -122,13 +122,15 @@ def submit_response(
     of that step loses nothing (the entries wait for the next mixer).
 
     ``secret_key`` keys the hashes of codes and tokens; the entry is sealed
-    with the key create_app gave ``inbox.configure`` (the same secret).
+    to the survey's public key (``portal.store.survey_key``), or, for a
+    survey opened before survey keys, with the key create_app gave
+    ``inbox.configure`` (the same secret).
 
     Raises SurveyNotOpen, CodeRejected, AlreadySubmitted or DatabaseBusy; in
     every case nothing is written.
     """
     size = inbox.entry_size(definition)
-    sealed = inbox.seal_entry(survey.id, inbox.encode(answers, _period(survey, today)), size)
+    sealed = inbox.seal_entry(survey, inbox.encode(answers, _period(survey, today)), size)
     try:
         with write_transaction():
             inbox.lock_survey(survey.id)
@@ -137,13 +139,13 @@ def submit_response(
             if status != Status.OPEN:
                 raise SurveyNotOpen()
             _spend_admission(survey, admission, secret_key)
-            waiting = inbox.admit(survey.id, sealed, size)
+            waiting = inbox.admit(survey, sealed, size)
     except IntegrityError as exc:
         # Two submissions of one form token race to the same primary key.
         raise AlreadySubmitted() from exc
     # A busy database only postpones mixing: the next submission, ``flask tick``
     # or the close mixes the waiting entries.
-    if inbox.mix_due_after(waiting):
+    if inbox.mix_due_after(survey, waiting):
         with suppress(DatabaseBusy):
             inbox.mix(survey)
 

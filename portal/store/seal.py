@@ -65,9 +65,7 @@ def seal(secret_key: str, survey_id: int, plaintext: bytes, size: int = MIN_BUCK
     The plaintext is padded to ``size`` bytes (or, should it not fit, to the
     next power of two above), so that entries of one size say nothing.
     """
-    # Length prefix, then zero padding up to the size.
-    body = len(plaintext).to_bytes(4, "big") + plaintext
-    body += b"\0" * (max(size, _bucket(len(body))) - len(body))
+    body = pad(plaintext, size)
     nonce = secrets.token_bytes(NONCE_BYTES)
     ciphertext = _xor(body, _stream(_subkey(secret_key, "enc"), nonce, len(body)))
     tag = _tag(secret_key, survey_id, nonce, ciphertext)
@@ -88,8 +86,18 @@ def unseal(secret_key: str, survey_id: int, sealed: bytes | memoryview) -> bytes
     ciphertext = raw[len(VERSION) + NONCE_BYTES : -TAG_BYTES]
     if not hmac.compare_digest(raw[-TAG_BYTES:], _tag(secret_key, survey_id, nonce, ciphertext)):
         raise SealError("the entry failed its authentication check")
-    body = _xor(ciphertext, _stream(_subkey(secret_key, "enc"), nonce, len(ciphertext)))
+    return unpad(_xor(ciphertext, _stream(_subkey(secret_key, "enc"), nonce, len(ciphertext))))
+
+
+def pad(plaintext: bytes, size: int = MIN_BUCKET) -> bytes:
+    """Length prefix, then zero padding up to ``size`` (or the next power of two above)."""
+    body = len(plaintext).to_bytes(4, "big") + plaintext
+    return body + b"\0" * (max(size, _bucket(len(body))) - len(body))
+
+
+def unpad(body: bytes) -> bytes:
+    """The plaintext of a padded body; SealError if its length prefix is impossible."""
     length = int.from_bytes(body[:4], "big")
-    if length > len(body) - 4:
+    if len(body) < 4 or length > len(body) - 4:
         raise SealError("the entry is damaged")
     return body[4 : 4 + length]

@@ -190,7 +190,11 @@ def response_counts() -> dict[int, int]:
 
 
 def transition(
-    survey: Survey, from_statuses: tuple[str, ...], to_status: str, today: dt.date
+    survey: Survey,
+    from_statuses: tuple[str, ...],
+    to_status: str,
+    today: dt.date,
+    private: Any = None,
 ) -> bool:
     """Move ``survey`` to ``to_status`` if it is in one of ``from_statuses``.
 
@@ -201,6 +205,12 @@ def transition(
     the inbox and rewrites the survey's respondent rows in random order, all
     in the same transaction; then the old row versions and the write-ahead
     log are scrubbed (``inbox.close_rows``, ``database.scrub_after_close``).
+
+    A survey with a survey key needs its private half (``private``, parsed by
+    ``survey_key.parse``) to open its entries at close. Closed without it (on
+    its date, by ``flask tick``), it closes all the same, nothing can be
+    admitted any more, and its answers wait sealed, ``awaiting_key``, until
+    ``open_answers`` is given the key.
     """
     values: dict[str, Any] = {"status": to_status}
     if to_status == Status.PUBLISHED:
@@ -223,8 +233,9 @@ def transition(
         if changed == 1 and to_status in RESULT_STATUSES:
             AccessCode.delete().where(AccessCode.survey == survey.id).execute()
             FormToken.delete().where(FormToken.survey == survey.id).execute()
-        if changed == 1 and to_status == Status.CLOSED:
-            inbox.close_rows(survey)
+        if changed == 1 and to_status == Status.CLOSED and not inbox.close_rows(survey, private):
+            values["awaiting_key"] = True
+            Survey.update(awaiting_key=True).where(Survey.id == survey.id).execute()
     if changed != 1:
         return False
     for name, value in values.items():
@@ -398,7 +409,8 @@ def purge_responses(survey: Survey, today: dt.date) -> dict[str, int] | None:
 
 
 def begin_purge(survey: Survey, today: dt.date) -> dict[str, int] | None:
-    """Claim the purge of a published survey: from now on it counts as purged.
+    """Claim the purge of a published survey (or of the sealed answers of a closed survey
+    whose key is lost): from now on it counts as purged.
 
     One short transaction marks the survey purged (only one caller can win it),
     deletes its aggregated counts, code hashes and form tokens, and counts the
@@ -412,7 +424,8 @@ def begin_purge(survey: Survey, today: dt.date) -> dict[str, int] | None:
             Survey.update(purged_on=today)
             .where(
                 Survey.id == survey.id,
-                Survey.status == Status.PUBLISHED,
+                (Survey.status == Status.PUBLISHED)
+                | ((Survey.status == Status.CLOSED) & (Survey.awaiting_key == True)),  # noqa: E712
                 Survey.purged_on.is_null(True),
             )
             .execute()
@@ -549,7 +562,40 @@ def get_survey_by_id(survey_id: int) -> Survey | None:
     return Survey.get_or_none(Survey.id == survey_id)
 
 
-def set_status(survey: Survey, status: str) -> None:
+def set_seal_key(survey: Survey, public_text: str) -> bool:
+    """Give a draft the public half of its survey key; False if it is no longer a draft."""
+    with write_transaction():
+        changed = (
+            Survey.update(seal_key=public_text)
+            .where(Survey.id == survey.id, Survey.status == Status.DRAFT)
+            .execute()
+        )
+    if changed == 1:
+        survey.seal_key = public_text
+    return changed == 1
+
+
+def open_answers(survey: Survey, private: Any) -> int:
+    """Open a closed survey's sealed answers with its key (``survey_key.parse``d).
+
+    One transaction: every entry is opened and written to the response tables
+    in random order, and ``awaiting_key`` cleared; then the old row versions
+    and the write-ahead log are scrubbed as after a close. Returns the number
+    of answers opened; 0 and nothing done if the survey waits for none.
+    """
+    with write_transaction():
+        inbox.lock_survey(survey.id)
+        waiting = Survey.select(Survey.awaiting_key).where(Survey.id == survey.id).scalar()
+        if not waiting:
+            return 0
+        opened = inbox.open_with_key(survey, private)
+        Survey.update(awaiting_key=False).where(Survey.id == survey.id).execute()
+    survey.awaiting_key = False
+    scrub_after_close()
+    return opened
+
+
+def set_status(survey: Survey, status: str, private: Any = None) -> None:
     """Change the status unconditionally (tests and tools); closing works as in ``transition``."""
     with write_transaction():
         if status in RESULT_STATUSES:
@@ -559,8 +605,13 @@ def set_status(survey: Survey, status: str) -> None:
         if status in RESULT_STATUSES:
             AccessCode.delete().where(AccessCode.survey == survey.id).execute()
             FormToken.delete().where(FormToken.survey == survey.id).execute()
-        if status in RESULT_STATUSES and previous not in RESULT_STATUSES:
-            inbox.close_rows(survey)
+        if (
+            status in RESULT_STATUSES
+            and previous not in RESULT_STATUSES
+            and not inbox.close_rows(survey, private)
+        ):
+            Survey.update(awaiting_key=True).where(Survey.id == survey.id).execute()
+            survey.awaiting_key = True
     survey.status = status
     if status == Status.CLOSED:
         scrub_after_close()

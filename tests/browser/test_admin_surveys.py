@@ -85,9 +85,23 @@ def test_hr_runs_a_survey_with_codes_from_draft_to_closed(portal, desktop):
     expect(desktop.get_by_role("link", name="Revoke all unused codes")).to_be_visible()
     assert_accessible(desktop)
 
-    # Open: the lifecycle button on the survey page.
+    # The survey key first: without it there is no button to open the survey.
     responses = desktop.locator("section[aria-labelledby=responses-title]")
     expect(responses).to_contain_text("No one can answer before the survey opens.")
+    expect(desktop.get_by_role("button", name="Open the survey now")).to_have_count(0)
+    desktop.get_by_role("button", name="Make the survey key").click()
+    expect(desktop.get_by_role("heading", name="The survey key")).to_be_visible()
+    key = desktop.locator("#survey-key-text").inner_text().strip()
+    assert re.fullmatch(r"(?:[A-Z2-7]{4}-){12}[A-Z2-7]{4}", key)
+    assert_accessible(desktop)
+    desktop.emulate_media(media="print")  # the key prints without the navigation
+    expect(desktop.locator("nav.admin-nav")).to_be_hidden()
+    expect(desktop.locator("#survey-key-text")).to_be_visible()
+    desktop.emulate_media(media="screen")
+    desktop.get_by_role("link", name="I have saved the key").click()
+    expect(desktop.locator("body")).not_to_contain_text(key)
+
+    # Open: the lifecycle button on the survey page.
     desktop.get_by_role("button", name="Open the survey now").click()
     expect(desktop.locator(".flash")).to_contain_text("The survey is open")
     expect(desktop.locator(".survey-status")).to_contain_text("Open")
@@ -109,8 +123,10 @@ def test_hr_runs_a_survey_with_codes_from_draft_to_closed(portal, desktop):
     expect(desktop.locator("h1")).to_have_text("Close the survey?")
     expect(desktop.locator("main")).to_contain_text("Responses received: 1.")
     assert_accessible(desktop)
+    desktop.get_by_label("Survey key").fill(key.lower().replace("-", " "))
     desktop.get_by_role("button", name="Yes, close the survey").click()
     expect(desktop.locator(".flash")).to_contain_text("The survey is closed.")
+    expect(desktop.locator("main")).not_to_contain_text("The answers are sealed")
     expect(desktop.locator(".survey-status")).to_contain_text("Closed")
     expect(responses.locator(".response-total")).to_have_text("Responses: 1")
     expect(desktop.locator("main")).to_contain_text("The codes were deleted when the survey closed")
@@ -139,6 +155,8 @@ def test_link_survey_detail_poster_and_preview_are_accessible(portal, desktop):
         assert_accessible(desktop)
     desktop.goto(portal.url(f"/admin/surveys/{survey.slug}"))
     expect(desktop.locator(".qr svg")).to_be_visible()
+    desktop.get_by_role("button", name="Make the survey key").click()
+    desktop.get_by_role("link", name="I have saved the key").click()
     desktop.get_by_role("button", name="Open the survey now").click()
     expect(desktop.locator(".flash")).to_contain_text("The survey is open")
     expect(desktop.get_by_role("link", name="Close the survey now")).to_be_visible()

@@ -319,14 +319,16 @@ def test_hr_previews_the_board_page_and_chooses_the_comparison(portal, reports, 
     publish page HR chooses what to compare with, and the board report keeps that choice."""
     from portal.services import lifecycle
     from tests.browser.test_admin_surveys import hr_login
-    from tests.factories import make_survey
+    from tests.factories import key_text, make_survey
     from tests.portal.board_fixtures import answer
 
     survey, _ = make_survey(portal.app, access="codes")
     answer(portal.app, survey, 6)
     with portal.app.test_request_context(), db.connection_context():
         survey = store.get_survey(survey.slug)
-        lifecycle.close_survey(survey, actor=None, today=dt.date(2026, 11, 20))
+        lifecycle.close_survey(
+            survey, key_text=key_text(survey), actor=None, today=dt.date(2026, 11, 20)
+        )
     hr_login(portal, desktop, "hr.preview@example.se")
     desktop.goto(portal.url(f"/admin/surveys/{survey.slug}/results?lang=sv"))
     expect(desktop.locator(".preview-banner")).to_contain_text("Förhandsgranskning")

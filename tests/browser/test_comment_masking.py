@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.store.models import Comment, CommentSelection
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_admin_surveys import hr_login
-from tests.factories import make_survey
+from tests.factories import make_survey, private_key
 from tests.portal.board_fixtures import answer
 
 
@@ -28,7 +28,7 @@ def test_hr_masks_a_comment_with_the_keyboard(portal, desktop):
             Comment.insert(
                 id=str(uuid.uuid4()), survey=survey.id, question="suggestions", text=text
             ).execute()
-        store.set_status(survey, "closed")
+        store.set_status(survey, "closed", private_key(survey))
     hr_login(portal, desktop, "hr.masking@example.se")
     desktop.goto(portal.url(f"/admin/surveys/{survey.slug}/comments"))
     expect(desktop.locator(".comment-count")).to_have_text("Written by 2 people")

@@ -12,7 +12,7 @@ from portal import store
 from portal.extensions import db
 from portal.store.models import Survey
 from tests.browser.conftest import assert_accessible, new_page, pass_second_factor
-from tests.factories import make_survey, make_user
+from tests.factories import make_survey, make_user, private_key
 from tests.portal.board_fixtures import answer, current_survey
 
 PASSWORD = "a long and unguessable passphrase"
@@ -39,7 +39,7 @@ def surveys(portal):
     closed, _ = make_survey(app)
     answer(app, closed, 6)
     with app.app_context(), db.connection_context():
-        store.set_status(closed, "closed")
+        store.set_status(closed, "closed", private_key(closed))
     opened, _ = make_survey(app)
     coded, _ = make_survey(app, access="codes", codes=3)
     draft, _ = make_survey(app, status="draft")

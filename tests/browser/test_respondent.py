@@ -35,7 +35,7 @@ def stored(portal, slug):
         survey = store.get_survey(slug)
         responses = store.response_count(survey)
         answers = {(a.question, a.value) for a in Answer.select().where(Answer.survey == survey.id)}
-        for waiting in waiting_submissions(survey.id, portal.app.config["SECRET_KEY"]):
+        for waiting in waiting_submissions(survey):
             answers |= answer_pairs(waiting)
     return responses, answers
 

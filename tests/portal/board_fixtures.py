@@ -12,7 +12,7 @@ from portal import store
 from portal.extensions import db
 from portal.services import lifecycle, publication
 from portal.store.models import Comment, Survey
-from tests.factories import complete_answers, make_survey, open_form_for, submit
+from tests.factories import complete_answers, key_text, make_survey, open_form_for, submit
 
 EARLIER_DAY = dt.date(2025, 3, 10)
 CURRENT_DAY = dt.date(2026, 3, 10)
@@ -40,7 +40,7 @@ def publish(app, survey: Survey, day: dt.date, comment: str | None = None) -> Su
             Comment.insert(
                 id=comment_id, survey=survey.id, question=text_key, text=comment
             ).execute()
-        lifecycle.close_survey(survey, actor=None, today=day)
+        lifecycle.close_survey(survey, key_text=key_text(survey), actor=None, today=day)
         if comment is not None:
             store.set_comment_selection(survey, [comment_id])
         lifecycle.publish_survey(survey, publication.report_snapshots, actor=None, today=day)

@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.services import lifecycle
 from portal.store.models import Survey
 from surveys.definition import TEMPLATE_DIR, load_template
-from tests.factories import csrf_token, logged_in_as
+from tests.factories import csrf_token, logged_in_as, with_key
 
 TODAY = dt.date(2026, 3, 10)
 
@@ -200,7 +200,7 @@ def test_an_opened_survey_cannot_be_customised(app, hr):
     path = f"/admin/surveys/{survey.slug}/questions"
     data = _questions_form(_page(hr, path))
     with app.app_context(), db.connection_context():
-        lifecycle.open_survey(store.get_survey(survey.slug), actor=None, today=TODAY)
+        lifecycle.open_survey(with_key(store.get_survey(survey.slug)), actor=None, today=TODAY)
     assert hr.post(path, data=data).status_code == 409
     assert hr.get(path).status_code == 409
 
@@ -403,7 +403,7 @@ def test_formatted_texts_are_sanitised_on_every_page_that_shows_them(app, hr, cl
         "preview": _page(hr, f"/admin/surveys/{survey.slug}/preview"),
     }
     with app.app_context(), db.connection_context():
-        lifecycle.open_survey(store.get_survey(survey.slug), actor=None, today=TODAY)
+        lifecycle.open_survey(with_key(store.get_survey(survey.slug)), actor=None, today=TODAY)
     pages["staff form"] = _page(client, f"/s/{survey.slug}")
     pages["staff form in Swedish"] = _page(client, f"/s/{survey.slug}?lang=sv")
     pages["thank-you page"] = _page(client, f"/s/{survey.slug}/thanks")
@@ -446,7 +446,7 @@ def test_inherited_support_contacts_are_sanitised(app, client, payload):
     with app.app_context(), db.connection_context():
         with store.write_transaction():
             store.save_org_profile({"support_contacts": f"<strong>Avonova</strong>\n{payload}"})
-        lifecycle.open_survey(store.get_survey(survey.slug), actor=None, today=TODAY)
+        lifecycle.open_survey(with_key(store.get_survey(survey.slug)), actor=None, today=TODAY)
     for path in (f"/s/{survey.slug}", f"/s/{survey.slug}/thanks"):
         html = _page(client, path)
         assert _dangerous(html) == [], path

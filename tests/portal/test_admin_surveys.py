@@ -21,6 +21,8 @@ from portal.store.models import AccessCode, AuditEntry, Comment, CommentSelectio
 from tests.factories import (
     complete_answers,
     csrf_token,
+    give_key,
+    key_text,
     logged_in_as,
     make_app,
     make_survey,
@@ -28,6 +30,7 @@ from tests.factories import (
     open_form_for,
     post_form,
     submit,
+    with_key,
 )
 
 TODAY = dt.date(2026, 3, 10)
@@ -317,6 +320,7 @@ def test_schedule_runs_before_admin_pages(tmp_path):
             actor=None,
             today=TODAY,
         )
+        give_key(survey)
     page(client, "/admin/surveys")
     assert fresh(app, survey).status == "open"
     app.config["TODAY"] = TODAY + dt.timedelta(days=1)
@@ -413,12 +417,12 @@ def _closed_with_units(app, units: dict[str, tuple[int, int]]):
             actor=None,
             today=TODAY,
         )
-        lifecycle.open_survey(survey, actor=None, today=TODAY)
+        lifecycle.open_survey(with_key(survey), actor=None, today=TODAY)
     staff = app.test_client()
     for number, (_, answers) in enumerate(units.values(), start=1):
         respond_with_codes(app, staff, survey, answers, unit=f"u{number}")
     with app.app_context(), db.connection_context():
-        lifecycle.close_survey(survey, actor=None, today=TODAY)
+        lifecycle.close_survey(survey, key_text=key_text(survey), actor=None, today=TODAY)
     return survey
 
 
@@ -458,7 +462,7 @@ def test_a_link_survey_shows_hr_no_rates_per_unit_or_role(app, hr):
     survey, _ = make_survey(app, min_group=3)
     respond(app.test_client(), survey, 6, unit="children")
     with app.app_context(), db.connection_context():
-        lifecycle.close_survey(survey, actor=None, today=TODAY)
+        lifecycle.close_survey(survey, key_text=key_text(survey), actor=None, today=TODAY)
     html = page(hr, f"/admin/surveys/{survey.slug}")
     section = html.split('id="responses-title"')[1].split("</section>")[0]
     assert "<strong>6</strong>" in section
@@ -484,7 +488,7 @@ def closed_with_comments(app, responses: int, min_group: int = 3) -> tuple[Surve
                 question=text_key,
                 text=f"Kommentar {n}: mejla mig på anna@example.se",
             ).execute()
-        lifecycle.close_survey(survey, actor=None, today=TODAY)
+        lifecycle.close_survey(survey, key_text=key_text(survey), actor=None, today=TODAY)
     return survey, ids
 
 
@@ -688,9 +692,14 @@ def test_a_survey_created_on_its_opening_date_goes_to_its_page_open(app, hr):
     }
     response = post_form(hr, "/admin/surveys/new", form)
     assert response.status_code == 303
-    assert "/edit" not in response.headers["Location"]
-    html = page(hr, response.headers["Location"])
-    assert "Stäng enkäten nu" in html
+    assert response.headers["Location"].endswith("#survey-key")
+    detail = response.headers["Location"].split("#")[0]
+    html = page(hr, detail)
+    assert "så snart" in html  # it opens as soon as it has its key
+    assert "Gör enkätnyckeln" in html
+    assert "Stäng enkäten nu" not in html
+    assert post_form(hr, f"{detail}/key", {}, page=detail).status_code == 200
+    assert "Stäng enkäten nu" in page(hr, detail)  # the next page opened it on its date
 
 
 def test_the_real_report_is_published_and_survives_the_purge(app, hr):

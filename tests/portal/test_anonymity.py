@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.store.models import RESPONDENT_TABLES, Response
 from surveys.answers import validate
 from surveys.definition import load_template
-from tests.factories import complete_answers, make_survey, open_form, submit
+from tests.factories import complete_answers, make_survey, open_form, private_key, submit
 
 STAFF = load_template("staff_threats")
 USER_AGENT = "VarnaProbe/7.3 (distinctive-agent-5c1e)"
@@ -56,7 +56,7 @@ def test_no_address_agent_or_code_in_database_or_logs(app, client, tmp_path, cap
         assert needle.encode() not in blob, needle
 
     with app.app_context(), db.connection_context():
-        store.set_status(store.get_survey(survey.slug), "closed")
+        store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
         (response,) = Response.select()
         response_id = response.id
     blob = database_bytes(app, tmp_path)
@@ -140,7 +140,7 @@ def test_read_order_does_not_betray_submission_order(app, monkeypatch):
             store.submit_response(
                 survey, definition, answers, store.Admission("token", f"t{i}"), "secret"
             )
-        store.set_status(survey, "closed")
+        store.set_status(survey, "closed", private_key(survey))
         # A plain read with no ORDER BY shows the storage order.
         read = [row[0] for row in db.execute_sql("SELECT id FROM response").fetchall()]
     # The inbox's entries and the comments draw ids too; keep the responses'.

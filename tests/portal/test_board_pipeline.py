@@ -17,7 +17,7 @@ from portal.services import lifecycle, publication
 from portal.store.migrations import m0008_report_period_and_frozen_comparison as m0008
 from portal.store.models import Survey
 from surveys.references import ReferenceFileError, load_references
-from tests.factories import login, make_app, make_survey, make_user
+from tests.factories import key_text, login, make_app, make_survey, make_user, with_key
 from tests.portal.board_fixtures import (
     CURRENT_DAY,
     answer,
@@ -105,7 +105,7 @@ def test_the_comparison_is_frozen_at_publication(published):
     answer(app, newer, 5)
     with app.test_request_context(), db.connection_context():
         newer = Survey.get_by_id(newer.id)
-        lifecycle.close_survey(newer, actor=None, today=CURRENT_DAY)
+        lifecycle.close_survey(newer, key_text=key_text(newer), actor=None, today=CURRENT_DAY)
         lifecycle.publish_survey(
             newer,
             lambda s: publication.report_snapshots(s, compare_with=current.slug),
@@ -132,7 +132,7 @@ def test_hr_chooses_no_comparison_or_is_refused_a_foreign_one(published):
     answer(app, survey, 5)
     with app.test_request_context(), db.connection_context():
         survey = Survey.get_by_id(survey.id)
-        lifecycle.close_survey(survey, actor=None, today=CURRENT_DAY)
+        lifecycle.close_survey(survey, key_text=key_text(survey), actor=None, today=CURRENT_DAY)
         assert [s.slug for s in publication.comparison_choices(survey)][:1] != []
         with pytest.raises(lifecycle.LifecycleError):
             publication.report_snapshots(survey, compare_with="not-a-survey")
@@ -229,8 +229,10 @@ def test_the_period_is_when_the_survey_really_opened_and_closed(tmp_path):
     survey, _ = make_survey(app, status="draft")
     with app.test_request_context(), db.connection_context():
         survey = Survey.get_by_id(survey.id)
-        lifecycle.open_survey(survey, actor=None, today=dt.date(2026, 2, 3))
-        lifecycle.close_survey(survey, actor=None, today=dt.date(2026, 2, 20))
+        lifecycle.open_survey(with_key(survey), actor=None, today=dt.date(2026, 2, 3))
+        lifecycle.close_survey(
+            survey, key_text=key_text(survey), actor=None, today=dt.date(2026, 2, 20)
+        )
         survey = Survey.get_by_id(survey.id)
         assert (survey.opened_on, survey.closed_on) == (dt.date(2026, 2, 3), dt.date(2026, 2, 20))
         data = publication.results_view(survey, "sv")

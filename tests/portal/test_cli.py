@@ -126,6 +126,12 @@ def test_open_and_close(app, runner):
         ).output
     )
     assert runner.invoke(args=["close-survey", slug]).exit_code != 0  # a draft cannot close
+    refused = runner.invoke(args=["open-survey", slug])
+    assert refused.exit_code != 0
+    assert "no survey key" in refused.output
+    key_file = app.instance_path + "/../survey-key.txt"
+    made = runner.invoke(args=["survey-key", slug, "--key-out", key_file])
+    assert made.exit_code == 0, made.output
     result = runner.invoke(args=["open-survey", slug])
     assert result.exit_code == 0
     assert "open" in result.output

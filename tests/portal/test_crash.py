@@ -22,11 +22,11 @@ import pytest
 
 from portal import store
 from portal.extensions import db
-from portal.store import inbox, seal
+from portal.store import inbox
 from portal.store.models import AccessCode, Answer, Comment, InboxEntry, Response, Status, Survey
 from surveys.answers import validate
 from surveys.definition import load_template
-from tests.factories import complete_answers, make_survey
+from tests.factories import SURVEY_KEYS, complete_answers, make_survey, private_key
 
 pytestmark = pytest.mark.slow
 
@@ -37,19 +37,21 @@ CHILD = """
 import json, sys
 from portal import create_app, store
 from portal.extensions import db
+from portal.store import survey_key
 from surveys.answers import validate
 from surveys.definition import load_template
 from tests.factories import FAST_ARGON2, complete_answers
 
-url, instance, slug, task = sys.argv[1:5]
+url, instance, slug, task, key = sys.argv[1:6]
 app = create_app({"SECRET_KEY": "SECRET", "DATABASE_URL": url, "INSTANCE_PATH": instance,
                   "MIX_BATCH": 2, **FAST_ARGON2})
 staff = load_template("staff_threats")
 with app.app_context(), db.connection_context():
     survey = store.get_survey(slug)
+    private = survey_key.parse(key, survey.seal_key) if survey.seal_key else None
     if task == "close":
         print("CLOSING", flush=True)
-        store.set_status(survey, "closed")
+        store.set_status(survey, "closed", private)
         print("CLOSED", flush=True)
     else:
         for i, code in json.loads(task):
@@ -72,6 +74,7 @@ def run_child(app, tmp_path, slug: str, task: str, kill_after_line, delay: float
             str(tmp_path / "child-instance"),
             slug,
             task,
+            SURVEY_KEYS.get(slug, "-"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -108,8 +111,10 @@ def check_consistent(survey_id: int) -> tuple[int, set[str]]:
     assert set(per_response.values()) <= {expected_answers}
     comments = {c.text for c in Comment.select().where(Comment.survey == survey_id)}
     assert len(comments) == len(responses)
+    survey = Survey.get_by_id(survey_id)
+    private = private_key(survey)
     for entry in InboxEntry.select().where(InboxEntry.survey == survey_id):
-        answers, _period = inbox.decode(seal.unseal(SECRET, survey_id, entry.sealed))
+        answers, _period = inbox.decode(inbox._open(entry, survey_id, private))
         comments.add(answers.texts["suggestions"])
     total = len(responses) + InboxEntry.select().where(InboxEntry.survey == survey_id).count()
     assert len(comments) == total
@@ -119,7 +124,8 @@ def check_consistent(survey_id: int) -> tuple[int, set[str]]:
         assert used == total  # each spent code admitted exactly one submission
     else:
         assert AccessCode.select().where(AccessCode.survey == survey_id).count() == 0
-        assert InboxEntry.select().where(InboxEntry.survey == survey_id).count() == 0
+        waiting = InboxEntry.select().where(InboxEntry.survey == survey_id).count()
+        assert waiting == 0 or survey.awaiting_key
     return total, comments
 
 
@@ -131,8 +137,9 @@ def _answer_rows_of_one():
     )
 
 
-def test_sigkill_during_submission_and_mixing_loses_no_acknowledged_response(app, tmp_path):
-    survey, codes = make_survey(app, access="codes", codes=48)
+@pytest.mark.parametrize("keyed", [True, False], ids=["survey-key", "before-survey-keys"])
+def test_sigkill_during_submission_and_mixing_loses_no_acknowledged_response(app, tmp_path, keyed):
+    survey, codes = make_survey(app, access="codes", codes=48, keyed=keyed)
     rng = random.Random()
     acked: set[int] = set()
     pairs = list(enumerate(codes))
@@ -163,11 +170,12 @@ def test_sigkill_during_submission_and_mixing_loses_no_acknowledged_response(app
                 )
 
 
+@pytest.mark.parametrize("keyed", [True, False], ids=["survey-key", "before-survey-keys"])
 @pytest.mark.parametrize("delay", [0.0, 0.005, 0.02])
 def test_sigkill_during_close_leaves_the_survey_open_and_whole_or_closed_and_whole(
-    app, tmp_path, delay
+    app, tmp_path, delay, keyed
 ):
-    survey, codes = make_survey(app, access="codes", codes=30)
+    survey, codes = make_survey(app, access="codes", codes=30, keyed=keyed)
     form = {}
     with app.app_context(), db.connection_context():
         for i, code in enumerate(codes):
@@ -181,7 +189,7 @@ def test_sigkill_during_close_leaves_the_survey_open_and_whole_or_closed_and_who
         total, comments = check_consistent(survey.id)
         assert (total, comments) == (before, comments_before)
         if Survey.get_by_id(survey.id).status == Status.OPEN:
-            store.set_status(store.get_survey(survey.slug), "closed")
+            store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
         assert check_consistent(survey.id) == (before, comments_before)
         assert Response.select().where(Response.survey == survey.id).count() == 30
 
@@ -192,12 +200,12 @@ KILL_AT = """
 import datetime as dt, os, signal, sys
 from portal import create_app, store
 from portal.extensions import db
-from portal.store import inbox
+from portal.store import inbox, survey_key
 from surveys.answers import validate
 from surveys.definition import load_template
 from tests.factories import FAST_ARGON2, complete_answers
 
-url, instance, slug, point, code = sys.argv[1:6]
+url, instance, slug, point, code, key = sys.argv[1:7]
 app = create_app({"SECRET_KEY": "SECRET", "DATABASE_URL": url, "INSTANCE_PATH": instance,
                   "MIX_BATCH": 2, **FAST_ARGON2})
 
@@ -216,7 +224,7 @@ def then_die(function):
 
 if point == "admission":  # the code claimed and the entry added, not committed
     inbox.admit = then_die(inbox.admit)
-elif point in ("mixing", "close-mixing"):  # a batch written to the tables, not committed
+elif point in ("mixing", "close-mixing", "open-answers"):  # rows written, not committed
     inbox.insert_responses = then_die(inbox.insert_responses)
 elif point == "close-rewrite":  # the survey's rows copied and deleted, none written back
     calls = []
@@ -232,8 +240,11 @@ elif point == "close-rewrite":  # the survey's rows copied and deleted, none wri
 staff = load_template("staff_threats")
 with app.app_context(), db.connection_context():
     survey = store.get_survey(slug)
+    private = survey_key.parse(key, survey.seal_key) if survey.seal_key else None
     if point.startswith("close"):
-        store.transition(survey, ("open",), "closed", dt.date(2026, 11, 26))
+        store.transition(survey, ("open",), "closed", dt.date(2026, 11, 26), private)
+    elif point == "open-answers":
+        store.open_answers(survey, private)
     else:
         form = complete_answers(staff, suggestions="crash killed end")
         answers = validate(staff, {k: [v] for k, v in form.items()})
@@ -257,17 +268,39 @@ def _snapshot(survey_id: int) -> dict:
     }
 
 
-@pytest.mark.parametrize("point", ["admission", "mixing", "close-mixing", "close-rewrite"])
-def test_sigkill_at_each_step_of_storage_leaves_it_whole(app, tmp_path, point):
-    survey, codes = make_survey(app, access="codes", codes=6)
+@pytest.mark.parametrize(
+    ("point", "keyed"),
+    [
+        ("admission", True),
+        ("close-mixing", True),
+        ("open-answers", True),
+        ("admission", False),
+        ("mixing", False),
+        ("close-mixing", False),
+        ("close-rewrite", False),
+    ],
+)
+def test_sigkill_at_each_step_of_storage_leaves_it_whole(app, tmp_path, point, keyed, monkeypatch):
+    """Each step dies inside its transaction; with a survey key the close opens the
+    entries (close-mixing), or a survey closed without it has them opened later."""
+    survey, codes = make_survey(app, access="codes", codes=7, keyed=keyed)
+    # Three waiting: the child's submission makes two batches of 2. Before the rewrite
+    # there must be rows mixed while open: five submissions, one batch mixed, three wait.
+    earlier = 5 if point == "close-rewrite" else 3
     with app.app_context(), db.connection_context():
-        for i in range(3):  # three waiting: the child's submission makes two batches of 2
+        for i in range(earlier):
             form = complete_answers(STAFF, suggestions=f"crash {i} end")
             answers = validate(STAFF, {k: [v] for k, v in form.items()})
             store.submit_response(survey, STAFF, answers, store.Admission("code", codes[i]), SECRET)
+            if point == "close-rewrite" and i == 3:
+                monkeypatch.setitem(inbox._settings, "batch", 2)  # as in the child
+                assert inbox.mix(survey) == 2
+        if point == "open-answers":
+            store.set_status(store.get_survey(survey.slug), "closed")  # on its date, no key
+            assert store.get_survey(survey.slug).awaiting_key
         before = _snapshot(survey.id)
     assert before["waiting"] == 3
-    assert before["responses"] == 0
+    assert before["responses"] == earlier - 3
     child = subprocess.run(  # noqa: S603 - this interpreter and a fixed script
         [
             sys.executable,
@@ -277,7 +310,8 @@ def test_sigkill_at_each_step_of_storage_leaves_it_whole(app, tmp_path, point):
             str(tmp_path / "child-instance"),
             survey.slug,
             point,
-            codes[3],
+            codes[earlier],
+            SURVEY_KEYS.get(survey.slug, "-"),
         ],
         capture_output=True,
         text=True,
@@ -292,18 +326,25 @@ def test_sigkill_at_each_step_of_storage_leaves_it_whole(app, tmp_path, point):
             # kept (sealed), the batch rolled back, nothing in the tables.
             assert after["waiting"] == 4
             assert after["responses"] == 0
-            assert after["used"] == 4
+            assert after["used"] == earlier + 1
             assert after["comments"] == before["comments"] | {"crash killed end"}
         else:
-            assert after == before  # the open survey exactly as it was, code unspent
+            assert after == before  # the survey exactly as it was, code unspent
+        if point == "open-answers":
+            assert store.get_survey(survey.slug).awaiting_key
+            assert store.open_answers(store.get_survey(survey.slug), private_key(survey)) == 3
+            assert Response.select().where(Response.survey == survey.id).count() == 3
+            assert check_consistent(survey.id)[0] == 3
+            return
         # The survey works on: the unspent code admits (the spent one never again), and
         # the close takes everything.
         form = complete_answers(STAFF, suggestions="crash again end")
         answers = validate(STAFF, {k: [v] for k, v in form.items()})
+        code = store.Admission("code", codes[earlier])
         if point != "mixing":
-            store.submit_response(survey, STAFF, answers, store.Admission("code", codes[3]), SECRET)
+            store.submit_response(survey, STAFF, answers, code, SECRET)
         with pytest.raises(store.CodeRejected):
-            store.submit_response(survey, STAFF, answers, store.Admission("code", codes[3]), SECRET)
-        store.set_status(store.get_survey(survey.slug), "closed")
-        assert Response.select().where(Response.survey == survey.id).count() == 4
-        assert check_consistent(survey.id)[0] == 4
+            store.submit_response(survey, STAFF, answers, code, SECRET)
+        store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
+        assert Response.select().where(Response.survey == survey.id).count() == earlier + 1
+        assert check_consistent(survey.id)[0] == earlier + 1

@@ -21,9 +21,11 @@ from tests.factories import (
     complete_answers,
     csrf_token,
     issue_codes,
+    key_text,
     open_form,
     open_form_for,
     submit,
+    with_key,
 )
 
 TODAY = dt.date(2026, 3, 10)
@@ -84,7 +86,7 @@ def test_customised_survey_is_answered_reported_and_copied(app, client):
             "Vill inte uppge",
         ]
         assert lifecycle.current_roles(survey)[0].invited == 7
-        lifecycle.open_survey(survey, actor=None, today=TODAY)
+        lifecycle.open_survey(with_key(survey), actor=None, today=TODAY)
         with pytest.raises(lifecycle.LifecycleError):
             lifecycle.customise_draft(_reload(survey), Customisation(), actor=None)
     # Staff answer the customised form, the local question included.
@@ -104,7 +106,7 @@ def test_customised_survey_is_answered_reported_and_copied(app, client):
     with app.app_context(), db.connection_context():
         survey = _reload(survey)
         frozen = survey.definition_json
-        lifecycle.close_survey(survey, actor=None, today=TODAY)
+        lifecycle.close_survey(survey, key_text=key_text(survey), actor=None, today=TODAY)
         assert _reload(survey).definition_json == frozen
         # Per role, as per unit: the customised roles with their numbers invited.
         rates = monitoring.role_rates(_reload(survey))
@@ -365,13 +367,15 @@ def test_cli_needs_a_template_or_an_earlier_survey(runner):
 
 def _answered_and_published(app, client, survey: Survey, count: int = 6) -> Survey:
     with app.app_context(), db.connection_context():
-        lifecycle.open_survey(_reload(survey), actor=None, today=TODAY)
+        lifecycle.open_survey(with_key(_reload(survey)), actor=None, today=TODAY)
         definition = _reload(survey).definition()
     for _ in range(count):
         hidden = open_form(client, survey.slug)
         assert submit(client, survey.slug, complete_answers(definition), hidden).status_code == 303
     with app.app_context(), db.connection_context():
-        lifecycle.close_survey(_reload(survey), actor=None, today=TODAY)
+        lifecycle.close_survey(
+            _reload(survey), key_text=key_text(_reload(survey)), actor=None, today=TODAY
+        )
         with app.test_request_context():
             lifecycle.publish_survey(
                 _reload(survey), publication.report_snapshots, actor=None, today=TODAY
@@ -540,7 +544,7 @@ def test_a_local_free_text_question_reaches_the_board_only_as_redacted_chosen_co
     with app.app_context(), db.connection_context():
         survey = lifecycle.create_survey("staff_threats", _settings(), actor=None, today=TODAY)
         lifecycle.customise_draft(survey, Customisation(local=(local,)), actor=None)
-        lifecycle.open_survey(_reload(survey), actor=None, today=TODAY)
+        lifecycle.open_survey(with_key(_reload(survey)), actor=None, today=TODAY)
         definition = _reload(survey).definition()
     texts = ["Knappen i rum 3 fungerar inte, ring mig på 070-123 45 67", "Larmet är bra"]
     for n in range(10):
@@ -549,7 +553,9 @@ def test_a_local_free_text_question_reaches_the_board_only_as_redacted_chosen_co
         answers = complete_answers(definition, **extra)
         assert submit(client, survey.slug, answers, hidden).status_code == 303
     with app.app_context(), db.connection_context():
-        lifecycle.close_survey(_reload(survey), actor=None, today=TODAY)
+        lifecycle.close_survey(
+            _reload(survey), key_text=key_text(_reload(survey)), actor=None, today=TODAY
+        )
     logged_in_as(app, client, "hr")
     path = f"/admin/surveys/{survey.slug}/comments"
     html = client.get(f"{path}?lang=en").get_data(as_text=True)

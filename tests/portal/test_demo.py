@@ -201,4 +201,6 @@ def test_a_half_done_demo_survey_is_completed_not_duplicated(tmp_path, monkeypat
         assert [s.id for s in result.open()] == [draft.id]
         assert Survey.get_by_id(draft.id).status == "open"
         assert Survey.select().count() == 1
-    assert lines == [f"{spec.title_en}: open."]
+    (key_line, done) = lines
+    assert key_line.startswith(f"{spec.title_en}: survey key ")
+    assert done == f"{spec.title_en}: open."

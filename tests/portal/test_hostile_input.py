@@ -12,7 +12,7 @@ from portal import store
 from portal.extensions import db
 from portal.store.models import Comment, Response
 from surveys.definition import load_template
-from tests.factories import complete_answers, make_survey, open_form, submit
+from tests.factories import complete_answers, make_survey, open_form, private_key, submit
 
 STAFF = load_template("staff_threats")
 KEYS = [item.key for item in STAFF.items()] + ["csrf_token", "form_token", "code", "action", "lang"]
@@ -121,6 +121,6 @@ def test_xss_in_free_text_is_stored_as_typed_and_inert(app, client, payload):
     answers["role"] = "na"
     assert submit(client, survey.slug, answers, hidden).status_code == 303
     with app.app_context(), db.connection_context():
-        store.set_status(store.get_survey(survey.slug), "closed")
+        store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
         assert Comment.get().text == payload
         assert Response.select().count() == 1

@@ -22,7 +22,15 @@ from portal.store.models import (
     Survey,
     SurveyUnit,
 )
-from tests.factories import complete_answers, make_survey, open_form, open_form_for, submit
+from tests.factories import (
+    complete_answers,
+    give_key,
+    key_text,
+    make_survey,
+    open_form,
+    open_form_for,
+    submit,
+)
 
 TODAY = dt.date(2026, 3, 10)
 
@@ -34,10 +42,13 @@ def settings(**overrides) -> lifecycle.SurveySettings:
 
 
 def create(app, **overrides) -> Survey:
+    """A draft as HR creates it, with its survey key made (``give_key``)."""
     with app.app_context(), db.connection_context():
-        return lifecycle.create_survey(
+        survey = lifecycle.create_survey(
             "staff_threats", settings(**overrides), actor=None, today=TODAY
         )
+        give_key(survey)
+        return survey
 
 
 def reload(app, survey: Survey) -> Survey:
@@ -157,14 +168,14 @@ def test_full_lifecycle_and_refusal_to_reopen(app):
         lifecycle.open_survey(survey, actor=None, today=TODAY)
         with pytest.raises(lifecycle.LifecycleError, match="already open"):
             lifecycle.open_survey(survey, actor=None, today=TODAY)
-        lifecycle.close_survey(survey, actor=None, today=TODAY)
+        lifecycle.close_survey(survey, key_text=key_text(survey), actor=None, today=TODAY)
         with pytest.raises(lifecycle.LifecycleError, match="cannot be reopened"):
             lifecycle.open_survey(survey, actor=None, today=TODAY)
         lifecycle.publish_survey(survey, lambda s: {"sv": "{}"}, actor=None, today=TODAY)
         with pytest.raises(lifecycle.LifecycleError, match="never be reopened"):
             lifecycle.open_survey(survey, actor=None, today=TODAY)
         with pytest.raises(lifecycle.LifecycleError):
-            lifecycle.close_survey(survey, actor=None, today=TODAY)
+            lifecycle.close_survey(survey, key_text=key_text(survey), actor=None, today=TODAY)
         lifecycle.archive_survey(survey, actor=None)
         fresh = Survey.get_by_id(survey.id)
         assert (fresh.status, fresh.archived, fresh.published_on) == ("published", True, TODAY)
@@ -304,7 +315,7 @@ def test_codes_batches_counts_and_revocation(app, client):
         assert not store.code_is_valid(survey, first[1], secret)
         with pytest.raises(lifecycle.LifecycleError):
             lifecycle.generate_codes(survey, 0, secret, actor=None)
-        lifecycle.close_survey(survey, actor=None, today=TODAY)
+        lifecycle.close_survey(survey, key_text=key_text(survey), actor=None, today=TODAY)
         with pytest.raises(lifecycle.LifecycleError, match="before the survey closes"):
             lifecycle.generate_codes(survey, 1, secret, actor=None)
         assert AccessCode.select().count() == 0
@@ -347,7 +358,7 @@ def test_unit_rates_only_after_close_and_small_units_merged(app, client):
             assert monitoring.unit_rates(survey) is None
             total = monitoring.overall(survey)
             assert (total.responses, total.invited, total.rate) == (12, 28, 43)
-            lifecycle.close_survey(survey, actor=None, today=TODAY)
+            lifecycle.close_survey(survey, key_text=key_text(survey), actor=None, today=TODAY)
             rates = monitoring.unit_rates(reload(app, survey))
             by_access[access] = {r.name_sv: (r.responses, r.rate) for r in rates}
     # Units below k are merged as the report merges them (Väster's 2 and Öster's 1).
@@ -403,7 +414,7 @@ def closed_with_answers(app, client, count=6, **answers) -> Survey:
         lifecycle.open_survey(survey, actor=None, today=TODAY)
     answer(app, client, survey, count, **answers)
     with app.app_context(), db.connection_context():
-        lifecycle.close_survey(survey, actor=None, today=TODAY)
+        lifecycle.close_survey(survey, key_text=key_text(survey), actor=None, today=TODAY)
     return survey
 
 

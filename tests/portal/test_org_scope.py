@@ -14,7 +14,7 @@ from portal import store
 from portal.extensions import db
 from portal.services import organisation
 from portal.store.models import AuditEntry, Survey
-from tests.factories import csrf_token, login, make_survey, make_user
+from tests.factories import csrf_token, login, make_survey, make_user, private_key
 from tests.portal.board_fixtures import CURRENT_DAY, answer, publish
 
 # Routes that name a survey but are public by design (the respondent's form, the public
@@ -213,7 +213,7 @@ def test_a_report_compares_only_with_earlier_surveys_of_the_same_part(app, clien
     north = survey_at(app, tree["north"], status="open")
     answer(app, north, 5)
     with app.app_context(), db.connection_context():
-        store.set_status(north, "closed")
+        store.set_status(north, "closed", private_key(north))
     account_at(app, "hr.north@example.se", "hr", tree["north"])
     login(client, "hr.north@example.se")
     page = client.get(f"/admin/surveys/{north.slug}/publish").get_data(as_text=True)

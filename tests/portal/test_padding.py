@@ -34,9 +34,7 @@ def post(client, slug, body: bytes):
 
 def stored(app, survey):
     with app.app_context(), db.connection_context():
-        return store.response_count(survey), waiting_submissions(
-            survey.id, app.config["SECRET_KEY"]
-        )
+        return store.response_count(survey), waiting_submissions(survey)
 
 
 def test_the_script_and_the_server_agree_on_the_block():

@@ -13,7 +13,14 @@ from portal import store
 from portal.extensions import db
 from portal.store.models import AccessCode, Answer, Comment, FormToken, InboxEntry, Response
 from surveys.definition import load_template
-from tests.factories import complete_answers, csrf_token, make_survey, open_form, submit
+from tests.factories import (
+    complete_answers,
+    csrf_token,
+    make_survey,
+    open_form,
+    private_key,
+    submit,
+)
 
 STAFF = load_template("staff_threats")
 
@@ -31,7 +38,7 @@ def responses(app):
 def close(app, survey):
     """Close the survey, which mixes every waiting submission into the tables."""
     with app.app_context(), db.connection_context():
-        store.set_status(store.get_survey(survey.slug), "closed")
+        store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
 
 
 def test_link_mode_end_to_end(app, client):
@@ -265,7 +272,7 @@ def test_survey_closed_while_answering_refuses_with_message(app, client):
     survey, _ = make_survey(app)
     hidden = open_form(client, survey.slug)
     with app.app_context(), db.connection_context():
-        store.set_status(store.get_survey(survey.slug), "closed")
+        store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
     response = submit(client, survey.slug, complete_answers(STAFF), hidden)
     assert response.status_code == 410
     assert "kunde inte sparas" in response.get_data(as_text=True)
@@ -275,7 +282,7 @@ def test_survey_closed_while_answering_refuses_with_message(app, client):
 def test_closing_deletes_codes_and_tokens(app, client):
     survey, _ = make_survey(app, access="codes", codes=5)
     with app.app_context(), db.connection_context():
-        store.set_status(store.get_survey(survey.slug), "closed")
+        store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
     assert count(app, AccessCode) == 0
     assert count(app, FormToken) == 0
 
@@ -325,8 +332,9 @@ def test_information_pages_render(client, lang):
             "sv",
             [
                 "Den som har en kopia av databasen",
-                "Den som dessutom har den hemliga nyckeln",
-                "en kopia av den loggen, tagen medan enkäten är öppen",
+                "Den som dessutom har portalens hemliga nyckel",
+                "men inte vad någon svarade",
+                "Bara den som hade både enkätnyckeln och en kopia av databasen",
                 "Den som övervakar nätverket",
                 "En kollega med länken",
             ],
@@ -335,8 +343,9 @@ def test_information_pages_render(client, lang):
             "en",
             [
                 "Someone with a copy of the database",
-                "Someone who also has the secret key",
-                "a copy of that log taken while the survey is open",
+                "Someone who also has the portal's secret key",
+                "but not what anyone answered",
+                "Only someone who had both the survey key and a copy of the database",
                 "Someone who watches the network",
                 "A colleague with the link",
             ],

@@ -14,7 +14,7 @@ from portal.store.models import Answer, Response, Survey
 from surveys.answers import validate
 from surveys.definition import load_template
 from surveys.periods import half_year
-from tests.factories import complete_answers, counts_from_answers, make_survey
+from tests.factories import complete_answers, counts_from_answers, make_survey, private_key
 
 STAFF = load_template("staff_threats")
 
@@ -60,7 +60,7 @@ def test_sql_counts_equal_a_naive_count(app):
             definition = survey.definition()
             generated = list(demo_answers(survey, 250, seed=11))
             store.submit_responses(survey, definition, generated)
-            store.set_status(survey, "closed")
+            store.set_status(survey, "closed", private_key(survey))
             counts = store.result_counts(survey, definition)
         expected = counts_from_answers(
             definition, [a for a, _ in generated], [p and half_year(p) for _, p in generated]
@@ -90,7 +90,7 @@ def test_sql_counts_of_a_city_wide_survey_equal_a_naive_count(app):
         survey = store.create_survey(city, title_sv="Staden", title_en="City", access="codes")
         store.set_status(survey, "open")
         store.submit_responses(survey, city, generated)
-        store.set_status(survey, "closed")
+        store.set_status(survey, "closed", private_key(survey))
         counts = store.aggregate_counts(survey, city)
     expected = counts_from_answers(city, [a for a, _ in generated])
     assert counts.respondents == expected.respondents == 200
@@ -113,7 +113,7 @@ def test_counts_of_a_survey_without_districts_have_no_district(app):
     survey, _ = make_survey(app)
     with app.app_context(), db.connection_context():
         store.submit_responses(survey, STAFF, demo_answers(survey, 20, seed=5))
-        store.set_status(survey, "closed")
+        store.set_status(survey, "closed", private_key(survey))
         counts = store.result_counts(survey, STAFF)
     assert {row[6] for row in counts.cube} == {None}
     assert {row[4] for row in counts.flag_sums} == {None}
@@ -176,7 +176,7 @@ def test_counts_are_aggregated_once_and_kept_until_the_purge(app, monkeypatch):
     with app.app_context(), db.connection_context():
         store.submit_responses(survey, STAFF, demo_answers(survey, 60, seed=3))
         assert not ResultCounts.select().exists()
-        store.set_status(survey, "closed")
+        store.set_status(survey, "closed", private_key(survey))
         first = store.result_counts(survey, STAFF)
         assert ResultCounts.select().count() == 1
 
@@ -204,6 +204,6 @@ def test_counts_are_aggregated_once_and_kept_until_the_purge(app, monkeypatch):
         assert store.result_counts(survey, STAFF) == first
         assert json.loads(ResultCounts.get().counts_json)["format"] == store.COUNTS_FORMAT == 3
 
-        store.set_status(survey, "published")
+        store.set_status(survey, "published", private_key(survey))
         store.purge_responses(survey, dt.date(2026, 6, 1))
         assert not ResultCounts.select().exists()

@@ -15,7 +15,14 @@ from portal.reports import results
 from portal.reports.spreadsheet import neutralise
 from portal.store.models import Answer
 from surveys.definition import load_template, with_units
-from tests.factories import complete_answers, make_survey, open_form_for, submit
+from tests.factories import (
+    SURVEY_KEYS,
+    complete_answers,
+    make_survey,
+    open_form_for,
+    private_key,
+    submit,
+)
 
 # The report protects every number with surveys.disclosure (written separately).
 pytest.importorskip("surveys.disclosure")
@@ -31,8 +38,12 @@ def answer_through_the_form(client, survey, **overrides) -> None:
 
 
 def close(runner, slug: str) -> None:
-    result = runner.invoke(args=["close-survey", slug])
+    """Close with the survey key, read from standard input as an operator would pipe it."""
+    result = runner.invoke(
+        args=["close-survey", slug, "--key-file", "-"], input=SURVEY_KEYS[slug] + "\n"
+    )
     assert result.exit_code == 0, result.output
+    assert "still sealed" not in result.output
 
 
 def export(runner, slug: str, *args: str) -> str:
@@ -200,7 +211,7 @@ def test_csv_neutralises_formulas(app, runner):
     with app.app_context(), db.connection_context():
         survey = store.create_survey(definition, title_sv="T", title_en="T", access="codes")
         store.set_status(survey, "open")
-        store.set_status(survey, "closed")
+        store.set_status(survey, "closed", private_key(survey))
     text = export(runner, survey.slug, "--format", "csv", "--by", "unit")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     labels = {r["Grupp"] for r in rows}

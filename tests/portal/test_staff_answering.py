@@ -11,7 +11,7 @@ from portal import config, store
 from portal.extensions import db
 from portal.services import lifecycle
 from portal.store.models import Comment, CommentSelection
-from tests.factories import logged_in_as, make_survey, post_form
+from tests.factories import logged_in_as, make_survey, post_form, with_key
 from tests.portal.test_admin_surveys import TODAY, closed_with_comments, page
 
 
@@ -123,7 +123,7 @@ def test_support_contacts_are_edited_on_the_draft_and_shown_sanitised(app, hr, c
     assert post_form(hr, edit, data).status_code == 303
     with app.app_context(), db.connection_context():
         assert store.get_survey(survey.slug).support_contacts == text
-        lifecycle.open_survey(store.get_survey(survey.slug), actor=None, today=TODAY)
+        lifecycle.open_survey(with_key(store.get_survey(survey.slug)), actor=None, today=TODAY)
     thanks = client.get(f"/s/{survey.slug}/thanks").get_data(as_text=True)
     assert (
         "Företagshälsovården: 010-123 45 67<br>Skyddsombud <b>Kim</b>: rum 3 &lt;img src=x&gt;"

@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.store.models import AccessCode, Answer, Comment, InboxEntry, Response
 from surveys.answers import validate
 from surveys.definition import load_template
-from tests.factories import complete_answers, make_app, make_survey
+from tests.factories import complete_answers, make_app, make_survey, private_key
 
 STAFF = load_template("staff_threats")
 
@@ -130,7 +130,7 @@ def test_answers_carry_their_breakdown_values(app):
             store.Admission("token", "t1"),
             "k",
         )
-        store.set_status(survey, "closed")
+        store.set_status(survey, "closed", private_key(survey))
         rows = list(Answer.select())
     assert {(r.role, r.unit, r.years) for r in rows} == {("manager", "na", "gt10")}
 

@@ -34,7 +34,7 @@ from surveys.answers import validate
 from surveys.definition import load_template
 from tests import postgres_cluster
 from tests.conftest import reset_postgres
-from tests.factories import FAST_ARGON2, complete_answers, make_survey
+from tests.factories import FAST_ARGON2, complete_answers, make_survey, private_key
 
 STAFF = load_template("staff_threats")
 BATCH = 4
@@ -219,28 +219,28 @@ def _attack_postgres(app, url, survey, sigs, *, closed: bool) -> None:
 
 
 def test_postgres_system_columns_and_order_link_nothing_while_open_and_after_close(pg_app, pg_url):
-    survey, codes = make_survey(pg_app, access="codes", codes=SUBMISSIONS)
+    survey, codes = make_survey(pg_app, access="codes", codes=SUBMISSIONS, keyed=False)
     sigs = submit_all(pg_app, survey, codes)
     with pg_app.app_context(), db.connection_context():
         assert store.response_count(survey) == SUBMISSIONS
         assert Response.select().count() >= SUBMISSIONS - 2 * BATCH
     _attack_postgres(pg_app, pg_url, survey, sigs, closed=False)
     with pg_app.app_context(), db.connection_context():
-        store.set_status(store.get_survey(survey.slug), "closed")
+        store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
         assert Response.select().count() == SUBMISSIONS
         assert Comment.select().count() == SUBMISSIONS
     _attack_postgres(pg_app, pg_url, survey, sigs, closed=True)
 
 
 def test_postgres_survey_closing_below_one_batch_keeps_every_response(pg_app, pg_url):
-    survey, codes = make_survey(pg_app, access="codes", codes=3)
+    survey, codes = make_survey(pg_app, access="codes", codes=3, keyed=False)
     sigs = signatures(3)
     with pg_app.app_context(), db.connection_context():
         for i, sig in enumerate(sigs):
             submit_one(pg_app, survey, codes, i, sig)
         assert Response.select().count() == 0  # fewer than two batches: all still sealed
         assert store.response_count(survey) == 3
-        store.set_status(store.get_survey(survey.slug), "closed")
+        store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
         assert Response.select().count() == 3
         xmins = {x for (x,) in db.execute_sql("SELECT xmin::text FROM response")}
         xmins |= {x for (x,) in db.execute_sql("SELECT xmin::text FROM comment")}
@@ -280,7 +280,7 @@ def test_sqlite_reader_of_every_commit_pairs_no_comment_or_code_with_a_response(
 
     app = make_app(tmp_path / "instance", MIX_BATCH=BATCH)
     path = tmp_path / "instance" / "varna.sqlite3"
-    survey, codes = make_survey(app, access="codes", codes=SUBMISSIONS)
+    survey, codes = make_survey(app, access="codes", codes=SUBMISSIONS, keyed=False)
     snaps_dir = tmp_path / "snaps"
     snaps_dir.mkdir()
     snapshots = []
@@ -296,7 +296,7 @@ def test_sqlite_reader_of_every_commit_pairs_no_comment_or_code_with_a_response(
     try:
         sigs = submit_all(app, survey, codes)
         with app.app_context(), db.connection_context():
-            store.set_status(store.get_survey(survey.slug), "closed")
+            store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
     finally:
         del connection_db.commit
     assert len(snapshots) > SUBMISSIONS  # one per submission, one per mixed batch, the close
@@ -336,10 +336,11 @@ def test_sqlite_reader_of_every_commit_pairs_no_comment_or_code_with_a_response(
     assert rank_pairing_hits(final, sorted(previous["responses"]), truth, sigs) <= SUBMISSIONS // 4
 
 
-def test_postgres_close_during_a_submission_waits_for_it_and_keeps_it(pg_app, monkeypatch):
+@pytest.mark.parametrize("keyed", [True, False], ids=["survey-key", "before-survey-keys"])
+def test_postgres_close_during_a_submission_waits_for_it_and_keeps_it(pg_app, monkeypatch, keyed):
     """Several workers: a close that starts while a submission is between reading the
     status and spending its code must neither deadlock with it nor lose it."""
-    survey, codes = make_survey(pg_app, access="codes", codes=3)
+    survey, codes = make_survey(pg_app, access="codes", codes=3, keyed=keyed)
     reached, release = threading.Event(), threading.Event()
     original = responses._spend_admission
 
@@ -374,6 +375,7 @@ def test_postgres_close_during_a_submission_waits_for_it_and_keeps_it(pg_app, mo
                         ("open",),
                         "closed",
                         dt.date(2026, 11, 26),
+                        private_key(survey),
                     )
                 )
             except Exception as exc:  # noqa: BLE001 - reported below
@@ -403,7 +405,7 @@ def test_postgres_close_retires_the_wal_that_held_the_admissions(pg_app, caplog)
     row and the sealed inbox, which the key reads); after the close no WAL file holds
     any sealed entry (or the portal says what the DBA must do when it cannot see to it)."""
     caplog.set_level(logging.WARNING, logger="portal.store.database")
-    survey, codes = make_survey(pg_app, access="codes", codes=SUBMISSIONS)
+    survey, codes = make_survey(pg_app, access="codes", codes=SUBMISSIONS, keyed=False)
     with pg_app.app_context(), db.connection_context():
         chunks = []
         for i, sig in enumerate(signatures(3 * BATCH)):
@@ -426,7 +428,7 @@ def test_postgres_close_retires_the_wal_that_held_the_admissions(pg_app, caplog)
 
         assert wal_holding_entries(), "the attack found nothing to begin with"
         (recycle,) = db.execute_sql("SHOW wal_recycle").fetchone()
-        store.set_status(store.get_survey(survey.slug), "closed")
+        store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
         if recycle == "off":
             assert wal_holding_entries() == []
             assert "WAL" not in caplog.text
@@ -458,7 +460,7 @@ def test_postgres_without_the_rights_to_retire_the_wal_the_operator_is_told(pg_a
 def test_postgres_form_tokens_share_no_transaction_with_a_response(pg_app):
     """Link mode: a spent form token's xmin is that of its admission, which wrote no
     response; the tokens are gone after close."""
-    survey, _ = make_survey(pg_app, access="link")
+    survey, _ = make_survey(pg_app, access="link", keyed=False)
     with pg_app.app_context(), db.connection_context():
         for i, sig in enumerate(signatures(4 * BATCH)):
             store.submit_response(
@@ -474,7 +476,7 @@ def test_postgres_form_tokens_share_no_transaction_with_a_response(pg_app):
         assert len(tokens) == 4 * BATCH  # one admission each
         assert responses  # batches were mixed
         assert not tokens & (responses | comments)
-        store.set_status(store.get_survey(survey.slug), "closed")
+        store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
         assert db.execute_sql("SELECT count(*) FROM form_token").fetchone()[0] == 0
         assert Response.select().count() == 4 * BATCH
 
@@ -502,7 +504,7 @@ def test_sqlite_tick_and_close_empty_the_wal_that_holds_earlier_inbox_states(tmp
     app = make_app(tmp_path / "instance", MIX_BATCH=BATCH)
     database = tmp_path / "instance" / "varna.sqlite3"
     wal = database.with_name(database.name + "-wal")
-    survey, codes = make_survey(app, access="codes", codes=SUBMISSIONS)
+    survey, codes = make_survey(app, access="codes", codes=SUBMISSIONS, keyed=False)
     reader = sqlite3.connect(database)  # another worker's connection keeps the WAL
     reader.execute("SELECT count(*) FROM survey").fetchone()
     try:
@@ -520,7 +522,140 @@ def test_sqlite_tick_and_close_empty_the_wal_that_holds_earlier_inbox_states(tmp
         submit(range(6, 12))
         assert _wal_commits(wal.read_bytes()) >= 6
         with app.app_context(), db.connection_context():
-            store.set_status(store.get_survey(survey.slug), "closed")
+            store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
         assert wal.stat().st_size == 0
     finally:
         reader.close()
+
+
+# -- T2 with a survey key: the secret key, the code list and the database's history ------------
+
+
+def _open_with_the_portals_secret(app, survey_id: int, sealed: bytes) -> bool:
+    """Whether the insider's keys (the portal's secret, in every way the portal uses it) open it."""
+    from portal.store import seal
+
+    try:
+        seal.unseal(app.config["SECRET_KEY"], survey_id, sealed)
+    except seal.SealError:
+        return False
+    return True
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_t2_with_every_wal_copy_and_the_code_list_learns_who_answered_not_what(tmp_path):
+    """T2 holds the portal's secret key and HR's list of codes, and copies the database and
+    its WAL after every commit. With a survey key it learns who answered (the code each
+    commit spent, and the sealed entry beside it) and nothing of what: no entry opens, no
+    answer or comment is anywhere in the files until the close opens them. The same copies
+    with the survey key in hand would give every person's answers: that is what it keeps."""
+    from portal import codes as code_hashing
+    from portal.store import inbox, survey_key
+    from tests.factories import key_text, make_app
+
+    app = make_app(tmp_path / "instance", MIX_BATCH=BATCH)
+    path = tmp_path / "instance" / "varna.sqlite3"
+    survey, codes = make_survey(app, access="codes", codes=SUBMISSIONS)
+    assert survey.seal_key
+    secret = app.config["SECRET_KEY"]
+    person_of = {
+        code_hashing.keyed_hash(secret, "code", code_hashing.normalise_code(code)): i
+        for i, code in enumerate(codes)
+    }
+    snaps_dir = tmp_path / "snaps"
+    snaps_dir.mkdir()
+    snapshots = []
+    original_commit = db.obj.commit
+
+    def commit_and_copy():
+        result = original_commit()
+        copy = snaps_dir / f"snap{len(snapshots)}.sqlite3"
+        shutil.copyfile(path, copy)
+        wal = path.with_name(path.name + "-wal")
+        raw = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+        if wal.exists():
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        reader = sqlite3.connect(copy)
+        try:
+            snapshots.append(
+                {
+                    "entries": dict(reader.execute("SELECT id, sealed FROM inbox_entry")),
+                    "used": {
+                        h for (h,) in reader.execute("SELECT code_hash FROM access_code WHERE used")
+                    },
+                    "rows": sum(
+                        reader.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+                        for table in ("response", "answer", "comment")
+                    ),
+                    "raw": raw,
+                }
+            )
+        finally:
+            reader.close()
+        return result
+
+    db.obj.commit = commit_and_copy
+    try:
+        sigs = submit_all(app, survey, codes)
+    finally:
+        del db.obj.commit
+    assert len(snapshots) >= SUBMISSIONS
+    previous = {"entries": {}, "used": set()}
+    learned: dict[int, bytes] = {}  # person -> the sealed entry admitted with their code
+    for snap in snapshots:
+        assert snap["rows"] == 0  # no response, answer or comment exists while open
+        for i in range(SUBMISSIONS):
+            assert f"kommentar {i} slut".encode() not in snap["raw"]
+        new_used = snap["used"] - previous["used"]
+        new_entries = set(snap["entries"]) - set(previous["entries"])
+        if new_used:
+            # Participation: the insider sees whose code was spent, and the entry beside it.
+            assert len(new_used) == 1
+            assert len(new_entries) == 1
+            learned[person_of[next(iter(new_used))]] = snap["entries"][next(iter(new_entries))]
+        previous = snap
+    assert sorted(learned) == list(range(SUBMISSIONS))
+    # ... but none of those entries opens with anything the portal holds.
+    assert not any(_open_with_the_portals_secret(app, survey.id, e) for e in learned.values())
+    # Control: with the survey key the same copies give every person's comment and answers.
+    private = survey_key.parse(key_text(survey), survey.seal_key)
+    for i, sealed in learned.items():
+        answers, _ = inbox.decode(inbox.seal.unpad(survey_key.unseal(private, survey.id, sealed)))
+        assert answers.texts["suggestions"] == f"kommentar {i} slut"
+        assert (answers.choices["role"][0], answers.choices["unit"][0]) == sigs[i][:2]
+    # The close with the key opens everything in one transaction, in random order.
+    with app.app_context(), db.connection_context():
+        store.set_status(store.get_survey(survey.slug), "closed", private)
+        truth = response_signatures()
+        assert len(truth) == SUBMISSIONS
+        assert InboxEntry.select().count() == 0
+        assert AccessCode.select().count() == 0
+        order = [c.text for c in Comment.select().order_by(Comment.id)]
+        responses_in_order = [r.id for r in Response.select().order_by(Response.id)]
+    assert rank_pairing_hits(order, responses_in_order, truth, sigs) <= SUBMISSIONS // 4
+
+
+def test_postgres_t2_with_a_survey_key_sees_one_sealed_entry_per_code_and_opens_none(
+    pg_app, pg_url
+):
+    """On PostgreSQL: while open, a spent code shares its xmin with exactly one inbox
+    entry (its admission) and with nothing else; no response row exists; the secret key
+    opens no entry. After the close with the key, everything shares the close's xmin."""
+    survey, codes = make_survey(pg_app, access="codes", codes=SUBMISSIONS)
+    sigs = submit_all(pg_app, survey, codes)
+    with pg_app.app_context(), db.connection_context():
+        assert Response.select().count() == 0
+        assert Comment.select().count() == 0
+        entries = _xmins("inbox_entry", survey.id)
+        assert len(entries) == SUBMISSIONS
+        used = {xmin for xmin, *_ in _xmins("access_code", survey.id, "AND used")}
+        assert len(used) == SUBMISSIONS
+        assert used == {xmin for xmin, *_ in entries}  # one admission, one sealed entry
+        for entry in InboxEntry.select():
+            assert not _open_with_the_portals_secret(pg_app, survey.id, bytes(entry.sealed))
+        dumped = "\n".join("\t".join(row) for row in _pg_dump_rows(pg_url, "inbox_entry"))
+        assert dumped.count("\n") == SUBMISSIONS - 1
+        assert not _COMMENT.search(dumped)
+        store.set_status(store.get_survey(survey.slug), "closed", private_key(survey))
+        assert Response.select().count() == SUBMISSIONS
+    _attack_postgres(pg_app, pg_url, survey, sigs, closed=True)

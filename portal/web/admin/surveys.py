@@ -14,7 +14,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 
 from portal import clock, store
@@ -132,12 +141,15 @@ def new_survey():
 
 
 def _after_create(survey: Survey):
-    if lifecycle.schedule_due(survey, today()):
-        # Its opening date has come: the next request opens it, so editing is over.
+    if survey.opens_on is not None and survey.opens_on <= today():
+        # Its opening date has come: it opens as soon as it has its survey key.
         flash(
-            gettext("The survey has been created and opens now, since its opening date has come.")
+            gettext(
+                "The survey has been created. Its opening date has come: it opens as soon as "
+                "you have made its survey key."
+            )
         )
-        return redirect(url_for(".survey", slug=survey.slug), code=303)
+        return redirect(url_for(".survey", slug=survey.slug, _anchor="survey-key"), code=303)
     flash(gettext("The draft survey has been created. Check its units below."))
     return redirect(url_for(".edit_survey", slug=survey.slug), code=303)
 
@@ -214,6 +226,7 @@ def _detail(survey: Survey, codes_form: CodesForm, status: int = 200):
         used=used,
         codes_form=codes_form,
         open_form=ConfirmForm(formdata=None),
+        key_mark=lifecycle.key_mark(survey),
         why_not_reopen=lifecycle.why_not_reopen(survey),
         purge_due_on=lifecycle.purge_due_on(survey),
     ), status
@@ -234,10 +247,51 @@ def open_survey(slug: str):
     return redirect(url_for(".survey", slug=slug), code=303)
 
 
+@routes.post("/surveys/<slug>/key")
+@require_role(*HR)
+def make_key(slug: str):
+    """Make (or replace) a draft's survey key and show its private half, in this response only."""
+    survey = _survey(slug)
+    if not ConfirmForm().validate_on_submit():
+        return error_page(400)
+    try:
+        key = lifecycle.make_survey_key(survey, actor=current_user())
+    except lifecycle.LifecycleError as exc:
+        return _refused(survey, exc)
+    # Like the codes sheet: the key rides in this response and is kept nowhere.
+    response = make_response(
+        render_template(
+            "admin/surveys/survey_key.html",
+            survey=survey,
+            key=key,
+            mark=lifecycle.key_mark(survey),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@routes.post("/surveys/<slug>/open-answers")
+@require_role(*HR)
+def open_answers(slug: str):
+    """Open the sealed answers of a survey closed without its key."""
+    survey = _survey(slug)
+    if not ConfirmForm().validate_on_submit():
+        return error_page(400)
+    try:
+        lifecycle.open_answers(survey, request.form.get("survey_key"), actor=current_user())
+    except lifecycle.LifecycleError as exc:
+        return _refused(survey, exc)
+    flash(gettext("The answers are open: the results can be seen."))
+    return redirect(url_for(".survey", slug=slug), code=303)
+
+
 ACTIONS: dict[str, tuple[Callable[..., Any], str]] = {
     # action: (lifecycle function, success message)
     "close": (
-        lambda s, user: lifecycle.close_survey(s, actor=user, today=today()),
+        lambda s, user: lifecycle.close_survey(
+            s, actor=user, today=today(), key_text=request.form.get("survey_key")
+        ),
         N_("The survey is closed."),
     ),
     "publish": (
@@ -311,6 +365,8 @@ def _confirm_action(slug: str, action: str):
         except lifecycle.LifecycleError as exc:
             return _refused(survey, exc)
         flash(gettext(message))
+        if action == "close" and survey.awaiting_key:
+            flash(gettext(lifecycle.ANSWERS_SEALED))
         return redirect(url_for(".survey", slug=slug), code=303)
     issued, used = store.code_counts(survey)
     return render_template(
@@ -322,6 +378,7 @@ def _confirm_action(slug: str, action: str):
         issued=issued,
         used=used,
         choices=choices,
+        key_mark=lifecycle.key_mark(survey),
         lang=current_language(),
     )
 
@@ -515,7 +572,10 @@ def purge_continue(slug: str):
 def _after_purge_step(survey: Survey):
     if lifecycle.purge_progress(survey):
         return redirect(url_for(".purge", slug=survey.slug), code=303)
-    flash(gettext("The raw responses have been purged. The published report is kept."))
+    if survey.awaiting_key:
+        flash(gettext("The sealed answers have been deleted unopened."))
+    else:
+        flash(gettext("The raw responses have been purged. The published report is kept."))
     return redirect(url_for(".survey", slug=survey.slug), code=303)
 
 
