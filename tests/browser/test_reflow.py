@@ -40,6 +40,10 @@ def surveys(portal):
     answer(app, closed, 6)
     with app.app_context(), db.connection_context():
         store.set_status(closed, "closed", private_key(closed))
+    sealed, _ = make_survey(app)
+    answer(app, sealed, 2)
+    with app.app_context(), db.connection_context():
+        store.set_status(sealed, "closed")  # without its key: the answers wait sealed
     opened, _ = make_survey(app)
     coded, _ = make_survey(app, access="codes", codes=3)
     draft, _ = make_survey(app, status="draft")
@@ -50,6 +54,7 @@ def surveys(portal):
     return {
         "published": published.slug,
         "closed": closed.slug,
+        "sealed": sealed.slug,
         "open": opened.slug,
         "codes": coded.slug,
         "draft": draft.slug,
@@ -86,6 +91,8 @@ def pages(s: dict) -> list[str]:
         f"/admin/surveys/{s['closed']}/results",
         f"/admin/surveys/{s['closed']}/comments",
         f"/admin/surveys/{s['closed']}/publish",
+        f"/admin/surveys/{s['sealed']}",
+        f"/admin/surveys/{s['sealed']}/purge",
         f"/admin/surveys/{s['published']}",
         f"/admin/surveys/{s['published']}/purge",
         f"/admin/surveys/{s['published']}/archive",
@@ -128,4 +135,12 @@ def test_every_page_fits_a_320_px_screen(portal, narrow, surveys):
         found = narrow.evaluate(OVERFLOW)
         if found["scroll"] > found["width"]:
             too_wide.append(f"{path}: {found['scroll']} px > {found['width']} px {found['wide']}")
+    # The survey key, shown once in the answer to making it: readable on the phone too.
+    narrow.goto(portal.url(f"/admin/surveys/{surveys['draft']}"))
+    narrow.locator("#survey-key button").click()
+    narrow.wait_for_selector("#survey-key-text")
+    assert_accessible(narrow)
+    found = narrow.evaluate(OVERFLOW)
+    if found["scroll"] > found["width"]:
+        too_wide.append(f"survey key page: {found['scroll']} px > {found['width']} px")
     assert not too_wide, "\n".join(too_wide)
