@@ -285,3 +285,27 @@ def test_a_lost_key_leaves_only_deleting_the_sealed_answers(app, hr):
     assert refused.status_code == 409
     for path in ("results", "comments", "publish"):
         assert hr.get(f"{detail}/{path}").status_code in (200, 404, 409)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["\x00" * 52, "Å" * 52, "٣" * 52, "A" * 10_000, "<script>alert(1)</script>", "' OR 1=1 --"],
+)
+def test_hostile_key_text_is_refused_with_a_message_never_a_500(app, hr, hostile):
+    survey, _ = make_survey(app, status="open")
+    answer(app, survey, 1)
+    detail = f"/admin/surveys/{survey.slug}"
+    refused = post_form(hr, f"{detail}/close", {"survey_key": hostile})
+    page = refused.get_data(as_text=True)
+    if "\x00" in hostile:
+        assert refused.status_code == 400  # refused before any view, in the user's language
+        assert "<h1" in page
+    else:
+        assert refused.status_code == 409
+        assert "52 bokstäver" in page
+    assert "<script>alert" not in page
+    assert fresh(app, survey).status == "open"
+    assert post_form(hr, f"{detail}/close", {"survey_key": ""}).status_code == 303
+    refused = post_form(hr, f"{detail}/open-answers", {"survey_key": hostile}, page=detail)
+    assert refused.status_code == (400 if "\x00" in hostile else 409)
+    assert fresh(app, survey).awaiting_key
