@@ -58,7 +58,7 @@ from surveys.indicators import VIOLENCE_ITEMS, Flag, Indicator, indicators
 
 # Bump when a change to the engine changes what it publishes: stored protections of an
 # older version are then computed again (portal/store/counts.py).
-VERSION = 5
+VERSION = 6
 ALL = "all"
 # The respondents who gave no value for a breakdown (or whose period is still pending).
 MISSING = "\x00missing"
@@ -481,8 +481,34 @@ class System:
                 if not shown:
                     continue
                 victim = min(shown, key=lambda f: (f.weight, f.n, f.value))
-                victim.hide(Reason.SECONDARY)
+                # A range only where no group of the hidden part is below k (nor the
+                # unpublished one): a range's bound would narrow what that group holds
+                # (the exit questionnaire's pending period, test_report's worked example).
+                small = n_u > sum(f.n for f in hidden) or any(f.n < self.k for f in hidden)
+                band = None
+                if victim.weight >= HEADLINE_COST and not small:
+                    band = self._line_range(victim)
+                if band is None:
+                    victim.hide(Reason.SECONDARY)
+                else:
+                    # A headline figure of a group: a range says more than "x" (IL3); the
+                    # audit widens it or hides it where a witness needs that.
+                    victim.publish_band(band, Reason.SECONDARY)
                 changed = True
+
+    @staticmethod
+    def _line_range(figure: Figure) -> Band | None:
+        """A range for ``figure`` that leaves at most half the scale open and room for the
+        all-or-nothing margin below or above its value; None if there is none."""
+        margin = figure.k_ext + 1
+        for low, high in (
+            (max(0, figure.value - margin), figure.value),
+            (figure.value, min(figure.n, figure.value + margin)),
+        ):
+            band = range_band(low, high, figure.n)
+            if _half_or_less(band):
+                return band
+        return None
 
     def _audit(self) -> None:
         self.certified: set[int] = set()

@@ -318,3 +318,57 @@ def test_headline_indicators_are_shown_for_nearly_all_groups_of_k(responses, see
                     assert bound <= 50 if sign == "<" else bound >= 50
         assert groups
         assert shown >= 0.88 * groups, (breakdown, shown, groups)
+
+
+def headline_yes_no(groups: dict[str, tuple[int, int]], k: int = 5) -> linked.System:
+    """As ``yes_no``, but "yes" is a headline indicator (IL2: it costs most to hide)."""
+    system = linked.System(k)
+    count = {("all", "all", "yes"): sum(y for y, _ in groups.values())}
+    count[("all", "all", "no")] = sum(n - y for y, n in groups.values())
+    n = {("all", "all"): sum(n for _, n in groups.values())}
+    for group, (y, size) in groups.items():
+        count[("role", group, "yes")], count[("role", group, "no")] = y, size - y
+        n[("role", group)] = size
+    blocks = {"all": ("all",), "role": tuple(groups)}
+    system.table("t", "single", ("yes", "no"), blocks, count, n)
+    for block, members in blocks.items():
+        for group in members:
+            for option in ("yes", "no"):
+                system.figure(
+                    ("t", option, block, group),
+                    "t",
+                    {option: 1},
+                    n=n[(block, group)],
+                    k_ext=1,
+                    headline=option == "yes",
+                )
+    system.protect()
+    return system
+
+
+# Considered leaving, by unit, at 50 responses: nobody in "c" (an all-or-nothing band),
+# so one more group must not be exact, or "c" would follow from the total.
+LEAVING = {"a": (3, 11), "b": (5, 19), "c": (0, 10), "d": (3, 7)}
+
+
+def test_the_line_rule_gives_a_headline_group_a_range_where_that_protects_the_band():
+    system = headline_yes_no(LEAVING)
+    assert state(system, "c").band is not None  # P2: nobody
+    d = state(system, "d")
+    assert not d.exact
+    assert d.band is not None, "a range, not x: it says more and protects as much"
+    assert d.band.bound <= 50 if d.band.sign == "<" else d.band.bound >= 50
+    assert system.unsettled == []
+    # Brute force, as an outsider and as every respondent: "c" is never pinned to
+    # nobody, and no group's "yes" is pinned to one value.
+    readers = [None] + [(g, a) for g in LEAVING for a in ("yes", "no") if _can(g, a)]
+    for reader in readers:
+        tables = feasible(system, LEAVING, reader)
+        assert tables, reader
+        for group in ("c", "d"):
+            assert len({t[group] for t in tables}) >= 2, (reader, group)
+
+
+def _can(group: str, answer: str) -> bool:
+    y, n = LEAVING[group]
+    return y >= 1 if answer == "yes" else n - y >= 1
