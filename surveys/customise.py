@@ -58,9 +58,9 @@ _AGREEMENT = (
 )
 _PREFER_NOT = {"key": PREFER_NOT, "sv": "Vill inte uppge", "en": "Prefer not to say"}
 # What reports publish of a local question by group (``definition.KeyFigure``): agreement,
-# as for the template's agreement scales; a yes/no question's "yes" by default. HR's own
-# single and multiple choice options have no meaning the portal knows, so a key figure
-# would be a guess: those are reported for all staff only.
+# as for the template's agreement scales; a yes/no question's "yes" by default; for HR's
+# own single and multiple choice options, the ones HR chose (``key_options``), since only
+# HR knows what they mean; without a choice, all staff only.
 _AGREEMENT_KEY_FIGURE = {"values": ["4", "5"], "sv": "Instämmer (4–5)", "en": "Agree (4–5)"}
 _ROLE_KEY = re.compile(r"^r(\d+)$")
 
@@ -95,6 +95,9 @@ class LocalQuestion:
     text: Text
     note: Text | None = None
     options: tuple[Text, ...] = ()
+    # The options (numbered from 1) whose share is the question's key figure by group
+    # (``definition.KeyFigure``); none: the question is reported for all staff only.
+    key_options: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class Customisation:
                     "text": _text_data(q.text),
                     "note": _text_data(q.note) if q.note else None,
                     "options": [_text_data(o) for o in q.options],
+                    "key_options": list(q.key_options),
                 }
                 for q in self.local
             ],
@@ -157,6 +161,7 @@ class Customisation:
                     text=_text(q["text"]),
                     note=_text(q["note"]) if q.get("note") else None,
                     options=tuple(_text(o) for o in q.get("options", ())),
+                    key_options=tuple(int(i) for i in q.get("key_options", ())),
                 )
                 for q in data.get("local", ())
             ),
@@ -373,6 +378,42 @@ def _check_local(
                     )
         elif q.options:
             errors[f"{name}.options"] = (N_("This type of question has no options to list."), {})
+        if q.key_options:
+            _check_key_options(errors, name, q)
+
+
+def _check_key_options(errors: Errors, name: str, q: LocalQuestion) -> None:
+    """The options HR chose for a local question's key figure by group."""
+    chosen = q.key_options
+    if q.type not in ("single", "multiple"):
+        errors[f"{name}.key_options"] = (
+            N_("Only a single or multiple choice question takes a key figure from its options."),
+            {},
+        )
+    elif len(set(chosen)) != len(chosen) or any(not 1 <= i <= len(q.options) for i in chosen):
+        errors[f"{name}.key_options"] = (
+            N_(
+                "Give the numbers of the options that count, between 1 and %(max)d, "
+                "separated by commas."
+            ),
+            {"max": len(q.options)},
+        )
+    elif q.type == "single" and len(chosen) == len(q.options):
+        errors[f"{name}.key_options"] = (
+            N_(
+                "Leave out at least one option: a key figure of every option always counts "
+                "everyone."
+            ),
+            {},
+        )
+    elif q.type == "multiple" and len(chosen) > 1:
+        errors[f"{name}.key_options"] = (
+            N_(
+                "Give one option for a multiple choice question: the share who chose any of "
+                "several cannot be worked out from the published counts."
+            ),
+            {},
+        )
 
 
 def apply(template: Definition, custom: Customisation) -> Definition:
@@ -461,6 +502,13 @@ def _local_data(q: LocalQuestion) -> dict[str, Any]:
         ]
         prefer_not = dict(_PREFER_NOT, exclusive=True) if q.type == "multiple" else _PREFER_NOT
         data["options"] = [*options, prefer_not]
+        if q.key_options:
+            chosen = [options[i - 1] for i in q.key_options]
+            data["key_figure"] = {
+                "values": [o["key"] for o in chosen],
+                "sv": " eller ".join(o["sv"] for o in chosen),
+                "en": " or ".join(o["en"] for o in chosen),
+            }
     elif q.type == "agreement":
         data["options"] = [{"key": k, "sv": sv, "en": en} for k, sv, en in _AGREEMENT]
         data["key_figure"] = dict(_AGREEMENT_KEY_FIGURE)

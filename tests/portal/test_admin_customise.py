@@ -146,6 +146,7 @@ def test_hr_switches_off_rewords_renames_and_adds_a_local_question(app, hr):
             "local.new.text.en": "Do you have alarm buttons?",
             "local.new.options.sv": "Ja\nNej",
             "local.new.options.en": "Yes\nNo",
+            "local.new.key_options": "1",
         }
     )
     response = hr.post(path, data=data)
@@ -157,6 +158,8 @@ def test_hr_switches_off_rewords_renames_and_adds_a_local_question(app, hr):
     assert definition.question("aim").text.en == "Was the aim to sway you?"
     assert definition.question("aim").text.sv == staff_template().question("aim").text.sv
     assert definition.question("local_1").section == "safety"
+    # HR chose "Ja" as the key figure by group.
+    assert definition.question("local_1").key_figure.values == ("o1",)
     # The preview is the staff form, with the changes.
     preview = _page(hr, f"/admin/surveys/{survey.slug}/preview")
     assert "Do you have alarm buttons?" in preview
@@ -191,6 +194,39 @@ def test_errors_are_shown_beside_their_field_and_nothing_is_saved(app, hr):
     assert 'id="off-police-error"' in html
     assert 'id="local-local_1-options-error"' in html
     assert "Give between 2 and 15 options, one per line." in html
+    with app.app_context(), db.connection_context():
+        assert store.get_survey(survey.slug).customisation_json is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1, x", "between 1 and 3"),
+        ("7", "between 1 and 3"),
+        ("1 2 3", "always counts everyone"),
+    ],
+)
+def test_bad_key_options_are_shown_beside_their_field(app, hr, typed, message):
+    survey = _draft(app)
+    path = f"/admin/surveys/{survey.slug}/questions"
+    data = _questions_form(_page(hr, path))
+    data.update(
+        {
+            "local.new.section": "safety",
+            "local.new.type": "single",
+            "local.new.text.sv": "Lokal",
+            "local.new.text.en": "Local",
+            "local.new.options.sv": "Ja\nNej\nVet ej",
+            "local.new.options.en": "Yes\nNo\nDon't know",
+            "local.new.key_options": typed,
+        }
+    )
+    response = hr.post(path, data=data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="local-local_1-key_options-error"' in html
+    assert 'href="#local-local_1-key_options"' in html
+    assert message in html
     with app.app_context(), db.connection_context():
         assert store.get_survey(survey.slug).customisation_json is None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import pytest
 
@@ -228,6 +229,53 @@ def test_local_questions_are_ordinary_items_at_the_end_of_their_section(staff, q
 )
 def test_bad_local_questions_are_refused(staff, local, field):
     assert field in _errors(staff, Customisation(local=(local,)))
+
+
+def _keyed(qtype: str, key_options: tuple[int, ...], options=("Ja|Yes", "Nej|No", "Vet ej|DK")):
+    local = _local(qtype=qtype, options=options if qtype in ("single", "multiple") else ())
+    return replace(local, key_options=key_options)
+
+
+@pytest.mark.parametrize(
+    ("qtype", "key_options", "values", "label"),
+    [
+        ("single", (1,), ["o1"], ("Ja", "Yes")),
+        ("single", (1, 3), ["o1", "o3"], ("Ja eller Vet ej", "Yes or DK")),
+        ("multiple", (2,), ["o2"], ("Nej", "No")),
+    ],
+)
+def test_hr_chooses_the_options_of_a_local_questions_key_figure(
+    staff, qtype, key_options, values, label
+):
+    custom = Customisation(local=(_keyed(qtype, key_options),))
+    figure = apply(staff, custom).question("local_1").key_figure  # no CustomisationError
+    assert list(figure.values) == values
+    assert (figure.label.sv, figure.label.en) == label
+    assert Customisation.from_data(custom.to_data()) == custom
+
+
+def test_without_a_choice_hr_s_own_options_are_for_all_staff_only(staff):
+    for qtype in ("single", "multiple"):
+        custom = Customisation(local=(_keyed(qtype, ()),))
+        assert apply(staff, custom).question("local_1").key_figure is None
+
+
+@pytest.mark.parametrize(
+    ("qtype", "key_options", "message"),
+    [
+        ("single", (0,), "between 1 and 3"),
+        ("single", (4,), "between 1 and 3"),
+        ("single", (1, 1), "between 1 and 3"),
+        ("single", (1, 2, 3), "always counts everyone"),
+        ("multiple", (1, 2), "one option"),
+        ("agreement", (1,), "Only a single or multiple choice"),
+        ("yesno", (1,), "Only a single or multiple choice"),
+    ],
+)
+def test_bad_key_options_are_refused_with_the_reason(staff, qtype, key_options, message):
+    errors = _errors(staff, Customisation(local=(_keyed(qtype, key_options),)))
+    msgid, params = errors["local.local_1.key_options"]
+    assert message in msgid % params
 
 
 def test_a_duplicated_local_key_is_refused(staff):

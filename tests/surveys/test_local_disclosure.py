@@ -45,13 +45,15 @@ LOCAL = (
         "single",
         Text("Har ni larmknappar?", "Do you have alarm buttons?"),
         options=(Text("Ja", "Yes"), Text("Nej", "No"), Text("Vet inte", "Not sure")),
+        key_options=(1,),  # HR chose "Ja" as the key figure by group
     ),
     LocalQuestion("local_5", "safety", "text", Text("Något annat?", "Anything else?")),
 )
 COUNTED = ("local_1", "local_2", "local_3", "local_4")
 # Published by group through their key figure: a yes/no question's "yes", an agreement
-# scale's 4–5. HR's own single and multiple choice options are for all staff only.
-KEYED = ("local_1", "local_3")
+# scale's 4–5, and the option HR chose for local_4. HR's own multiple choice question
+# without a chosen option is for all staff only.
+KEYED = ("local_1", "local_3", "local_4")
 DEFINITION = apply(load_template("staff_threats"), Customisation(local=LOCAL))
 
 
@@ -123,6 +125,8 @@ def test_local_questions_are_reported_by_every_breakdown(designed):
             assert set(table.breakdowns) == {ALL}
     agree = local_tables(designed)["local_3"].breakdowns[ALL][0].cells[0]
     assert agree.label.en == "Agree (4–5)"
+    chosen = local_tables(designed)["local_4"].breakdowns[ALL][0].cells[0]
+    assert (chosen.label.sv, chosen.label.en) == ("Ja", "Yes")
     # Free text is not a table: it reaches the board only as comments HR chose.
     assert "local_5" not in [t.key for t in designed.questions]
 

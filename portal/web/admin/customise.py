@@ -93,6 +93,7 @@ def read_customisation(form, template: Definition, current: Customisation) -> Cu
                 added.text,
                 added.note,
                 added.options,
+                added.key_options,
             )
         )
     return Customisation(
@@ -103,6 +104,13 @@ def read_customisation(form, template: Definition, current: Customisation) -> Cu
         roles=current.roles,
         local=tuple(local),
     )
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    """Option numbers typed as "1, 3" (spaces, commas or semicolons between them); what is
+    not a number becomes 0, which the check refuses with the reason."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p.strip()]
+    return tuple(int(p) if p.strip().isdigit() and len(p.strip()) < 4 else 0 for p in parts)
 
 
 def _local(form, key: str) -> LocalQuestion:
@@ -123,6 +131,7 @@ def _local(form, key: str) -> LocalQuestion:
         text=_text(form, f"{prefix}.text"),
         note=note if (note.sv or note.en) else None,
         options=options,
+        key_options=_numbers(form.get(f"{prefix}.key_options", "")),
     )
 
 
