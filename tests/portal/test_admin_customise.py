@@ -227,6 +227,8 @@ def test_bad_key_options_are_shown_beside_their_field(app, hr, typed, message):
     assert 'id="local-local_1-key_options-error"' in html
     assert 'href="#local-local_1-key_options"' in html
     assert message in html
+    # What HR typed is still in the field, as typed.
+    assert f'name="local.new.key_options" value="{typed}"' in html
     with app.app_context(), db.connection_context():
         assert store.get_survey(survey.slug).customisation_json is None
 
