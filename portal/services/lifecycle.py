@@ -546,9 +546,9 @@ def _private_key(survey: Survey, text: str | None) -> Any:
         return None
     try:
         return survey_key.parse(text, survey.seal_key)
-    except survey_key.SurveyKeyError as exc:
-        if "another" in str(exc):
-            raise LifecycleError(WRONG_KEY, mark=key_mark(survey)) from exc
+    except survey_key.WrongKey as exc:
+        raise LifecycleError(WRONG_KEY, mark=key_mark(survey)) from exc
+    except survey_key.NotAKey as exc:
         raise LifecycleError(NOT_A_KEY) from exc
 
 

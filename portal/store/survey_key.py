@@ -38,7 +38,15 @@ _LOOK_ALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
 
 
 class SurveyKeyError(Exception):
-    """Text that is not a survey key, or a key that belongs to another survey."""
+    """Text that is not a survey key, a key of another survey, or an entry it cannot open."""
+
+
+class NotAKey(SurveyKeyError):
+    """Text that is not a survey key at all (length, letters)."""
+
+
+class WrongKey(SurveyKeyError):
+    """A well-formed key whose public half is not the survey's (another survey's, or replaced)."""
 
 
 def new_key() -> tuple[str, str]:
@@ -66,14 +74,14 @@ def parse(text: str, public_text: str) -> X25519PrivateKey:
     """The private key written as ``text``; SurveyKeyError unless it belongs to ``public_text``."""
     letters = "".join(ch for ch in (text or "").upper() if ch.isalnum()).translate(_LOOK_ALIKES)
     if len(letters) != 52:
-        raise SurveyKeyError("not a survey key")
+        raise NotAKey("not a survey key")
     try:
         raw = base64.b32decode(letters + "====")
     except ValueError as exc:
-        raise SurveyKeyError("not a survey key") from exc
+        raise NotAKey("not a survey key") from exc
     private = X25519PrivateKey.from_private_bytes(raw)
     if not secrets.compare_digest(_public_text(private.public_key()), public_text):
-        raise SurveyKeyError("the key of another survey")
+        raise WrongKey("the key of another survey")
     return private
 
 
