@@ -161,7 +161,7 @@ def count_in_database(env: dict[str, str], slug: str) -> tuple[int, int, int, fl
         private = private_key(survey)
         for entry in InboxEntry.select().where(InboxEntry.survey == survey.id):
             try:
-                inbox.decode(inbox._open(entry, survey.id, private))
+                inbox.decode(inbox.open_entry(entry, survey.id, private))
             except (seal.SealError, survey_key.SurveyKeyError, ValueError, KeyError):
                 broken += 1
         started = time.monotonic()

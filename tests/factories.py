@@ -436,7 +436,7 @@ def waiting_submissions(survey: Survey) -> list:
 
     private = private_key(survey)
     return [
-        inbox.decode(inbox._open(entry, survey.id, private))[0]
+        inbox.decode(inbox.open_entry(entry, survey.id, private))[0]
         for entry in InboxEntry.select().where(InboxEntry.survey == survey.id)
     ]
 

@@ -146,7 +146,7 @@ def seal_entry(survey: Survey, plaintext: bytes, size: int) -> bytes:
     return seal.seal(_key(), survey.id, plaintext, padded)
 
 
-def _open(entry: InboxEntry, survey_id: int, private: Any) -> bytes:
+def open_entry(entry: InboxEntry, survey_id: int, private: Any) -> bytes:
     """The plaintext of a waiting entry, with the survey key where it was sealed to one."""
     if survey_key.is_sealed_to_key(entry.sealed):
         if private is None:
@@ -275,7 +275,7 @@ def _mix_locked(
     for start in range(0, len(chosen), _OPEN_CHUNK):
         part = chosen[start : start + _OPEN_CHUNK]
         entries = InboxEntry.select(InboxEntry.id, InboxEntry.sealed).where(InboxEntry.id.in_(part))
-        submissions = [decode(_open(entry, survey.id, private)) for entry in entries]
+        submissions = [decode(open_entry(entry, survey.id, private)) for entry in entries]
         _random.shuffle(submissions)
         insert_responses(survey, definition, submissions)
         for first in range(0, len(part), 500):

@@ -114,7 +114,7 @@ def check_consistent(survey_id: int) -> tuple[int, set[str]]:
     survey = Survey.get_by_id(survey_id)
     private = private_key(survey)
     for entry in InboxEntry.select().where(InboxEntry.survey == survey_id):
-        answers, _period = inbox.decode(inbox._open(entry, survey_id, private))
+        answers, _period = inbox.decode(inbox.open_entry(entry, survey_id, private))
         comments.add(answers.texts["suggestions"])
     total = len(responses) + InboxEntry.select().where(InboxEntry.survey == survey_id).count()
     assert len(comments) == total
