@@ -122,6 +122,7 @@ def main() -> int:
 
     from portal import create_app, store
     from portal.extensions import db
+    from tests.factories import give_key
 
     app = create_app()
     with app.app_context(), db.connection_context():
@@ -131,6 +132,7 @@ def main() -> int:
             title_en="Safe at work 2026",
             access="link",
         )
+        give_key(survey)  # as HR does before opening (the key is not needed here again)
         store.set_status(survey, "open")
     server = subprocess.Popen(  # noqa: S603 - our own portal on loopback
         [sys.executable, "app.py"],

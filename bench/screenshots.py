@@ -77,6 +77,7 @@ def main() -> int:
     from portal.services import mfa
     from portal.services.demo import set_up_demo
     from surveys.definition import load_template
+    from tests.factories import give_key
 
     app = create_app()
     with app.app_context(), db.connection_context():
@@ -86,6 +87,7 @@ def main() -> int:
             title_en="Safe at work 2026",
             access="link",
         )
+        give_key(link)  # as HR does before opening
         store.set_status(link, "open")
         codes = store.create_survey(
             load_template("exit"),
@@ -93,6 +95,7 @@ def main() -> int:
             title_en="Exit questionnaire",
             access="codes",
         )
+        give_key(codes)
         store.set_status(codes, "open")
     with app.test_request_context(), db.connection_context():
         demo = set_up_demo(dt.date.today())
