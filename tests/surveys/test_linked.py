@@ -27,8 +27,11 @@ WORKED = {
 }
 
 
-def protected(system: linked.System, blocks: dict, count: dict, n: dict) -> linked.System:
-    """A yes/no table "t" with these breakdowns and counts, every cell a figure, protected."""
+def protected(
+    system: linked.System, blocks: dict, count: dict, n: dict, headline: bool = False
+) -> linked.System:
+    """A yes/no table "t" with these breakdowns and counts, every cell a figure, protected;
+    with ``headline`` its "yes" is a headline indicator (IL2: it costs most to hide)."""
     system.table("t", "single", ("yes", "no"), blocks, count, n)
     for block, members in blocks.items():
         for group in members:
@@ -39,13 +42,13 @@ def protected(system: linked.System, blocks: dict, count: dict, n: dict) -> link
                     {option: 1},
                     n=n[(block, group)],
                     k_ext=1,
-                    headline=False,
+                    headline=headline and option == "yes",
                 )
     system.protect()
     return system
 
 
-def yes_no(groups: dict[str, tuple[int, int]], k: int = 5) -> linked.System:
+def yes_no(groups: dict[str, tuple[int, int]], k: int = 5, headline: bool = False) -> linked.System:
     """One yes/no item by role, as a system of its own (no merging of groups)."""
     system = linked.System(k)
     count = {("all", "all", "yes"): sum(y for y, _ in groups.values())}
@@ -55,7 +58,7 @@ def yes_no(groups: dict[str, tuple[int, int]], k: int = 5) -> linked.System:
         count[("role", group, "yes")], count[("role", group, "no")] = y, size - y
         n[("role", group)] = size
     blocks = {"all": ("all",), "role": tuple(groups)}
-    return protected(system, blocks, count, n)
+    return protected(system, blocks, count, n, headline)
 
 
 def state(system: linked.System, group: str, option: str = "yes", block: str = "role"):
@@ -320,39 +323,13 @@ def test_headline_indicators_are_shown_for_nearly_all_groups_of_k(responses, see
         assert shown >= 0.88 * groups, (breakdown, shown, groups)
 
 
-def headline_yes_no(groups: dict[str, tuple[int, int]], k: int = 5) -> linked.System:
-    """As ``yes_no``, but "yes" is a headline indicator (IL2: it costs most to hide)."""
-    system = linked.System(k)
-    count = {("all", "all", "yes"): sum(y for y, _ in groups.values())}
-    count[("all", "all", "no")] = sum(n - y for y, n in groups.values())
-    n = {("all", "all"): sum(n for _, n in groups.values())}
-    for group, (y, size) in groups.items():
-        count[("role", group, "yes")], count[("role", group, "no")] = y, size - y
-        n[("role", group)] = size
-    blocks = {"all": ("all",), "role": tuple(groups)}
-    system.table("t", "single", ("yes", "no"), blocks, count, n)
-    for block, members in blocks.items():
-        for group in members:
-            for option in ("yes", "no"):
-                system.figure(
-                    ("t", option, block, group),
-                    "t",
-                    {option: 1},
-                    n=n[(block, group)],
-                    k_ext=1,
-                    headline=option == "yes",
-                )
-    system.protect()
-    return system
-
-
 # Considered leaving, by unit, at 50 responses: nobody in "c" (an all-or-nothing band),
 # so one more group must not be exact, or "c" would follow from the total.
 LEAVING = {"a": (3, 11), "b": (5, 19), "c": (0, 10), "d": (3, 7)}
 
 
 def test_the_line_rule_gives_a_headline_group_a_range_where_that_protects_the_band():
-    system = headline_yes_no(LEAVING)
+    system = yes_no(LEAVING, headline=True)
     assert state(system, "c").band is not None  # P2: nobody
     d = state(system, "d")
     assert not d.exact
