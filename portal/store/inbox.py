@@ -12,7 +12,7 @@ frames are shared with one sealed box and nothing else. At close, given the
 key, every entry is opened and written to ``response``, ``answer`` and
 ``comment`` in the closing transaction, chunk by chunk of random ids, each
 chunk shuffled; closed without the key (on its date), the entries wait
-sealed until ``open_with_key``.
+sealed until ``close_rows`` is given it (``store.open_answers``).
 
 A survey opened before survey keys keeps the earlier scheme until it closes:
 entries sealed with keys derived from the portal's secret
@@ -246,7 +246,7 @@ def mix_due() -> int:
         if count < threshold:
             continue
         survey = Survey.get_or_none(Survey.id == survey_id)
-        if survey is not None and survey.status == Status.OPEN and not survey.seal_key:
+        if survey is not None and survey.status == Status.OPEN:
             moved += mix(survey)
     return moved
 
@@ -259,7 +259,7 @@ def _mix_locked(
 ) -> int:
     """Move entries into the tables; the caller holds the transaction and the lock.
 
-    ``final`` moves every waiting entry, ``CHUNK`` at a time in the order of
+    ``final`` moves every waiting entry, ``_OPEN_CHUNK`` at a time in the order of
     their random ids, each chunk shuffled; ``private`` is the survey key's
     private half where the entries were sealed to it.
     """
@@ -283,43 +283,28 @@ def _mix_locked(
     return len(chosen)
 
 
-def close_rows(survey: Survey, private: Any = None) -> bool:
+def close_rows(survey: Survey, private: Any = None) -> int | None:
     """Move every waiting entry into the tables and leave the survey's rows in random order.
 
-    Part of the closing transaction (the caller holds it): afterwards every
-    response, answer and comment of the survey was written by that one
-    transaction, in an order drawn at random. A survey with a survey key
-    needs its private half (``private``) for that; without it the entries
-    stay sealed in the inbox, and False is returned: the answers wait for
-    ``open_with_key``.
+    Part of the closing transaction, or of opening the answers of a survey
+    closed without its key (the caller holds it): afterwards every response,
+    answer and comment of the survey was written by that one transaction, in
+    an order drawn at random. Returns the number of entries moved. A survey
+    with a survey key needs its private half (``private``) for that; without
+    it the entries stay sealed in the inbox and None is returned: the answers
+    wait for the key.
     """
     lock_survey(survey.id)
     if survey.seal_key and private is None and pending(survey.id):
-        return False
-    _move_all(survey, private)
-    return True
-
-
-def _move_all(survey: Survey, private: Any) -> None:
+        return None
     mixed_before = Response.select().where(Response.survey == survey.id).exists()
-    _mix_locked(survey, final=True, private=private)
+    moved = _mix_locked(survey, final=True, private=private)
     if mixed_before:
         # Rows the mixer wrote while the survey was open (no survey key) carry their
         # batch's transaction id and order: rewrite them all. Rows written only now,
         # chunk by chunk of random ids, each chunk shuffled, are in random order already.
         _rewrite_in_random_order(survey.id)
-
-
-def open_with_key(survey: Survey, private: Any) -> int:
-    """Open a closed survey's sealed entries with its key; the caller holds the transaction.
-
-    Returns the number of answers moved into the tables (0 if none waited).
-    """
-    lock_survey(survey.id)
-    waiting = pending(survey.id)
-    if waiting:
-        _move_all(survey, private)
-    return waiting
+    return moved
 
 
 def _columns(model) -> str:

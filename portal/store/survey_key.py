@@ -85,10 +85,6 @@ def parse(text: str, public_text: str) -> X25519PrivateKey:
     return private
 
 
-def _public(public_text: str) -> X25519PublicKey:
-    return X25519PublicKey.from_public_bytes(base64.b64decode(public_text))
-
-
 def _aead(shared: bytes, ephemeral: bytes, public: bytes, survey_id: int) -> ChaCha20Poly1305:
     key = HKDF(
         algorithm=SHA256(),
@@ -105,11 +101,11 @@ def _associated(survey_id: int, ephemeral: bytes) -> bytes:
 
 def seal(public_text: str, survey_id: int, body: bytes) -> bytes:
     """``body`` (already padded to the survey's entry size) sealed to the survey's public key."""
-    public = _public(public_text)
+    public_raw = base64.b64decode(public_text)
     ephemeral = X25519PrivateKey.generate()
     ephemeral_raw = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    public_raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    aead = _aead(ephemeral.exchange(public), ephemeral_raw, public_raw, survey_id)
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public_raw))
+    aead = _aead(shared, ephemeral_raw, public_raw, survey_id)
     nonce = secrets.token_bytes(_NONCE_BYTES)
     sealed = aead.encrypt(nonce, body, _associated(survey_id, ephemeral_raw))
     return VERSION + ephemeral_raw + nonce + sealed

@@ -233,9 +233,8 @@ def transition(
         if changed == 1 and to_status in RESULT_STATUSES:
             AccessCode.delete().where(AccessCode.survey == survey.id).execute()
             FormToken.delete().where(FormToken.survey == survey.id).execute()
-        if changed == 1 and to_status == Status.CLOSED and not inbox.close_rows(survey, private):
-            values["awaiting_key"] = True
-            Survey.update(awaiting_key=True).where(Survey.id == survey.id).execute()
+        if changed == 1 and to_status == Status.CLOSED:
+            _close_rows(survey, private)
     if changed != 1:
         return False
     for name, value in values.items():
@@ -562,6 +561,14 @@ def get_survey_by_id(survey_id: int) -> Survey | None:
     return Survey.get_or_none(Survey.id == survey_id)
 
 
+def _close_rows(survey: Survey, private: Any) -> None:
+    """In the closing transaction: the inbox into the tables (``inbox.close_rows``), or,
+    without the survey key, the survey marked as waiting for it."""
+    if inbox.close_rows(survey, private) is None:
+        Survey.update(awaiting_key=True).where(Survey.id == survey.id).execute()
+        survey.awaiting_key = True
+
+
 def set_seal_key(survey: Survey, public_text: str) -> bool:
     """Give a draft the public half of its survey key; False if it is no longer a draft."""
     with write_transaction():
@@ -588,7 +595,7 @@ def open_answers(survey: Survey, private: Any) -> int:
         waiting = Survey.select(Survey.awaiting_key).where(Survey.id == survey.id).scalar()
         if not waiting:
             return 0
-        opened = inbox.open_with_key(survey, private)
+        opened = inbox.close_rows(survey, private) or 0
         Survey.update(awaiting_key=False).where(Survey.id == survey.id).execute()
     survey.awaiting_key = False
     scrub_after_close()
@@ -605,13 +612,8 @@ def set_status(survey: Survey, status: str, private: Any = None) -> None:
         if status in RESULT_STATUSES:
             AccessCode.delete().where(AccessCode.survey == survey.id).execute()
             FormToken.delete().where(FormToken.survey == survey.id).execute()
-        if (
-            status in RESULT_STATUSES
-            and previous not in RESULT_STATUSES
-            and not inbox.close_rows(survey, private)
-        ):
-            Survey.update(awaiting_key=True).where(Survey.id == survey.id).execute()
-            survey.awaiting_key = True
+        if status in RESULT_STATUSES and previous not in RESULT_STATUSES:
+            _close_rows(survey, private)
     survey.status = status
     if status == Status.CLOSED:
         scrub_after_close()
