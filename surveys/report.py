@@ -58,6 +58,9 @@ DISTRICT = "district"
 UNIT = "unit"
 # The cell key of a question's key figure in its table of ``Report.key_figures``.
 KEY_FIGURE = "key_figure"
+# The parts of a ``Report`` (and of its JSON) that are lists of tables: the headline
+# indicators, every question's full distribution (all staff), every key figure (by group).
+TABLE_PARTS = ("indicators", "questions", "key_figures")
 # The position of each breakdown's value in a group (role, unit, years, period, district)
 # of the counts (``surveys.indicators.Counts``), in the order the report lists breakdowns.
 _DIMENSION_INDEX = {DISTRICT: 4, "role": 0, UNIT: 1, "years": 2, PERIOD: 3}

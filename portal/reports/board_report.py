@@ -30,14 +30,11 @@ from portal import store
 from portal.reports.results import SUPPRESSED
 from portal.store.models import Status, Survey
 from surveys import disclosure
-from surveys.report import ALL, PERIOD
+from surveys.report import ALL, PERIOD, TABLE_PARTS
 
 # The breakdowns of the summary's heat maps (headline indicators × groups), when present.
 # A city-wide survey's report shows its districts side by side first.
 HEATMAP_BREAKDOWNS = ("district", "role", "unit")
-# The parts of the report's data, each a list of tables: the headline indicators, every
-# question's full distribution (all staff) and every question's key figure (by group).
-PARTS = ("indicators", "questions", "key_figures")
 # Grey levels of the heat maps: a cell's value in five steps of 20 points.
 HEAT_STEPS = 5
 
@@ -320,6 +317,14 @@ class BoardReport:
         return self.key_figures[0].rows if self.key_figures else ()
 
     @property
+    def key_figures_intro(self) -> str:
+        """What the key-figure table is, on the page and in the Word file alike."""
+        return gettext(
+            "For each question, the share who gave the answers that matter most (its key "
+            "figure). The full distribution of the answers is shown for all respondents only."
+        )
+
+    @property
     def key_has_suppressed(self) -> bool:
         return any(t.has_suppressed for t in self.key_figures)
 
@@ -406,7 +411,9 @@ def build(
         raise UnknownBreakdown(breakdown)
     k = int(survey.get("min_group") or 5)
     earlier = _earlier(data.get("comparison")) if comparison else None
-    earlier_tables = {part: _tables_by_key(earlier.data, part) if earlier else {} for part in PARTS}
+    earlier_tables = {
+        part: _tables_by_key(earlier.data, part) if earlier else {} for part in TABLE_PARTS
+    }
     views = {
         part: tuple(
             _table(t, breakdown, lang, k, earlier_tables[part].get(t.get("key")), part)
@@ -415,14 +422,14 @@ def build(
             # figures; a report published before them still shows what it published.
             if breakdown == ALL or part != "questions" or _rows(t, breakdown)
         )
-        for part in PARTS
+        for part in TABLE_PARTS
     }
     # None in a district's slice whose respondents the city's report did not show exactly.
     known = report.get("respondents") is not None
     respondents = int(report.get("respondents") or 0)
     invited, rate = report.get("invited"), report.get("response_rate")
     comments = _comment_groups(data.get("comments") or ())
-    tables = (*views["indicators"], *views["questions"], *views["key_figures"])
+    tables = tuple(t for part in TABLE_PARTS for t in views[part])
     references = _references(data.get("references") or (), lang)
     return BoardReport(
         slug=str(survey.get("slug", "")),

@@ -350,7 +350,7 @@ def to_docx(report: BoardReport) -> bytes:
             _report_table(document, report, table)
     if report.key_figures:
         document.add_heading(f"{gettext('Key figures')} – {report.breakdown_label}", level=1)
-        document.add_paragraph(key_figures_intro())
+        document.add_paragraph(report.key_figures_intro)
         _word_table(
             document,
             f"{gettext('Key figures')} – {report.breakdown_label}",
@@ -402,13 +402,6 @@ def _key_figure_rows(report: BoardReport) -> list[list[str]]:
             ]
         )
     return rows
-
-
-def key_figures_intro() -> str:
-    return gettext(
-        "For each question, the share who gave the answers that matter most (its key "
-        "figure). The full distribution of the answers is shown for all respondents only."
-    )
 
 
 def references_intro() -> str:

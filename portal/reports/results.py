@@ -22,7 +22,17 @@ from portal import store
 from portal.reports import scope
 from portal.store.models import Survey
 from surveys.definition import Text
-from surveys.report import ALL, BREAKDOWN_LABELS, GroupRow, Report, SurveyMeta, Table, Value, build
+from surveys.report import (
+    ALL,
+    BREAKDOWN_LABELS,
+    TABLE_PARTS,
+    GroupRow,
+    Report,
+    SurveyMeta,
+    Table,
+    Value,
+    build,
+)
 
 # The one symbol of a figure that is not shown (rule V2), in data, on pages and in every file.
 SUPPRESSED = "x"
@@ -147,9 +157,7 @@ def select_breakdowns(data: dict[str, Any], by: str | None) -> dict[str, Any]:
     return {
         **data,
         "breakdowns": {b: label for b, label in data["breakdowns"].items() if b == by},
-        "indicators": [only(t) for t in data["indicators"]],
-        "questions": [only(t) for t in data["questions"]],
-        "key_figures": [only(t) for t in data.get("key_figures") or ()],
+        **{part: [only(t) for t in data.get(part) or ()] for part in TABLE_PARTS},
     }
 
 

@@ -26,7 +26,7 @@ import copy
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from surveys.report import ALL
+from surveys.report import ALL, TABLE_PARTS
 
 DISTRICT, UNIT = "district", "unit"
 SLICED_BREAKDOWNS = (DISTRICT, UNIT)
@@ -43,8 +43,7 @@ def district_slice(
     report = copy.deepcopy(dict(data.get("report") or {}))
     keys = set(keys)
     own_district = _own_district(report, keys)
-    parts = ("indicators", "questions", "key_figures")
-    tables = [t for part in parts for t in report.get(part) or ()]
+    tables = _tables(report)
     for table in tables:
         breakdowns = table.get("breakdowns") or {}
         kept: dict[str, Any] = {}
@@ -60,7 +59,7 @@ def district_slice(
             if rows:
                 kept[breakdown] = rows
         table["breakdowns"] = kept
-    for part in parts:
+    for part in TABLE_PARTS:
         report[part] = [t for t in report.get(part) or () if t["breakdowns"]]
     present = {b for t in tables for b in t["breakdowns"]}
     labels = dict(report.get("breakdowns") or {})
@@ -88,14 +87,15 @@ def _within(group: Any, keys: Collection[str]) -> bool:
     return group in keys or all(member in keys for member in group.split("+"))
 
 
+def _tables(report: Mapping[str, Any]) -> list[Any]:
+    """Every table of the report's data, headline indicators, questions and key figures."""
+    return [t for part in TABLE_PARTS for t in report.get(part) or ()]
+
+
 def _own_district(report: Mapping[str, Any], keys: set[str]) -> str | None:
     """The one district among ``keys``: from the district breakdown's rows, else from the
     options of the district question; None when there is not exactly one."""
-    tables = (
-        *(report.get("indicators") or ()),
-        *(report.get("questions") or ()),
-        *(report.get("key_figures") or ()),
-    )
+    tables = _tables(report)
     found = {
         row.get("group")
         for table in tables
