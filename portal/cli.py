@@ -414,17 +414,28 @@ def survey_key(slug: str, key_out: Path) -> None:
     this file's key, at close (close-survey --key-file) or afterwards
     (open-answers). Keep it away from the server and its backups.
     """
-    if key_out.exists():
-        raise click.UsageError(f"{key_out} exists already; a survey key is never overwritten")
-    with db.connection_context():
-        survey = _survey_or_fail(slug)
-        try:
-            key = lifecycle.make_survey_key(survey, actor=None)
-        except lifecycle.LifecycleError as exc:
-            raise _refused(exc) from exc
-        mark = lifecycle.key_mark(survey)
-    # Created readable by its owner only, and never over an existing file.
-    descriptor = os.open(key_out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # The file first, readable by its owner only and never over an existing one: a key
+    # is made only when there is somewhere to keep it (making one replaces the draft's).
+    try:
+        descriptor = os.open(key_out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise click.UsageError(
+            f"{key_out} exists already; a survey key is never overwritten"
+        ) from exc
+    except OSError as exc:
+        raise click.UsageError(f"{key_out} cannot be written: {exc.strerror}") from exc
+    try:
+        with db.connection_context():
+            survey = _survey_or_fail(slug)
+            try:
+                key = lifecycle.make_survey_key(survey, actor=None)
+            except lifecycle.LifecycleError as exc:
+                raise _refused(exc) from exc
+            mark = lifecycle.key_mark(survey)
+    except click.ClickException:
+        os.close(descriptor)
+        key_out.unlink()
+        raise
     with open(descriptor, "w", encoding="utf-8") as out:
         out.write(f"Värna survey key for {slug} (mark {mark})\n{key}\n")
     click.echo(f"Survey key of {slug} (mark {mark}) written to {key_out}.")
@@ -442,7 +453,7 @@ def _read_key(key_file: Path | None) -> str | None:
 
 _KEY_FILE = click.option(
     "--key-file",
-    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path, allow_dash=True),
     default=None,
     help="File with the survey key (as written by survey-key), or - for standard input.",
 )

@@ -244,9 +244,18 @@ def test_the_command_line_makes_the_key_into_a_private_file_and_closes_with_it(
     assert refused.exit_code != 0
     assert "another survey" in refused.output
     assert fresh(app, survey).status == "open"
+    missing = runner.invoke(
+        args=["close-survey", survey.slug, "--key-file", str(tmp_path / "saknas.txt")]
+    )
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.output
     closed = runner.invoke(args=["close-survey", survey.slug])
     assert closed.exit_code == 0
     assert "still sealed" in closed.output
+    # Nothing of the sealed answers can be exported either.
+    report = runner.invoke(args=["report", survey.slug, "--format", "json"])
+    assert report.exit_code != 0
+    assert "still sealed" in report.output
     opened = runner.invoke(args=["open-answers", survey.slug, "--key-file", str(key_file)])
     assert opened.exit_code == 0, opened.output
     assert "2 sealed answers" in opened.output
@@ -309,3 +318,24 @@ def test_hostile_key_text_is_refused_with_a_message_never_a_500(app, hr, hostile
     refused = post_form(hr, f"{detail}/open-answers", {"survey_key": hostile}, page=detail)
     assert refused.status_code == (400 if "\x00" in hostile else 409)
     assert fresh(app, survey).awaiting_key
+
+
+def test_the_command_line_makes_no_key_it_cannot_keep(app, runner, tmp_path):
+    """A key is made only once there is a file to keep it in: the draft's key is not
+    replaced by one nobody has, and a refused key leaves no empty file behind."""
+    draft, _ = make_survey(app, status="draft")
+    before = fresh(app, draft).seal_key
+    nowhere = tmp_path / "saknas" / "nyckel.txt"
+    result = runner.invoke(args=["survey-key", draft.slug, "--key-out", str(nowhere)])
+    assert result.exit_code == 2
+    assert "cannot be written" in result.output
+    assert fresh(app, draft).seal_key == before
+    opened, _ = make_survey(app, status="open")
+    target = tmp_path / "nyckel.txt"
+    refused = runner.invoke(args=["survey-key", opened.slug, "--key-out", str(target)])
+    assert refused.exit_code == 1
+    assert "before the survey opens" in refused.output
+    assert not target.exists()
+    unknown = runner.invoke(args=["survey-key", "no-such-survey", "--key-out", str(target)])
+    assert unknown.exit_code == 1
+    assert not target.exists()
