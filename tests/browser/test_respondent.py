@@ -365,6 +365,8 @@ def test_link_mode_back_after_thanks_says_already_answered_on_this_device(portal
     answer_every_page(phone)
     phone.locator('button.button[value="submit"]').click()
     expect(phone.locator("h1")).to_have_text("Tack för dina svar")
+    # respond.js writes the marker when it runs, after the heading is on the page.
+    phone.wait_for_load_state("load")
     # The marker holds no identifier: only which survey was answered here.
     stored_marker = phone.evaluate("JSON.stringify(Object.entries(localStorage))")
     assert stored_marker == f'[["varna-answered:{survey.slug}","1"]]'
