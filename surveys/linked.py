@@ -30,11 +30,15 @@ not solve linear programmes: for every protected figure it looks for a
 *witness*, another set of counts that agrees with everything published and
 with every relation above, and in which the figure differs (by enough to leave
 the all-or-nothing band, where the truth is inside it). A witness moves counts
-between two groups of a breakdown (or, for an all-staff figure, between the
-all-staff row and one group of every breakdown), so every breakdown line stays
-balanced by construction. It never takes a positive count to zero, so the same
-witness holds for every respondent who knows their own answers (the coalition
-of one): whatever cells they are in stay non-empty. When no witness exists,
+between two groups of a breakdown, or one unit from each of two or three other
+groups where none can give the whole change (``_split_moves``), or, for an
+all-staff figure, between the all-staff row and one group of every breakdown;
+so every breakdown line stays balanced by construction. A witness that takes
+no positive count to zero holds for every respondent who knows their own
+answers (the coalition of one): whatever cells they are in stay non-empty. One
+that empties some counts holds for everyone outside them; the figure is
+settled when its witnesses together leave every respondent one that empties
+none of their counts (``_covered``). When no witness exists,
 the cheapest set of figures whose hiding makes one valid is hidden (IL2:
 headline indicators and large groups cost most; an all-staff figure is never
 hidden for a secondary reason, IL1: it is published as a wider range instead).
@@ -49,7 +53,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, combinations
 from typing import Any
 
 from surveys.definition import PREFER_NOT, Definition, Item, Question
@@ -58,7 +62,7 @@ from surveys.indicators import VIOLENCE_ITEMS, Flag, Indicator, indicators
 
 # Bump when a change to the engine changes what it publishes: stored protections of an
 # older version are then computed again (portal/store/counts.py).
-VERSION = 6
+VERSION = 7
 ALL = "all"
 # The respondents who gave no value for a breakdown (or whose period is still pending).
 MISSING = "\x00missing"
@@ -197,6 +201,12 @@ class _Move:
 
 # When no single witness holds for every reader: pairs among this many cheapest.
 PAIRS_TRIED = 40
+# Steps of the search for a respondent every witness of a figure would fail (``_covered``).
+COVER_STEPS = 300
+# A witness drawing one unit from each of several groups (``_split_moves``): at most
+# this many groups, and this many combinations per figure.
+SPLIT_MOST = 3
+SPLITS_TRIED = 300
 
 
 class System:
@@ -230,6 +240,7 @@ class System:
         self.n_hidden: set[tuple[str, str, str]] = set()
         # Key figures published as a headline indicator's figure (``merge_same_figures``).
         self.same: dict[tuple[str, str, str, str], tuple[str, str, str, str]] = {}
+        self._together_cache: dict[tuple[int, int], bool] = {}
 
     # -- building ------------------------------------------------------------------------
     def table(
@@ -546,8 +557,8 @@ class System:
         """Find witnesses for ``figure``; hide what makes the cheapest ones valid.
 
         A witness that empties no count holds for every reader. One that empties
-        some does not hold for the respondents inside them; a second witness that
-        empties none of the same respondents covers those (``_apart``).
+        some does not hold for the respondents inside them; other witnesses that
+        empty none of a respondent's counts cover that respondent (``_covered``).
         """
         known = self.witnesses.get(id(figure), [])
         candidates: list[_Move] = []
@@ -555,9 +566,7 @@ class System:
         for phase in self._candidates(figure):
             for move in phase:
                 move.mine = self._emptied_for(figure, move.emptied)
-                if not move.fixes and (
-                    not move.mine or any(self._apart(move.mine, z) for z in known)
-                ):
+                if not move.fixes and self._covered([move.mine], known):
                     self._certify(move)
                     return []
                 candidates.append(move)
@@ -566,8 +575,10 @@ class System:
                 for move in best[1]:
                     self._certify(move)
                 return []
-            if best is not None and best[0] < HEADLINE_COST:
-                break  # cheap enough: the moves through the all-staff row are not tried
+            if best is not None and best[0] < HEADLINE_COST and self._total_exact(figure):
+                # Cheap enough: the moves through an exact all-staff row would cost a
+                # range there, dearer than any figure of a group.
+                break
         if best is None:
             # No witness at all: counted, so that tests and the benchmark see it (the
             # independent attacker checks the result), and the figure stays hidden.
@@ -587,21 +598,33 @@ class System:
             self._certify(move)
         return applied
 
+    def _total_exact(self, figure: Figure) -> bool:
+        """Whether the all-staff figure of ``figure``'s line is published exactly."""
+        table, column, _, _ = figure.key
+        total = self.figures.get((table, column, ALL, ALL))
+        return total is None or total.exact
+
     def _cheapest(
         self, candidates: list[_Move], known: list[frozenset[int]]
     ) -> tuple[float, list[_Move]] | None:
-        """The cheapest witness, or pair of witnesses, that holds for every reader."""
+        """The cheapest witness, or set of witnesses, that holds for every reader."""
         candidates.sort(key=lambda m: m.cost)
         best: tuple[float, list[_Move]] | None = None
         for move in candidates:
             if not move.mine:
                 best = (move.cost, [move])
                 break
+        # Every witness that needs nothing hidden, together: each respondent may be
+        # covered by another one (three events in three groups: each witness empties
+        # two of them, and every respondent has the one that leaves theirs).
+        free = [m for m in candidates if m.cost == 0]
+        if len(free) > 1 and self._covered([m.mine for m in free], known):
+            return 0.0, free
         shortlist = candidates[:PAIRS_TRIED]
         for i, first in enumerate(shortlist):
             if best is not None and first.cost >= best[0]:
                 break
-            if any(self._apart(first.mine, z) for z in known):
+            if self._covered([first.mine], known):
                 best = (first.cost, [first])
                 break
             for second in shortlist[i + 1 :]:
@@ -627,7 +650,7 @@ class System:
                 continue
             known = self.witnesses.setdefault(id(figure), [])
             emptied = self._emptied_for(figure, move.emptied)
-            if not emptied or any(self._apart(emptied, z) for z in known):
+            if self._covered([emptied], known):
                 self.certified.add(id(figure))
             else:
                 known.append(emptied)
@@ -640,24 +663,60 @@ class System:
         own = self.part_of[next(iter(figure.terms))]
         return frozenset(v for v in emptied if self.part_of[v] is not own)
 
+    def _covered(self, new: Sequence[frozenset[int]], known: Sequence[frozenset[int]] = ()) -> bool:
+        """Whether every respondent has, among witnesses that empty ``new`` and ``known``,
+        one that empties no count they are in: no respondent can be inside a count of
+        each. ``known`` are a figure's witnesses so far (together they cover nobody
+        yet, or it would be certified).
+
+        Searches for counts, one from each set, that one respondent could all be in
+        (pairwise, ``_together``); with two sets this is ``_apart``. A search too long
+        to finish counts as not covered (a witness more is then looked for)."""
+        if any(not e for e in new):
+            return True
+        for i, first in enumerate(new):
+            if any(self._apart(first, other) for other in (*new[i + 1 :], *known)):
+                return True
+        if len(new) + len(known) < 3:
+            return False
+        ordered = sorted((*new, *known), key=len)
+        budget = [COVER_STEPS]
+
+        def blocked(index: int, chosen: list[int]) -> bool:
+            if index == len(ordered):
+                return True
+            for u in ordered[index]:
+                budget[0] -= 1
+                if budget[0] < 0:
+                    return True
+                if all(self._together(u, v) for v in chosen) and blocked(index + 1, [*chosen, u]):
+                    return True
+            return False
+
+        return not blocked(0, [])
+
     def _apart(self, first: frozenset[int], second: frozenset[int]) -> bool:
         """Whether no respondent can be inside a count of ``first`` and one of ``second``
         (each emptied count held one respondent, or ``scale`` of them)."""
-        for u in first:
-            for v in second:
-                if u == v:
-                    return False
-                a, b = self.part_of[u], self.part_of[v]
-                if a.table != b.table:
-                    return False
-                option_a = self._option[u]
-                option_b = self._option[v]
-                if a.block == b.block and a.group != b.group:
-                    continue
-                if self.kind[a.table] == "single" and option_a != option_b:
-                    continue
-                return False
-        return True
+        return not any(self._together(u, v) for u in first for v in second)
+
+    def _together(self, u: int, v: int) -> bool:
+        """Whether one respondent can be inside both counts."""
+        key = (u, v) if u < v else (v, u)
+        known = self._together_cache.get(key)
+        if known is None:
+            known = self._together_cache[key] = self._could_share(u, v)
+        return known
+
+    def _could_share(self, u: int, v: int) -> bool:
+        if u == v:
+            return True
+        a, b = self.part_of[u], self.part_of[v]
+        if a.table != b.table:
+            return True
+        if a.block == b.block and a.group != b.group:
+            return False
+        return not (self.kind[a.table] == "single" and self._option[u] != self._option[v])
 
     # -- witnesses -------------------------------------------------------------------------
     def _candidates(self, figure: Figure) -> Iterable[Iterable[_Move]]:
@@ -668,6 +727,7 @@ class System:
             return []
         up, down = self._need(figure)
         shifts = []
+        units = []  # shifts that move the figure by one, in the direction needed
         for shift in self._shifts(part, figure):
             delta = sum(figure.terms.get(part.vars[o], 0) * d for o, d in shift.items())
             if delta == 0:
@@ -681,6 +741,8 @@ class System:
                 if delta > 0:
                     continue
                 scale = -(-down // -delta)
+            if scale > 1 and abs(delta) == 1:
+                units.append(shift)
             shift = {o: d * scale for o, d in shift.items()}
             here = self._part_cost(part, shift)
             if here is not None:
@@ -691,7 +753,10 @@ class System:
             phases = [[self._total_moves(part, s, h) for s, h in shifts]]
         else:
             phases = [
-                [self._pair_moves(part, s, h) for s, h in shifts],
+                [
+                    *(self._pair_moves(part, s, h) for s, h in shifts),
+                    self._split_moves(part, units, max(up, down)),
+                ],
                 [self._vertical_moves(part, s, h) for s, h in shifts],
             ]
         return [
@@ -779,6 +844,51 @@ class System:
                 cost = (cost[0] + follow[0][0], cost[1] + follow[0][1], cost[2] | follow[0][2])
                 move.update(follow[1])
             yield _Move(cost[0], cost[1], move, cost[2])
+
+    def _split_moves(
+        self, part: _Part, units: Sequence[dict[str, int]], need: int
+    ) -> Iterable[_Move]:
+        """A figure that must move by ``need`` (2 or 3) where no other group can give that
+        much: one unit from each of ``need`` other groups of the breakdown, each by a
+        shift of its own (three rare events in three groups: a witness moves two of them
+        into a fourth; each respondent has one that leaves their own cell alone)."""
+        if not units or need > SPLIT_MOST or self.nesting.get(part.block):
+            return
+        if self._children_block(part.block) is not None:
+            return
+        sources = []  # (unit shift in this group, the other group giving it)
+        for unit in units:
+            opposite = {o: -d for o, d in unit.items()}
+            for group in (MISSING, *self.blocks[part.table][part.block]):
+                if group == part.group:
+                    continue
+                other = self.parts[(part.table, part.block, group)]
+                if self._part_cost(other, opposite) is not None:
+                    sources.append((unit, other))
+        tried = 0
+        for chosen in combinations(sources, need):
+            if len({(id(unit), id(other)) for unit, other in chosen}) == 1:
+                continue  # one group giving the same shift twice is a pair move
+            tried += 1
+            if tried > SPLITS_TRIED:
+                return
+            shifts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            parts = {id(part): part}
+            for unit, other in chosen:
+                parts[id(other)] = other
+                for o, d in unit.items():
+                    shifts[id(part)][o] += d
+                    shifts[id(other)][o] -= d
+            cost, fixes, emptied = 0.0, list[_Fix](), frozenset[int]()
+            move: dict[int, int] = {}
+            for key, shift in shifts.items():
+                here = self._part_cost(parts[key], {o: d for o, d in shift.items() if d})
+                if here is None:
+                    break
+                cost, fixes, emptied = cost + here[0], fixes + here[1], emptied | here[2]
+                move.update({parts[key].vars[o]: d for o, d in shift.items() if d})
+            else:
+                yield _Move(cost, fixes, move, emptied)
 
     def _parent_of(self, block: str, group: str) -> str | None:
         nested = self.nesting.get(block)
