@@ -62,7 +62,7 @@ from surveys.indicators import VIOLENCE_ITEMS, Flag, Indicator, indicators
 
 # Bump when a change to the engine changes what it publishes: stored protections of an
 # older version are then computed again (portal/store/counts.py).
-VERSION = 7
+VERSION = 8
 ALL = "all"
 # The respondents who gave no value for a breakdown (or whose period is still pending).
 MISSING = "\x00missing"
@@ -716,7 +716,14 @@ class System:
             return True
         if a.block == b.block and a.group != b.group:
             return False
-        return not (self.kind[a.table] == "single" and self._option[u] != self._option[v])
+        first, second = self._option[u], self._option[v]
+        if first == second:
+            return True
+        # One answer per respondent: two options of a single-choice item, or an
+        # exclusive option ("none") and any other of a multiple-choice item, exclude
+        # each other.
+        exclusive = self.exclusive.get(a.table, ())
+        return not (self.kind[a.table] == "single" or first in exclusive or second in exclusive)
 
     # -- witnesses -------------------------------------------------------------------------
     def _candidates(self, figure: Figure) -> Iterable[Iterable[_Move]]:

@@ -375,3 +375,42 @@ def test_the_line_rule_gives_a_headline_group_a_range_where_that_protects_the_ba
 def _can(group: str, answer: str) -> bool:
     y, n = LEAVING[group]
     return y >= 1 if answer == "yes" else n - y >= 1
+
+
+def test_a_group_of_two_where_one_chose_none_is_covered_for_both():
+    """A multiple-choice item (support received: n less "none") in a group of two: one
+    respondent chose "none", the other two kinds of support. A witness that takes "none"
+    to zero fails the first, one that takes their support to zero fails the second; the
+    two are apart because "none" excludes every other option (one respondent cannot be
+    in both), so the figure is settled, not left without a witness."""
+    system = linked.System(5)
+    options = ("manager", "colleagues", "none")
+    groups = {
+        "pair": {"manager": 1, "colleagues": 1, "none": 1},
+        "b": {"manager": 4, "colleagues": 3, "none": 2},
+        "c": {"manager": 5, "colleagues": 2, "none": 1},
+    }
+    sizes = {"pair": 2, "b": 7, "c": 6}
+    count = {("all", "all", o): sum(g[o] for g in groups.values()) for o in options}
+    n = {("all", "all"): sum(sizes.values())}
+    for group, chosen in groups.items():
+        n[("role", group)] = sizes[group]
+        for option in options:
+            count[("role", group, option)] = chosen[option]
+    blocks = {"all": ("all",), "role": tuple(groups)}
+    system.table("s", "multiple", options, blocks, count, n)
+    system.multiple_choice("s", ["none"])
+    for block, members in blocks.items():
+        for group in members:
+            system.figure(
+                ("s", linked.KEY, block, group),
+                "s",
+                {"none": -1},
+                const=n[(block, group)],
+                n=n[(block, group)],
+                k_ext=1,
+                headline=False,
+            )
+    system.protect()
+    assert system.figures[("s", linked.KEY, "role", "pair")].state == Reason.PRIMARY
+    assert system.unsettled == []
