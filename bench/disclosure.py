@@ -11,7 +11,10 @@ from the counts (no database) and prints
   n ≥ k whose indicator is shown (exactly or as a band), and exactly;
 - the CPU time of the cold protected report, and its ratio to a CPU
   calibration loop run in the same process, so that figures compare across
-  machines.
+  machines;
+- the ceiling: the share of cells exact if only P1 and P2 applied (no
+  secondary protection at all, which would not be safe): no engine can
+  publish more exactly.
 
 ``--quick`` leaves out the 5 000-response survey.
 """
@@ -23,9 +26,11 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from surveys import linked  # noqa: E402
 from surveys.report import ALL, build  # noqa: E402
 from tests.factories import (  # noqa: E402
     BENCHMARK_SURVEYS,
@@ -83,6 +88,20 @@ def measure(definition, answers, periods):
     return report, seconds, cells, headline
 
 
+def _primary_only(system: linked.System) -> None:
+    """``System.protect`` with P1 and P2 alone: no follow-up row hidden for its n, no
+    line rule, no audit."""
+    system.hidden_rows.clear()
+    system._primary()
+
+
+def ceiling(definition, answers, periods) -> dict[str, float]:
+    """Per breakdown, the share of cells exact if only P1 and P2 applied."""
+    with mock.patch.object(linked.System, "protect", _primary_only):
+        _, _, cells, _ = measure(definition, answers, periods)
+    return {b: states["exact"] / sum(states.values()) for b, states in cells.items()}
+
+
 def share(part: int, whole: int) -> str:
     return f"{100 * part / whole:5.1f} %" if whole else "    –  "
 
@@ -97,6 +116,7 @@ def main() -> None:
     for name, template, responses, seed in cases:
         definition, answers, periods = generated_survey(template, responses, seed)
         _, seconds, cells, headline = measure(definition, answers, periods)
+        most = ceiling(definition, answers, periods)
         print(
             f"\n{name} ({len(answers)} responses): report {seconds * 1000:.0f} ms CPU "
             f"= {seconds / calibrate:.2f} × calibration"
@@ -106,6 +126,7 @@ def main() -> None:
             print(
                 f"  {breakdown:<7} {total:5d} cells: exact {share(states['exact'], total)}"
                 f"  band {share(states['band'], total)}  x {share(states['x'], total)}"
+                f"  (P1 and P2 alone: exact {100 * most[breakdown]:5.1f} %)"
             )
         for breakdown in HEADLINE_BREAKDOWNS:
             counted = headline[breakdown]
