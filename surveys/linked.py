@@ -1186,55 +1186,16 @@ def derive(
             item.key_figure is not None or item.key in sources
         )
         blocks = _blocks(marginals, breakdowns if by_group else (ALL,))
-        options = tuple(key for key, _ in marginals.options(item))
-        counts: dict[tuple[str, str, str], int] = {}
-        n: dict[tuple[str, str], int] = {}
-        na: dict[tuple[str, str], int] = {}
-        for block in blocks:
-            for (group, value), count in marginals.values[item.key][block].items():
-                if value == PREFER_NOT:
-                    na[(block, group)] = na.get((block, group), 0) + count
-                else:
-                    counts[(block, group, value)] = count
-            for group, size in marginals.item_base(item, block).items():
-                n[(block, group)] = size
-        item_n[item.key], item_na[item.key] = n, na
-        system.table(item.key, item.kind, options, blocks, counts, n)
-        if item.kind == "multiple":
-            system.multiple_choice(item.key, [o.key for o in item.options if o.exclusive])
         k_ext = k_ext_for(item.key, derived_of.get(item.key, ()))
-        key_terms = _key_terms(item, options)
+        n = item_n[item.key] = add_item(system, marginals, item, blocks, k_ext, item_na)
         for block, groups in blocks.items():
             for group in groups:
-                size = n.get((block, group), 0)
-                # The full distribution for all staff; by group, the key figure.
-                for option in options if block == ALL else ():
-                    system.figure(
-                        (item.key, option, block, group),
-                        item.key,
-                        {option: 1},
-                        n=size,
-                        k_ext=k_ext,
-                        headline=False,
-                    )
-                if key_terms is not None:
-                    coefficients, uses_n = key_terms
-                    system.figure(
-                        (item.key, KEY, block, group),
-                        item.key,
-                        coefficients,
-                        const=size if uses_n else 0,
-                        n=size,
-                        k_ext=k_ext,
-                        headline=False,
-                        cost=KEY_COST,
-                    )
                 for indicator in derived_of.get(item.key, ()):
                     system.figure(
                         (indicator.key, indicator.key, block, group),
                         item.key,
                         dict.fromkeys(indicator.values, 1),
-                        n=size,
+                        n=n.get((block, group), 0),
                         k_ext=k_ext,
                         headline=True,
                     )
@@ -1242,6 +1203,69 @@ def derive(
     _multi_item_indicators(definition, marginals, breakdowns, system, item_n)
     system.merge_same_figures()
     return system
+
+
+def add_item(
+    system: System,
+    marginals: Any,
+    item: Item,
+    blocks: Mapping[str, Sequence[str]],
+    k_ext: int,
+    prefer_not: dict[str, dict[tuple[str, str], int]] | None = None,
+    distribution: str = "all",
+) -> dict[tuple[str, str], int]:
+    """One item's counts and figures in ``system``, for the groups of ``blocks``: every
+    option for all staff and each group's key figure (``distribution`` "all", what
+    the report publishes). ``tests/surveys/peer.py`` compares single tables with
+    τ-ARGUS: the key figures alone ("none"), and every option for every group without
+    key figures ("every", the table set of the first engines). Returns the item's n
+    per (breakdown, group); its "prefer not to say" counts go to
+    ``prefer_not[item.key]``."""
+    options = tuple(key for key, _ in marginals.options(item))
+    counts: dict[tuple[str, str, str], int] = {}
+    n: dict[tuple[str, str], int] = {}
+    na: dict[tuple[str, str], int] = {}
+    for block in blocks:
+        for (group, value), count in marginals.values[item.key][block].items():
+            if value == PREFER_NOT:
+                na[(block, group)] = na.get((block, group), 0) + count
+            else:
+                counts[(block, group, value)] = count
+        for group, size in marginals.item_base(item, block).items():
+            n[(block, group)] = size
+    if prefer_not is not None:
+        prefer_not[item.key] = na
+    system.table(item.key, item.kind, options, blocks, counts, n)
+    if item.kind == "multiple":
+        system.multiple_choice(item.key, [o.key for o in item.options if o.exclusive])
+    key_terms = _key_terms(item, options) if distribution != "every" else None
+    shown_for = {"all": (ALL,), "every": tuple(blocks), "none": ()}[distribution]
+    for block, groups in blocks.items():
+        for group in groups:
+            size = n.get((block, group), 0)
+            # The full distribution for all staff; by group, the key figure.
+            for option in options if block in shown_for else ():
+                system.figure(
+                    (item.key, option, block, group),
+                    item.key,
+                    {option: 1},
+                    n=size,
+                    k_ext=k_ext,
+                    headline=False,
+                )
+            if key_terms is not None:
+                coefficients, uses_n = key_terms
+                system.figure(
+                    (item.key, KEY, block, group),
+                    item.key,
+                    coefficients,
+                    const=size if uses_n else 0,
+                    n=size,
+                    k_ext=k_ext,
+                    headline=False,
+                    cost=KEY_COST,
+                )
+    return n
 
 
 def _key_terms(item: Item, options: Sequence[str]) -> tuple[dict[str, int], bool] | None:

@@ -44,7 +44,7 @@ from typing import Any
 import highspy
 
 from surveys import linked
-from surveys.definition import PREFER_NOT, Definition, Item
+from surveys.definition import Definition, Item
 from surveys.disclosure import Band, Reason
 from surveys.report import _Marginals
 
@@ -229,46 +229,10 @@ def _single_system(
     """``linked.derive`` for one item and one breakdown: the table alone."""
     system = linked.System(k)
     blocks = {ALL: (ALL,), breakdown: tuple(g for g, _ in marginals.groups(breakdown))}
-    options = tuple(key for key, _ in marginals.options(item))
-    counts: dict[tuple[str, str, str], int] = {}
-    n: dict[tuple[str, str], int] = {}
-    for block in blocks:
-        for (group, value), count in marginals.values[item.key][block].items():
-            if value != PREFER_NOT:
-                counts[(block, group, value)] = count
-        for group, size in marginals.item_base(item, block).items():
-            n[(block, group)] = size
-    system.table(item.key, item.kind, options, blocks, counts, n)
-    if item.kind == "multiple":
-        system.multiple_choice(item.key, [o.key for o in item.options if o.exclusive])
+    distribution = "every" if shape == "full" else "none"
     k_ext = linked.k_ext_for(item.key, ())
-    key_terms = linked._key_terms(item, options)
-    for block, groups in blocks.items():
-        for group in groups:
-            size = n.get((block, group), 0)
-            if shape == "full":
-                for option in options:
-                    system.figure(
-                        (item.key, option, block, group),
-                        item.key,
-                        {option: 1},
-                        n=size,
-                        k_ext=k_ext,
-                        headline=False,
-                    )
-            elif key_terms is not None:
-                coefficients, uses_n = key_terms
-                system.figure(
-                    (item.key, linked.KEY, block, group),
-                    item.key,
-                    coefficients,
-                    const=size if uses_n else 0,
-                    n=size,
-                    k_ext=k_ext,
-                    headline=False,
-                    cost=linked.KEY_COST,
-                )
-    return system, options, n
+    n = linked.add_item(system, marginals, item, blocks, k_ext, distribution=distribution)
+    return system, tuple(key for key, _ in marginals.options(item)), n
 
 
 def _levels(value: int, size: int, margin: int) -> tuple[int, int]:
