@@ -54,7 +54,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, combinations
-from typing import Any
+from typing import Any, Literal
 
 from surveys.definition import PREFER_NOT, Definition, Item, Question
 from surveys.disclosure import Band, Reason, band_of
@@ -886,7 +886,9 @@ class System:
                 for o, d in unit.items():
                     shifts[id(part)][o] += d
                     shifts[id(other)][o] -= d
-            cost, fixes, emptied = 0.0, list[_Fix](), frozenset[int]()
+            cost = 0.0
+            fixes: list[_Fix] = []
+            emptied: frozenset[int] = frozenset()
             move: dict[int, int] = {}
             for key, shift in shifts.items():
                 here = self._part_cost(parts[key], {o: d for o, d in shift.items() if d})
@@ -1212,7 +1214,7 @@ def add_item(
     blocks: Mapping[str, Sequence[str]],
     k_ext: int,
     prefer_not: dict[str, dict[tuple[str, str], int]] | None = None,
-    distribution: str = "all",
+    distribution: Literal["all", "every", "none"] = "all",
 ) -> dict[tuple[str, str], int]:
     """One item's counts and figures in ``system``, for the groups of ``blocks``: every
     option for all staff and each group's key figure (``distribution`` "all", what

@@ -229,9 +229,10 @@ def _single_system(
     """``linked.derive`` for one item and one breakdown: the table alone."""
     system = linked.System(k)
     blocks = {ALL: (ALL,), breakdown: tuple(g for g, _ in marginals.groups(breakdown))}
-    distribution = "every" if shape == "full" else "none"
     k_ext = linked.k_ext_for(item.key, ())
-    n = linked.add_item(system, marginals, item, blocks, k_ext, distribution=distribution)
+    n = linked.add_item(
+        system, marginals, item, blocks, k_ext, distribution="every" if shape == "full" else "none"
+    )
     return system, tuple(key for key, _ in marginals.options(item)), n
 
 
