@@ -66,7 +66,7 @@ TABLE_PARTS = ("indicators", "questions", "key_figures")
 _DIMENSION_INDEX = {DISTRICT: 4, "role": 0, UNIT: 1, "years": 2, PERIOD: 3}
 BREAKDOWNS = (ALL, *_DIMENSION_INDEX)
 # The breakdown values stored per group: the width of a group in the counts' rows.
-_GROUP_WIDTH = len(_DIMENSION_INDEX)
+GROUP_WIDTH = len(_DIMENSION_INDEX)
 _HIT = "hit"
 
 
@@ -491,7 +491,7 @@ class _Marginals:
         self.combos: dict[int, dict[str, dict[str, int]]] = defaultdict(
             lambda: defaultdict(lambda: defaultdict(int))
         )
-        width = _GROUP_WIDTH
+        width = GROUP_WIDTH
         for row in counts.flag_sums:
             stored = row[:width]
             for number, total in enumerate(row[width + 1 :]):
@@ -539,7 +539,7 @@ class _Marginals:
 
 def _people(counts: Counts) -> dict[int, dict[str, int]]:
     """Respondents per stored value of each breakdown position."""
-    width = _GROUP_WIDTH
+    width = GROUP_WIDTH
     people: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in counts.flag_sums:
         for position in range(width):
@@ -628,19 +628,26 @@ def _nesting(
 
 
 def _joined(group: Sequence[Option]) -> Text:
-    """The label of a merged group: its members' names ("A, B och C")."""
+    """The label of a merged group: its members' names ("A, B och C"). Where a name has
+    the conjunction in it ("Barn och unga"), the last one is "samt" ("as well as"), so
+    that the reader can tell where one member ends."""
 
-    def join(names: list[str], word: str) -> str:
+    def join(names: list[str], word: str, instead: str) -> str:
+        if any(f" {word} " in name for name in names):
+            word = instead
         return f"{', '.join(names[:-1])} {word} {names[-1]}"
 
-    return Text(join([o.label.sv for o in group], "och"), join([o.label.en for o in group], "and"))
+    return Text(
+        join([o.label.sv for o in group], "och", "samt"),
+        join([o.label.en for o in group], "and", "as well as"),
+    )
 
 
 def _periods(definition: Definition, counts: Counts, k: int) -> Periods:
     """The exit questionnaire's reporting periods, from its respondents per month."""
     if definition.kind != "exit":
         return Periods((), {})
-    width = _GROUP_WIDTH
+    width = GROUP_WIDTH
     by_month: dict[str, int] = defaultdict(int)
     for row in counts.flag_sums:
         month = row[_DIMENSION_INDEX[PERIOD]]

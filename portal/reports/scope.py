@@ -42,7 +42,7 @@ from collections import defaultdict
 from portal.store.models import Survey
 from surveys import N_
 from surveys.indicators import Counts
-from surveys.report import Note, Report
+from surveys.report import GROUP_WIDTH, Note, Report
 
 LINK_MODE_NOTE = N_(
     "This survey was answered through a shared link, which anyone who has it can use "
@@ -63,10 +63,10 @@ def whole_survey_counts(counts: Counts) -> Counts:
     cube: dict[tuple[str, str], int] = defaultdict(int)
     for item, value, *_groups, count in counts.cube:
         cube[(item, value)] += count
-    width = 5  # role, unit, years, period and district come first in a row of flag sums
     flag_sums: list[int] | None = None
     for row in counts.flag_sums:
-        numbers = [int(v or 0) for v in row[width:]]
+        # A row of flag sums starts with its group (role, unit, years, period, district).
+        numbers = [int(v or 0) for v in row[GROUP_WIDTH:]]
         if flag_sums is None:
             flag_sums = numbers
         else:
@@ -74,7 +74,7 @@ def whole_survey_counts(counts: Counts) -> Counts:
     return dataclasses.replace(
         counts,
         cube=[(item, value, None, None, None, None, None, n) for (item, value), n in cube.items()],
-        flag_sums=[(*(None,) * width, *flag_sums)] if flag_sums is not None else [],
+        flag_sums=[(*(None,) * GROUP_WIDTH, *flag_sums)] if flag_sums is not None else [],
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from surveys.answers import validate
-from surveys.definition import load_template
+from surveys.definition import Option, Text, load_template
 from surveys.disclosure import Band, band_bounds
-from surveys.report import ALL, Report, build
+from surveys.report import ALL, Report, _joined, build
 from tests.factories import complete_answers, counts_from_answers
 
 # The report protects every number with surveys.disclosure (written separately).
@@ -201,7 +201,7 @@ def test_groups_below_k_are_merged_and_named():
     assert merged.n == 13
     assert report.groups_of["role"]["manager"] == merged.key
     assert merged.label.sv == "Mottagning, Chef och Administratör"
-    assert merged.label.en.endswith(" and Administrator") or " and " in merged.label.en
+    assert merged.label.en == "Intake, Manager and Administrator"
     assert all(r.n is None or r.n >= 5 for r in rows)
     assert any(c.count is not None for c in merged.cells)
     # The role question's own table counts the published groups too: 2 managers are
@@ -498,3 +498,23 @@ def test_a_banded_key_figure_cannot_be_worked_out_from_the_other_groups():
     assert rows["ss_children"].band == ("<", 15)
     others = [rows["assessor"], rows["treatment"]]
     assert not all(c.count is not None for c in others)
+
+
+def test_a_merged_group_says_where_one_member_ends():
+    """ "Barn och unga och Ekonomiskt bistånd" reads as three groups or two; "samt" says
+    it is two. Without a conjunction inside a name, the list stays "A, B och C"."""
+
+    def option(key, sv, en):
+        return Option(key=key, label=Text(sv, en))
+
+    children = option("children", "Barn och unga", "Children and young people")
+    finance = option("finance", "Ekonomiskt bistånd", "Financial assistance")
+    intake = option("intake", "Mottagning", "Intake")
+    assert _joined([children, finance]) == Text(
+        "Barn och unga samt Ekonomiskt bistånd",
+        "Children and young people as well as Financial assistance",
+    )
+    assert _joined([intake, finance]).sv == "Mottagning och Ekonomiskt bistånd"
+    assert _joined([intake, children, finance]).sv == (
+        "Mottagning, Barn och unga samt Ekonomiskt bistånd"
+    )
