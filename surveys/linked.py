@@ -872,12 +872,9 @@ class System:
                 other = self.parts[(part.table, part.block, group)]
                 if self._part_cost(other, opposite) is not None:
                     sources.append((unit, other))
-        tried = 0
-        for chosen in combinations(sources, need):
-            if len({(id(unit), id(other)) for unit, other in chosen}) == 1:
-                continue  # one group giving the same shift twice is a pair move
-            tried += 1
-            if tried > SPLITS_TRIED:
+        # Each source is one unit from one group: a group may give two different ones.
+        for tried, chosen in enumerate(combinations(sources, need)):
+            if tried >= SPLITS_TRIED:
                 return
             shifts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
             parts = {id(part): part}
