@@ -236,14 +236,24 @@ def _detail(survey: Survey, codes_form: CodesForm, status: int = 200):
 @require_role(*HR)
 def open_survey(slug: str):
     """Open a draft now (a closed or published survey is refused, with the reason)."""
+    return _change(
+        slug,
+        lambda survey: lifecycle.open_survey(survey, actor=current_user(), today=today()),
+        gettext("The survey is open: staff can answer now."),
+    )
+
+
+def _change(slug: str, act: Callable[[Survey], object], done: str):
+    """A confirmed post that changes a survey through ``lifecycle``: back to the survey's
+    page saying ``done``, or the reason it was refused."""
     survey = _survey(slug)
     if not ConfirmForm().validate_on_submit():
         return error_page(400)
     try:
-        lifecycle.open_survey(survey, actor=current_user(), today=today())
+        act(survey)
     except lifecycle.LifecycleError as exc:
         return _refused(survey, exc)
-    flash(gettext("The survey is open: staff can answer now."))
+    flash(done)
     return redirect(url_for(".survey", slug=slug), code=303)
 
 
@@ -275,15 +285,13 @@ def make_key(slug: str):
 @require_role(*HR)
 def open_answers(slug: str):
     """Open the sealed answers of a survey closed without its key."""
-    survey = _survey(slug)
-    if not ConfirmForm().validate_on_submit():
-        return error_page(400)
-    try:
-        lifecycle.open_answers(survey, request.form.get("survey_key"), actor=current_user())
-    except lifecycle.LifecycleError as exc:
-        return _refused(survey, exc)
-    flash(gettext("The answers are open: the results can be seen."))
-    return redirect(url_for(".survey", slug=slug), code=303)
+    return _change(
+        slug,
+        lambda survey: lifecycle.open_answers(
+            survey, request.form.get("survey_key"), actor=current_user()
+        ),
+        gettext("The answers are open: the results can be seen."),
+    )
 
 
 ACTIONS: dict[str, tuple[Callable[..., Any], str]] = {
