@@ -48,13 +48,11 @@ def main() -> None:
         if name not in names:
             continue
         definition, answers, periods = generated_survey(template, responses, seed)
-        counts = counts_from_answers(definition, answers, periods)
+        marginals = peer.marginals(definition, counts_from_answers(definition, answers, periods), K)
         totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 7)
         start = time.perf_counter()
-        for item, breakdown, shape in peer.tables(definition, counts, K):
-            c = peer.compare(
-                definition, counts, K, item, breakdown, shape, respondents=args.respondents
-            )
+        for item, breakdown, shape in peer.tables(marginals):
+            c = peer.compare(marginals, K, item, breakdown, shape, respondents=args.respondents)
             total = totals[(shape, breakdown)]
             for i, value in enumerate(
                 (1, c.primary, c.varna, c.tau, c.varna_recovered, c.tau_recovered)

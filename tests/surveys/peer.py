@@ -118,10 +118,16 @@ def available() -> bool:
     return run_batch is not None
 
 
-def tables(definition: Definition, counts: Any, k: int) -> list[tuple[Item, str, str]]:
+def marginals(definition: Definition, counts: Any, k: int) -> _Marginals:
+    """The survey's counts per item and group, as the report sums them (once per survey:
+    every table compared is read from them)."""
+    return _Marginals(definition, counts, k)
+
+
+def tables(marginals: _Marginals) -> list[tuple[Item, str, str]]:
     """The single tables to compare: every key figure by every breakdown, and every
     single-choice question's full distribution by every breakdown."""
-    marginals = _Marginals(definition, counts, k)
+    definition = marginals.definition
     chosen = []
     for item in definition.items():
         if item.kind not in ("single", "multiple") or item.question.dimension:
@@ -135,8 +141,7 @@ def tables(definition: Definition, counts: Any, k: int) -> list[tuple[Item, str,
 
 
 def compare(
-    definition: Definition,
-    counts: Any,
+    marginals: _Marginals,
     k: int,
     item: Item,
     breakdown: str,
@@ -144,7 +149,6 @@ def compare(
     respondents: bool = True,
 ) -> Comparison:
     """Värna's engine and τ-ARGUS's optimum on one table, from the same primaries."""
-    marginals = _Marginals(definition, counts, k)
     system, options, n = _single_system(marginals, item, breakdown, k, shape)
     groups = list(system.blocks[item.key][breakdown])
     columns = [linked.KEY] if shape == "key" else list(options)
@@ -366,14 +370,14 @@ class _Table:
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         variables: dict[tuple[str, str], int] = {}
-        self.truth: dict[tuple[str, str], int] = {}
+        truth: dict[tuple[str, str], int] = {}
         totals: dict[tuple[str, str], tuple[int, str]] = {}
         for code, column, value, status, *_ in self.cells:
             group = self.names[code]
             if column == "Total" or group == ALL:
                 totals[(group, column)] = (value, status)
                 continue
-            self.truth[(group, column)] = value
+            truth[(group, column)] = value
             variables[(group, column)] = h.getNumCol()
             h.addVar(0, highspy.kHighsInf)
             h.changeColIntegrality(variables[(group, column)], highspy.HighsVarType.kInteger)
@@ -407,7 +411,7 @@ class _Table:
         # and judge the others, their own answer removed ("a respondent inside U", S1).
         readers: list[tuple[str, str] | None] = [None]
         if respondents:
-            readers += [c for c in variables if c[0] != MISSING and self.truth[c] > 0]
+            readers += [c for c in variables if c[0] != MISSING and truth[c] > 0]
         found: set[tuple[str, str]] = set()
         for reader in readers:
             if reader is not None:

@@ -25,18 +25,19 @@ K = 5
 
 @functools.cache
 def survey(name: str):
+    """The survey's counts per item and group (``peer.marginals``)."""
     _, template, responses, seed = next(b for b in BENCHMARK_SURVEYS if b[0] == name)
     definition, answers, periods = generated_survey(template, responses, seed)
-    return definition, counts_from_answers(definition, answers, periods)
+    return peer.marginals(definition, counts_from_answers(definition, answers, periods), K)
 
 
 @functools.cache
 def key_tables(name: str) -> tuple[peer.Comparison, ...]:
     """Every key-figure table by group, compared with each respondent's view too."""
-    definition, counts = survey(name)
+    marginals = survey(name)
     return tuple(
-        peer.compare(definition, counts, K, item, breakdown, shape)
-        for item, breakdown, shape in peer.tables(definition, counts, K)
+        peer.compare(marginals, K, item, breakdown, shape)
+        for item, breakdown, shape in peer.tables(marginals)
         if shape == "key"
     )
 
@@ -53,10 +54,10 @@ def test_tau_argus_optimum_read_with_the_bands_gives_figures_away():
     """The control: the reader check has teeth. τ-ARGUS does not know that a band
     ("<10 %") publishes bounds, so its fewer suppressions can leave a figure that a
     reader works out; the same check passes every table of Värna's."""
-    definition, counts = survey("demo staff 2025")
+    marginals = survey("demo staff 2025")
     full = [
-        peer.compare(definition, counts, K, item, breakdown, shape, respondents=False)
-        for item, breakdown, shape in peer.tables(definition, counts, K)
+        peer.compare(marginals, K, item, breakdown, shape, respondents=False)
+        for item, breakdown, shape in peer.tables(marginals)
         if shape == "full" and breakdown == "role"
     ]
     leaky = [c for c in full if c.tau_recovered]
