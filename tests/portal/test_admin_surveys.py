@@ -112,6 +112,8 @@ POST_PAGES = [
     "/admin/surveys/{slug}/purge",
     "/admin/surveys/{slug}/retention",
     "/admin/surveys/{slug}/close",
+    "/admin/surveys/{slug}/key",
+    "/admin/surveys/{slug}/open-answers",
 ]
 
 
@@ -142,9 +144,13 @@ def test_hr_and_admin_reach_the_pages(app, client):
 
 def test_post_without_csrf_token_is_refused(app, hr):
     survey, _ = make_survey(app, status="draft")
-    response = hr.post(f"/admin/surveys/{survey.slug}/open", data={})
-    assert response.status_code == 400
+    key_before = fresh(app, survey).seal_key
+    for action in ("open", "key", "open-answers"):
+        response = hr.post(f"/admin/surveys/{survey.slug}/{action}", data={})
+        assert response.status_code == 400, action
     assert fresh(app, survey).status == "draft"
+    # No key was made or replaced without the form's token.
+    assert fresh(app, survey).seal_key == key_before
 
 
 # -- create, edit, preview -------------------------------------------------------------------------
