@@ -446,7 +446,10 @@ def _read_key(key_file: Path | None) -> str | None:
     """The survey key in ``key_file`` (its last non-empty line; '-' reads standard input)."""
     if key_file is None:
         return None
-    text = sys.stdin.read() if str(key_file) == "-" else key_file.read_text(encoding="utf-8")
+    try:
+        text = sys.stdin.read() if str(key_file) == "-" else key_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"{key_file} cannot be read as a survey key: {exc}") from exc
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
 

@@ -339,3 +339,15 @@ def test_the_command_line_makes_no_key_it_cannot_keep(app, runner, tmp_path):
     unknown = runner.invoke(args=["survey-key", "no-such-survey", "--key-out", str(target)])
     assert unknown.exit_code == 1
     assert not target.exists()
+
+
+def test_a_key_file_that_is_not_text_is_a_clear_error_and_changes_nothing(app, runner, tmp_path):
+    survey, _ = make_survey(app, status="open")
+    binary = tmp_path / "nyckel.bin"
+    binary.write_bytes(b"\xff\xfe\x00 not a key")
+    for command in ("close-survey", "open-answers"):
+        result = runner.invoke(args=[command, survey.slug, "--key-file", str(binary)])
+        assert result.exit_code == 2, (command, result.output)
+        assert "cannot be read as a survey key" in result.output
+        assert not isinstance(result.exception, UnicodeDecodeError)
+    assert fresh(app, survey).status == "open"
