@@ -181,11 +181,19 @@ class TableView:
     row_label: str | None = None
 
     @property
+    def key_row(self) -> str:
+        """The question of a key-figure row (a matrix row: the row, under its question)."""
+        return self.row_label if self.question and self.row_label else self.label
+
+    @property
+    def key_figure_label(self) -> str:
+        """What the key figure counts ("Ja", "Minst en gång")."""
+        return self.options[0][1] if self.options else ""
+
+    @property
     def key_label(self) -> str:
-        """The row of the key-figure table: the question (a matrix row: the row, under its
-        question) and the key figure's own label."""
-        figure = self.options[0][1] if self.options else ""
-        return f"{self.row_label if self.question else self.label}: {figure}"
+        """The row of the key-figure table as text: its question and the key figure."""
+        return f"{self.key_row}: {self.key_figure_label}"
 
     @property
     def has_suppressed(self) -> bool:
