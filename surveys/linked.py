@@ -44,6 +44,13 @@ headline indicators and large groups cost most; an all-staff figure is never
 hidden for a secondary reason, IL1: it is published as a wider range instead).
 Hiding only relaxes what a reader knows, so a witness stays valid to the end.
 
+The audit settles one figure at a time, so a figure hidden for an early witness
+may not be needed once later ones are found. A last pass (``System._release``)
+publishes such figures again, dearest first, where the line rule still holds
+and every figure not shown exactly keeps witnesses, valid for what is now
+published, that hold for every reader; witnesses it breaks are replaced by ones
+that need nothing hidden, or the figure stays as it was.
+
 Standard library only; ``tests/surveys/attack.py`` is the independent check
 (integer programming over the exported report).
 """
@@ -62,7 +69,7 @@ from surveys.indicators import VIOLENCE_ITEMS, Flag, Indicator, indicators
 
 # Bump when a change to the engine changes what it publishes: stored protections of an
 # older version are then computed again (portal/store/counts.py).
-VERSION = 8
+VERSION = 9
 ALL = "all"
 # The respondents who gave no value for a breakdown (or whose period is still pending).
 MISSING = "\x00missing"
@@ -207,6 +214,10 @@ COVER_STEPS = 300
 # this many groups, and this many combinations per figure.
 SPLIT_MOST = 3
 SPLITS_TRIED = 300
+# Figures ``System._release`` tries to publish again, dearest first.
+RELEASE_MOST = 400
+# Witnesses ``System._release`` looks at for one figure before it keeps the figure as it was.
+RELEASE_MOVES = 10_000
 
 
 class System:
@@ -480,24 +491,12 @@ class System:
             changed = False
             for (table, column, _block), children in lines.items():
                 parent = self.figures.get((table, column, ALL, ALL))
-                if parent is None or not parent.exact:
+                if parent is None or not self._line_short(parent, children):
                     continue
-                hidden = [f for f in children if not f.exact and f.n > 0]
                 shown = [f for f in children if f.exact and f.n > 0]
-                n_u = parent.n - sum(f.n for f in children) + sum(f.n for f in hidden)
-                y_u = parent.value - sum(f.value for f in children) + sum(f.value for f in hidden)
-                # The unpublished group (no value for the breakdown) counts as hidden.
-                if not hidden or (n_u - 1 >= self.k and min(y_u, n_u - y_u) >= parent.k_ext + 1):
-                    continue
-                if not shown:
-                    continue
                 victim = min(shown, key=lambda f: (f.weight, f.n, f.value))
-                # A range only where no group of the hidden part is below k (nor the
-                # unpublished one): a range's bound would narrow what that group holds
-                # (the exit questionnaire's pending period, test_report's worked example).
-                small = n_u > sum(f.n for f in hidden) or any(f.n < self.k for f in hidden)
                 band = None
-                if victim.weight >= HEADLINE_COST and not small:
+                if victim.weight >= HEADLINE_COST and not self._small_hidden(parent, children):
                     band = self._line_range(victim)
                 if band is None:
                     victim.hide(Reason.SECONDARY)
@@ -506,6 +505,27 @@ class System:
                     # audit widens it or hides it where a witness needs that.
                     victim.publish_band(band, Reason.SECONDARY)
                 changed = True
+
+    def _line_short(self, parent: Figure, children: Sequence[Figure]) -> bool:
+        """Whether S1 wants one more of ``children`` hidden: the parent is exact and
+        what is not shown of the line (the unpublished group included) is too small,
+        or too close to all or nothing, once a respondent inside removes their own."""
+        if not parent.exact:
+            return False
+        hidden = [f for f in children if not f.exact and f.n > 0]
+        if not hidden or all(not f.exact or f.n == 0 for f in children):
+            return False
+        n_u = parent.n - sum(f.n for f in children) + sum(f.n for f in hidden)
+        y_u = parent.value - sum(f.value for f in children) + sum(f.value for f in hidden)
+        return not (n_u - 1 >= self.k and min(y_u, n_u - y_u) >= parent.k_ext + 1)
+
+    def _small_hidden(self, parent: Figure, children: Sequence[Figure]) -> bool:
+        """Whether a group of the line below k is hidden, or respondents are in no
+        published group: a range's bound in the line would narrow what they hold (the
+        exit questionnaire's pending period, test_report's worked example), so a
+        headline figure there is "x", not a range."""
+        unpublished = parent.n > sum(f.n for f in children)
+        return unpublished or any(not f.exact and 0 < f.n < self.k for f in children)
 
     @staticmethod
     def _line_range(figure: Figure) -> Band | None:
@@ -523,14 +543,20 @@ class System:
 
     def _audit(self) -> None:
         self.certified: set[int] = set()
-        self._costs: dict[tuple[int, tuple[tuple[str, int], ...]], _Cost | None] = {}
-        self.witnesses: dict[int, list[frozenset[int]]] = {}
+        # Per group (``_Part``), what a shift there costs: it depends only on the
+        # states of that group's figures.
+        self._costs: dict[int, dict[tuple[tuple[str, int], ...], _Cost | None]] = {}
+        # Per figure, its witnesses: the counts each moves and those it empties; per
+        # count, the figures with a witness moving it.
+        self.witnesses: dict[int, list[tuple[dict[int, int], frozenset[int]]]] = {}
+        self.witnessed: dict[int, set[int]] = defaultdict(set)
         self.unsettled: list[tuple[str, str, str, str]] = []
         self._settle_all([f for f in self.figures.values() if self._target(f)])
         # An indicator hidden because its n is not published is audited like the rest.
         while hidden := self._hide_rows_whole():
             self._costs.clear()  # figures changed state
             self._settle_all(hidden)
+        self._release()
 
     def _settle_all(self, queue: list[Figure]) -> None:
         queue.sort(key=lambda f: (f.total, -f.n))
@@ -541,6 +567,127 @@ class System:
             fixes = self._settle(figure)
             for fix in fixes:
                 queue.append(fix.figure)
+
+    # -- publishing again what the audit hid without need ---------------------------------
+    def _release(self) -> None:
+        """Publish again, as P1 and P2 alone would, each figure the line rule or the
+        audit hid or widened where the system stays protected without that (IL2).
+
+        The audit settles one figure at a time and hides what the cheapest witness of
+        that figure needs; a later choice can make an earlier one unnecessary. Dearest
+        first (IL2: headline indicators, then key figures, larger groups first), a
+        figure is published again where the line rule still holds and every figure not
+        shown exactly keeps witnesses that hold for every reader: the witnesses that
+        move the figure out of what is now published no longer count, and a figure
+        left without enough must find new ones that need nothing hidden. Otherwise the
+        figure stays as it was."""
+        by_id = {id(f): f for f in self.figures.values()}
+        lines = self._lines()
+        unsure = {self.part_of[v].table for key in self.unsettled for v in self.figures[key].terms}
+        candidates = sorted(
+            (f for f in self.figures.values() if self._releasable(f, unsure)),
+            key=lambda f: (-f.weight, not f.total, -f.n),
+        )
+        for figure in candidates[:RELEASE_MOST]:
+            state, band = figure.state or Reason.SECONDARY, figure.band
+            primary = band_of(figure.value, figure.n, figure.k_ext)
+            if primary is None:
+                figure.publish_exact()
+            else:
+                figure.publish_band(primary, Reason.BAND)
+            group = id(self.part_of[next(iter(figure.terms))])
+            self._costs.pop(group, None)  # what a shift there costs has changed
+            if self._still_protected(figure, by_id, lines):
+                continue
+            if band is None:
+                figure.hide(state)
+            else:
+                figure.publish_band(band, state)
+            self._costs.pop(group, None)
+
+    def _releasable(self, figure: Figure, unsure: set[str]) -> bool:
+        """A headline indicator or key figure hidden or widened for a secondary reason
+        that ``_release`` may try (an option of an all-staff distribution costs too
+        little to search for): not a row hidden whole with its n, and not in a table
+        with a figure the audit found no witness for (nothing there may be published
+        more exactly)."""
+        table, column, block, group = figure.key
+        if figure.state != Reason.SECONDARY or figure.n < self.k or column == BASE:
+            return False
+        if figure.weight < KEY_COST:
+            return False
+        if not figure.terms or (table, block, group) in self.n_hidden:
+            return False
+        part = self.part_of[next(iter(figure.terms))]
+        if (part.table, part.block, part.group) in self.hidden_rows:
+            return False
+        return not any(self.part_of[v].table in unsure for v in figure.terms)
+
+    def _still_protected(
+        self,
+        figure: Figure,
+        by_id: Mapping[int, Figure],
+        lines: Mapping[tuple[str, str, str], list[Figure]],
+    ) -> bool:
+        """Whether the system is protected with ``figure`` as now published; if not,
+        every witness is as before."""
+        table, column, block, _ = figure.key
+        for (t, c, b), children in lines.items():
+            if (t, c) == (table, column) and (figure.total or b == block):
+                parent = self.figures.get((t, c, ALL, ALL))
+                if parent is not None and self._line_short(parent, children):
+                    return False
+        affected = {id(figure)} if self._target(figure) else set()
+        for v in figure.terms:
+            affected |= self.witnessed[v]
+        saved = {}
+        for key in affected:
+            other = by_id[key]
+            if not self._target(other):
+                continue
+            witnesses = self.witnesses.get(key, [])
+            valid = [(m, e) for m, e in witnesses if self._agrees(figure, m)]
+            if len(valid) == len(witnesses) and (key != id(figure) or witnesses):
+                continue
+            saved[key] = witnesses
+            self.witnesses[key] = valid
+            if valid and self._covered([e for _, e in valid]):
+                continue
+            if not self._free_witnesses(other):
+                self.witnesses.update(saved)
+                return False
+        return True
+
+    @staticmethod
+    def _agrees(figure: Figure, move: Mapping[int, int]) -> bool:
+        """Whether a witness moving ``move`` agrees with ``figure`` as published."""
+        delta = sum(c * move.get(v, 0) for v, c in figure.terms.items())
+        return figure.lo <= figure.value + delta <= figure.hi
+
+    def _free_witnesses(self, figure: Figure) -> bool:
+        """Find witnesses for ``figure`` that need nothing hidden and, with those it has,
+        hold for every reader; record them. False when there are none."""
+        known = self._known(figure)
+        free: list[_Move] = []
+        tried = 0
+        for phase in self._candidates(figure, free=True):
+            for move in phase:
+                tried += 1
+                if tried > RELEASE_MOVES:
+                    return False
+                if move.fixes:
+                    continue
+                move.mine = self._emptied_for(figure, move.emptied)
+                if self._covered([move.mine], known):
+                    self._record(figure, move.move, move.mine)
+                    return True
+                free.append(move)
+        best = self._cheapest(free, known)
+        if best is None:
+            return False
+        for move in best[1]:
+            self._record(figure, move.move, move.mine)
+        return True
 
     def _target(self, figure: Figure) -> bool:
         return not figure.exact and figure.n > 0
@@ -560,7 +707,7 @@ class System:
         some does not hold for the respondents inside them; other witnesses that
         empty none of a respondent's counts cover that respondent (``_covered``).
         """
-        known = self.witnesses.get(id(figure), [])
+        known = self._known(figure)
         candidates: list[_Move] = []
         best: tuple[float, list[_Move]] | None = None
         for phase in self._candidates(figure):
@@ -648,12 +795,21 @@ class System:
             up, down = self._need(figure)
             if (up and (delta < 0 or delta < up)) or (down and (delta > 0 or -delta < down)):
                 continue
-            known = self.witnesses.setdefault(id(figure), [])
             emptied = self._emptied_for(figure, move.emptied)
-            if self._covered([emptied], known):
+            if self._covered([emptied], self._known(figure)):
                 self.certified.add(id(figure))
-            else:
-                known.append(emptied)
+            self._record(figure, move.move, emptied)
+
+    def _known(self, figure: Figure) -> list[frozenset[int]]:
+        """What the witnesses of ``figure`` so far empty (``_covered``)."""
+        return [emptied for _, emptied in self.witnesses.get(id(figure), ())]
+
+    def _record(self, figure: Figure, move: dict[int, int], emptied: frozenset[int]) -> None:
+        """Keep ``move`` as a witness of ``figure``, so that ``_release`` can tell which
+        witnesses publishing a figure again would break."""
+        self.witnesses.setdefault(id(figure), []).append((move, emptied))
+        for v in move:
+            self.witnessed[v].add(id(figure))
 
     def _emptied_for(self, figure: Figure, emptied: frozenset[int]) -> frozenset[int]:
         """The emptied counts that matter for ``figure``: alone in their group, a
@@ -726,9 +882,10 @@ class System:
         return not (self.kind[a.table] == "single" or first in exclusive or second in exclusive)
 
     # -- witnesses -------------------------------------------------------------------------
-    def _candidates(self, figure: Figure) -> Iterable[Iterable[_Move]]:
+    def _candidates(self, figure: Figure, free: bool = False) -> Iterable[Iterable[_Move]]:
         """Moves that change ``figure`` by enough, each with the fixes it needs and their
-        cost: in phases, the moves inside the figure's breakdown first."""
+        cost: in phases, the moves inside the figure's breakdown first. ``free``: only
+        moves that need nothing hidden in the figure's own group."""
         part = self.part_of[next(iter(figure.terms))] if figure.terms else None
         if part is None:
             return []
@@ -752,19 +909,19 @@ class System:
                 units.append(shift)
             shift = {o: d * scale for o, d in shift.items()}
             here = self._part_cost(part, shift)
-            if here is not None:
+            if here is not None and not (free and here[1]):
                 shifts.append((shift, here))
         # Moves inside the breakdown first; through the all-staff row only when needed
         # (the caller stops at the first that settles the figure).
         if part.block == ALL:
-            phases = [[self._total_moves(part, s, h) for s, h in shifts]]
+            phases = [[self._total_moves(part, s, h, free=free) for s, h in shifts]]
         else:
             phases = [
                 [
-                    *(self._pair_moves(part, s, h) for s, h in shifts),
-                    self._split_moves(part, units, max(up, down)),
+                    *(self._pair_moves(part, s, h, free) for s, h in shifts),
+                    self._split_moves(part, units, max(up, down), free),
                 ],
-                [self._vertical_moves(part, s, h) for s, h in shifts],
+                [self._vertical_moves(part, s, h, free) for s, h in shifts],
             ]
         return [
             (m for m in chain.from_iterable(phase) if self._shared_ok(m.move)) for phase in phases
@@ -819,7 +976,9 @@ class System:
                 yield {a: 1}
                 yield {a: -1}
 
-    def _pair_moves(self, part: _Part, shift: dict[str, int], here: _Cost) -> Iterable[_Move]:
+    def _pair_moves(
+        self, part: _Part, shift: dict[str, int], here: _Cost, free: bool = False
+    ) -> Iterable[_Move]:
         """The shift in this group and its opposite in each other group of the breakdown.
 
         In a nested breakdown (units in districts) the other group is in the same
@@ -835,7 +994,7 @@ class System:
                 continue
             other = self.parts[(part.table, part.block, group)]
             there = self._part_cost(other, opposite)
-            if there is None:
+            if there is None or (free and there[1]):
                 continue
             cost = (here[0] + there[0], here[1] + there[1], here[2] | there[2])
             move = {part.vars[o]: d for o, d in shift.items()}
@@ -853,7 +1012,7 @@ class System:
             yield _Move(cost[0], cost[1], move, cost[2])
 
     def _split_moves(
-        self, part: _Part, units: Sequence[dict[str, int]], need: int
+        self, part: _Part, units: Sequence[dict[str, int]], need: int, free: bool = False
     ) -> Iterable[_Move]:
         """A figure that must move by ``need`` (2 or 3) where no other group can give that
         much: one unit from each of ``need`` other groups of the breakdown, each by a
@@ -870,7 +1029,8 @@ class System:
                 if group == part.group:
                     continue
                 other = self.parts[(part.table, part.block, group)]
-                if self._part_cost(other, opposite) is not None:
+                there = self._part_cost(other, opposite)
+                if there is not None and not (free and there[1]):
                     sources.append((unit, other))
         # Each source is one unit from one group: a group may give two different ones.
         for tried, chosen in enumerate(combinations(sources, need)):
@@ -922,7 +1082,9 @@ class System:
             move.update({other.vars[o]: d for o, d in shift.items()})
         return cost, move
 
-    def _vertical_moves(self, part: _Part, shift: dict[str, int], here: _Cost) -> Iterable[_Move]:
+    def _vertical_moves(
+        self, part: _Part, shift: dict[str, int], here: _Cost, free: bool = False
+    ) -> Iterable[_Move]:
         """For a count no other group of its breakdown can balance: the shift in this
         group, a shift of the all-staff row, and one group of every breakdown balancing
         it. The all-staff row may take the change on another option than this group
@@ -939,7 +1101,7 @@ class System:
             variants += [{a: d, c: -d} for c in options if c not in (a, b)]
         for change in variants:
             there = self._part_cost(total, change)
-            if there is None:
+            if there is None or (free and there[1]):
                 continue
             cost = (here[0] + there[0], here[1] + there[1], here[2] | there[2])
             start = {part.vars[o]: d for o, d in shift.items()}
@@ -955,15 +1117,15 @@ class System:
                 # Another group of this breakdown trades what the all-staff row and this
                 # group change differently.
                 best = self._best_group(
-                    part.table, part.block, rest, avoid=part.group, parent=parent
+                    part.table, part.block, rest, avoid=part.group, parent=parent, cheap_first=free
                 )
-                if best is None:
+                if best is None or (free and best[0][1]):
                     continue
                 (extra_cost, extra_fixes, extra_emptied), other = best
                 cost = (cost[0] + extra_cost, cost[1] + extra_fixes, cost[2] | extra_emptied)
                 start.update({other.vars[o]: d for o, d in rest.items()})
             yield from self._total_moves(
-                total, change, cost, skip=part.block, start=start, fixed=fixed
+                total, change, cost, skip=part.block, start=start, fixed=fixed, free=free
             )
 
     def _best_group(
@@ -973,9 +1135,11 @@ class System:
         shift: dict[str, int],
         avoid: str = "",
         parent: str | None = None,
+        cheap_first: bool = False,
     ) -> tuple[_Cost, _Part] | None:
         """The cheapest group of a breakdown to move ``shift`` in, preferring one it
-        empties no count of; in a nested breakdown, one inside ``parent``."""
+        empties no count of (``cheap_first``: cost before that); in a nested breakdown,
+        one inside ``parent``."""
         best = None
         for group in (MISSING, *self.blocks[table][block]):
             if group == avoid:
@@ -988,10 +1152,10 @@ class System:
             there = self._part_cost(other, shift)
             if there is None:
                 continue
-            rank = (bool(there[2]), there[0])
+            rank = (there[0], bool(there[2])) if cheap_first else (bool(there[2]), there[0])
             if best is None or rank < best[0]:
                 best = (rank, there, other)
-                if rank == (False, 0):
+                if not any(rank):
                     break
         return None if best is None else (best[1], best[2])
 
@@ -1003,9 +1167,12 @@ class System:
         skip: str = ALL,
         start: dict[int, int] | None = None,
         fixed: Mapping[str, str] | None = None,
+        free: bool = False,
     ) -> Iterable[_Move]:
         """An all-staff shift, and the same shift in one group of every breakdown: the
-        cheapest such group, preferring one the shift empties no count of."""
+        cheapest such group, preferring one the shift empties no count of. ``free``:
+        one that needs nothing hidden, even if the shift empties a count there
+        (another witness may cover that), or none."""
         cost, fixes, emptied = here
         move = {part.vars[o]: d for o, d in shift.items()}
         move.update(start or {})
@@ -1017,15 +1184,15 @@ class System:
             if block in chosen:
                 other = self.parts[(part.table, block, chosen[block])]
                 cost_there = self._part_cost(other, shift)
-                if cost_there is None:
+                if cost_there is None or (free and cost_there[1]):
                     return
                 there = cost_there
             else:
                 parent = None
                 if block in self.nesting:
                     parent = chosen.get(self.nesting[block][0])
-                best = self._best_group(part.table, block, shift, parent=parent)
-                if best is None:
+                best = self._best_group(part.table, block, shift, parent=parent, cheap_first=free)
+                if best is None or (free and best[0][1]):
                     return
                 there, other = best
             chosen[block] = other.group
@@ -1037,10 +1204,11 @@ class System:
 
     def _part_cost(self, part: _Part, shift: dict[str, int]) -> _Cost | None:
         """``_measure`` of a shift, remembered until a figure's state changes."""
-        key = (id(part), tuple(sorted(shift.items())))
-        if key not in self._costs:
-            self._costs[key] = self._measure(part, shift)
-        return self._costs[key]
+        known = self._costs.setdefault(id(part), {})
+        key = tuple(sorted(shift.items()))
+        if key not in known:
+            known[key] = self._measure(part, shift)
+        return known[key]
 
     def _measure(
         self, part: _Part, shift: dict[str, int]

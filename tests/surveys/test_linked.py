@@ -6,6 +6,8 @@ import datetime as dt
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from surveys import linked
 from surveys.definition import load_template
@@ -13,7 +15,7 @@ from surveys.demo import demo_chunk
 from surveys.disclosure import Reason
 from surveys.indicators import indicators
 from surveys.report import build
-from tests.factories import counts_from_answers
+from tests.factories import BENCHMARK_SURVEYS, counts_from_answers, generated_survey
 
 STAFF = load_template("staff_threats")
 META = {"slug": "s", "title_sv": "Enkät", "title_en": "Survey", "min_group": 5}
@@ -343,20 +345,41 @@ def test_units_stay_inside_their_district():
     assert system.figures[("t", "yes", "district", "d1")].exact
 
 
-@pytest.mark.parametrize(("responses", "seed"), [(50, 7), (120, 7), (400, 7)])
+@pytest.mark.parametrize(("responses", "seed"), [(20, 7), (50, 7), (120, 7), (400, 7)])
 def test_headline_indicators_are_shown_for_nearly_all_groups_of_k(responses, seed):
-    """IL target of issue 15 (90 %): a headline indicator of a group with n ≥ k is shown,
-    exactly or as a range, for at least 88 % of such groups by role and by unit on these
-    generated surveys (89.8 % by unit at 50 responses is the lowest); a range where a
-    figure would otherwise be hidden leaves at most half the scale open."""
+    """IL target of issue 15: a headline indicator of a group with n ≥ k is shown,
+    exactly or as a range, for at least 90 % of such groups by role and by unit on these
+    generated surveys; a range where a figure would otherwise be hidden leaves at most
+    half the scale open."""
     pairs = demo_chunk(STAFF.to_data(), "staff", responses, f"{seed}:0", dt.date(2026, 11, 1))
     report = build(STAFF, counts_from_answers(STAFF, [a for a, _ in pairs]), k=5, survey_meta=META)
+    _assert_headlines_shown(report)
+
+
+@pytest.mark.parametrize(
+    ("template", "responses", "seed"),
+    [case[1:] for case in BENCHMARK_SURVEYS if case[2] < 5000],
+    ids=[case[0] for case in BENCHMARK_SURVEYS if case[2] < 5000],
+)
+def test_headline_indicators_are_shown_for_nearly_all_groups_of_k_in_the_benchmark(
+    template, responses, seed
+):
+    """The same on the surveys ``bench/disclosure.py`` measures (the demo surveys, the
+    exit questionnaire's periods among them, and 20–400 generated responses)."""
+    definition, answers, periods = generated_survey(template, responses, seed)
+    counts = counts_from_answers(definition, answers, periods)
+    _assert_headlines_shown(build(definition, counts, k=5, survey_meta=META))
+
+
+def _assert_headlines_shown(report) -> None:
+    """At least 90 % of the headline figures of groups with n ≥ k (a row hidden whole,
+    its n "x", counts as one) shown by role and by unit; ranges at most half the scale."""
     for breakdown in ("role", "unit"):
         groups = shown = 0
         for table in report.indicators:
             for row in table.breakdowns.get(breakdown, ()):
-                if row.n is None:
-                    continue
+                if row.n is None and row.reason != "secondary":
+                    continue  # below k
                 groups += 1
                 cell = row.cells[0]
                 shown += cell.count is not None or cell.band is not None
@@ -364,7 +387,7 @@ def test_headline_indicators_are_shown_for_nearly_all_groups_of_k(responses, see
                     sign, bound = cell.band
                     assert bound <= 50 if sign == "<" else bound >= 50
         assert groups
-        assert shown >= 0.88 * groups, (breakdown, shown, groups)
+        assert shown >= 0.9 * groups, (breakdown, shown, groups)
 
 
 # Considered leaving, by unit, at 50 responses: nobody in "c" (an all-or-nothing band),
@@ -432,3 +455,99 @@ def test_a_group_of_two_where_one_chose_none_is_covered_for_both():
     system.protect()
     assert system.figures[("s", linked.KEY, "role", "pair")].state == Reason.PRIMARY
     assert system.unsettled == []
+
+
+# -- publishing again what the audit hid without need (``System._release``) ----------------
+
+yes_no_groups = st.lists(
+    st.integers(0, 12).flatmap(lambda size: st.tuples(st.integers(0, size), st.just(size))),
+    min_size=2,
+    max_size=4,
+)
+
+
+@settings(deadline=None)  # examples: the profile (tests/conftest.py)
+@given(yes_no_groups, st.booleans(), st.integers(1, 2))
+def test_nothing_published_again_lets_any_reader_pin_a_figure(sizes, headline, k_ext):
+    """Whatever the release publishes again, brute force as an outsider and as every
+    respondent: each figure not shown exactly (the total included) keeps two values,
+    one at least k_ext from nobody and from everybody where the group has room."""
+    groups = {f"g{i}": pair for i, pair in enumerate(sizes)}
+    system = yes_no(groups, headline=headline, k_ext=k_ext)
+    readers = [(g, a) for g, (y, n) in groups.items() for a, c in (("yes", y), ("no", n - y)) if c]
+    total = state(system, "all", block="all")
+    for reader in [None, *readers]:
+        tables = feasible(system, groups, reader)
+        assert tables, reader
+        for group, (_, size) in groups.items():
+            if state(system, group).exact or size == 0:
+                continue
+            if reader is not None and reader[0] == group and size == 1:
+                continue  # alone in the group: they learn only their own answer
+            values = {t[group] for t in tables}
+            assert len(values) >= 2, (group, reader, values)
+            if size >= 2 * k_ext:
+                assert any(k_ext <= v <= size - k_ext for v in values), (group, reader, values)
+        if not total.exact and total.n:
+            values = {sum(t.values()) for t in tables}
+            assert len(values) >= 2, ("total", reader, values)
+
+
+def _staff_20():
+    (case,) = [c for c in BENCHMARK_SURVEYS if c[0] == "staff 20"]
+    definition, answers, periods = generated_survey(case[1], case[2], case[3])
+    return definition, answers, periods, counts_from_answers(definition, answers, periods)
+
+
+CHILDREN = ("ia_reporting", "ia_reporting", "unit", "children")
+
+
+def test_a_headline_figure_hidden_on_the_way_is_published_again(monkeypatch):
+    """Staff survey of 20, by unit: settling the all-staff "don't know" band, the audit
+    hides the children's unit's incident-reporting figure (4 of 10), a headline; later
+    choices make that unnecessary, and the release publishes it exactly. Without the
+    release it stays "x"."""
+    definition, _, _, counts = _staff_20()
+    systems = []
+    original = linked.System.protect
+
+    def keep(system: linked.System) -> None:
+        original(system)
+        systems.append(system)
+
+    monkeypatch.setattr(linked.System, "protect", keep)
+    build(definition, counts, k=5, survey_meta=META)
+    assert systems[-1].figures[CHILDREN].exact
+    monkeypatch.setattr(linked.System, "_release", lambda system: None)
+    build(definition, counts, k=5, survey_meta=META)
+    assert not systems[-1].figures[CHILDREN].exact
+
+
+@pytest.mark.slow
+def test_what_is_published_again_keeps_every_hidden_count_from_every_reader():
+    """The independent attacker (integer programming over the report) on the survey of 20
+    with the release: nothing recovered, as an outsider or as any of the 20 respondents."""
+    pytest.importorskip("highspy")
+    from tests.surveys.attack import Attack
+
+    definition, answers, periods, counts = _staff_20()
+    report = build(definition, counts, k=5, survey_meta=META)
+    attack = Attack(definition, answers, report, periods)
+    assert attack.violated() == []
+    assert attack.findings(readers=range(len(answers))) == []
+
+
+@pytest.mark.slow
+def test_the_attacker_recovers_figures_once_everything_is_published_again(monkeypatch):
+    """The control: a release that skips its checks (every figure hidden or widened for a
+    secondary reason published as P1 and P2 alone would) gives figures away in the same
+    survey. The checks, not the attacker's blindness, keep the test above passing."""
+    pytest.importorskip("highspy")
+    from tests.surveys.attack import Attack
+
+    monkeypatch.setattr(linked.System, "_still_protected", lambda *args: True)
+    definition, answers, periods, counts = _staff_20()
+    report = build(definition, counts, k=5, survey_meta=META)
+    attack = Attack(definition, answers, report, periods)
+    assert attack.violated() == []
+    assert attack.findings()
