@@ -606,15 +606,15 @@ class System:
             self._costs.pop(group, None)
 
     def _releasable(self, figure: Figure, unsure: set[str]) -> bool:
-        """A headline indicator or key figure hidden or widened for a secondary reason
-        that ``_release`` may try (an option of an all-staff distribution costs too
-        little to search for): not a row hidden whole with its n, and not in a table
-        with a figure the audit found no witness for (nothing there may be published
-        more exactly)."""
+        """A figure hidden or widened for a secondary reason that ``_release`` may try:
+        an all-staff figure, a headline indicator or a key figure (an option of a group
+        is not published), not a row hidden whole with its n, and not in a table with
+        a figure the audit found no witness for (nothing there may be published more
+        exactly)."""
         table, column, block, group = figure.key
         if figure.state != Reason.SECONDARY or figure.n < self.k or column == BASE:
             return False
-        if figure.weight < KEY_COST:
+        if figure.weight < KEY_COST and not figure.total:
             return False
         if not figure.terms or (table, block, group) in self.n_hidden:
             return False
