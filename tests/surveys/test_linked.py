@@ -488,7 +488,7 @@ def test_nothing_published_again_lets_any_reader_pin_a_figure(sizes, headline, k
             assert len(values) >= 2, (group, reader, values)
             if size >= 2 * k_ext:
                 assert any(k_ext <= v <= size - k_ext for v in values), (group, reader, values)
-        if not total.exact and total.n:
+        if not total.exact and total.n and not (reader is not None and total.n == 1):
             values = {sum(t.values()) for t in tables}
             assert len(values) >= 2, ("total", reader, values)
 
