@@ -847,6 +847,14 @@ def method_text(
                 high=percent_text(100 - band, lang),
             )
         )
+        paragraphs.append(
+            gettext(
+                "A wider range, such as “<%(example)s”, can also stand in place of a figure "
+                "from which such a range, or a hidden figure, could otherwise be worked out: "
+                "it says less than the figure, but more than “x”.",
+                example=percent_text(45, lang),
+            )
+        )
     paragraphs.append(
         gettext(
             "“x” marks a figure that is not shown. A figure is hidden when its group is too "

@@ -479,6 +479,8 @@ def test_method_and_comments(published, board):
     assert "16 svarande" in method
     assert f"<10{NBSP}%" in method
     assert f">90{NBSP}%" in method
+    # Wider ranges are explained too, without saying which figures they stand for.
+    assert f"Ett bredare intervall, till exempel ”<45{NBSP}%”" in method
     full = page[page.index('id="toc-title"') : page.index('id="comments-title"')]
     hidden = full.count('<span class="suppressed">x</span>')
     assert hidden > 0
