@@ -41,7 +41,9 @@ settled when its witnesses together leave every respondent one that empties
 none of their counts (``_covered``). When no witness exists,
 the cheapest set of figures whose hiding makes one valid is hidden (IL2:
 headline indicators and large groups cost most; an all-staff figure is never
-hidden for a secondary reason, IL1: it is published as a wider range instead).
+hidden for a secondary reason, IL1: it is published as a wider range instead;
+a headline indicator or key figure of a group is a range rather than "x" where
+one that leaves at most half the scale open is enough, IL3).
 Hiding only relaxes what a reader knows, so a witness stays valid to the end.
 
 The audit settles one figure at a time, so a figure hidden for an early witness
@@ -69,7 +71,7 @@ from surveys.indicators import VIOLENCE_ITEMS, Flag, Indicator, indicators
 
 # Bump when a change to the engine changes what it publishes: stored protections of an
 # older version are then computed again (portal/store/counts.py).
-VERSION = 9
+VERSION = 10
 ALL = "all"
 # The respondents who gave no value for a breakdown (or whose period is still pending).
 MISSING = "\x00missing"
@@ -89,8 +91,8 @@ CELL_COST = 1.0
 TOTAL_RANGE_COST = 100_000.0
 # Turning a band into "x" loses less than hiding an exact figure.
 BAND_TO_X = 0.5
-# A headline figure of a group shown as a range instead of "x".
-HEADLINE_RANGE = 0.9
+# A headline indicator or key figure of a group shown as a range instead of "x".
+GROUP_RANGE = 0.9
 # A question's key figure by group (what the by-group tables show): dearer than one
 # option of the all-staff distribution, cheaper than a headline indicator.
 KEY_COST = 10.0
@@ -496,13 +498,14 @@ class System:
                 shown = [f for f in children if f.exact and f.n > 0]
                 victim = min(shown, key=lambda f: (f.weight, f.n, f.value))
                 band = None
-                if victim.weight >= HEADLINE_COST and not self._small_hidden(parent, children):
+                if victim.weight >= KEY_COST and not self._small_hidden(parent, children):
                     band = self._line_range(victim)
                 if band is None:
                     victim.hide(Reason.SECONDARY)
                 else:
-                    # A headline figure of a group: a range says more than "x" (IL3); the
-                    # audit widens it or hides it where a witness needs that.
+                    # A headline indicator or key figure of a group: a range says more
+                    # than "x" (IL3); the audit widens it or hides it where a witness
+                    # needs that.
                     victim.publish_band(band, Reason.SECONDARY)
                 changed = True
 
@@ -522,8 +525,8 @@ class System:
     def _small_hidden(self, parent: Figure, children: Sequence[Figure]) -> bool:
         """Whether a group of the line below k is hidden, or respondents are in no
         published group: a range's bound in the line would narrow what they hold (the
-        exit questionnaire's pending period, test_report's worked example), so a
-        headline figure there is "x", not a range."""
+        exit questionnaire's pending period, test_report's worked example), so the
+        line rule hides a figure there ("x") rather than give it a range."""
         unpublished = parent.n > sum(f.n for f in children)
         return unpublished or any(not f.exact and 0 < f.n < self.k for f in children)
 
@@ -1248,7 +1251,7 @@ class System:
                 if delta == 0 or figure.lo <= new <= figure.hi:
                     continue
                 band = None
-                if figure.total or figure.weight >= HEADLINE_COST:
+                if figure.total or figure.weight >= KEY_COST:
                     low = min(figure.value, new)
                     high = max(figure.value, new)
                     if figure.band is not None:
@@ -1263,9 +1266,10 @@ class System:
                         1 + figure.weight / HEADLINE_COST + figure.value / max(figure.n, 1)
                     )
                     fixes.append(_Fix(figure, band))
-                elif figure.weight >= HEADLINE_COST and _half_or_less(band):
-                    # A headline figure of a group: a range says more than "x" (IL3).
-                    cost += figure.weight * HEADLINE_RANGE
+                elif figure.weight >= KEY_COST and _half_or_less(band):
+                    # A headline indicator or key figure of a group: a range says more
+                    # than "x" (IL3).
+                    cost += figure.weight * GROUP_RANGE
                     fixes.append(_Fix(figure, band))
                 else:
                     cost += figure.weight * (BAND_TO_X if figure.band else 1)
