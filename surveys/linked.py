@@ -43,7 +43,9 @@ the cheapest set of figures whose hiding makes one valid is hidden (IL2:
 headline indicators and large groups cost most; an all-staff figure is never
 hidden for a secondary reason, IL1: it is published as a wider range instead;
 a headline indicator or key figure of a group is a range rather than "x" where
-one that leaves at most half the scale open is enough, IL3).
+one that leaves at most half the scale open is enough, IL3). A band no witness
+can leave is itself hidden and searched again: a respondent inside it would
+read the rest from it ("<15 %" of 8 to the one exposed: nobody else).
 Hiding only relaxes what a reader knows, so a witness stays valid to the end.
 
 The audit settles one figure at a time, so a figure hidden for an early witness
@@ -71,7 +73,7 @@ from surveys.indicators import VIOLENCE_ITEMS, Flag, Indicator, indicators
 
 # Bump when a change to the engine changes what it publishes: stored protections of an
 # older version are then computed again (portal/store/counts.py).
-VERSION = 10
+VERSION = 11
 ALL = "all"
 # The respondents who gave no value for a breakdown (or whose period is still pending).
 MISSING = "\x00missing"
@@ -730,6 +732,12 @@ class System:
                 # range there, dearer than any figure of a group.
                 break
         if best is None:
+            if figure.band is not None:
+                # A band no witness can leave tells a respondent inside it the rest
+                # ("<15 %" of 8 to the one exposed: nobody else): hide it, look again.
+                figure.hide(Reason.SECONDARY)
+                self._costs.clear()
+                return [_Fix(figure, None)]
             # No witness at all: counted, so that tests and the benchmark see it (the
             # independent attacker checks the result), and the figure stays hidden.
             self.unsettled.append(figure.key)

@@ -495,11 +495,14 @@ class Attack:
         return values[0], values[1]
 
     def findings(self, readers=()) -> list[Finding]:
-        """Every protected count an outsider, or one of ``readers``, pins down.
+        """Every protected count an outsider, or one of ``readers``, pins down (a
+        respondent's number past the last respondent is no one: ``VARNA_ATTACK_READERS``
+        may ask for more readers than a small survey has).
 
         Integer solutions found on the way are kept and reused: a count that two known
         solutions (the truth among them) already give two values, one of them outside
         the all-or-nothing band, needs no solve."""
+        readers = [r for r in readers if r < len(self.answers)]
         self.components()
         found = []
         solvers = {}

@@ -569,3 +569,62 @@ def test_the_attacker_recovers_figures_once_everything_is_published_again(monkey
     attack = Attack(definition, answers, report, periods)
     assert attack.violated() == []
     assert attack.findings()
+
+
+# -- a band no witness can leave ---------------------------------------------------------------
+
+
+def _customised_30():
+    from surveys.customise import Customisation, apply
+    from tests.surveys.test_local_disclosure import GAP_LOCAL
+
+    definition = apply(STAFF, Customisation(local=GAP_LOCAL))
+    pairs = demo_chunk(definition.to_data(), definition.kind, 30, "7:0", dt.date(2026, 11, 1))
+    return definition, [a for a, _ in pairs], None
+
+
+def _staff_120():
+    (case,) = [c for c in BENCHMARK_SURVEYS if c[0] == "staff 120"]
+    return generated_survey(case[1], case[2], case[3])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("survey", [_staff_120, _customised_30], ids=["staff 120", "custom 30"])
+def test_a_band_no_witness_can_leave_is_hidden_from_the_respondents_inside_it(monkeypatch, survey):
+    """Staff 120: one administrator of eight exposed to unauthorized influence; a custom
+    survey of 30: one of six in a unit. The band "<15 %" ("<20 %") is safe for an
+    outsider, but the exposed respondent, knowing their own answer, reads "nobody else";
+    and no witness can make room for a second (the follow-up's n is one). Such a band is
+    hidden ("x"), and the independent attacker, as each respondent of the group, learns
+    nothing of it. (Found by attacking with more respondents than before: both bands
+    were published up to ``linked.VERSION`` 10.)"""
+    pytest.importorskip("highspy")
+    from tests.surveys.attack import Attack
+
+    definition, answers, periods = survey()
+    systems = []
+    original = linked.System.protect
+
+    def keep(system: linked.System) -> None:
+        original(system)
+        systems.append(system)
+
+    monkeypatch.setattr(linked.System, "protect", keep)
+    report = build(
+        definition, counts_from_answers(definition, answers, periods), k=5, survey_meta=META
+    )
+    system = systems[-1]
+    assert system.unsettled
+    attack = Attack(definition, answers, report, periods)
+    assert attack.violated() == []
+    targets = list(attack.targets)
+    for key in system.unsettled:
+        figure = system.figures[key]
+        assert not figure.exact, key
+        assert figure.band is None, key  # "x"
+        _, column, block, group = key
+        inside = [i for i, a in enumerate(answers) if attack.group_of(a, block) == group]
+        assert inside, key
+        attack.targets = [t for t in targets if attack.key_of(t[0])[1:] == (column, block, group)]
+        assert attack.targets, key
+        assert attack.findings(readers=inside) == [], key
