@@ -526,6 +526,15 @@ def test_a_headline_figure_hidden_on_the_way_is_published_again(monkeypatch):
     choices make that unnecessary, and the release publishes it exactly. Without the
     release it stays "x"."""
     definition, _, _, counts = _staff_20()
+    _, system = _protected_system(monkeypatch, definition, counts)
+    assert system.figures[CHILDREN].exact
+    monkeypatch.setattr(linked.System, "_release", lambda system: None)
+    _, system = _protected_system(monkeypatch, definition, counts)
+    assert not system.figures[CHILDREN].exact
+
+
+def _protected_system(monkeypatch, definition, counts):
+    """The report of these counts and the protected system it was built from."""
     systems = []
     original = linked.System.protect
 
@@ -534,11 +543,9 @@ def test_a_headline_figure_hidden_on_the_way_is_published_again(monkeypatch):
         systems.append(system)
 
     monkeypatch.setattr(linked.System, "protect", keep)
-    build(definition, counts, k=5, survey_meta=META)
-    assert systems[-1].figures[CHILDREN].exact
-    monkeypatch.setattr(linked.System, "_release", lambda system: None)
-    build(definition, counts, k=5, survey_meta=META)
-    assert not systems[-1].figures[CHILDREN].exact
+    report = build(definition, counts, k=5, survey_meta=META)
+    monkeypatch.setattr(linked.System, "protect", original)
+    return report, systems[-1]
 
 
 @pytest.mark.slow
@@ -602,18 +609,8 @@ def test_a_band_no_witness_can_leave_is_hidden_from_the_respondents_inside_it(mo
     from tests.surveys.attack import Attack
 
     definition, answers, periods = survey()
-    systems = []
-    original = linked.System.protect
-
-    def keep(system: linked.System) -> None:
-        original(system)
-        systems.append(system)
-
-    monkeypatch.setattr(linked.System, "protect", keep)
-    report = build(
-        definition, counts_from_answers(definition, answers, periods), k=5, survey_meta=META
-    )
-    system = systems[-1]
+    counts = counts_from_answers(definition, answers, periods)
+    report, system = _protected_system(monkeypatch, definition, counts)
     assert system.unsettled
     attack = Attack(definition, answers, report, periods)
     assert attack.violated() == []
