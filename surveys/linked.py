@@ -552,9 +552,9 @@ class System:
         # states of that group's figures.
         self._costs: dict[int, dict[tuple[tuple[str, int], ...], _Cost | None]] = {}
         # Per figure, its witnesses: the counts each moves and those it empties; per
-        # count, the figures with a witness moving it.
+        # count, the figures with a witness moving it (by ``id``).
         self.witnesses: dict[int, list[tuple[dict[int, int], frozenset[int]]]] = {}
-        self.witnessed: dict[int, set[int]] = defaultdict(set)
+        self.witnessed: dict[int, dict[int, Figure]] = defaultdict(dict)
         self.unsettled: list[tuple[str, str, str, str]] = []
         self._settle_all([f for f in self.figures.values() if self._target(f)])
         # An indicator hidden because its n is not published is audited like the rest.
@@ -586,7 +586,6 @@ class System:
         move the figure out of what is now published no longer count, and a figure
         left without enough must find new ones that need nothing hidden. Otherwise the
         figure stays as it was."""
-        by_id = {id(f): f for f in self.figures.values()}
         lines = self._lines()
         unsure = {self.part_of[v].table for key in self.unsettled for v in self.figures[key].terms}
         candidates = sorted(
@@ -594,7 +593,7 @@ class System:
             key=lambda f: (-f.weight, not f.total, -f.n),
         )
         for figure in candidates[:RELEASE_MOST]:
-            state, band = figure.state or Reason.SECONDARY, figure.band
+            band = figure.band
             primary = band_of(figure.value, figure.n, figure.k_ext)
             if primary is None:
                 figure.publish_exact()
@@ -602,12 +601,12 @@ class System:
                 figure.publish_band(primary, Reason.BAND)
             group = id(self.part_of[next(iter(figure.terms))])
             self._costs.pop(group, None)  # what a shift there costs has changed
-            if self._still_protected(figure, by_id, lines):
+            if self._still_protected(figure, lines):
                 continue
             if band is None:
-                figure.hide(state)
+                figure.hide(Reason.SECONDARY)
             else:
-                figure.publish_band(band, state)
+                figure.publish_band(band, Reason.SECONDARY)
             self._costs.pop(group, None)
 
     def _releasable(self, figure: Figure, unsure: set[str]) -> bool:
@@ -629,10 +628,7 @@ class System:
         return not any(self.part_of[v].table in unsure for v in figure.terms)
 
     def _still_protected(
-        self,
-        figure: Figure,
-        by_id: Mapping[int, Figure],
-        lines: Mapping[tuple[str, str, str], list[Figure]],
+        self, figure: Figure, lines: Mapping[tuple[str, str, str], list[Figure]]
     ) -> bool:
         """Whether the system is protected with ``figure`` as now published; if not,
         every witness is as before."""
@@ -642,12 +638,11 @@ class System:
                 parent = self.figures.get((t, c, ALL, ALL))
                 if parent is not None and self._line_short(parent, children):
                     return False
-        affected = {id(figure)} if self._target(figure) else set()
+        affected = {id(figure): figure} if self._target(figure) else {}
         for v in figure.terms:
-            affected |= self.witnessed[v]
+            affected.update(self.witnessed[v])
         saved = {}
-        for key in affected:
-            other = by_id[key]
+        for key, other in affected.items():
             if not self._target(other):
                 continue
             witnesses = self.witnesses.get(key, [])
@@ -681,7 +676,7 @@ class System:
                 if tried > RELEASE_MOVES:
                     return False
                 if move.fixes:
-                    continue
+                    continue  # a unit of another district that follows may need some
                 move.mine = self._emptied_for(figure, move.emptied)
                 if self._covered([move.mine], known):
                     self._record(figure, move.move, move.mine)
@@ -820,7 +815,7 @@ class System:
         witnesses publishing a figure again would break."""
         self.witnesses.setdefault(id(figure), []).append((move, emptied))
         for v in move:
-            self.witnessed[v].add(id(figure))
+            self.witnessed[v][id(figure)] = figure
 
     def _emptied_for(self, figure: Figure, emptied: frozenset[int]) -> frozenset[int]:
         """The emptied counts that matter for ``figure``: alone in their group, a
@@ -896,7 +891,7 @@ class System:
     def _candidates(self, figure: Figure, free: bool = False) -> Iterable[Iterable[_Move]]:
         """Moves that change ``figure`` by enough, each with the fixes it needs and their
         cost: in phases, the moves inside the figure's breakdown first. ``free``: only
-        moves that need nothing hidden in the figure's own group."""
+        moves that need nothing hidden (``_part_cost``)."""
         part = self.part_of[next(iter(figure.terms))] if figure.terms else None
         if part is None:
             return []
@@ -919,8 +914,8 @@ class System:
             if scale > 1 and abs(delta) == 1:
                 units.append(shift)
             shift = {o: d * scale for o, d in shift.items()}
-            here = self._part_cost(part, shift)
-            if here is not None and not (free and here[1]):
+            here = self._part_cost(part, shift, free)
+            if here is not None:
                 shifts.append((shift, here))
         # Moves inside the breakdown first; through the all-staff row only when needed
         # (the caller stops at the first that settles the figure).
@@ -1004,8 +999,8 @@ class System:
             if parent is not None and self._parent_of(part.block, group) != parent:
                 continue
             other = self.parts[(part.table, part.block, group)]
-            there = self._part_cost(other, opposite)
-            if there is None or (free and there[1]):
+            there = self._part_cost(other, opposite, free)
+            if there is None:
                 continue
             cost = (here[0] + there[0], here[1] + there[1], here[2] | there[2])
             move = {part.vars[o]: d for o, d in shift.items()}
@@ -1040,8 +1035,7 @@ class System:
                 if group == part.group:
                     continue
                 other = self.parts[(part.table, part.block, group)]
-                there = self._part_cost(other, opposite)
-                if there is not None and not (free and there[1]):
+                if self._part_cost(other, opposite, free) is not None:
                     sources.append((unit, other))
         # Each source is one unit from one group: a group may give two different ones.
         for tried, chosen in enumerate(combinations(sources, need)):
@@ -1059,7 +1053,7 @@ class System:
             emptied: frozenset[int] = frozenset()
             move: dict[int, int] = {}
             for key, shift in shifts.items():
-                here = self._part_cost(parts[key], {o: d for o, d in shift.items() if d})
+                here = self._part_cost(parts[key], {o: d for o, d in shift.items() if d}, free)
                 if here is None:
                     break
                 cost, fixes, emptied = cost + here[0], fixes + here[1], emptied | here[2]
@@ -1111,8 +1105,8 @@ class System:
             d = shift[a]
             variants += [{a: d, c: -d} for c in options if c not in (a, b)]
         for change in variants:
-            there = self._part_cost(total, change)
-            if there is None or (free and there[1]):
+            there = self._part_cost(total, change, free)
+            if there is None:
                 continue
             cost = (here[0] + there[0], here[1] + there[1], here[2] | there[2])
             start = {part.vars[o]: d for o, d in shift.items()}
@@ -1128,9 +1122,9 @@ class System:
                 # Another group of this breakdown trades what the all-staff row and this
                 # group change differently.
                 best = self._best_group(
-                    part.table, part.block, rest, avoid=part.group, parent=parent, cheap_first=free
+                    part.table, part.block, rest, avoid=part.group, parent=parent, free=free
                 )
-                if best is None or (free and best[0][1]):
+                if best is None:
                     continue
                 (extra_cost, extra_fixes, extra_emptied), other = best
                 cost = (cost[0] + extra_cost, cost[1] + extra_fixes, cost[2] | extra_emptied)
@@ -1146,11 +1140,10 @@ class System:
         shift: dict[str, int],
         avoid: str = "",
         parent: str | None = None,
-        cheap_first: bool = False,
+        free: bool = False,
     ) -> tuple[_Cost, _Part] | None:
         """The cheapest group of a breakdown to move ``shift`` in, preferring one it
-        empties no count of (``cheap_first``: cost before that); in a nested breakdown,
-        one inside ``parent``."""
+        empties no count of; in a nested breakdown, one inside ``parent``."""
         best = None
         for group in (MISSING, *self.blocks[table][block]):
             if group == avoid:
@@ -1160,13 +1153,13 @@ class System:
             ):
                 continue
             other = self.parts[(table, block, group)]
-            there = self._part_cost(other, shift)
+            there = self._part_cost(other, shift, free)
             if there is None:
                 continue
-            rank = (there[0], bool(there[2])) if cheap_first else (bool(there[2]), there[0])
+            rank = (bool(there[2]), there[0])
             if best is None or rank < best[0]:
                 best = (rank, there, other)
-                if not any(rank):
+                if rank == (False, 0):
                     break
         return None if best is None else (best[1], best[2])
 
@@ -1181,9 +1174,8 @@ class System:
         free: bool = False,
     ) -> Iterable[_Move]:
         """An all-staff shift, and the same shift in one group of every breakdown: the
-        cheapest such group, preferring one the shift empties no count of. ``free``:
-        one that needs nothing hidden, even if the shift empties a count there
-        (another witness may cover that), or none."""
+        cheapest such group, preferring one the shift empties no count of (``free``:
+        among those that need nothing hidden)."""
         cost, fixes, emptied = here
         move = {part.vars[o]: d for o, d in shift.items()}
         move.update(start or {})
@@ -1194,16 +1186,16 @@ class System:
                 continue
             if block in chosen:
                 other = self.parts[(part.table, block, chosen[block])]
-                cost_there = self._part_cost(other, shift)
-                if cost_there is None or (free and cost_there[1]):
+                cost_there = self._part_cost(other, shift, free)
+                if cost_there is None:
                     return
                 there = cost_there
             else:
                 parent = None
                 if block in self.nesting:
                     parent = chosen.get(self.nesting[block][0])
-                best = self._best_group(part.table, block, shift, parent=parent, cheap_first=free)
-                if best is None or (free and best[0][1]):
+                best = self._best_group(part.table, block, shift, parent=parent, free=free)
+                if best is None:
                     return
                 there, other = best
             chosen[block] = other.group
@@ -1213,13 +1205,15 @@ class System:
             move.update({other.vars[o]: d for o, d in shift.items()})
         yield _Move(cost, fixes, move, emptied)
 
-    def _part_cost(self, part: _Part, shift: dict[str, int]) -> _Cost | None:
-        """``_measure`` of a shift, remembered until a figure's state changes."""
+    def _part_cost(self, part: _Part, shift: dict[str, int], free: bool = False) -> _Cost | None:
+        """``_measure`` of a shift, remembered until a figure's state changes; ``free``:
+        None where the shift would need something hidden (``_free_witnesses``)."""
         known = self._costs.setdefault(id(part), {})
         key = tuple(sorted(shift.items()))
         if key not in known:
             known[key] = self._measure(part, shift)
-        return known[key]
+        cost = known[key]
+        return None if free and cost is not None and cost[1] else cost
 
     def _measure(
         self, part: _Part, shift: dict[str, int]

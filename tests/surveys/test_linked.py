@@ -10,12 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surveys import linked
+from surveys.customise import Customisation, apply
 from surveys.definition import load_template
 from surveys.demo import demo_chunk
 from surveys.disclosure import Reason
 from surveys.indicators import indicators
 from surveys.report import build
 from tests.factories import BENCHMARK_SURVEYS, counts_from_answers, generated_survey
+from tests.surveys.test_local_disclosure import GAP_LOCAL
 
 STAFF = load_template("staff_threats")
 META = {"slug": "s", "title_sv": "Enkät", "title_en": "Survey", "min_group": 5}
@@ -511,9 +513,10 @@ def test_nothing_published_again_lets_any_reader_pin_a_figure(sizes, kind, k_ext
             assert len(values) >= 2, ("total", reader, values)
 
 
-def _staff_20():
-    (case,) = [c for c in BENCHMARK_SURVEYS if c[0] == "staff 20"]
-    definition, answers, periods = generated_survey(case[1], case[2], case[3])
+def _benchmark(name: str):
+    """A survey ``bench/disclosure.py`` measures: definition, answers, periods, counts."""
+    (case,) = [c for c in BENCHMARK_SURVEYS if c[0] == name]
+    definition, answers, periods = generated_survey(*case[1:])
     return definition, answers, periods, counts_from_answers(definition, answers, periods)
 
 
@@ -525,7 +528,7 @@ def test_a_headline_figure_hidden_on_the_way_is_published_again(monkeypatch):
     hides the children's unit's incident-reporting figure (4 of 10), a headline; later
     choices make that unnecessary, and the release publishes it exactly. Without the
     release it stays "x"."""
-    definition, _, _, counts = _staff_20()
+    definition, _, _, counts = _benchmark("staff 20")
     _, system = _protected_system(monkeypatch, definition, counts)
     assert system.figures[CHILDREN].exact
     monkeypatch.setattr(linked.System, "_release", lambda system: None)
@@ -555,7 +558,7 @@ def test_what_is_published_again_keeps_every_hidden_count_from_every_reader():
     pytest.importorskip("highspy")
     from tests.surveys.attack import Attack
 
-    definition, answers, periods, counts = _staff_20()
+    definition, answers, periods, counts = _benchmark("staff 20")
     report = build(definition, counts, k=5, survey_meta=META)
     attack = Attack(definition, answers, report, periods)
     assert attack.violated() == []
@@ -571,7 +574,7 @@ def test_the_attacker_recovers_figures_once_everything_is_published_again(monkey
     from tests.surveys.attack import Attack
 
     monkeypatch.setattr(linked.System, "_still_protected", lambda *args: True)
-    definition, answers, periods, counts = _staff_20()
+    definition, answers, periods, counts = _benchmark("staff 20")
     report = build(definition, counts, k=5, survey_meta=META)
     attack = Attack(definition, answers, report, periods)
     assert attack.violated() == []
@@ -582,21 +585,16 @@ def test_the_attacker_recovers_figures_once_everything_is_published_again(monkey
 
 
 def _customised_30():
-    from surveys.customise import Customisation, apply
-    from tests.surveys.test_local_disclosure import GAP_LOCAL
-
     definition = apply(STAFF, Customisation(local=GAP_LOCAL))
     pairs = demo_chunk(definition.to_data(), definition.kind, 30, "7:0", dt.date(2026, 11, 1))
-    return definition, [a for a, _ in pairs], None
-
-
-def _staff_120():
-    (case,) = [c for c in BENCHMARK_SURVEYS if c[0] == "staff 120"]
-    return generated_survey(case[1], case[2], case[3])
+    answers = [a for a, _ in pairs]
+    return definition, answers, None, counts_from_answers(definition, answers)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("survey", [_staff_120, _customised_30], ids=["staff 120", "custom 30"])
+@pytest.mark.parametrize(
+    "survey", [lambda: _benchmark("staff 120"), _customised_30], ids=["staff 120", "custom 30"]
+)
 def test_a_band_no_witness_can_leave_is_hidden_from_the_respondents_inside_it(monkeypatch, survey):
     """Staff 120: one administrator of eight exposed to unauthorized influence; a custom
     survey of 30: one of six in a unit. The band "<15 %" ("<20 %") is safe for an
@@ -608,8 +606,7 @@ def test_a_band_no_witness_can_leave_is_hidden_from_the_respondents_inside_it(mo
     pytest.importorskip("highspy")
     from tests.surveys.attack import Attack
 
-    definition, answers, periods = survey()
-    counts = counts_from_answers(definition, answers, periods)
+    definition, answers, periods, counts = survey()
     report, system = _protected_system(monkeypatch, definition, counts)
     assert system.unsettled
     attack = Attack(definition, answers, report, periods)
