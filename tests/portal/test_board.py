@@ -154,6 +154,8 @@ def test_known_figures_in_swedish_and_english(published, board):
     assert threats["cells"][0]["value"] == "63%"
     assert threats["cells"][3]["value"] == "<10%"
     assert f"{NBSP}%" not in en
+    # The method note's example of a wider range follows the language too.
+    assert "A wider range, such as “&lt;45%”" in en
     assert re.search(r"\d%", sv) is None
 
 
